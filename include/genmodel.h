@@ -1,0 +1,12 @@
+/* libgenmodel: variational autoencoders and generative adversarial networks
+ * for the CPU, as an embeddable C library.
+ *
+ * Include this one header. The conventions every call follows (status
+ * codes, ownership, threads, the allocator) are in docs/conventions.md. */
+#ifndef GENMODEL_H
+#define GENMODEL_H
+
+#include "genmodel/version.h"
+#include "genmodel/common.h"
+
+#endif

@@ -1,0 +1,110 @@
+/* libgenmodel common API: status codes, error detail, version, threads,
+ * the allocator hook, and the enums and optimizer settings shared by every
+ * model. Everything here is process-wide unless it says otherwise. */
+#ifndef GENMODEL_COMMON_H
+#define GENMODEL_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "version.h"
+
+#if defined(_WIN32)
+#  if defined(GM_BUILDING)
+#    define GM_API __declspec(dllexport)
+#  else
+#    define GM_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define GM_API __attribute__((visibility("default")))
+#else
+#  define GM_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Result of every fallible call. The values are fixed forever and never
+ * reused; bindings map each to an exception class. */
+typedef enum gm_status {
+    GM_OK = 0,
+    GM_ERR_INVALID_ARG = 1,  /**< NULL, zero size, out-of-range value, wrong struct_size */
+    GM_ERR_NO_MEMORY = 2,    /**< the allocator returned NULL, or a size overflowed */
+    GM_ERR_IO = 3,           /**< open, read, write, fsync or rename failed */
+    GM_ERR_FORMAT = 4,       /**< a file is corrupt or not of the expected format */
+    GM_ERR_VERSION = 5,      /**< a file or struct from a newer, unknown version */
+    GM_ERR_MISMATCH = 6,     /**< a file of another model kind, shape or config */
+    GM_ERR_STATE = 7,        /**< a call that is not allowed in the current state */
+    GM_ERR_NUMERIC = 8,      /**< a loss or gradient came out NaN or Inf; nothing was updated */
+    GM_ERR_UNSUPPORTED = 9   /**< a feature this build does not have (e.g. PNG without libpng) */
+} gm_status;
+
+/** Static text naming a status ("invalid argument"). Never NULL. */
+GM_API const char *gm_strerror(gm_status status);
+
+/** Detail of the last failure on the calling thread, e.g.
+ * "gm_vae_create: latent_dim must be > 0 (got 0)". Never NULL; "" before any
+ * failure. Owned by the library, valid until the next gm_ call on the same
+ * thread. A successful call does not promise to clear it. */
+GM_API const char *gm_last_error(void);
+
+/** Run-time version: GM_VERSION_NUMBER and GM_VERSION_STRING of the library
+ * actually loaded. Compare with the macros to catch a header/library skew. */
+GM_API int gm_version(void);
+GM_API const char *gm_version_string(void);
+
+/** Number of threads OpenBLAS uses for the matrix products (n >= 1).
+ * Process-wide: it changes the setting for every handle and for the host
+ * program's own BLAS calls too. */
+GM_API gm_status gm_set_num_threads(int32_t n);
+GM_API int32_t gm_get_num_threads(void);
+
+/** A custom allocator. alloc behaves like malloc (NULL on failure, any
+ * alignment suitable for double); free like free, and is never passed NULL.
+ * user is handed back to both unchanged. */
+typedef struct gm_allocator {
+    size_t struct_size;                         /**< sizeof(gm_allocator) */
+    void *(*alloc)(void *user, size_t size);
+    void (*free)(void *user, void *ptr);
+    void *user;
+} gm_allocator;
+
+/** Route every allocation the library makes through a (NULL restores
+ * malloc/free). The allocator is copied. Fails with GM_ERR_STATE while any
+ * memory from the previous allocator is still held (a live handle), since it
+ * would be released through the wrong function. Not thread-safe: call it
+ * before creating handles. OpenBLAS's own buffers do not go through it. */
+GM_API gm_status gm_set_allocator(const gm_allocator *a);
+
+/** Hidden-layer activations (int32_t fields in configs hold these). */
+typedef enum gm_activation {
+    GM_ACT_IDENTITY = 0,
+    GM_ACT_RELU = 1,
+    GM_ACT_LEAKY_RELU = 2,   /**< slope for x < 0 set by the config's leaky_slope */
+    GM_ACT_ELU = 3,          /**< alpha = 1 */
+    GM_ACT_TANH = 4,
+    GM_ACT_SIGMOID = 5
+} gm_activation;
+
+typedef enum gm_optimizer_kind {
+    GM_OPTIM_ADAM = 0,       /**< weight_decay is added to the gradient (L2), as torch.optim.Adam */
+    GM_OPTIM_ADAMW = 1       /**< weight_decay is decoupled, as torch.optim.AdamW */
+} gm_optimizer_kind;
+
+/** Adam settings, embedded in model configs. Frozen: this struct never
+ * grows; new optimizer fields are added to the model configs instead. */
+typedef struct gm_optimizer_config {
+    int32_t kind;            /**< gm_optimizer_kind; default GM_OPTIM_ADAM */
+    float lr;                /**< learning rate, > 0 */
+    float beta1;             /**< in [0, 1) */
+    float beta2;             /**< in [0, 1) */
+    float eps;               /**< > 0 */
+    float weight_decay;      /**< >= 0 */
+} gm_optimizer_config;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

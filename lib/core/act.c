@@ -1,0 +1,90 @@
+/* Activation kernels. Legend: N rows (batch), D columns.
+ * One loop per kind keeps the switch out of the inner loop. */
+#include <math.h>
+
+#include "act.h"
+#include "genmodel/common.h"
+
+bool gm_act_valid(int kind)
+{
+    return kind >= GM_ACT_IDENTITY && kind <= GM_ACT_SIGMOID;
+}
+
+static float sigmoid(float x)
+{
+    /* exp of a non-positive number only, so neither branch overflows */
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+void gm_act_forward(float *y, const float *bias, int N, int D, int kind, float slope)
+{
+    for (int n = 0; n < N; n++) {
+        float *row = y + (size_t)n * D;
+        if (bias)
+            for (int d = 0; d < D; d++)
+                row[d] += bias[d];
+        switch (kind) {
+        case GM_ACT_RELU:
+            for (int d = 0; d < D; d++)
+                row[d] = row[d] > 0.0f ? row[d] : 0.0f;
+            break;
+        case GM_ACT_LEAKY_RELU:
+            for (int d = 0; d < D; d++)
+                row[d] = row[d] > 0.0f ? row[d] : slope * row[d];
+            break;
+        case GM_ACT_ELU:
+            for (int d = 0; d < D; d++)
+                row[d] = row[d] > 0.0f ? row[d] : expm1f(row[d]);
+            break;
+        case GM_ACT_TANH:
+            for (int d = 0; d < D; d++)
+                row[d] = tanhf(row[d]);
+            break;
+        case GM_ACT_SIGMOID:
+            for (int d = 0; d < D; d++)
+                row[d] = sigmoid(row[d]);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+void gm_act_backward(float *dy, float *dbias, const float *y, int N, int D, int kind, float slope)
+{
+    for (int n = 0; n < N; n++) {
+        float *g = dy + (size_t)n * D;
+        const float *out = y + (size_t)n * D;
+        switch (kind) {
+        case GM_ACT_RELU:
+            for (int d = 0; d < D; d++)
+                g[d] = out[d] > 0.0f ? g[d] : 0.0f;
+            break;
+        case GM_ACT_LEAKY_RELU:
+            /* a positive slope keeps the sign of x, so y > 0 iff x > 0 */
+            for (int d = 0; d < D; d++)
+                g[d] = out[d] > 0.0f ? g[d] : slope * g[d];
+            break;
+        case GM_ACT_ELU:
+            for (int d = 0; d < D; d++)
+                g[d] = out[d] > 0.0f ? g[d] : g[d] * (out[d] + 1.0f);
+            break;
+        case GM_ACT_TANH:
+            for (int d = 0; d < D; d++)
+                g[d] *= 1.0f - out[d] * out[d];
+            break;
+        case GM_ACT_SIGMOID:
+            for (int d = 0; d < D; d++)
+                g[d] *= out[d] * (1.0f - out[d]);
+            break;
+        default:
+            break;
+        }
+        if (dbias)
+            for (int d = 0; d < D; d++)
+                dbias[d] += g[d];
+    }
+}

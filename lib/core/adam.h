@@ -1,0 +1,20 @@
+/* Adam and AdamW with bias correction, over a flat block of parameters. */
+#ifndef GM_CORE_ADAM_H
+#define GM_CORE_ADAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genmodel/common.h"
+
+/* One update of param (n) from grad (n), moments m and v (n), at step t
+ * (1 for the first update). Matches torch.optim.Adam / AdamW. */
+void gm_adam_update(float *param, const float *grad, float *m, float *v, size_t n,
+                    const gm_optimizer_config *cfg, int64_t t);
+
+/* GM_OK, or GM_ERR_INVALID_ARG naming the bad field; who names the caller. */
+gm_status gm_optimizer_config_check(const gm_optimizer_config *cfg, const char *who);
+
+void gm_optimizer_config_default(gm_optimizer_config *cfg, float lr);
+
+#endif

@@ -1,0 +1,140 @@
+/* Loss kernels. Legend: N samples, D dimensions, C classes, Z latent.
+ * Every loss is computed from logits or log-variances, in forms that stay
+ * finite for any finite input. */
+#include <math.h>
+
+#include "loss.h"
+
+#define HALF_LOG_2PI 0.91893853320467274178
+
+static float sigmoidf_stable(float x)
+{
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+void gm_bce_logits_forward(double *loss, const float *logits, const float *target, int N, int D)
+{
+    for (int n = 0; n < N; n++) {
+        const float *l = logits + (size_t)n * D, *t = target + (size_t)n * D;
+        double sum = 0.0;
+        /* -t log s(l) - (1-t) log(1-s(l)) = max(l,0) - l t + log(1 + e^-|l|) */
+        for (int d = 0; d < D; d++)
+            sum += fmaxf(l[d], 0.0f) - l[d] * t[d] + log1pf(expf(-fabsf(l[d])));
+        loss[n] = sum;
+    }
+}
+
+void gm_bce_logits_backward(float *dlogits, const float *logits, const float *target,
+                            float scale, int N, int D)
+{
+    for (size_t i = 0; i < (size_t)N * D; i++)
+        dlogits[i] = scale * (sigmoidf_stable(logits[i]) - target[i]);
+}
+
+void gm_gaussian_nll_forward(double *loss, const float *mean, const float *logvar,
+                             const float *target, int N, int D)
+{
+    for (int n = 0; n < N; n++) {
+        size_t row = (size_t)n * D;
+        double sum = 0.0;
+        for (int d = 0; d < D; d++) {
+            double diff = (double)target[row + d] - mean[row + d];
+            double lv = logvar ? logvar[row + d] : 0.0;
+            sum += HALF_LOG_2PI + 0.5 * lv + 0.5 * diff * diff * exp(-lv);
+        }
+        loss[n] = sum;
+    }
+}
+
+void gm_gaussian_nll_backward(float *dmean, float *dlogvar, const float *mean, const float *logvar,
+                              const float *target, float scale, int N, int D)
+{
+    for (size_t i = 0; i < (size_t)N * D; i++) {
+        float diff = target[i] - mean[i];
+        float inv_var = logvar ? expf(-logvar[i]) : 1.0f;
+        dmean[i] = -scale * diff * inv_var;
+        if (logvar)
+            dlogvar[i] = scale * 0.5f * (1.0f - diff * diff * inv_var);
+    }
+}
+
+void gm_mse_forward(double *loss, const float *pred, const float *target, int N, int D)
+{
+    for (int n = 0; n < N; n++) {
+        size_t row = (size_t)n * D;
+        double sum = 0.0;
+        for (int d = 0; d < D; d++) {
+            double diff = (double)pred[row + d] - target[row + d];
+            sum += diff * diff;
+        }
+        loss[n] = sum / D;
+    }
+}
+
+void gm_mse_backward(float *dpred, const float *pred, const float *target, float scale, int N, int D)
+{
+    float k = 2.0f * scale / (float)D;
+    for (size_t i = 0; i < (size_t)N * D; i++)
+        dpred[i] = k * (pred[i] - target[i]);
+}
+
+/* log sum_c exp(l_c), shifted by the maximum so no exp overflows */
+static double log_sum_exp(const float *l, int C, float *max_out)
+{
+    float mx = l[0];
+    for (int c = 1; c < C; c++)
+        mx = fmaxf(mx, l[c]);
+    double s = 0.0;
+    for (int c = 0; c < C; c++)
+        s += exp((double)l[c] - mx);
+    *max_out = mx;
+    return mx + log(s);
+}
+
+void gm_softmax_xent_forward(double *loss, const float *logits, const int32_t *labels, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const float *l = logits + (size_t)n * C;
+        float mx;
+        loss[n] = log_sum_exp(l, C, &mx) - l[labels[n]];
+    }
+}
+
+void gm_softmax_xent_backward(float *dlogits, const float *logits, const int32_t *labels,
+                              float scale, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const float *l = logits + (size_t)n * C;
+        float *g = dlogits + (size_t)n * C;
+        float mx;
+        double lse = log_sum_exp(l, C, &mx);
+        for (int c = 0; c < C; c++)
+            g[c] = scale * (float)exp((double)l[c] - lse);
+        g[labels[n]] -= scale;
+    }
+}
+
+void gm_kl_normal_forward(double *loss, const float *mu, const float *logvar, int N, int Z)
+{
+    for (int n = 0; n < N; n++) {
+        size_t row = (size_t)n * Z;
+        double sum = 0.0;
+        for (int z = 0; z < Z; z++) {
+            double m = mu[row + z], lv = logvar[row + z];
+            sum += exp(lv) + m * m - 1.0 - lv;
+        }
+        loss[n] = 0.5 * sum;
+    }
+}
+
+void gm_kl_normal_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar,
+                           float scale, int N, int Z)
+{
+    for (size_t i = 0; i < (size_t)N * Z; i++) {
+        dmu[i] = scale * mu[i];
+        dlogvar[i] = scale * 0.5f * (expf(logvar[i]) - 1.0f);
+    }
+}

@@ -1,0 +1,37 @@
+/* Losses, each a _forward/_backward pair. Legend: N samples, D dimensions,
+ * C classes, Z latent dimensions.
+ * _forward writes loss (N): each sample's loss summed over its dimensions,
+ * in double. _backward WRITES (does not accumulate) scale * dloss/dinput. */
+#ifndef GM_CORE_LOSS_H
+#define GM_CORE_LOSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Binary cross-entropy of a Bernoulli with logits (N, D) against targets in [0, 1]. */
+void gm_bce_logits_forward(double *loss, const float *logits, const float *target, int N, int D);
+void gm_bce_logits_backward(float *dlogits, const float *logits, const float *target,
+                            float scale, int N, int D);
+
+/* Gaussian negative log-likelihood of target under N(mean, exp(logvar)),
+ * all (N, D); logvar NULL means unit variance (dlogvar is then not written). */
+void gm_gaussian_nll_forward(double *loss, const float *mean, const float *logvar,
+                             const float *target, int N, int D);
+void gm_gaussian_nll_backward(float *dmean, float *dlogvar, const float *mean, const float *logvar,
+                              const float *target, float scale, int N, int D);
+
+/* Mean squared error over each sample's D dimensions. */
+void gm_mse_forward(double *loss, const float *pred, const float *target, int N, int D);
+void gm_mse_backward(float *dpred, const float *pred, const float *target, float scale, int N, int D);
+
+/* Softmax cross-entropy of logits (N, C) against class labels (N) in [0, C). */
+void gm_softmax_xent_forward(double *loss, const float *logits, const int32_t *labels, int N, int C);
+void gm_softmax_xent_backward(float *dlogits, const float *logits, const int32_t *labels,
+                              float scale, int N, int C);
+
+/* KL(N(mu, exp(logvar)) || N(0, I)) for mu, logvar (N, Z). */
+void gm_kl_normal_forward(double *loss, const float *mu, const float *logvar, int N, int Z);
+void gm_kl_normal_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar,
+                           float scale, int N, int Z);
+
+#endif

@@ -1,0 +1,88 @@
+/* Philox4x32-10 with the constants of Random123. */
+#include <math.h>
+
+#include "rng.h"
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+void gm_rng_init(gm_rng *rng, uint64_t seed)
+{
+    rng->seed = seed;
+    rng->counter = 0;
+}
+
+void gm_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
+{
+    uint32_t c[4] = { ctr[0], ctr[1], ctr[2], ctr[3] };
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int round = 0; round < 10; round++) {
+        uint64_t p0 = (uint64_t)PHILOX_M0 * c[0];
+        uint64_t p1 = (uint64_t)PHILOX_M1 * c[2];
+        uint32_t next[4] = {
+            (uint32_t)(p1 >> 32) ^ c[1] ^ k0, (uint32_t)p1,
+            (uint32_t)(p0 >> 32) ^ c[3] ^ k1, (uint32_t)p0,
+        };
+        c[0] = next[0], c[1] = next[1], c[2] = next[2], c[3] = next[3];
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    out[0] = c[0], out[1] = c[1], out[2] = c[2], out[3] = c[3];
+}
+
+void gm_rng_block(gm_rng *rng, uint32_t out[4])
+{
+    const uint32_t ctr[4] = { (uint32_t)rng->counter, (uint32_t)(rng->counter >> 32), 0, 0 };
+    const uint32_t key[2] = { (uint32_t)rng->seed, (uint32_t)(rng->seed >> 32) };
+    gm_philox4x32_10(ctr, key, out);
+    rng->counter++;
+}
+
+/* 24 random bits: exactly representable floats in [0, 1) */
+static float unit_float(uint32_t x)
+{
+    return (float)(x >> 8) * (1.0f / 16777216.0f);
+}
+
+void gm_rng_uniform(gm_rng *rng, float *out, size_t n, float lo, float hi)
+{
+    uint32_t b[4];
+    for (size_t i = 0; i < n; i += 4) {
+        gm_rng_block(rng, b);
+        for (size_t j = 0; j < 4 && i + j < n; j++)
+            out[i + j] = lo + (hi - lo) * unit_float(b[j]);
+    }
+}
+
+void gm_rng_normal(gm_rng *rng, float *out, size_t n)
+{
+    const float two_pi = 6.2831853071795865f;
+    uint32_t b[4];
+    for (size_t i = 0; i < n; i += 4) {
+        gm_rng_block(rng, b);
+        for (size_t j = 0; j < 4; j += 2) {
+            /* 1 - u lies in (0, 1], so the log is finite */
+            float r = sqrtf(-2.0f * logf(1.0f - unit_float(b[j])));
+            float theta = two_pi * unit_float(b[j + 1]);
+            if (i + j < n)
+                out[i + j] = r * cosf(theta);
+            if (i + j + 1 < n)
+                out[i + j + 1] = r * sinf(theta);
+        }
+    }
+}
+
+uint32_t gm_rng_below(gm_rng *rng, uint32_t bound)
+{
+    /* reject the top sliver of 2^32 that does not divide evenly */
+    uint32_t limit = (uint32_t)(-bound) % bound;
+    for (;;) {
+        uint32_t b[4];
+        gm_rng_block(rng, b);
+        for (int j = 0; j < 4; j++)
+            if (b[j] >= limit)
+                return b[j] % bound;
+    }
+}

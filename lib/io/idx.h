@@ -1,0 +1,30 @@
+/* IDX files, the MNIST family's format: magic 00 00 type ndim, ndim
+ * big-endian uint32 dimensions, then the elements row-major. Only unsigned
+ * bytes (type 0x08) are read, raw or from a single gzip member. */
+#ifndef GM_IO_IDX_H
+#define GM_IO_IDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genmodel/common.h"
+
+#define GM_IDX_TYPE_UBYTE 0x08
+#define GM_IDX_MAX_DIMS 255
+/* No file may claim more than this, so every size fits an int32_t and a
+ * hostile header cannot make us allocate more. */
+#define GM_IDX_MAX_BYTES ((size_t)INT32_MAX)
+
+typedef struct gm_idx {
+    uint8_t *data;      /* size bytes from gm_malloc; the caller gm_frees it */
+    size_t size;        /* dims[0] * ... * dims[ndim - 1], > 0 */
+    int ndim;
+    int32_t dims[GM_IDX_MAX_DIMS];
+} gm_idx;
+
+/* Read the whole of path, which must have between min_ndim and max_ndim
+ * dimensions. who starts every error message. On failure idx->data is NULL
+ * and nothing is held. */
+gm_status gm_idx_read(const char *who, const char *path, int min_ndim, int max_ndim, gm_idx *idx);
+
+#endif

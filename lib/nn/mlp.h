@@ -1,0 +1,49 @@
+/* A multilayer perceptron: a stack of dense layers, each with its own
+ * activation, whose parameters live in a shared gm_param_table under a name
+ * prefix ("enc.0.weight", "enc.0.bias", ...). It owns the workspace holding
+ * every layer's output for one batch, reused while the batch size fits.
+ * Legend: N batch, D input width, O output width. */
+#ifndef GM_NN_MLP_H
+#define GM_NN_MLP_H
+
+#include "params.h"
+#include "core/rng.h"
+#include "core/workspace.h"
+
+#define GM_MLP_MAX_LAYERS 8
+
+typedef struct gm_mlp {
+    int n_layers;
+    int width[GM_MLP_MAX_LAYERS + 1];  /* width[0] input, width[i+1] layer i's output */
+    int act[GM_MLP_MAX_LAYERS];
+    float slope;                       /* leaky relu's negative slope */
+    int first_param;                   /* layer i: weight at first_param + 2i, bias next */
+    int batch;                         /* rows the workspace is carved for */
+    gm_workspace ws;
+    float *out[GM_MLP_MAX_LAYERS];     /* (batch, width[i+1]) */
+    float *delta[2];                   /* ping-pong gradients, (batch, widest) */
+} gm_mlp;
+
+/* Declare the layers' parameters in t. widths has n_layers + 1 entries. */
+gm_status gm_mlp_init(gm_mlp *mlp, gm_param_table *t, const char *prefix, int n_layers,
+                      const int *widths, const int *acts, float slope);
+/* PyTorch-default initialisation of every layer (after gm_params_alloc). */
+void gm_mlp_init_weights(const gm_mlp *mlp, gm_param_table *t, gm_rng *rng);
+void gm_mlp_free(gm_mlp *mlp);
+
+static inline int gm_mlp_in(const gm_mlp *mlp) { return mlp->width[0]; }
+static inline int gm_mlp_out(const gm_mlp *mlp) { return mlp->width[mlp->n_layers]; }
+
+/* Make the workspace fit N rows; allocates only when N exceeds what it had. */
+gm_status gm_mlp_reserve(gm_mlp *mlp, int N);
+
+/* x (N, D) -> returns the output (N, O), owned by the MLP, valid until its
+ * next forward. Requires gm_mlp_reserve(mlp, N). */
+const float *gm_mlp_forward(gm_mlp *mlp, const gm_param_table *t, const float *x, int N);
+
+/* After gm_mlp_forward on the same x: dout (N, O) is dL/d(output) and is
+ * overwritten. Accumulates parameter gradients in t; writes dx (N, D)
+ * unless NULL. */
+void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N);
+
+#endif

@@ -1,0 +1,48 @@
+/* The named-parameter table: every tensor a network trains, with its
+ * gradient and Adam moments. Data, gradients and both moments are each one
+ * contiguous run carved from a single allocation (in that order), so the
+ * optimizer, the checkpoint and the tests walk one table.
+ * Build it in two phases: gm_params_add every tensor, then gm_params_alloc. */
+#ifndef GM_NN_PARAMS_H
+#define GM_NN_PARAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genmodel/common.h"
+
+#define GM_PARAM_NAME_MAX 48
+#define GM_PARAM_MAX_RANK 2
+
+typedef struct gm_param {
+    char name[GM_PARAM_NAME_MAX];
+    int rank;
+    int64_t shape[GM_PARAM_MAX_RANK];
+    size_t numel;
+    size_t offset;  /* floats from the start of each run */
+} gm_param;
+
+typedef struct gm_param_table {
+    gm_param *items;
+    int count, capacity;
+    size_t total;    /* floats per run, each tensor padded to a cache line */
+    float *data, *grad, *m, *v;
+    int64_t step;    /* optimizer updates applied so far */
+} gm_param_table;
+
+/* Declare a tensor (before gm_params_alloc); *index receives its position. */
+gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index);
+/* Allocate all four runs, zeroed. */
+gm_status gm_params_alloc(gm_param_table *t);
+void gm_params_free(gm_param_table *t);
+
+static inline float *gm_param_data(const gm_param_table *t, int i) { return t->data + t->items[i].offset; }
+static inline float *gm_param_grad(const gm_param_table *t, int i) { return t->grad + t->items[i].offset; }
+
+void gm_params_zero_grad(gm_param_table *t);
+/* True when every gradient is finite: an update is applied only then. */
+int gm_params_grad_finite(const gm_param_table *t);
+/* One Adam step over the whole table; increments t->step. */
+void gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg);
+
+#endif

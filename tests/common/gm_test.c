@@ -1,0 +1,100 @@
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "gm_test.h"
+#include "genmodel.h"
+
+void gm_assert_close(const float *got, const double *want, size_t n, double atol, double rtol,
+                     const char *what)
+{
+    size_t bad = 0, worst = 0;
+    double worst_excess = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs((double)got[i] - want[i]);
+        double tol = atol + rtol * fabs(want[i]);
+        if (!(err <= tol)) {
+            if (!bad || err - tol > worst_excess) {
+                worst_excess = err - tol;
+                worst = i;
+            }
+            bad++;
+        }
+    }
+    if (bad)
+        fail_msg("%s: %zu of %zu values off; worst at %zu: got %.9g, want %.9g", what, bad, n,
+                 worst, (double)got[worst], want[worst]);
+}
+
+void gm_check_gradient(gm_scalar_fn f, void *ctx, const double *x, size_t n, const float *analytic,
+                       double rtol, double atol, const char *what)
+{
+    double *xp = malloc(n * sizeof *xp), *numeric = malloc(n * sizeof *numeric);
+    assert_non_null(xp);
+    assert_non_null(numeric);
+    for (size_t i = 0; i < n; i++)
+        xp[i] = x[i];
+    for (size_t i = 0; i < n; i++) {
+        double h = 1e-6 * fmax(1.0, fabs(x[i]));
+        xp[i] = x[i] + h;
+        double up = f(xp, ctx);
+        xp[i] = x[i] - h;
+        double down = f(xp, ctx);
+        xp[i] = x[i];
+        numeric[i] = (up - down) / (2.0 * h);
+    }
+    gm_assert_close(analytic, numeric, n, atol, rtol, what);
+    free(xp);
+    free(numeric);
+}
+
+gm_test_alloc_stats gm_test_alloc;
+
+static void *counting_alloc(void *user, size_t size)
+{
+    (void)user;
+    size_t k = ++gm_test_alloc.allocs;
+    if (gm_test_alloc.fail_at && (k == gm_test_alloc.fail_at ||
+                                  (gm_test_alloc.fail_rest && k > gm_test_alloc.fail_at)))
+        return NULL;
+    return test_malloc(size);
+}
+
+static void counting_free(void *user, void *ptr)
+{
+    (void)user;
+    gm_test_alloc.frees++;
+    test_free(ptr);
+}
+
+void gm_test_alloc_install(void)
+{
+    gm_allocator a = { sizeof a, counting_alloc, counting_free, NULL };
+    gm_test_alloc_reset(0);
+    assert_int_equal(gm_set_allocator(&a), GM_OK);
+}
+
+void gm_test_alloc_uninstall(void)
+{
+    assert_int_equal(gm_set_allocator(NULL), GM_OK);
+}
+
+void gm_test_alloc_reset(size_t fail_at)
+{
+    gm_test_alloc.allocs = gm_test_alloc.frees = 0;
+    gm_test_alloc.fail_at = fail_at;
+    gm_test_alloc.fail_rest = 0;
+}
+
+void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed)
+{
+    uint32_t s = seed * 2654435761u + 1u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = lo + (hi - lo) * (float)(s >> 8) / 16777216.0f;
+    }
+}

@@ -1,0 +1,36 @@
+/* Helpers shared by the C tests: array comparison with a report of the
+ * worst mismatch, a double-precision finite-difference gradient checker,
+ * and a counting allocator (through cmocka's leak-checked test_malloc) that
+ * can be told to fail its k-th allocation. Include after <cmocka.h>. */
+#ifndef GM_TEST_H
+#define GM_TEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fails the test unless |got - want| <= atol + rtol * |want| everywhere. */
+void gm_assert_close(const float *got, const double *want, size_t n, double atol, double rtol,
+                     const char *what);
+
+/* f(x, ctx) is a scalar function of x (n), computed in double. Compares
+ * analytic (n), the gradient under test, with central differences. */
+typedef double (*gm_scalar_fn)(const double *x, void *ctx);
+void gm_check_gradient(gm_scalar_fn f, void *ctx, const double *x, size_t n, const float *analytic,
+                       double rtol, double atol, const char *what);
+
+/* Counting allocator: installed with gm_set_allocator. */
+typedef struct gm_test_alloc_stats {
+    size_t allocs, frees;
+    size_t fail_at;   /* 1-based index of the allocation to fail; 0: none */
+    int fail_rest;    /* with fail_at: fail every allocation from there on */
+} gm_test_alloc_stats;
+
+extern gm_test_alloc_stats gm_test_alloc;
+void gm_test_alloc_install(void);
+void gm_test_alloc_uninstall(void);
+void gm_test_alloc_reset(size_t fail_at);
+
+/* Fill x (n) with uniform values in [lo, hi) from a fixed LCG (test data only). */
+void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed);
+
+#endif

@@ -1,0 +1,132 @@
+/* The dense layer: forward against a double reference, and the gradients
+ * of W, b and x against finite differences, for every activation. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "nn/dense.h"
+#include "genmodel/common.h"
+#include "gm_test.h"
+
+enum { N = 4, D = 6, O = 3, NW = O * D, NP = O * D + O + N * D };
+#define SLOPE 0.1
+
+typedef struct { int act; const double *w; } ctx_t;
+
+static double act_ref(int kind, double x)
+{
+    switch (kind) {
+    case GM_ACT_RELU: return x > 0 ? x : 0;
+    case GM_ACT_LEAKY_RELU: return x > 0 ? x : SLOPE * x;
+    case GM_ACT_ELU: return x > 0 ? x : expm1(x);
+    case GM_ACT_TANH: return tanh(x);
+    case GM_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    default: return x;
+    }
+}
+
+/* p packs W (O, D), b (O), x (N, D); y[n][o] = f(sum_d x W + b) */
+static void forward_ref(const double *p, int act, double *y)
+{
+    const double *W = p, *b = p + NW, *x = p + NW + O;
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < O; o++) {
+            double s = b[o];
+            for (int d = 0; d < D; d++)
+                s += x[n * D + d] * W[o * D + d];
+            y[n * O + o] = act_ref(act, s);
+        }
+}
+
+static double weighted_output(const double *p, void *vc)
+{
+    const ctx_t *c = vc;
+    double y[N * O], s = 0;
+    forward_ref(p, c->act, y);
+    for (int i = 0; i < N * O; i++)
+        s += c->w[i] * y[i];
+    return s;
+}
+
+static void check_layer(int act)
+{
+    float p[NP], y[N * O], dy[N * O], grad[NP];
+    double pd[NP], w[N * O], want[N * O];
+    gm_test_fill(p, NP, -1.0f, 1.0f, 11);
+    gm_test_fill(dy, N * O, -1.0f, 1.0f, 12);
+    for (int i = 0; i < NP; i++)
+        pd[i] = p[i];
+    for (int i = 0; i < N * O; i++)
+        w[i] = dy[i];
+    const float *W = p, *b = p + NW, *x = p + NW + O;
+
+    gm_dense_forward(y, x, W, b, N, D, O, act, (float)SLOPE);
+    forward_ref(pd, act, want);
+    gm_assert_close(y, want, N * O, 1e-5, 1e-5, "dense forward");
+
+    /* gradients accumulate into dW and db: start them from a known value */
+    for (int i = 0; i < NW + O; i++)
+        grad[i] = 1.0f;
+    gm_dense_backward(grad + NW + O, grad, grad + NW, dy, x, W, y, N, D, O, act, (float)SLOPE);
+    for (int i = 0; i < NW + O; i++)
+        grad[i] -= 1.0f;
+    ctx_t c = { act, w };
+    gm_check_gradient(weighted_output, &c, pd, NP, grad, 1e-3, 1e-5, "dense backward");
+}
+
+static void test_identity(void **s) { (void)s; check_layer(GM_ACT_IDENTITY); }
+static void test_relu(void **s) { (void)s; check_layer(GM_ACT_RELU); }
+static void test_leaky(void **s) { (void)s; check_layer(GM_ACT_LEAKY_RELU); }
+static void test_elu(void **s) { (void)s; check_layer(GM_ACT_ELU); }
+static void test_tanh(void **s) { (void)s; check_layer(GM_ACT_TANH); }
+static void test_sigmoid(void **s) { (void)s; check_layer(GM_ACT_SIGMOID); }
+
+static void test_batch_of_one_matches(void **state)
+{
+    (void)state;
+    /* N = 1 takes the gemv path; it must agree with the gemm path */
+    float W[NW], b[O], x[D], y1[O], y2[2 * O], x2[2 * D];
+    gm_test_fill(W, NW, -1.0f, 1.0f, 5);
+    gm_test_fill(b, O, -1.0f, 1.0f, 6);
+    gm_test_fill(x, D, -1.0f, 1.0f, 7);
+    memcpy(x2, x, sizeof x);
+    memcpy(x2 + D, x, sizeof x);
+    gm_dense_forward(y1, x, W, b, 1, D, O, GM_ACT_TANH, 0.0f);
+    gm_dense_forward(y2, x2, W, b, 2, D, O, GM_ACT_TANH, 0.0f);
+    double want[O];
+    for (int o = 0; o < O; o++)
+        want[o] = y2[o];
+    gm_assert_close(y1, want, O, 1e-6, 1e-6, "gemv vs gemm");
+}
+
+static void test_init_bounds(void **state)
+{
+    (void)state;
+    gm_rng rng;
+    gm_rng_init(&rng, 0);
+    float W[400 * 25], b[400];
+    gm_dense_init(&rng, W, b, 25, 400);
+    double mean = 0;
+    for (int i = 0; i < 400 * 25; i++) {
+        assert_true(W[i] >= -0.2f && W[i] < 0.2f);
+        mean += W[i];
+    }
+    for (int i = 0; i < 400; i++)
+        assert_true(b[i] >= -0.2f && b[i] < 0.2f);
+    assert_float_equal(mean / (400 * 25), 0.0, 0.005);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_identity), cmocka_unit_test(test_relu),
+        cmocka_unit_test(test_leaky),    cmocka_unit_test(test_elu),
+        cmocka_unit_test(test_tanh),     cmocka_unit_test(test_sigmoid),
+        cmocka_unit_test(test_batch_of_one_matches),
+        cmocka_unit_test(test_init_bounds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,239 @@
+/* The MLP: gradients of a whole stack against finite differences, a real
+ * (XOR-like) task learned to low loss, no allocation in a repeated step, and
+ * every allocation failure reported cleanly. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nn/mlp.h"
+#include "core/adam.h"
+#include "core/loss.h"
+#include "gm_test.h"
+
+static int setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
+static int teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
+
+/* ---- gradient check: 5 -> 8 (tanh) -> 6 (elu) -> 3 (identity) ---- */
+
+enum { GN = 3, L = 3 };
+static const int widths[L + 1] = { 5, 8, 6, 3 };
+static const int acts[L] = { GM_ACT_TANH, GM_ACT_ELU, GM_ACT_IDENTITY };
+
+typedef struct { const gm_param_table *t; const double *w; } ctx_t;
+
+/* x packs every parameter in table order, then the input (GN, 5) */
+static double weighted_output(const double *x, void *vc)
+{
+    const ctx_t *c = vc;
+    double in[GN * 8], out[GN * 8];
+    size_t at = 0;
+    for (int i = 0; i < c->t->count; i++)
+        at += c->t->items[i].numel;
+    for (int i = 0; i < GN * widths[0]; i++)
+        in[i] = x[at + i];
+    at = 0;
+    for (int l = 0; l < L; l++) {
+        const double *W = x + at, *b = W + widths[l + 1] * widths[l];
+        at += (size_t)widths[l + 1] * widths[l] + widths[l + 1];
+        for (int n = 0; n < GN; n++)
+            for (int o = 0; o < widths[l + 1]; o++) {
+                double s = b[o];
+                for (int d = 0; d < widths[l]; d++)
+                    s += in[n * widths[l] + d] * W[o * widths[l] + d];
+                out[n * widths[l + 1] + o] = acts[l] == GM_ACT_TANH ? tanh(s)
+                                           : acts[l] == GM_ACT_ELU ? (s > 0 ? s : expm1(s)) : s;
+            }
+        for (int i = 0; i < GN * widths[l + 1]; i++)
+            in[i] = out[i];
+    }
+    double s = 0;
+    for (int i = 0; i < GN * widths[L]; i++)
+        s += c->w[i] * in[i];
+    return s;
+}
+
+static void test_gradients(void **state)
+{
+    (void)state;
+    gm_param_table t = { 0 };
+    gm_mlp mlp;
+    gm_rng rng;
+    gm_rng_init(&rng, 1);
+    assert_int_equal(gm_mlp_init(&mlp, &t, "net", L, widths, acts, 0.0f), GM_OK);
+    assert_int_equal(gm_params_alloc(&t), GM_OK);
+    gm_mlp_init_weights(&mlp, &t, &rng);
+    assert_int_equal(gm_mlp_reserve(&mlp, GN), GM_OK);
+
+    float x[GN * 5], dout[GN * 3], dx[GN * 5], grad[200];
+    double all[200], w[GN * 3];
+    gm_test_fill(x, GN * 5, -1.0f, 1.0f, 2);
+    gm_test_fill(dout, GN * 3, -1.0f, 1.0f, 3);
+    for (int i = 0; i < GN * 3; i++)
+        w[i] = dout[i];
+    gm_mlp_forward(&mlp, &t, x, GN);
+    gm_params_zero_grad(&t);
+    gm_mlp_backward(&mlp, &t, x, dout, dx, GN);
+
+    size_t n = 0;
+    for (int i = 0; i < t.count; i++)
+        for (size_t j = 0; j < t.items[i].numel; j++, n++) {
+            all[n] = gm_param_data(&t, i)[j];
+            grad[n] = gm_param_grad(&t, i)[j];
+        }
+    for (int i = 0; i < GN * 5; i++, n++) {
+        all[n] = x[i];
+        grad[n] = dx[i];
+    }
+    assert_true(n <= 200);
+    ctx_t c = { &t, w };
+    gm_check_gradient(weighted_output, &c, all, n, grad, 1e-3, 1e-5, "mlp backward");
+    assert_string_equal(t.items[4].name, "net.2.weight");
+    gm_mlp_free(&mlp);
+    gm_params_free(&t);
+}
+
+/* ---- a real task: XOR of the signs of two coordinates ---- */
+
+enum { BATCH = 64 };
+
+typedef struct {
+    gm_param_table t;
+    gm_mlp mlp;
+    gm_optimizer_config opt;
+} classifier;
+
+static gm_status classifier_create(classifier *c, uint64_t seed)
+{
+    static const int w[4] = { 2, 16, 16, 2 };
+    static const int a[3] = { GM_ACT_RELU, GM_ACT_RELU, GM_ACT_IDENTITY };
+    gm_rng rng;
+    gm_rng_init(&rng, seed);
+    gm_optimizer_config_default(&c->opt, 1e-2f);
+    gm_status s = gm_mlp_init(&c->mlp, &c->t, "clf", 3, w, a, 0.0f);
+    if (s == GM_OK)
+        s = gm_params_alloc(&c->t);
+    if (s == GM_OK)
+        gm_mlp_init_weights(&c->mlp, &c->t, &rng);
+    return s;
+}
+
+static void classifier_free(classifier *c)
+{
+    gm_mlp_free(&c->mlp);
+    gm_params_free(&c->t);
+}
+
+static gm_status classifier_step(classifier *c, const float *x, const int32_t *y, int n, double *mean_loss)
+{
+    float dlogits[BATCH * 2];
+    double loss[BATCH];
+    gm_status s = gm_mlp_reserve(&c->mlp, n);
+    if (s != GM_OK)
+        return s;
+    const float *logits = gm_mlp_forward(&c->mlp, &c->t, x, n);
+    gm_softmax_xent_forward(loss, logits, y, n, 2);
+    gm_softmax_xent_backward(dlogits, logits, y, 1.0f / n, n, 2);
+    gm_params_zero_grad(&c->t);
+    gm_mlp_backward(&c->mlp, &c->t, x, dlogits, NULL, n);
+    gm_params_adam_step(&c->t, &c->opt);
+    *mean_loss = 0;
+    for (int i = 0; i < n; i++)
+        *mean_loss += loss[i] / n;
+    return GM_OK;
+}
+
+static void xor_batch(gm_rng *rng, float *x, int32_t *y, int n)
+{
+    gm_rng_uniform(rng, x, (size_t)2 * n, -1.0f, 1.0f);
+    for (int i = 0; i < n; i++)
+        y[i] = (x[2 * i] > 0) != (x[2 * i + 1] > 0);
+}
+
+static void test_learns_xor(void **state)
+{
+    (void)state;
+    classifier c = { 0 };
+    assert_int_equal(classifier_create(&c, 5), GM_OK);
+    gm_rng data;
+    gm_rng_init(&data, 99);
+    float x[BATCH * 2];
+    int32_t y[BATCH];
+    double loss = 0, first = 0;
+    for (int step = 0; step < 3000; step++) {
+        xor_batch(&data, x, y, BATCH);
+        assert_int_equal(classifier_step(&c, x, y, BATCH, &loss), GM_OK);
+        if (step == 0)
+            first = loss;
+    }
+    int correct = 0;
+    for (int round = 0; round < 16; round++) {
+        xor_batch(&data, x, y, BATCH);
+        const float *logits = gm_mlp_forward(&c.mlp, &c.t, x, BATCH);
+        for (int i = 0; i < BATCH; i++)
+            correct += (logits[2 * i + 1] > logits[2 * i]) == y[i];
+    }
+    assert_true(first > 0.6);         /* chance is log 2 */
+    assert_true(loss < 0.1);
+    assert_true(correct >= 16 * BATCH * 97 / 100);
+    classifier_free(&c);
+}
+
+static void test_repeated_step_allocates_nothing(void **state)
+{
+    (void)state;
+    classifier c = { 0 };
+    assert_int_equal(classifier_create(&c, 5), GM_OK);
+    gm_rng data;
+    gm_rng_init(&data, 1);
+    float x[BATCH * 2];
+    int32_t y[BATCH];
+    double loss;
+    xor_batch(&data, x, y, BATCH);
+    assert_int_equal(classifier_step(&c, x, y, BATCH, &loss), GM_OK);
+    size_t after_first = gm_test_alloc.allocs;
+    assert_int_equal(classifier_step(&c, x, y, BATCH, &loss), GM_OK);
+    assert_int_equal(classifier_step(&c, x, y, BATCH / 2, &loss), GM_OK);
+    assert_int_equal(gm_test_alloc.allocs, after_first);
+    classifier_free(&c);
+    assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
+}
+
+static void test_every_allocation_failure(void **state)
+{
+    (void)state;
+    float x[BATCH * 2];
+    int32_t y[BATCH];
+    gm_rng data;
+    gm_rng_init(&data, 1);
+    xor_batch(&data, x, y, BATCH);
+    for (size_t k = 1;; k++) {
+        gm_test_alloc_reset(k);
+        classifier c = { 0 };
+        double loss;
+        gm_status s = classifier_create(&c, 5);
+        if (s == GM_OK)
+            s = classifier_step(&c, x, y, BATCH, &loss);
+        classifier_free(&c);
+        assert_int_equal(gm_test_alloc.allocs - (gm_test_alloc.allocs >= k), gm_test_alloc.frees);
+        if (gm_test_alloc.allocs < k) {  /* ran to the end without reaching k */
+            assert_int_equal(s, GM_OK);
+            break;
+        }
+        assert_int_equal(s, GM_ERR_NO_MEMORY);
+        assert_true(gm_last_error()[0] != '\0');
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_gradients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_learns_xor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeated_step_allocates_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_allocation_failure, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,253 @@
+/* Writing images: IDX files of unsigned bytes, the datasets' own format,
+ * and sample grids as PNG (libpng) or binary PGM. libpng's memory comes
+ * from the library's allocator and its errors longjmp back here, so it
+ * never prints. A failed write may leave a partial file behind. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#ifdef GM_HAVE_PNG
+#include <png.h>
+#endif
+
+#include "genmodel/data.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "idx.h"
+
+#define GAP 2              /* pixels of black between grid cells and around them */
+#define CHUNK 4096
+
+/* The nearest of 256 levels; out-of-range values clamp and NaN gives 0. */
+static uint8_t to_byte(float v)
+{
+    if (!(v > 0.0f))
+        return 0;
+    if (v >= 1.0f)
+        return 255;
+    return (uint8_t)(v * 255.0f + 0.5f);
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static gm_status check_args(const char *who, const char *path, const float *images, int32_t n,
+                            int32_t height, int32_t width)
+{
+    if (!path || !images)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s is NULL", who, !path ? "path" : "images");
+    if (n <= 0 || height <= 0 || width <= 0)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n, height and width must be > 0 (got %d, %d, %d)",
+                       who, n, height, width);
+    return GM_OK;
+}
+
+static gm_status open_failed(const char *who, const char *path)
+{
+    return gm_fail(GM_ERR_IO, "%s: cannot create '%s': %s", who, path, strerror(errno));
+}
+
+static gm_status write_failed(const char *who, const char *path)
+{
+    return gm_fail(GM_ERR_IO, "%s: cannot write '%s': %s", who, path, strerror(errno));
+}
+
+/* fclose reports the errors buffering hid (a full disk shows up here). */
+static gm_status close_file(const char *who, const char *path, FILE *f, gm_status st)
+{
+    if (fclose(f) != 0 && st == GM_OK)
+        st = write_failed(who, path);
+    return st;
+}
+
+gm_status gm_idx_write_images(const char *path, const float *images, int32_t n, int32_t height,
+                              int32_t width)
+{
+    static const char who[] = "gm_idx_write_images";
+    gm_status st = check_args(who, path, images, n, height, width);
+    if (st != GM_OK)
+        return st;
+    /* Larger files would not load back. */
+    size_t per_image = (size_t)height * (size_t)width;
+    if (per_image > GM_IDX_MAX_BYTES / (size_t)n)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %d images of %d x %d exceed %zu bytes", who, n,
+                       height, width, GM_IDX_MAX_BYTES);
+    size_t total = (size_t)n * per_image;
+
+    unsigned char buf[CHUNK];
+    buf[0] = buf[1] = 0;
+    buf[2] = GM_IDX_TYPE_UBYTE;
+    buf[3] = 3;
+    put_be32(buf + 4, (uint32_t)n);
+    put_be32(buf + 8, (uint32_t)height);
+    put_be32(buf + 12, (uint32_t)width);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return open_failed(who, path);
+    if (fwrite(buf, 1, 16, f) != 16)
+        return close_file(who, path, f, write_failed(who, path));
+    for (size_t done = 0; done < total;) {
+        size_t k = total - done < CHUNK ? total - done : CHUNK;
+        for (size_t i = 0; i < k; i++)
+            buf[i] = to_byte(images[done + i]);
+        if (fwrite(buf, 1, k, f) != k)
+            return close_file(who, path, f, write_failed(who, path));
+        done += k;
+    }
+    return close_file(who, path, f, GM_OK);
+}
+
+static gm_status write_pgm(const char *who, const char *path, const uint8_t *grid, int32_t gw,
+                           int32_t gh)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return open_failed(who, path);
+    size_t size = (size_t)gw * (size_t)gh;
+    if (fprintf(f, "P5\n%d %d\n255\n", gw, gh) < 0 || fwrite(grid, 1, size, f) != size)
+        return close_file(who, path, f, write_failed(who, path));
+    return close_file(who, path, f, GM_OK);
+}
+
+#ifdef GM_HAVE_PNG
+typedef struct png_ctx {
+    char msg[160];
+    int oom;           /* an allocation failed: the error that follows is about memory */
+} png_ctx;
+
+static png_voidp on_png_alloc(png_structp png, png_alloc_size_t size)
+{
+    png_voidp p = gm_malloc(size);
+    if (!p)
+        ((png_ctx *)png_get_mem_ptr(png))->oom = 1;
+    return p;
+}
+
+static void on_png_free(png_structp png, png_voidp ptr)
+{
+    (void)png;
+    gm_free(ptr);
+}
+
+/* Must not return: libpng would then print the message and abort. */
+static void on_png_error(png_structp png, png_const_charp msg)
+{
+    png_ctx *ctx = png_get_error_ptr(png);
+    snprintf(ctx->msg, sizeof ctx->msg, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+static void on_png_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+static gm_status png_failed(const char *who, const char *path, const png_ctx *ctx)
+{
+    if (ctx->oom)
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory writing '%s'", who, path);
+    return gm_fail(GM_ERR_IO, "%s: cannot write '%s': libpng: %s", who, path,
+                   ctx->msg[0] ? ctx->msg : "unknown error");
+}
+
+static gm_status write_png(const char *who, const char *path, const uint8_t *grid, int32_t gw,
+                           int32_t gh)
+{
+    png_ctx ctx = { { 0 }, 0 };
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return open_failed(who, path);
+    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &ctx, on_png_error,
+                                                on_png_warning, &ctx, on_png_alloc, on_png_free);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        return close_file(who, path, f, png_failed(who, path, &ctx));
+    }
+    /* Nothing the error path reads changes after this point. */
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return close_file(who, path, f, png_failed(who, path, &ctx));
+    }
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)gw, (png_uint_32)gh, 8, PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int32_t y = 0; y < gh; y++)
+        png_write_row(png, grid + (size_t)y * (size_t)gw);
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    return close_file(who, path, f, GM_OK);
+}
+#endif
+
+static int is_png_path(const char *path)
+{
+    size_t len = strlen(path);
+    if (len < 4)
+        return 0;
+    const char *ext = path + len - 4;
+    return ext[0] == '.' && tolower((unsigned char)ext[1]) == 'p' &&
+           tolower((unsigned char)ext[2]) == 'n' && tolower((unsigned char)ext[3]) == 'g';
+}
+
+gm_status gm_image_write_grid(const char *path, const float *images, int32_t n, int32_t height,
+                              int32_t width, int32_t cols)
+{
+    static const char who[] = "gm_image_write_grid";
+    gm_status st = check_args(who, path, images, n, height, width);
+    if (st != GM_OK)
+        return st;
+    if (cols <= 0)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: cols must be > 0 (got %d)", who, cols);
+    int png = is_png_path(path);
+#ifndef GM_HAVE_PNG
+    if (png)
+        return gm_fail(GM_ERR_UNSUPPORTED, "%s: '%s': this build has no PNG support; write .pgm",
+                       who, path);
+#endif
+    int64_t rows = ((int64_t)n + cols - 1) / cols;
+    int64_t gw = cols * ((int64_t)width + GAP) + GAP;
+    int64_t gh = rows * ((int64_t)height + GAP) + GAP;
+    if (gw > INT32_MAX || gh > INT32_MAX || gw * gh > INT32_MAX)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: a grid of %lld x %lld pixels is too large", who,
+                       (long long)gw, (long long)gh);
+    /* From here every offset fits a size_t. */
+    size_t W = (size_t)gw, h = (size_t)height, w = (size_t)width;
+    uint8_t *grid = gm_calloc(W * (size_t)gh, 1);  /* zeros: the black background */
+    if (!grid)
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for a %lld x %lld grid", who,
+                       (long long)gw, (long long)gh);
+    for (size_t i = 0; i < (size_t)n; i++) {
+        const float *img = images + i * h * w;
+        size_t row = i / (size_t)cols, col = i % (size_t)cols;
+        uint8_t *cell = grid + (GAP + row * (h + GAP)) * W + GAP + col * (w + GAP);
+        for (size_t y = 0; y < h; y++)
+            for (size_t x = 0; x < w; x++)
+                cell[y * W + x] = to_byte(img[y * w + x]);
+    }
+#ifdef GM_HAVE_PNG
+    if (png)
+        st = write_png(who, path, grid, (int32_t)gw, (int32_t)gh);
+    else
+#endif
+        st = write_pgm(who, path, grid, (int32_t)gw, (int32_t)gh);
+    gm_free(grid);
+    return st;
+}
+
+int32_t gm_have_png(void)
+{
+#ifdef GM_HAVE_PNG
+    return 1;
+#else
+    return 0;
+#endif
+}

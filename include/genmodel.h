@@ -8,5 +8,7 @@
 
 #include "genmodel/version.h"
 #include "genmodel/common.h"
+#include "genmodel/vae.h"
+#include "genmodel/data.h"
 
 #endif

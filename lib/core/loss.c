@@ -117,24 +117,25 @@ void gm_softmax_xent_backward(float *dlogits, const float *logits, const int32_t
     }
 }
 
-void gm_kl_normal_forward(double *loss, const float *mu, const float *logvar, int N, int Z)
+void gm_kl_normal_forward(double *loss, const float *mu, const float *logvar, int ld, int N, int Z)
 {
     for (int n = 0; n < N; n++) {
-        size_t row = (size_t)n * Z;
+        const float *m = mu + (size_t)n * ld, *lv = logvar + (size_t)n * ld;
         double sum = 0.0;
-        for (int z = 0; z < Z; z++) {
-            double m = mu[row + z], lv = logvar[row + z];
-            sum += exp(lv) + m * m - 1.0 - lv;
-        }
+        for (int z = 0; z < Z; z++)
+            sum += exp((double)lv[z]) + (double)m[z] * m[z] - 1.0 - lv[z];
         loss[n] = 0.5 * sum;
     }
 }
 
 void gm_kl_normal_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar,
-                           float scale, int N, int Z)
+                           int ld, float scale, int N, int Z)
 {
-    for (size_t i = 0; i < (size_t)N * Z; i++) {
-        dmu[i] = scale * mu[i];
-        dlogvar[i] = scale * 0.5f * (expf(logvar[i]) - 1.0f);
+    for (int n = 0; n < N; n++) {
+        size_t row = (size_t)n * ld;
+        for (int z = 0; z < Z; z++) {
+            dmu[row + z] = scale * mu[row + z];
+            dlogvar[row + z] = scale * 0.5f * (expf(logvar[row + z]) - 1.0f);
+        }
     }
 }

@@ -29,9 +29,11 @@ void gm_softmax_xent_forward(double *loss, const float *logits, const int32_t *l
 void gm_softmax_xent_backward(float *dlogits, const float *logits, const int32_t *labels,
                               float scale, int N, int C);
 
-/* KL(N(mu, exp(logvar)) || N(0, I)) for mu, logvar (N, Z). */
-void gm_kl_normal_forward(double *loss, const float *mu, const float *logvar, int N, int Z);
+/* KL(N(mu, exp(logvar)) || N(0, I)) for mu, logvar (N, Z) whose rows are ld
+ * floats apart (an encoder packs each row as [mu | logvar], ld = 2Z);
+ * dmu and dlogvar have the same layout. */
+void gm_kl_normal_forward(double *loss, const float *mu, const float *logvar, int ld, int N, int Z);
 void gm_kl_normal_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar,
-                           float scale, int N, int Z);
+                           int ld, float scale, int N, int Z);
 
 #endif

@@ -157,6 +157,24 @@ static gm_status png_failed(const char *who, const char *path, const png_ctx *ct
                    ctx->msg[0] ? ctx->msg : "unknown error");
 }
 
+/* libpng's calls around the longjmp target: 0 on success. A function of
+ * its own, so that no local of the one calling setjmp changes before a
+ * longjmp (those would be indeterminate after it). */
+static int encode_png(png_structp png, png_infop info, FILE *f, const uint8_t *grid, int32_t gw,
+                      int32_t gh)
+{
+    if (setjmp(png_jmpbuf(png)))
+        return -1;
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)gw, (png_uint_32)gh, 8, PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int32_t y = 0; y < gh; y++)
+        png_write_row(png, grid + (size_t)y * (size_t)gw);
+    png_write_end(png, info);
+    return 0;
+}
+
 static gm_status write_png(const char *who, const char *path, const uint8_t *grid, int32_t gw,
                            int32_t gh)
 {
@@ -167,24 +185,9 @@ static gm_status write_png(const char *who, const char *path, const uint8_t *gri
     png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &ctx, on_png_error,
                                                 on_png_warning, &ctx, on_png_alloc, on_png_free);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!info) {
-        png_destroy_write_struct(&png, NULL);
-        return close_file(who, path, f, png_failed(who, path, &ctx));
-    }
-    /* Nothing the error path reads changes after this point. */
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, &info);
-        return close_file(who, path, f, png_failed(who, path, &ctx));
-    }
-    png_init_io(png, f);
-    png_set_IHDR(png, info, (png_uint_32)gw, (png_uint_32)gh, 8, PNG_COLOR_TYPE_GRAY,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    for (int32_t y = 0; y < gh; y++)
-        png_write_row(png, grid + (size_t)y * (size_t)gw);
-    png_write_end(png, info);
+    int failed = !info || encode_png(png, info, f, grid, gw, gh) != 0;
     png_destroy_write_struct(&png, &info);
-    return close_file(who, path, f, GM_OK);
+    return close_file(who, path, f, failed ? png_failed(who, path, &ctx) : GM_OK);
 }
 #endif
 

@@ -8,6 +8,7 @@
 
 #include "core/act.h"
 #include "gm_test.h"
+#include "gm_ref.h"
 
 #define N 3
 #define D 7
@@ -15,14 +16,7 @@
 
 static double act_ref(int kind, double x)
 {
-    switch (kind) {
-    case GM_ACT_RELU: return x > 0 ? x : 0;
-    case GM_ACT_LEAKY_RELU: return x > 0 ? x : SLOPE * x;
-    case GM_ACT_ELU: return x > 0 ? x : expm1(x);
-    case GM_ACT_TANH: return tanh(x);
-    case GM_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
-    default: return x;
-    }
+    return gm_ref_act(kind, SLOPE, x);
 }
 
 typedef struct { int kind; const double *w; } weighted_ctx;

@@ -32,7 +32,7 @@ static void test_hand_values(void **state)
     assert_float_equal(loss[1], 2.0 - 0.5 + log1p(exp(-2.0)), 1e-6);
 
     float mu[2] = { 1.0f, 0.0f }, logvar[2] = { 0.0f, (float)log(2.0) };
-    gm_kl_normal_forward(loss, mu, logvar, 2, 1);
+    gm_kl_normal_forward(loss, mu, logvar, 1, 2, 1);
     assert_float_equal(loss[0], 0.5, 1e-7);
     assert_float_equal(loss[1], 0.5 * (1.0 - log(2.0)), 1e-6);
 
@@ -152,9 +152,27 @@ static void test_gradients(void **state)
     gm_softmax_xent_backward(grad, a, labels, (float)SCALE, N, D);
     check_pair(xent_ref, loss, a, grad, N * D, "softmax xent");
 
-    gm_kl_normal_forward(loss, a, a + N * D, N, D);
-    gm_kl_normal_backward(grad, grad + N * D, a, a + N * D, (float)SCALE, N, D);
+    gm_kl_normal_forward(loss, a, a + N * D, D, N, D);
+    gm_kl_normal_backward(grad, grad + N * D, a, a + N * D, D, (float)SCALE, N, D);
     check_pair(kl_ref, loss, a, grad, 2 * N * D, "kl");
+
+    /* the packed layout: row n is [mu | logvar], 2D floats */
+    float packed[2 * N * D], dpacked[2 * N * D], unpacked[2 * N * D];
+    double loss2[N];
+    for (int n = 0; n < N; n++)
+        for (int d = 0; d < D; d++) {
+            packed[n * 2 * D + d] = a[n * D + d];
+            packed[n * 2 * D + D + d] = a[N * D + n * D + d];
+        }
+    gm_kl_normal_forward(loss2, packed, packed + D, 2 * D, N, D);
+    gm_kl_normal_backward(dpacked, dpacked + D, packed, packed + D, 2 * D, (float)SCALE, N, D);
+    assert_memory_equal(loss, loss2, sizeof loss);
+    for (int n = 0; n < N; n++)
+        for (int d = 0; d < D; d++) {
+            unpacked[n * D + d] = dpacked[n * 2 * D + d];
+            unpacked[N * D + n * D + d] = dpacked[n * 2 * D + D + d];
+        }
+    assert_memory_equal(unpacked, grad, sizeof unpacked);
 }
 
 static void test_extreme_logits(void **state)

@@ -10,35 +10,20 @@
 #include "nn/dense.h"
 #include "genmodel/common.h"
 #include "gm_test.h"
+#include "gm_ref.h"
 
 enum { N = 4, D = 6, O = 3, NW = O * D, NP = O * D + O + N * D };
 #define SLOPE 0.1
 
 typedef struct { int act; const double *w; } ctx_t;
 
-static double act_ref(int kind, double x)
-{
-    switch (kind) {
-    case GM_ACT_RELU: return x > 0 ? x : 0;
-    case GM_ACT_LEAKY_RELU: return x > 0 ? x : SLOPE * x;
-    case GM_ACT_ELU: return x > 0 ? x : expm1(x);
-    case GM_ACT_TANH: return tanh(x);
-    case GM_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
-    default: return x;
-    }
-}
-
-/* p packs W (O, D), b (O), x (N, D); y[n][o] = f(sum_d x W + b) */
+/* p packs W (O, D), b (O), x (N, D), as a one-layer reference MLP reads them */
 static void forward_ref(const double *p, int act, double *y)
 {
-    const double *W = p, *b = p + NW, *x = p + NW + O;
-    for (int n = 0; n < N; n++)
-        for (int o = 0; o < O; o++) {
-            double s = b[o];
-            for (int d = 0; d < D; d++)
-                s += x[n * D + d] * W[o * D + d];
-            y[n * O + o] = act_ref(act, s);
-        }
+    static const int widths[2] = { D, O };
+    const int acts[1] = { act };
+    const gm_ref_mlp ref = { 1, widths, acts, SLOPE };
+    gm_ref_mlp_forward(&ref, p, p + NW + O, N, y);
 }
 
 static double weighted_output(const double *p, void *vc)

@@ -12,6 +12,7 @@
 #include "core/adam.h"
 #include "core/loss.h"
 #include "gm_test.h"
+#include "gm_ref.h"
 
 static int setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
 static int teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
@@ -28,30 +29,14 @@ typedef struct { const gm_param_table *t; const double *w; } ctx_t;
 static double weighted_output(const double *x, void *vc)
 {
     const ctx_t *c = vc;
-    double in[GN * 8], out[GN * 8];
-    size_t at = 0;
+    const gm_ref_mlp ref = { L, widths, acts, 0.0 };
+    double out[GN * 3], s = 0;
+    size_t n_params = 0;
     for (int i = 0; i < c->t->count; i++)
-        at += c->t->items[i].numel;
-    for (int i = 0; i < GN * widths[0]; i++)
-        in[i] = x[at + i];
-    at = 0;
-    for (int l = 0; l < L; l++) {
-        const double *W = x + at, *b = W + widths[l + 1] * widths[l];
-        at += (size_t)widths[l + 1] * widths[l] + widths[l + 1];
-        for (int n = 0; n < GN; n++)
-            for (int o = 0; o < widths[l + 1]; o++) {
-                double s = b[o];
-                for (int d = 0; d < widths[l]; d++)
-                    s += in[n * widths[l] + d] * W[o * widths[l] + d];
-                out[n * widths[l + 1] + o] = acts[l] == GM_ACT_TANH ? tanh(s)
-                                           : acts[l] == GM_ACT_ELU ? (s > 0 ? s : expm1(s)) : s;
-            }
-        for (int i = 0; i < GN * widths[l + 1]; i++)
-            in[i] = out[i];
-    }
-    double s = 0;
+        n_params += c->t->items[i].numel;
+    gm_ref_mlp_forward(&ref, x, x + n_params, GN, out);
     for (int i = 0; i < GN * widths[L]; i++)
-        s += c->w[i] * in[i];
+        s += c->w[i] * out[i];
     return s;
 }
 

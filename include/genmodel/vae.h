@@ -1,0 +1,132 @@
+/* The variational autoencoder (Kingma & Welling 2013).
+ *
+ * An MLP encoder maps x (and, for a conditional VAE, a one-hot label) to
+ * the mean and log-variance of q(z|x); z = mu + sigma * eps; an MLP decoder
+ * maps z (and the label) back to the likelihood's parameters. Training
+ * minimises the negative ELBO, reconstruction + beta * KL(q(z|x) || N(0, I)),
+ * in nats per sample.
+ *
+ * Arrays are row-major float: x is (n, input_dim), z, mu and logvar are
+ * (n, latent_dim), labels (n) int32 in [0, n_classes). labels must be NULL
+ * for an unconditional VAE and non-NULL for a conditional one. Random draws
+ * come from the handle's own seeded generator. */
+#ifndef GENMODEL_VAE_H
+#define GENMODEL_VAE_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gm_vae gm_vae;
+
+typedef enum gm_likelihood {
+    GM_LIKELIHOOD_BERNOULLI = 0,  /**< x in [0, 1]; the decoder gives logits; BCE */
+    GM_LIKELIHOOD_GAUSSIAN = 1    /**< N(decoder mean, I): beta plays the variance's part */
+} gm_likelihood;
+
+#define GM_VAE_MAX_HIDDEN 4
+
+typedef struct gm_vae_config {
+    size_t struct_size;                  /**< set by gm_vae_config_init */
+    int32_t input_dim;                   /**< D; default 784 */
+    int32_t latent_dim;                  /**< Z; default 20 */
+    int32_t n_enc_hidden;                /**< encoder hidden layers, 0..4; default 1 */
+    int32_t enc_hidden[GM_VAE_MAX_HIDDEN]; /**< their widths, input side first; default {400} */
+    int32_t n_dec_hidden;                /**< decoder hidden layers, 0..4; default 1 */
+    int32_t dec_hidden[GM_VAE_MAX_HIDDEN]; /**< their widths, latent side first; default {400} */
+    int32_t activation;                  /**< gm_activation of hidden layers; default GM_ACT_RELU */
+    float leaky_slope;                   /**< for GM_ACT_LEAKY_RELU, in [0, 1); default 0.01 */
+    int32_t likelihood;                  /**< gm_likelihood; default GM_LIKELIHOOD_BERNOULLI */
+    float beta;                          /**< weight of the KL term, >= 0; default 1 */
+    int32_t n_classes;                   /**< > 0: conditional on a one-hot label; default 0 */
+    gm_optimizer_config optim;           /**< default Adam, lr 1e-3, betas (0.9, 0.999), eps 1e-8 */
+    uint64_t seed;                       /**< weights and every random draw; default 0 */
+} gm_vae_config;
+
+/** Loss terms of a batch, averaged over its samples, in nats. */
+typedef struct gm_vae_losses {
+    double loss;       /**< the objective: recon + beta * kl */
+    double neg_elbo;   /**< recon + kl: the negative evidence lower bound */
+    double recon;      /**< -log p(x|z) for one draw of z */
+    double kl;         /**< KL(q(z|x) || N(0, I)), exact */
+} gm_vae_losses;
+
+/** Fill cfg with the defaults above (the 784-400-20 MLP of the paper). */
+GM_API void gm_vae_config_init(gm_vae_config *cfg);
+
+/** Create a VAE with freshly initialised weights (PyTorch's defaults, from
+ * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field,
+ * GM_ERR_VERSION for a config from a newer library, GM_ERR_NO_MEMORY. */
+GM_API gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out);
+
+/** Release a VAE; NULL is a no-op. */
+GM_API void gm_vae_free(gm_vae *vae);
+
+/** Copy the handle's config into *cfg (cfg->struct_size must be set, as
+ * gm_vae_config_init does; only that many bytes are written). */
+GM_API gm_status gm_vae_get_config(const gm_vae *vae, gm_vae_config *cfg);
+
+/** Optimizer updates applied so far. */
+GM_API int64_t gm_vae_step_count(const gm_vae *vae);
+
+/** Change the learning rate for later steps (a schedule), lr > 0. */
+GM_API gm_status gm_vae_set_lr(gm_vae *vae, float lr);
+
+/** q(z|x): mu and logvar (n, latent_dim) of each sample. */
+GM_API gm_status gm_vae_encode(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
+                               float *mu, float *logvar);
+
+/** z = mu + exp(logvar / 2) * eps with eps ~ N(0, I) from the handle's
+ * generator; all (n, latent_dim). */
+GM_API gm_status gm_vae_reparameterize(gm_vae *vae, const float *mu, const float *logvar, int32_t n,
+                                       float *z);
+
+/** The decoder's mean for each z: probabilities (Bernoulli) or means
+ * (Gaussian), x_out (n, input_dim). */
+GM_API gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int32_t n,
+                               float *x_out);
+
+/** One optimizer update on the batch x (n, input_dim); fills *losses (may be
+ * NULL) with the batch's averages from before the update. Inputs outside
+ * the likelihood's domain (NaN, or outside [0, 1] for Bernoulli) are
+ * refused with GM_ERR_INVALID_ARG before any work. A non-finite loss or
+ * gradient returns GM_ERR_NUMERIC and changes nothing: weights, optimizer
+ * state and random state stay as they were. A step at a batch size already
+ * seen allocates no memory. */
+GM_API gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
+                                   gm_vae_losses *losses);
+
+/** The evidence lower bound of each sample, elbo (n), from one draw of z;
+ * no update. Averages over a batch go to *losses unless it is NULL. */
+GM_API gm_status gm_vae_elbo(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
+                             double *elbo, gm_vae_losses *losses);
+
+/** The importance-weighted bound with k >= 1 samples (Burda et al. 2015),
+ * log_px (n): an estimate of log p(x) that tightens as k grows. */
+GM_API gm_status gm_vae_iwae(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, int32_t k,
+                             double *log_px);
+
+/** n new samples from the prior, x_out (n, input_dim), as decoder means.
+ * For a conditional VAE labels (n) names each sample's class. */
+GM_API gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_out);
+
+/** Decode each sample's posterior mean: x_out (n, input_dim). */
+GM_API gm_status gm_vae_reconstruct(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
+                                    float *x_out);
+
+/** Anomaly score of each sample, scores (n): the negative ELBO averaged over
+ * m >= 1 draws of z. Higher means less like the training data. */
+GM_API gm_status gm_vae_score(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, int32_t m,
+                              double *scores);
+
+/** A uniformly random permutation of 0..n-1 into order (n), from the
+ * handle's generator: the shuffled order of an epoch. */
+GM_API gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,19 @@
+/* Size-first config structs: how a caller's struct, of whatever version,
+ * is read into the library's own. */
+#ifndef GM_CORE_CONFIG_H
+#define GM_CORE_CONFIG_H
+
+#include <stddef.h>
+
+#include "genmodel/common.h"
+
+/* dst (dst_size bytes) already holds the defaults; src starts with its
+ * size_t struct_size. Copies the fields src has: an older, smaller struct
+ * leaves the newer fields at their defaults; a larger one is accepted only
+ * if every byte beyond dst_size is zero. */
+gm_status gm_config_import(void *dst, size_t dst_size, const void *src, size_t min_size, const char *who);
+
+/* Copy the library's config into a caller's struct of src->struct_size bytes. */
+gm_status gm_config_export(void *dst, const void *src, size_t src_size, size_t min_size, const char *who);
+
+#endif

@@ -1,0 +1,602 @@
+/* The VAE handle. Legend: N batch, D input, Z latent, C classes.
+ * The encoder ends in one dense head whose rows are packed [mu | logvar]
+ * (N, 2Z); the decoder ends in logits (N, D). A conditional VAE appends a
+ * one-hot label to the encoder's input and to z. */
+#include <math.h>
+#include <string.h>
+
+#include "genmodel/vae.h"
+#include "core/act.h"
+#include "core/adam.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/loss.h"
+#include "core/rng.h"
+#include "core/workspace.h"
+#include "nn/mlp.h"
+#include "nn/params.h"
+#include "nn/reparam.h"
+#include "vae_internal.h"
+
+/* inference runs in chunks of this many rows, so its memory is bounded */
+#define CHUNK 256
+
+struct gm_vae {
+    gm_vae_config cfg;
+    gm_param_table params;
+    gm_mlp enc, dec;
+    gm_rng rng;
+    gm_workspace ws;
+    int batch;          /* rows the workspace is carved for */
+    float *xin;         /* (N, D + C): x and its one-hot label; conditional only */
+    float *zin;         /* (N, Z + C): z and its one-hot label */
+    float *eps;         /* (N, Z) */
+    float *dlogits;     /* (N, D) */
+    float *dmulv;       /* (N, 2Z) */
+    float *dzin;        /* (N, Z + C) */
+    double *recon, *kl; /* (N) per-sample terms */
+    double *gap;        /* (N) log p(z) - log q(z|x) of a draw */
+    double *acc, *acc2; /* (N) running sums of multi-draw estimates */
+};
+
+void gm_vae_config_init(gm_vae_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
+    cfg->input_dim = 784;
+    cfg->latent_dim = 20;
+    cfg->n_enc_hidden = 1;
+    cfg->enc_hidden[0] = 400;
+    cfg->n_dec_hidden = 1;
+    cfg->dec_hidden[0] = 400;
+    cfg->activation = GM_ACT_RELU;
+    cfg->leaky_slope = 0.01f;
+    cfg->likelihood = GM_LIKELIHOOD_BERNOULLI;
+    cfg->beta = 1.0f;
+    gm_optimizer_config_default(&cfg->optim, 1e-3f);
+}
+
+static gm_status check_config(const gm_vae_config *c)
+{
+    const char *who = "gm_vae_create";
+    if (c->input_dim < 1 || c->latent_dim < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: input_dim and latent_dim must be >= 1 (got %d, %d)", who,
+                       (int)c->input_dim, (int)c->latent_dim);
+    if (c->n_enc_hidden < 0 || c->n_enc_hidden > GM_VAE_MAX_HIDDEN || c->n_dec_hidden < 0 ||
+        c->n_dec_hidden > GM_VAE_MAX_HIDDEN)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_enc_hidden and n_dec_hidden must be in [0, %d]", who,
+                       GM_VAE_MAX_HIDDEN);
+    for (int i = 0; i < c->n_enc_hidden; i++)
+        if (c->enc_hidden[i] < 1)
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: enc_hidden[%d] must be >= 1", who, i);
+    for (int i = 0; i < c->n_dec_hidden; i++)
+        if (c->dec_hidden[i] < 1)
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: dec_hidden[%d] must be >= 1", who, i);
+    if (!gm_act_valid(c->activation))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
+    if (!(c->leaky_slope >= 0.0f && c->leaky_slope < 1.0f))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: leaky_slope must be in [0, 1)", who);
+    if (c->likelihood != GM_LIKELIHOOD_BERNOULLI && c->likelihood != GM_LIKELIHOOD_GAUSSIAN)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown likelihood %d", who, (int)c->likelihood);
+    if (!(c->beta >= 0.0f) || !isfinite(c->beta))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: beta must be >= 0", who);
+    if (c->n_classes < 0 || c->n_classes > 65536)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_classes must be in [0, 65536]", who);
+    return gm_optimizer_config_check(&c->optim, who);
+}
+
+/* widths and activations of an MLP: in -> hidden... -> out, linear output */
+static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, int in, int n_hidden,
+                           const int32_t *hidden, int out, const gm_vae_config *c)
+{
+    int widths[GM_VAE_MAX_HIDDEN + 2], acts[GM_VAE_MAX_HIDDEN + 1];
+    widths[0] = in;
+    for (int i = 0; i < n_hidden; i++) {
+        widths[i + 1] = hidden[i];
+        acts[i] = c->activation;
+    }
+    widths[n_hidden + 1] = out;
+    acts[n_hidden] = GM_ACT_IDENTITY;
+    return gm_mlp_init(mlp, t, prefix, n_hidden + 1, widths, acts, c->leaky_slope);
+}
+
+gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
+{
+    if (!out)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_create: out is NULL");
+    *out = NULL;
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    gm_status s = gm_config_import(&c, sizeof c, cfg, sizeof c, "gm_vae_create");
+    if (s != GM_OK || (s = check_config(&c)) != GM_OK)
+        return s;
+
+    gm_vae *vae = gm_calloc(1, sizeof *vae);
+    if (!vae)
+        return gm_fail(GM_ERR_NO_MEMORY, "gm_vae_create: out of memory");
+    vae->cfg = c;
+    int C = c.n_classes;
+    s = build_mlp(&vae->enc, &vae->params, "enc", c.input_dim + C, c.n_enc_hidden, c.enc_hidden,
+                  2 * c.latent_dim, &c);
+    if (s == GM_OK)
+        s = build_mlp(&vae->dec, &vae->params, "dec", c.latent_dim + C, c.n_dec_hidden, c.dec_hidden,
+                      c.input_dim, &c);
+    if (s == GM_OK)
+        s = gm_params_alloc(&vae->params);
+    if (s != GM_OK) {
+        gm_vae_free(vae);
+        return s;
+    }
+    gm_rng_init(&vae->rng, c.seed);
+    gm_mlp_init_weights(&vae->enc, &vae->params, &vae->rng);
+    gm_mlp_init_weights(&vae->dec, &vae->params, &vae->rng);
+    *out = vae;
+    return GM_OK;
+}
+
+void gm_vae_free(gm_vae *vae)
+{
+    if (!vae)
+        return;
+    gm_mlp_free(&vae->enc);
+    gm_mlp_free(&vae->dec);
+    gm_params_free(&vae->params);
+    gm_ws_free(&vae->ws);
+    gm_free(vae);
+}
+
+gm_status gm_vae_get_config(const gm_vae *vae, gm_vae_config *cfg)
+{
+    if (!vae)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_get_config: vae is NULL");
+    return gm_config_export(cfg, &vae->cfg, sizeof vae->cfg, sizeof vae->cfg, "gm_vae_get_config");
+}
+
+int64_t gm_vae_step_count(const gm_vae *vae)
+{
+    return vae ? vae->params.step : 0;
+}
+
+gm_status gm_vae_set_lr(gm_vae *vae, float lr)
+{
+    if (!vae || !(lr > 0.0f) || !isfinite(lr))
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_set_lr: needs a VAE and lr > 0");
+    vae->cfg.optim.lr = lr;
+    return GM_OK;
+}
+
+/* ---- argument checks ---- */
+
+static gm_status check_args(const gm_vae *vae, const void *in, const void *out, int32_t n, const char *who)
+{
+    if (!vae || !in || !out)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: NULL argument", who);
+    if (n < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n must be >= 1 (got %d)", who, (int)n);
+    return GM_OK;
+}
+
+static gm_status check_call(const gm_vae *vae, const void *in, const void *out, const int32_t *labels,
+                            int32_t n, const char *who)
+{
+    gm_status s = check_args(vae, in, out, n, who);
+    if (s != GM_OK)
+        return s;
+    if ((vae->cfg.n_classes > 0) != (labels != NULL))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: labels must be %s for a%s VAE", who,
+                       labels ? "NULL" : "given", vae->cfg.n_classes ? " conditional" : "n unconditional");
+    for (int32_t i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || labels[i] >= vae->cfg.n_classes)
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: labels[%d] = %d is not in [0, %d)", who, (int)i,
+                           (int)labels[i], (int)vae->cfg.n_classes);
+    return GM_OK;
+}
+
+/* x must lie in the likelihood's domain: a NaN fails every comparison */
+static gm_status check_data(const gm_vae *vae, const float *x, int32_t n, const char *who)
+{
+    size_t count = (size_t)n * vae->cfg.input_dim;
+    int bernoulli = vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI;
+    for (size_t i = 0; i < count; i++) {
+        int ok = bernoulli ? (x[i] >= 0.0f && x[i] <= 1.0f) : isfinite(x[i]);
+        if (!ok)
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: x[%zu][%zu] = %g is outside the %s likelihood's domain", who,
+                           i / vae->cfg.input_dim, i % vae->cfg.input_dim, (double)x[i],
+                           bernoulli ? "Bernoulli [0, 1]" : "Gaussian (finite)");
+    }
+    return GM_OK;
+}
+
+/* ---- workspace and the pieces every pass shares ---- */
+
+static gm_status reserve(gm_vae *vae, int N)
+{
+    if (N <= vae->batch)
+        return GM_OK;
+    const size_t D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+    const size_t rows = (size_t)N, dbl = 2 * rows; /* a double is two floats */
+    float *recon, *kl, *gap, *acc, *acc2;
+    float **slots[] = { &vae->xin, &vae->zin, &vae->eps, &vae->dlogits, &vae->dmulv, &vae->dzin,
+                        &recon, &kl, &gap, &acc, &acc2 };
+    const size_t counts[] = { C ? rows * (D + C) : 0, rows * (Z + C), rows * Z, rows * D, rows * 2 * Z,
+                              rows * (Z + C), dbl, dbl, dbl, dbl, dbl };
+    gm_status s = gm_ws_carve(&vae->ws, 11, slots, counts);
+    if (s == GM_OK)
+        s = gm_mlp_reserve(&vae->enc, N);
+    if (s == GM_OK)
+        s = gm_mlp_reserve(&vae->dec, N);
+    if (s != GM_OK)
+        return s;
+    /* the slots are 64-byte aligned, so they hold doubles as well */
+    vae->recon = (double *)(void *)recon;
+    vae->kl = (double *)(void *)kl;
+    vae->gap = (double *)(void *)gap;
+    vae->acc = (double *)(void *)acc;
+    vae->acc2 = (double *)(void *)acc2;
+    vae->batch = N;
+    return GM_OK;
+}
+
+static void write_onehot(float *rows, int ld, int at, const int32_t *labels, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        float *r = rows + (size_t)n * ld + at;
+        memset(r, 0, (size_t)C * sizeof *r);
+        r[labels[n]] = 1.0f;
+    }
+}
+
+/* q(z|x) for N rows: returns the packed [mu | logvar] (N, 2Z) */
+static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, int N)
+{
+    const int D = vae->cfg.input_dim, C = vae->cfg.n_classes;
+    const float *in = x;
+    if (C) {
+        for (int n = 0; n < N; n++)
+            memcpy(vae->xin + (size_t)n * (D + C), x + (size_t)n * D, (size_t)D * sizeof *x);
+        write_onehot(vae->xin, D + C, D, labels, N, C);
+        in = vae->xin;
+    }
+    return gm_mlp_forward(&vae->enc, &vae->params, in, N);
+}
+
+/* the encoder's input for these rows, as encode() left it */
+static const float *encoder_input(const gm_vae *vae, const float *x)
+{
+    return vae->cfg.n_classes ? vae->xin : x;
+}
+
+/* zin = mu + sigma * eps with fresh eps, or mu itself when draw is 0 */
+static void fill_z(gm_vae *vae, const float *mulv, const int32_t *labels, int N, int draw)
+{
+    const int Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+    if (draw) {
+        gm_rng_normal(&vae->rng, vae->eps, (size_t)N * Z);
+        gm_reparam_forward(vae->zin, Z + C, mulv, mulv + Z, 2 * Z, vae->eps, N, Z);
+    } else {
+        for (int n = 0; n < N; n++)
+            memcpy(vae->zin + (size_t)n * (Z + C), mulv + (size_t)n * 2 * Z, (size_t)Z * sizeof *mulv);
+    }
+    if (C)
+        write_onehot(vae->zin, Z + C, Z, labels, N, C);
+}
+
+/* decoder logits of zin, and -log p(x|z) of each row into vae->recon */
+static const float *decode_recon(gm_vae *vae, const float *x, int N)
+{
+    const int D = vae->cfg.input_dim;
+    const float *logits = gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N);
+    if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
+        gm_bce_logits_forward(vae->recon, logits, x, N, D);
+    else
+        gm_gaussian_nll_forward(vae->recon, logits, NULL, x, N, D);
+    return logits;
+}
+
+/* the decoder's mean: probabilities for Bernoulli, the output for Gaussian */
+static void decoder_mean(const gm_vae *vae, const float *logits, int N, float *out)
+{
+    const int D = vae->cfg.input_dim;
+    memcpy(out, logits, (size_t)N * D * sizeof *out);
+    if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
+        gm_act_forward(out, NULL, N, D, GM_ACT_SIGMOID, 0.0f);
+}
+
+static void average_losses(const gm_vae *vae, int N, gm_vae_losses *l)
+{
+    double recon = 0.0, kl = 0.0;
+    for (int n = 0; n < N; n++) {
+        recon += vae->recon[n];
+        kl += vae->kl[n];
+    }
+    l->recon = recon / N;
+    l->kl = kl / N;
+    l->neg_elbo = l->recon + l->kl;
+    l->loss = l->recon + vae->cfg.beta * l->kl;
+}
+
+/* ---- training: gradients, then (once all-reduce exists) the update ---- */
+
+/* The gradient phase of a step, with vae->eps already drawn: fills the
+ * table's gradients and *l. GM_ERR_NUMERIC when anything is non-finite. */
+static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, int n, gm_vae_losses *l,
+                           const char *who)
+{
+    const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+    const float *mulv = encode(vae, x, labels, n);
+    gm_reparam_forward(vae->zin, Z + C, mulv, mulv + Z, 2 * Z, vae->eps, n, Z);
+    if (C)
+        write_onehot(vae->zin, Z + C, Z, labels, n, C);
+    const float *logits = decode_recon(vae, x, n);
+    gm_kl_normal_forward(vae->kl, mulv, mulv + Z, 2 * Z, n, Z);
+    average_losses(vae, n, l);
+    if (!isfinite(l->loss))
+        return gm_fail(GM_ERR_NUMERIC, "%s: the loss is %g; no update was made", who, l->loss);
+
+    /* the objective is the batch mean, so every gradient carries 1/N */
+    const float scale = 1.0f / (float)n;
+    gm_params_zero_grad(&vae->params);
+    if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
+        gm_bce_logits_backward(vae->dlogits, logits, x, scale, n, D);
+    else
+        gm_gaussian_nll_backward(vae->dlogits, NULL, logits, NULL, x, scale, n, D);
+    gm_mlp_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n);
+    gm_kl_normal_backward(vae->dmulv, vae->dmulv + Z, mulv, mulv + Z, 2 * Z, scale * vae->cfg.beta, n, Z);
+    gm_reparam_backward(vae->dmulv, vae->dmulv + Z, 2 * Z, vae->dzin, Z + C, mulv + Z, vae->eps, n, Z);
+    gm_mlp_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n);
+    if (!gm_params_grad_finite(&vae->params))
+        return gm_fail(GM_ERR_NUMERIC, "%s: a gradient is not finite; no update was made", who);
+    return GM_OK;
+}
+
+gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
+                            gm_vae_losses *losses)
+{
+    const char *who = "gm_vae_train_step";
+    gm_status s = check_call(vae, x, x, labels, n, who);
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK || (s = reserve(vae, n)) != GM_OK)
+        return s;
+    const gm_rng rng_before = vae->rng;
+    gm_rng_normal(&vae->rng, vae->eps, (size_t)n * vae->cfg.latent_dim);
+    gm_vae_losses l;
+    if ((s = gradients(vae, x, labels, n, &l, who)) != GM_OK) {
+        vae->rng = rng_before;
+        return s;
+    }
+    gm_params_adam_step(&vae->params, &vae->cfg.optim);
+    if (losses)
+        *losses = l;
+    return GM_OK;
+}
+
+gm_param_table *gm_vae_param_table(gm_vae *vae)
+{
+    return &vae->params;
+}
+
+gm_status gm_vae_gradients(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, const float *eps,
+                           gm_vae_losses *losses)
+{
+    gm_status s = reserve(vae, n);
+    if (s != GM_OK)
+        return s;
+    memcpy(vae->eps, eps, (size_t)n * vae->cfg.latent_dim * sizeof *eps);
+    return gradients(vae, x, labels, n, losses, "gm_vae_gradients");
+}
+
+/* ---- inference: each runs over chunks of at most CHUNK rows ---- */
+
+static int chunk_rows(int32_t n, int32_t at)
+{
+    return n - at < CHUNK ? (int)(n - at) : CHUNK;
+}
+
+static const int32_t *label_rows(const int32_t *labels, int32_t at)
+{
+    return labels ? labels + at : NULL;
+}
+
+gm_status gm_vae_encode(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, float *mu,
+                        float *logvar)
+{
+    gm_status s = check_call(vae, x, mu, labels, n, "gm_vae_encode");
+    if (s == GM_OK && !logvar)
+        s = gm_fail(GM_ERR_INVALID_ARG, "gm_vae_encode: logvar is NULL");
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+        return s;
+    const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        int N = chunk_rows(n, at);
+        const float *mulv = encode(vae, x + (size_t)at * D, label_rows(labels, at), N);
+        for (int i = 0; i < N; i++) {
+            memcpy(mu + (size_t)(at + i) * Z, mulv + (size_t)i * 2 * Z, (size_t)Z * sizeof *mu);
+            memcpy(logvar + (size_t)(at + i) * Z, mulv + (size_t)i * 2 * Z + Z, (size_t)Z * sizeof *mu);
+        }
+    }
+    return GM_OK;
+}
+
+gm_status gm_vae_reparameterize(gm_vae *vae, const float *mu, const float *logvar, int32_t n, float *z)
+{
+    gm_status s = check_args(vae, mu, z, n, "gm_vae_reparameterize");
+    if (s == GM_OK && !logvar)
+        s = gm_fail(GM_ERR_INVALID_ARG, "gm_vae_reparameterize: logvar is NULL");
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+        return s;
+    const int Z = vae->cfg.latent_dim;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        int N = chunk_rows(n, at);
+        size_t off = (size_t)at * Z;
+        gm_rng_normal(&vae->rng, vae->eps, (size_t)N * Z);
+        gm_reparam_forward(z + off, Z, mu + off, logvar + off, Z, vae->eps, N, Z);
+    }
+    return GM_OK;
+}
+
+gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int32_t n, float *x_out)
+{
+    gm_status s = check_call(vae, z, x_out, labels, n, "gm_vae_decode");
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+        return s;
+    const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        int N = chunk_rows(n, at);
+        for (int i = 0; i < N; i++)
+            memcpy(vae->zin + (size_t)i * (Z + C), z + (size_t)(at + i) * Z, (size_t)Z * sizeof *z);
+        if (C)
+            write_onehot(vae->zin, Z + C, Z, labels + at, N, C);
+        decoder_mean(vae, gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+    }
+    return GM_OK;
+}
+
+gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_out)
+{
+    gm_status s = check_call(vae, x_out, x_out, labels, n, "gm_vae_sample");
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+        return s;
+    const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        int N = chunk_rows(n, at);
+        gm_rng_normal(&vae->rng, vae->eps, (size_t)N * Z);
+        for (int i = 0; i < N; i++)
+            memcpy(vae->zin + (size_t)i * (Z + C), vae->eps + (size_t)i * Z, (size_t)Z * sizeof *x_out);
+        if (C)
+            write_onehot(vae->zin, Z + C, Z, labels + at, N, C);
+        decoder_mean(vae, gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+    }
+    return GM_OK;
+}
+
+gm_status gm_vae_reconstruct(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, float *x_out)
+{
+    gm_status s = check_call(vae, x, x_out, labels, n, "gm_vae_reconstruct");
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+        return s;
+    const int D = vae->cfg.input_dim;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        int N = chunk_rows(n, at);
+        const int32_t *lab = label_rows(labels, at);
+        fill_z(vae, encode(vae, x + (size_t)at * D, lab, N), lab, N, 0);
+        decoder_mean(vae, gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+    }
+    return GM_OK;
+}
+
+/* log p(z) - log q(z|x) of the last draw, per row (the log 2 pi terms cancel) */
+static void log_prior_over_posterior(const gm_vae *vae, const float *mulv, int N, double *out)
+{
+    const int Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+    for (int n = 0; n < N; n++) {
+        const float *z = vae->zin + (size_t)n * (Z + C), *e = vae->eps + (size_t)n * Z;
+        const float *logvar = mulv + (size_t)n * 2 * Z + Z;
+        double s = 0.0;
+        for (int j = 0; j < Z; j++)
+            s += 0.5 * ((double)e[j] * e[j] - (double)z[j] * z[j] + logvar[j]);
+        out[n] = s;
+    }
+}
+
+enum estimate { MEAN_ELBO, IWAE };
+
+/* Over m draws of z per row: the mean ELBO, or the importance-weighted
+ * bound log (1/m) sum_j p(x, z_j) / q(z_j|x), kept as a running
+ * log-sum-exp (acc: the maximum so far, acc2: the sum scaled by it). */
+static gm_status estimate(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, int32_t m,
+                          enum estimate kind, double *out, gm_vae_losses *losses, const char *who)
+{
+    gm_status s = check_call(vae, x, out, labels, n, who);
+    if (s == GM_OK && m < 1)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: the number of draws must be >= 1 (got %d)", who, (int)m);
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+        return s;
+    const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
+    double total_recon = 0.0, total_kl = 0.0;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        int N = chunk_rows(n, at);
+        const float *xc = x + (size_t)at * D;
+        const int32_t *lab = label_rows(labels, at);
+        const float *mulv = encode(vae, xc, lab, N);
+        gm_kl_normal_forward(vae->kl, mulv, mulv + Z, 2 * Z, N, Z);
+        for (int i = 0; i < N; i++)
+            vae->acc[i] = vae->acc2[i] = 0.0;
+        for (int32_t j = 0; j < m; j++) {
+            fill_z(vae, mulv, lab, N, 1);
+            decode_recon(vae, xc, N);
+            if (kind == MEAN_ELBO) {
+                for (int i = 0; i < N; i++)
+                    vae->acc[i] += vae->recon[i];
+                continue;
+            }
+            /* log w = log p(x|z) + log p(z) - log q(z|x); recon is -log p(x|z) */
+            log_prior_over_posterior(vae, mulv, N, vae->gap);
+            for (int i = 0; i < N; i++) {
+                double w = vae->gap[i] - vae->recon[i];
+                if (j == 0 || w > vae->acc[i]) {
+                    vae->acc2[i] = (j == 0 ? 0.0 : vae->acc2[i] * exp(vae->acc[i] - w)) + 1.0;
+                    vae->acc[i] = w;
+                } else {
+                    vae->acc2[i] += exp(w - vae->acc[i]);
+                }
+            }
+        }
+        for (int i = 0; i < N; i++) {
+            double recon = vae->acc[i] / m;
+            if (kind == MEAN_ELBO) {
+                out[at + i] = recon + vae->kl[i];
+                total_recon += recon;
+                total_kl += vae->kl[i];
+            } else {
+                out[at + i] = vae->acc[i] + log(vae->acc2[i]) - log((double)m);
+            }
+        }
+    }
+    if (losses) {
+        losses->recon = total_recon / n;
+        losses->kl = total_kl / n;
+        losses->neg_elbo = losses->recon + losses->kl;
+        losses->loss = losses->recon + vae->cfg.beta * losses->kl;
+    }
+    return GM_OK;
+}
+
+gm_status gm_vae_elbo(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, double *elbo,
+                      gm_vae_losses *losses)
+{
+    gm_status s = estimate(vae, x, labels, n, 1, MEAN_ELBO, elbo, losses, "gm_vae_elbo");
+    for (int32_t i = 0; s == GM_OK && i < n; i++)
+        elbo[i] = -elbo[i];
+    return s;
+}
+
+gm_status gm_vae_score(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, int32_t m,
+                       double *scores)
+{
+    return estimate(vae, x, labels, n, m, MEAN_ELBO, scores, NULL, "gm_vae_score");
+}
+
+gm_status gm_vae_iwae(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, int32_t k,
+                      double *log_px)
+{
+    return estimate(vae, x, labels, n, k, IWAE, log_px, NULL, "gm_vae_iwae");
+}
+
+gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n)
+{
+    if (!vae || !order || n < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_shuffle: needs a VAE, an array and n >= 1");
+    for (int32_t i = 0; i < n; i++)
+        order[i] = i;
+    /* Fisher-Yates, each position drawn without modulo bias */
+    for (int32_t i = n - 1; i > 0; i--) {
+        int32_t j = (int32_t)gm_rng_below(&vae->rng, (uint32_t)i + 1);
+        int32_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    return GM_OK;
+}

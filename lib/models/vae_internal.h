@@ -1,0 +1,16 @@
+/* What the tests (and later the checkpoint and data-parallel code) reach
+ * inside a VAE: its parameter table and the gradient phase of a step. */
+#ifndef GM_MODELS_VAE_INTERNAL_H
+#define GM_MODELS_VAE_INTERNAL_H
+
+#include "genmodel/vae.h"
+#include "nn/params.h"
+
+gm_param_table *gm_vae_param_table(gm_vae *vae);
+
+/* The gradients of a training step with the given eps (n, latent_dim),
+ * left in the parameter table; no update. Arguments are trusted. */
+gm_status gm_vae_gradients(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, const float *eps,
+                           gm_vae_losses *losses);
+
+#endif

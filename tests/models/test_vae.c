@@ -1,0 +1,313 @@
+/* The VAE from the inside: the gradient of the whole objective against
+ * finite differences of a double-precision reference, the loss terms
+ * against hand-computed values, the exact IWAE of a model whose posterior
+ * is its prior, bit-identical reruns, and a failed step that changes
+ * nothing. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "models/vae_internal.h"
+#include "gm_ref.h"
+#include "gm_test.h"
+
+enum { N = 4, D = 6, H = 5, Z = 3 };
+
+/* ---- a double-precision reference of the objective ---- */
+
+typedef struct {
+    const gm_vae_config *cfg;
+    const float *x;
+    const int32_t *labels;
+    const double *eps;
+} objective_ctx;
+
+static double objective_ref(const double *p, void *vc)
+{
+    const objective_ctx *c = vc;
+    const gm_vae_config *cfg = c->cfg;
+    const int C = cfg->n_classes;
+    const int enc_w[3] = { D + C, H, 2 * Z }, dec_w[3] = { Z + C, H, D };
+    const int acts[2] = { cfg->activation, GM_ACT_IDENTITY };
+    const gm_ref_mlp enc = { 2, enc_w, acts, cfg->leaky_slope }, dec = { 2, dec_w, acts, cfg->leaky_slope };
+    double xin[N * (D + 8)], mulv[N * 2 * Z], zin[N * (Z + 8)], logits[N * D];
+    for (int n = 0; n < N; n++) {
+        for (int d = 0; d < D + C; d++)
+            xin[n * (D + C) + d] = d < D ? c->x[n * D + d] : (C && c->labels[n] == d - D);
+    }
+    size_t used = gm_ref_mlp_forward(&enc, p, xin, N, mulv);
+    double total = 0;
+    for (int n = 0; n < N; n++) {
+        double kl = 0;
+        for (int j = 0; j < Z + C; j++) {
+            if (j >= Z) {
+                zin[n * (Z + C) + j] = c->labels[n] == j - Z;
+                continue;
+            }
+            double mu = mulv[n * 2 * Z + j], lv = mulv[n * 2 * Z + Z + j];
+            zin[n * (Z + C) + j] = mu + exp(0.5 * lv) * c->eps[n * Z + j];
+            kl += 0.5 * (exp(lv) + mu * mu - 1.0 - lv);
+        }
+        total += cfg->beta * kl;
+    }
+    gm_ref_mlp_forward(&dec, p + used, zin, N, logits);
+    for (int i = 0; i < N * D; i++) {
+        double l = logits[i], t = c->x[i];
+        if (cfg->likelihood == GM_LIKELIHOOD_BERNOULLI)
+            total += fmax(l, 0) - l * t + log1p(exp(-fabs(l)));
+        else
+            total += 0.5 * log(2 * 3.14159265358979323846) + 0.5 * (t - l) * (t - l);
+    }
+    return total / N;
+}
+
+static void small_config(gm_vae_config *cfg)
+{
+    gm_vae_config_init(cfg);
+    cfg->input_dim = D;
+    cfg->latent_dim = Z;
+    cfg->enc_hidden[0] = H;
+    cfg->dec_hidden[0] = H;
+    cfg->activation = GM_ACT_TANH;
+}
+
+static void check_gradients(const gm_vae_config *cfg)
+{
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(cfg, &vae), GM_OK);
+    gm_param_table *t = gm_vae_param_table(vae);
+    float x[N * D], eps[N * Z];
+    int32_t labels[N] = { 2, 0, 1, 2 };
+    double eps_d[N * Z];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 21);
+    gm_test_fill(eps, N * Z, -1.5f, 1.5f, 22);
+    for (int i = 0; i < N * Z; i++)
+        eps_d[i] = eps[i];
+    const int32_t *lab = cfg->n_classes ? labels : NULL;
+
+    gm_vae_losses l;
+    assert_int_equal(gm_vae_gradients(vae, x, lab, N, eps, &l), GM_OK);
+    size_t count = 0;
+    for (int i = 0; i < t->count; i++)
+        count += t->items[i].numel;
+    double *p = malloc(count * sizeof *p);
+    float *g = malloc(count * sizeof *g);
+    size_t k = 0;
+    for (int i = 0; i < t->count; i++)
+        for (size_t j = 0; j < t->items[i].numel; j++, k++) {
+            p[k] = gm_param_data(t, i)[j];
+            g[k] = gm_param_grad(t, i)[j];
+        }
+    objective_ctx c = { cfg, x, lab, eps_d };
+    assert_float_equal(l.loss, objective_ref(p, &c), 1e-4 * fabs(l.loss));
+    gm_check_gradient(objective_ref, &c, p, count, g, 2e-3, 2e-5, "vae objective");
+    free(p);
+    free(g);
+    gm_vae_free(vae);
+}
+
+static void test_gradients_bernoulli(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    small_config(&cfg);
+    check_gradients(&cfg);
+}
+
+static void test_gradients_conditional_gaussian(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    small_config(&cfg);
+    cfg.n_classes = 3;
+    cfg.likelihood = GM_LIKELIHOOD_GAUSSIAN;
+    cfg.activation = GM_ACT_ELU;
+    cfg.beta = 0.5f;
+    check_gradients(&cfg);
+}
+
+/* ---- hand-computed terms: zero weights make every output a bias ---- */
+
+static gm_vae *bias_only_vae(int likelihood, const float *enc_bias, const float *dec_bias)
+{
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    cfg.input_dim = 2;
+    cfg.latent_dim = 1;
+    cfg.n_enc_hidden = cfg.n_dec_hidden = 0;
+    cfg.likelihood = likelihood;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    gm_param_table *t = gm_vae_param_table(vae);
+    /* tensors: enc.0.weight (2, 2), enc.0.bias (2), dec.0.weight (2, 1), dec.0.bias (2) */
+    memset(gm_param_data(t, 0), 0, 4 * sizeof(float));
+    memcpy(gm_param_data(t, 1), enc_bias, 2 * sizeof(float));
+    memset(gm_param_data(t, 2), 0, 2 * sizeof(float));
+    memcpy(gm_param_data(t, 3), dec_bias, 2 * sizeof(float));
+    return vae;
+}
+
+static void test_hand_computed_terms(void **state)
+{
+    (void)state;
+    /* q = N(0.5, 0.25): KL = (0.25 + 0.25 - 1 - ln 0.25) / 2.
+     * p(x|z) = Bernoulli(0.5), Bernoulli(0.75) whatever z; for x = (1, 0.5)
+     * the cross-entropy is ln 2 + (ln(4/3) + ln 4) / 2. */
+    const float enc_bias[2] = { 0.5f, (float)log(0.25) }, dec_bias[2] = { 0.0f, (float)log(3.0) };
+    gm_vae *vae = bias_only_vae(GM_LIKELIHOOD_BERNOULLI, enc_bias, dec_bias);
+    const float x[2] = { 1.0f, 0.5f };
+    double elbo;
+    gm_vae_losses l;
+    assert_int_equal(gm_vae_elbo(vae, x, NULL, 1, &elbo, &l), GM_OK);
+    double kl = 0.5 * (0.5 - 1.0 - log(0.25));
+    double recon = log(2.0) + 0.5 * (log(4.0 / 3.0) + log(4.0));
+    assert_float_equal(l.kl, kl, 1e-6);
+    assert_float_equal(l.recon, recon, 1e-6);
+    assert_float_equal(elbo, -(kl + recon), 1e-6);
+    double score;
+    assert_int_equal(gm_vae_score(vae, x, NULL, 1, 5, &score), GM_OK);
+    assert_float_equal(score, kl + recon, 1e-6);
+    float probs[2];
+    assert_int_equal(gm_vae_sample(vae, NULL, 1, probs), GM_OK);
+    assert_float_equal(probs[0], 0.5f, 1e-7);
+    assert_float_equal(probs[1], 0.75f, 1e-7);
+    gm_vae_free(vae);
+}
+
+static void test_iwae_exact_when_posterior_is_prior(void **state)
+{
+    (void)state;
+    /* q(z|x) = N(0, 1) = p(z), and p(x|z) ignores z: every importance
+     * weight is p(x) itself, so the bound is log p(x) for any k. */
+    const float zero[2] = { 0.0f, 0.0f }, mean[2] = { 0.25f, -1.0f };
+    gm_vae *vae = bias_only_vae(GM_LIKELIHOOD_GAUSSIAN, zero, mean);
+    const float x[4] = { 1.0f, 0.5f, -2.0f, 0.0f };
+    double log_px[2], want[2];
+    for (int n = 0; n < 2; n++) {
+        want[n] = 0;
+        for (int d = 0; d < 2; d++)
+            want[n] -= 0.5 * log(2 * 3.14159265358979323846) + 0.5 * pow(x[2 * n + d] - mean[d], 2);
+    }
+    for (int k = 1; k <= 64; k *= 8) {
+        assert_int_equal(gm_vae_iwae(vae, x, NULL, 2, k, log_px), GM_OK);
+        assert_float_equal(log_px[0], want[0], 1e-5);
+        assert_float_equal(log_px[1], want[1], 1e-5);
+    }
+    gm_vae_free(vae);
+}
+
+static void test_iwae_tightens_with_k(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    small_config(&cfg);
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    enum { M = 64 };
+    float x[M * D];
+    gm_test_fill(x, M * D, 0.0f, 1.0f, 3);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(gm_vae_train_step(vae, x, NULL, M, NULL), GM_OK);
+    double elbo[M], k1[M], k100[M], mean_elbo = 0, mean_k1 = 0, mean_k100 = 0;
+    assert_int_equal(gm_vae_elbo(vae, x, NULL, M, elbo, NULL), GM_OK);
+    assert_int_equal(gm_vae_iwae(vae, x, NULL, M, 1, k1), GM_OK);
+    assert_int_equal(gm_vae_iwae(vae, x, NULL, M, 100, k100), GM_OK);
+    for (int i = 0; i < M; i++) {
+        mean_elbo += elbo[i] / M;
+        mean_k1 += k1[i] / M;
+        mean_k100 += k100[i] / M;
+    }
+    /* k = 1 is an unbiased ELBO estimate; k = 100 is a tighter bound */
+    assert_float_equal(mean_k1, mean_elbo, 0.05 * fabs(mean_elbo));
+    assert_true(mean_k100 > mean_elbo);
+    gm_vae_free(vae);
+}
+
+/* ---- determinism and failure ---- */
+
+static void train(gm_vae *vae, int steps)
+{
+    float x[16 * D];
+    gm_test_fill(x, 16 * D, 0.0f, 1.0f, 5);
+    for (int i = 0; i < steps; i++)
+        assert_int_equal(gm_vae_train_step(vae, x, NULL, 16, NULL), GM_OK);
+}
+
+static void test_same_seed_same_bits(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    small_config(&cfg);
+    gm_vae *a, *b, *c;
+    assert_int_equal(gm_vae_create(&cfg, &a), GM_OK);
+    assert_int_equal(gm_vae_create(&cfg, &b), GM_OK);
+    cfg.seed = 1;
+    assert_int_equal(gm_vae_create(&cfg, &c), GM_OK);
+    train(a, 5);
+    train(b, 5);
+    train(c, 5);
+    gm_param_table *ta = gm_vae_param_table(a), *tb = gm_vae_param_table(b), *tc = gm_vae_param_table(c);
+    assert_memory_equal(ta->data, tb->data, 4 * ta->total * sizeof(float));
+    assert_true(memcmp(ta->data, tc->data, ta->total * sizeof(float)) != 0);
+    assert_int_equal(gm_vae_step_count(a), 5);
+    gm_vae_free(a);
+    gm_vae_free(b);
+    gm_vae_free(c);
+}
+
+static void test_numeric_failure_changes_nothing(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    small_config(&cfg);
+    gm_vae *vae, *twin;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    assert_int_equal(gm_vae_create(&cfg, &twin), GM_OK);
+    train(vae, 2);
+    train(twin, 2);
+    gm_param_table *t = gm_vae_param_table(vae);
+    size_t bytes = 4 * t->total * sizeof(float);
+    float *before = malloc(bytes);
+    memcpy(before, t->data, bytes);
+
+    /* a log-variance of 1000 overflows sigma and the KL term; tensor 3 is
+     * the encoder head's bias, packed [mu | logvar] */
+    float *logvar_bias = gm_param_data(t, 3) + Z;
+    float saved = *logvar_bias;
+    *logvar_bias = 1000.0f;
+    before[t->items[3].offset + Z] = 1000.0f;
+    float x[16 * D];
+    gm_test_fill(x, 16 * D, 0.5f, 1.0f, 5);
+    assert_int_equal(gm_vae_train_step(vae, x, NULL, 16, NULL), GM_ERR_NUMERIC);
+    assert_non_null(strstr(gm_last_error(), "no update"));
+    assert_memory_equal(t->data, before, t->total * sizeof(float));          /* weights */
+    assert_memory_equal(t->m, before + 2 * t->total, 2 * t->total * sizeof(float)); /* moments */
+    assert_int_equal(gm_vae_step_count(vae), 2);
+
+    /* repaired, it goes on exactly as its twin: the random state did not move */
+    *logvar_bias = saved;
+    train(vae, 1);
+    train(twin, 1);
+    assert_memory_equal(t->data, gm_vae_param_table(twin)->data, t->total * sizeof(float));
+    free(before);
+    gm_vae_free(vae);
+    gm_vae_free(twin);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradients_bernoulli),
+        cmocka_unit_test(test_gradients_conditional_gaussian),
+        cmocka_unit_test(test_hand_computed_terms),
+        cmocka_unit_test(test_iwae_exact_when_posterior_is_prior),
+        cmocka_unit_test(test_iwae_tightens_with_k),
+        cmocka_unit_test(test_same_seed_same_bits),
+        cmocka_unit_test(test_numeric_failure_changes_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -14,6 +14,7 @@
 #include "models/vae_internal.h"
 #include "gm_ref.h"
 #include "gm_test.h"
+#include "vae_fixture.h"
 
 enum { N = 4, D = 6, H = 5, Z = 3 };
 
@@ -298,6 +299,46 @@ static void test_numeric_failure_changes_nothing(void **state)
     gm_vae_free(twin);
 }
 
+/* ---- the first step of PyTorch's VAE (tests/models/make_vae_fixture.py) ---- */
+
+static void compare_table(gm_param_table *t, float *(*get)(const gm_param_table *, int),
+                          const float *const want[8], double atol, double rtol)
+{
+    for (int i = 0; i < 8; i++) {
+        size_t n = t->items[i].numel;
+        double *w = malloc(n * sizeof *w);
+        for (size_t j = 0; j < n; j++)
+            w[j] = want[i][j];
+        gm_assert_close(get(t, i), w, n, atol, rtol, t->items[i].name);
+        free(w);
+    }
+}
+
+static void test_matches_pytorch_first_step(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    cfg.input_dim = FX_D;
+    cfg.latent_dim = FX_Z;
+    cfg.enc_hidden[0] = cfg.dec_hidden[0] = FX_H;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    gm_param_table *t = gm_vae_param_table(vae);
+    assert_int_equal(t->count, 8);
+    for (int i = 0; i < 8; i++)
+        memcpy(gm_param_data(t, i), fx_init[i], t->items[i].numel * sizeof(float));
+
+    gm_vae_losses l;
+    assert_int_equal(gm_vae_gradients(vae, fx_x, NULL, FX_N, fx_eps, &l), GM_OK);
+    assert_float_equal(l.recon, fx_recon, 1e-5 * fx_recon);
+    assert_float_equal(l.kl, fx_kl, 1e-5 * fx_kl);
+    compare_table(t, gm_param_grad, fx_grad, 1e-6, 1e-4);
+    gm_params_adam_step(t, &cfg.optim);
+    compare_table(t, gm_param_data, fx_step, 1e-6, 1e-5);
+    gm_vae_free(vae);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_iwae_tightens_with_k),
         cmocka_unit_test(test_same_seed_same_bits),
         cmocka_unit_test(test_numeric_failure_changes_nothing),
+        cmocka_unit_test(test_matches_pytorch_first_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,5 +10,6 @@
 #include "genmodel/common.h"
 #include "genmodel/vae.h"
 #include "genmodel/data.h"
+#include "genmodel/checkpoint.h"
 
 #endif

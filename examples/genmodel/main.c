@@ -1,0 +1,31 @@
+/* genmodel: train, sample and score generative models from the shell.
+ * Each model kind has its own subcommands (vae_cmd.c, gan_cmd.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: genmodel <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  vae train|sample|reconstruct|score|eval   variational autoencoder\n"
+    "  --version                                 print the library version\n"
+    "\n"
+    "Each command takes --help.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("genmodel (libgenmodel %s)\n", gm_version_string());
+        return 0;
+    }
+    if (!strcmp(argv[1], "vae"))
+        return vae_main(argc - 1, argv + 1);
+    fprintf(stderr, "genmodel: unknown command '%s'\n\n%s", argv[1], usage);
+    return 2;
+}

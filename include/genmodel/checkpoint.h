@@ -1,0 +1,65 @@
+/* Checkpoints: a model's weights, optimizer state, random state and config
+ * in one safetensors file (docs/checkpoint-format.md), so that training
+ * resumes exactly where it stopped and numpy or PyTorch can read the
+ * weights. Files are replaced atomically: a crash while saving leaves the
+ * previous file intact. */
+#ifndef GENMODEL_CHECKPOINT_H
+#define GENMODEL_CHECKPOINT_H
+
+#include "common.h"
+#include "vae.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The format version this library writes; it reads this one and older. */
+#define GM_CHECKPOINT_FORMAT_VERSION 1
+
+typedef enum gm_model_kind {
+    GM_MODEL_VAE = 1,
+    GM_MODEL_GAN = 2
+} gm_model_kind;
+
+typedef struct gm_checkpoint_info {
+    size_t struct_size;       /**< set by gm_checkpoint_info_init */
+    int32_t kind;             /**< gm_model_kind */
+    int32_t format_version;
+    int64_t step;             /**< optimizer updates made before the save */
+} gm_checkpoint_info;
+
+GM_API void gm_checkpoint_info_init(gm_checkpoint_info *info);
+
+/** Read a checkpoint's header only: its kind, format version and step.
+ * Errors as for loading. */
+GM_API gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info);
+
+/** The config stored in a VAE checkpoint, without loading its tensors.
+ * GM_ERR_MISMATCH if the file holds another kind of model. */
+GM_API gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg);
+
+/** Save everything needed to resume training: config, weights, Adam moments
+ * and step, random state. Written to a temporary file beside path, synced
+ * and renamed over it; on failure (GM_ERR_IO, GM_ERR_NO_MEMORY) the file
+ * that was at path is untouched. */
+GM_API gm_status gm_vae_save(const gm_vae *vae, const char *path);
+
+/** Load a VAE saved by gm_vae_save into a new handle (*out; NULL on
+ * failure). Every byte is checked before use: GM_ERR_IO, GM_ERR_FORMAT (a
+ * corrupt or truncated file, with the problem in gm_last_error()),
+ * GM_ERR_VERSION (a newer format), GM_ERR_MISMATCH (not a VAE). */
+GM_API gm_status gm_vae_load(const char *path, gm_vae **out);
+
+/** The same to and from memory. *buf is allocated through the library's
+ * allocator; release it with gm_buffer_free. */
+GM_API gm_status gm_vae_save_buffer(const gm_vae *vae, void **buf, size_t *size);
+GM_API gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out);
+
+/** Release a buffer the library returned; NULL is a no-op. */
+GM_API void gm_buffer_free(void *buf);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,347 @@
+/* The VAE through its public API only: config ABI rules, every error path,
+ * input domains, allocation failures, allocation-free steps, and a
+ * conditional model that learns to generate the class it is asked for. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "genmodel.h"
+#include "gm_test.h"
+
+enum { D = 16, Z = 2, N = 8 };
+
+static void small_config(gm_vae_config *cfg)
+{
+    gm_vae_config_init(cfg);
+    cfg->input_dim = D;
+    cfg->latent_dim = Z;
+    cfg->enc_hidden[0] = cfg->dec_hidden[0] = 12;
+}
+
+static gm_vae *small_vae(int n_classes)
+{
+    gm_vae_config cfg;
+    small_config(&cfg);
+    cfg.n_classes = n_classes;
+    gm_vae *vae = NULL;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    return vae;
+}
+
+static void test_config_abi(void **state)
+{
+    (void)state;
+    gm_vae *vae = NULL;
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    cfg.struct_size = 0;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_ERR_INVALID_ARG);
+    assert_null(vae);
+    assert_non_null(strstr(gm_last_error(), "struct_size"));
+    cfg.struct_size = sizeof cfg - 4;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_ERR_INVALID_ARG);
+
+    /* a caller built against a newer header: unknown fields must be zero */
+    struct { gm_vae_config cfg; char newer[16]; } big;
+    memset(&big, 0, sizeof big);
+    gm_vae_config_init(&big.cfg);
+    big.cfg.struct_size = sizeof big;
+    assert_int_equal(gm_vae_create(&big.cfg, &vae), GM_OK);
+    gm_vae_free(vae);
+    big.newer[3] = 1;
+    assert_int_equal(gm_vae_create(&big.cfg, &vae), GM_ERR_VERSION);
+    assert_null(vae);
+
+    assert_int_equal(gm_vae_create(NULL, &vae), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_create(&cfg, NULL), GM_ERR_INVALID_ARG);
+    gm_vae_free(NULL);
+}
+
+static void test_bad_config_fields(void **state)
+{
+    (void)state;
+    static const struct { const char *field; int which; } cases[] = {
+        { "input_dim", 0 }, { "latent_dim", 1 }, { "n_enc_hidden", 2 }, { "enc_hidden", 3 },
+        { "dec_hidden", 4 }, { "activation", 5 }, { "leaky_slope", 6 }, { "likelihood", 7 },
+        { "beta", 8 }, { "n_classes", 9 }, { "lr", 10 }, { "betas", 11 }, { "eps", 12 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gm_vae_config cfg;
+        small_config(&cfg);
+        switch (cases[i].which) {
+        case 0: cfg.input_dim = 0; break;
+        case 1: cfg.latent_dim = -1; break;
+        case 2: cfg.n_enc_hidden = GM_VAE_MAX_HIDDEN + 1; break;
+        case 3: cfg.enc_hidden[0] = 0; break;
+        case 4: cfg.dec_hidden[0] = -5; break;
+        case 5: cfg.activation = 42; break;
+        case 6: cfg.leaky_slope = 1.5f; break;
+        case 7: cfg.likelihood = 3; break;
+        case 8: cfg.beta = NAN; break;
+        case 9: cfg.n_classes = -1; break;
+        case 10: cfg.optim.lr = 0.0f; break;
+        case 11: cfg.optim.beta1 = 1.0f; break;
+        case 12: cfg.optim.eps = 0.0f; break;
+        }
+        gm_vae *vae = (gm_vae *)&cfg;  /* must come back NULL */
+        assert_int_equal(gm_vae_create(&cfg, &vae), GM_ERR_INVALID_ARG);
+        assert_null(vae);
+        assert_non_null(strstr(gm_last_error(), cases[i].field));
+    }
+}
+
+static void test_null_and_sizes(void **state)
+{
+    (void)state;
+    gm_vae *vae = small_vae(0);
+    float x[N * D] = { 0 }, mu[N * Z], lv[N * Z], z[N * Z];
+    double d[N];
+    int32_t order[N];
+    const gm_status bad = GM_ERR_INVALID_ARG;
+    assert_int_equal(gm_vae_train_step(NULL, x, NULL, N, NULL), bad);
+    assert_int_equal(gm_vae_train_step(vae, NULL, NULL, N, NULL), bad);
+    assert_int_equal(gm_vae_train_step(vae, x, NULL, 0, NULL), bad);
+    assert_int_equal(gm_vae_encode(vae, x, NULL, N, mu, NULL), bad);
+    assert_int_equal(gm_vae_encode(vae, x, NULL, -1, mu, lv), bad);
+    assert_int_equal(gm_vae_reparameterize(vae, mu, NULL, N, z), bad);
+    assert_int_equal(gm_vae_decode(vae, z, NULL, N, NULL), bad);
+    assert_int_equal(gm_vae_elbo(vae, x, NULL, N, NULL, NULL), bad);
+    assert_int_equal(gm_vae_iwae(vae, x, NULL, N, 0, d), bad);
+    assert_int_equal(gm_vae_score(vae, x, NULL, N, 0, d), bad);
+    assert_int_equal(gm_vae_sample(vae, NULL, 0, x), bad);
+    assert_int_equal(gm_vae_reconstruct(NULL, x, NULL, N, x), bad);
+    assert_int_equal(gm_vae_shuffle(vae, order, 0), bad);
+    assert_int_equal(gm_vae_set_lr(vae, -1.0f), bad);
+    assert_int_equal(gm_vae_get_config(NULL, NULL), bad);
+    assert_int_equal(gm_vae_step_count(NULL), 0);
+    assert_true(gm_last_error()[0] != '\0');
+    gm_vae_free(vae);
+}
+
+static void test_labels_and_domain(void **state)
+{
+    (void)state;
+    gm_vae *plain = small_vae(0), *cond = small_vae(3);
+    float x[N * D];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 1);
+    int32_t labels[N] = { 0, 1, 2, 0, 1, 2, 0, 1 };
+    assert_int_equal(gm_vae_train_step(plain, x, labels, N, NULL), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_train_step(cond, x, NULL, N, NULL), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_train_step(cond, x, labels, N, NULL), GM_OK);
+    labels[5] = 3;
+    assert_int_equal(gm_vae_sample(cond, labels, N, x), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "labels[5]"));
+
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 1);
+    x[17] = 1.5f;
+    assert_int_equal(gm_vae_train_step(plain, x, NULL, N, NULL), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "x[1][1]"));
+    x[17] = NAN;
+    assert_int_equal(gm_vae_elbo(plain, x, NULL, N, (double[N]){ 0 }, NULL), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_score(plain, x, NULL, N, 2, (double[N]){ 0 }), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_step_count(plain), 0);
+
+    /* the Gaussian likelihood takes any finite value */
+    gm_vae_config cfg;
+    small_config(&cfg);
+    cfg.likelihood = GM_LIKELIHOOD_GAUSSIAN;
+    gm_vae *gauss;
+    assert_int_equal(gm_vae_create(&cfg, &gauss), GM_OK);
+    x[17] = -7.0f;
+    assert_int_equal(gm_vae_train_step(gauss, x, NULL, N, NULL), GM_OK);
+    x[17] = INFINITY;
+    assert_int_equal(gm_vae_train_step(gauss, x, NULL, N, NULL), GM_ERR_INVALID_ARG);
+    gm_vae_free(gauss);
+    gm_vae_free(plain);
+    gm_vae_free(cond);
+}
+
+static void test_config_round_trip_and_lr(void **state)
+{
+    (void)state;
+    gm_vae_config cfg, got;
+    small_config(&cfg);
+    cfg.beta = 0.25f;
+    cfg.seed = 77;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    gm_vae_config_init(&got);
+    assert_int_equal(gm_vae_get_config(vae, &got), GM_OK);
+    assert_memory_equal(&cfg, &got, sizeof cfg);
+    assert_int_equal(gm_vae_set_lr(vae, 5e-4f), GM_OK);
+    assert_int_equal(gm_vae_get_config(vae, &got), GM_OK);
+    assert_true(got.optim.lr == 5e-4f);
+    gm_vae_free(vae);
+}
+
+static void test_posterior_paths_agree(void **state)
+{
+    (void)state;
+    gm_vae *vae = small_vae(0);
+    float x[N * D], mu[N * Z], lv[N * Z], z[N * Z], dec[N * D], rec[N * D];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 4);
+    assert_int_equal(gm_vae_encode(vae, x, NULL, N, mu, lv), GM_OK);
+    assert_int_equal(gm_vae_decode(vae, mu, NULL, N, dec), GM_OK);
+    assert_int_equal(gm_vae_reconstruct(vae, x, NULL, N, rec), GM_OK);
+    assert_memory_equal(dec, rec, sizeof dec);
+    for (int i = 0; i < N * D; i++)
+        assert_true(rec[i] > 0.0f && rec[i] < 1.0f);
+    /* a vanishing variance draws z = mu */
+    for (int i = 0; i < N * Z; i++)
+        lv[i] = -200.0f;
+    assert_int_equal(gm_vae_reparameterize(vae, mu, lv, N, z), GM_OK);
+    assert_memory_equal(z, mu, sizeof z);
+    gm_vae_free(vae);
+}
+
+static void test_shuffle(void **state)
+{
+    (void)state;
+    gm_vae *a = small_vae(0), *b = small_vae(0);
+    int32_t p[100], q[100], seen[100] = { 0 };
+    assert_int_equal(gm_vae_shuffle(a, p, 100), GM_OK);
+    assert_int_equal(gm_vae_shuffle(b, q, 100), GM_OK);
+    assert_memory_equal(p, q, sizeof p);
+    int moved = 0;
+    for (int i = 0; i < 100; i++) {
+        seen[p[i]]++;
+        moved += p[i] != i;
+    }
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(seen[i], 1);
+    assert_true(moved > 80);
+    gm_vae_free(a);
+    gm_vae_free(b);
+}
+
+/* ---- memory ---- */
+
+static int alloc_setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
+static int alloc_teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
+
+static gm_status life_cycle(void)
+{
+    gm_vae_config cfg;
+    small_config(&cfg);
+    cfg.n_classes = 2;
+    gm_vae *vae = NULL;
+    float x[N * D], out[N * D];
+    int32_t labels[N] = { 0, 1, 0, 1, 0, 1, 0, 1 };
+    double d[N];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 9);
+    gm_status s = gm_vae_create(&cfg, &vae);
+    if (s == GM_OK)
+        s = gm_vae_train_step(vae, x, labels, N, NULL);
+    if (s == GM_OK)
+        s = gm_vae_sample(vae, labels, N, out);
+    if (s == GM_OK)
+        s = gm_vae_iwae(vae, x, labels, N, 3, d);
+    gm_vae_free(vae);
+    return s;
+}
+
+static void test_every_allocation_failure(void **state)
+{
+    (void)state;
+    for (size_t k = 1;; k++) {
+        gm_test_alloc_reset(k);
+        gm_status s = life_cycle();
+        if (gm_test_alloc.allocs < k) {
+            assert_int_equal(s, GM_OK);
+            assert_true(k > 3);
+            break;
+        }
+        assert_int_equal(s, GM_ERR_NO_MEMORY);
+        assert_int_equal(gm_test_alloc.allocs - 1, gm_test_alloc.frees);
+    }
+}
+
+static void test_step_allocates_nothing(void **state)
+{
+    (void)state;
+    gm_vae *vae = small_vae(0);
+    float x[N * D];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 9);
+    assert_int_equal(gm_vae_train_step(vae, x, NULL, N, NULL), GM_OK);
+    size_t allocs = gm_test_alloc.allocs;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gm_vae_train_step(vae, x, NULL, N, NULL), GM_OK);
+    assert_int_equal(gm_vae_train_step(vae, x, NULL, N / 2, NULL), GM_OK);
+    assert_int_equal(gm_test_alloc.allocs, allocs);
+    gm_vae_free(vae);
+}
+
+/* ---- learning: three classes of binary patterns ---- */
+
+static void prototype(int c, float *row)
+{
+    for (int d = 0; d < D; d++)
+        row[d] = (d % 3 == c) ? 1.0f : 0.0f;
+}
+
+static void test_conditional_generates_its_class(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    small_config(&cfg);
+    cfg.n_classes = 3;
+    cfg.optim.lr = 3e-3f;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    enum { B = 48 };
+    float x[B * D], noise[B * D];
+    int32_t labels[B];
+    gm_vae_losses first, last;
+    for (int step = 0; step < 600; step++) {
+        gm_test_fill(noise, B * D, 0.0f, 1.0f, (uint32_t)step);
+        for (int i = 0; i < B; i++) {
+            labels[i] = i % 3;
+            prototype(labels[i], x + i * D);
+            for (int d = 0; d < D; d++)  /* flip one pixel in twenty */
+                if (noise[i * D + d] < 0.05f)
+                    x[i * D + d] = 1.0f - x[i * D + d];
+        }
+        assert_int_equal(gm_vae_train_step(vae, x, labels, B, step ? &last : &first), GM_OK);
+    }
+    assert_true(last.neg_elbo < 0.5 * first.neg_elbo);
+    float samples[B * D], proto[D];
+    assert_int_equal(gm_vae_sample(vae, labels, B, samples), GM_OK);
+    int right = 0;
+    for (int i = 0; i < B; i++) {
+        double best = INFINITY;
+        int best_c = -1;
+        for (int c = 0; c < 3; c++) {
+            prototype(c, proto);
+            double dist = 0;
+            for (int d = 0; d < D; d++)
+                dist += fabs(samples[i * D + d] - proto[d]);
+            if (dist < best) {
+                best = dist;
+                best_c = c;
+            }
+        }
+        right += best_c == labels[i];
+    }
+    assert_true(right >= B * 9 / 10);
+    gm_vae_free(vae);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_abi),
+        cmocka_unit_test(test_bad_config_fields),
+        cmocka_unit_test(test_null_and_sizes),
+        cmocka_unit_test(test_labels_and_domain),
+        cmocka_unit_test(test_config_round_trip_and_lr),
+        cmocka_unit_test(test_posterior_paths_agree),
+        cmocka_unit_test(test_shuffle),
+        cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
+        cmocka_unit_test_setup_teardown(test_step_allocates_nothing, alloc_setup, alloc_teardown),
+        cmocka_unit_test(test_conditional_generates_its_class),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

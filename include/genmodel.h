@@ -9,6 +9,7 @@
 #include "genmodel/version.h"
 #include "genmodel/common.h"
 #include "genmodel/vae.h"
+#include "genmodel/gan.h"
 #include "genmodel/data.h"
 #include "genmodel/checkpoint.h"
 

@@ -165,3 +165,59 @@ int cli_write_samples(const float *x, int32_t n, int32_t dim, const char *idx_pa
     }
     return 0;
 }
+
+int cli_training_rows(const gm_dataset *ds, int32_t only_class, int32_t **rows, int32_t *count)
+{
+    int32_t total = gm_dataset_count(ds), label, m = 0;
+    float *x = malloc((size_t)gm_dataset_dim(ds) * sizeof *x);
+    *rows = malloc((size_t)total * sizeof **rows);
+    if (!x || !*rows) {
+        free(x);
+        fprintf(stderr, "genmodel: out of memory\n");
+        return 1;
+    }
+    for (int32_t i = 0; i < total; i++)
+        if (only_class < 0 || (gm_dataset_gather(ds, &i, 1, x, &label) == GM_OK && label == only_class))
+            (*rows)[m++] = i;
+    free(x);
+    *count = m;
+    if (m == 0) {
+        fprintf(stderr, "genmodel: no training samples of class %d\n", (int)only_class);
+        return 1;
+    }
+    return 0;
+}
+
+gm_status cli_epoch(const gm_dataset *ds, const int32_t *rows, const int32_t *order, int32_t count,
+                    int32_t batch, int use_labels, cli_step_fn step, void *ctx, double *seconds)
+{
+    float *x = malloc((size_t)batch * gm_dataset_dim(ds) * sizeof *x);
+    int32_t *index = malloc((size_t)batch * sizeof *index), *labels = malloc((size_t)batch * sizeof *labels);
+    gm_status s = x && index && labels ? GM_OK : GM_ERR_NO_MEMORY;
+    double started = cli_now();
+    for (int32_t at = 0; s == GM_OK && at < count; at += batch) {
+        int32_t n = count - at < batch ? count - at : batch;
+        for (int32_t i = 0; i < n; i++)
+            index[i] = rows[order[at + i]];
+        s = gm_dataset_gather(ds, index, n, x, use_labels ? labels : NULL);
+        if (s == GM_OK)
+            s = step(ctx, x, use_labels ? labels : NULL, n);
+        cli_progress(at + n, count, started);
+    }
+    *seconds = cli_now() - started;
+    cli_progress_done();
+    free(x);
+    free(index);
+    free(labels);
+    return s;
+}
+
+int32_t *cli_sample_labels(int32_t n, int32_t n_classes, int32_t label)
+{
+    if (n_classes == 0)
+        return NULL;
+    int32_t *labels = malloc((size_t)n * sizeof *labels);
+    for (int32_t i = 0; labels && i < n; i++)
+        labels[i] = label >= 0 ? label : i % n_classes;
+    return labels;
+}

@@ -39,12 +39,29 @@ void cli_progress_done(void);
 typedef gm_status (*cli_rows_fn)(void *ctx, const float *x, const int32_t *labels, int32_t n, int32_t at);
 gm_status cli_for_rows(const gm_dataset *ds, int use_labels, int32_t limit, cli_rows_fn fn, void *ctx);
 
+/* The training rows: every row of ds, or those of one class (only_class
+ * >= 0). *rows (malloc'd) and *count; nonzero after printing an error. */
+int cli_training_rows(const gm_dataset *ds, int32_t only_class, int32_t **rows, int32_t *count);
+
+/* One epoch: rows[order[i]] for i < count, in batches, gathered (with
+ * labels when use_labels) and handed to step; a progress bar meanwhile.
+ * *seconds gets the epoch's duration. */
+typedef gm_status (*cli_step_fn)(void *ctx, const float *x, const int32_t *labels, int32_t n);
+gm_status cli_epoch(const gm_dataset *ds, const int32_t *rows, const int32_t *order, int32_t count,
+                    int32_t batch, int use_labels, cli_step_fn step, void *ctx, double *seconds);
+
 /* Height and width of a sample of dim values: a square if dim is one. */
 void cli_image_shape(int32_t dim, int32_t *height, int32_t *width);
 
 /* Write samples (n, dim) as IDX and/or a PNG (PGM) grid; NULL skips one. */
 int cli_write_samples(const float *x, int32_t n, int32_t dim, const char *idx_path, const char *grid_path);
 
+/* The labels to sample with: all `label`, or every class in turn when
+ * label < 0; NULL for an unconditional model (n_classes 0). */
+int32_t *cli_sample_labels(int32_t n, int32_t n_classes, int32_t label);
+
 int vae_main(int argc, char **argv);
+int gan_main(int argc, char **argv);
+int info_main(int argc, char **argv);
 
 #endif

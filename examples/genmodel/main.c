@@ -10,6 +10,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  vae train|sample|reconstruct|score|eval   variational autoencoder\n"
+    "  gan train|sample                          generative adversarial network\n"
+    "  info MODEL                                what a checkpoint holds\n"
     "  --version                                 print the library version\n"
     "\n"
     "Each command takes --help.\n";
@@ -26,6 +28,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "vae"))
         return vae_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "gan"))
+        return gan_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "info"))
+        return info_main(argc - 1, argv + 1);
     fprintf(stderr, "genmodel: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
 }

@@ -61,6 +61,20 @@ static int load_model(const char *path, gm_vae **vae)
 
 /* ---- train ---- */
 
+typedef struct {
+    gm_vae *vae;
+    double neg_elbo;   /* summed over the epoch's samples */
+} train_ctx;
+
+static gm_status train_batch(void *p, const float *x, const int32_t *labels, int32_t n)
+{
+    train_ctx *c = p;
+    gm_vae_losses l;
+    gm_status s = gm_vae_train_step(c->vae, x, labels, n, &l);
+    c->neg_elbo += l.neg_elbo * n;
+    return s;
+}
+
 static int vae_train(int argc, char **argv)
 {
     const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL;
@@ -97,9 +111,8 @@ static int vae_train(int argc, char **argv)
         return cli_fail("--threads", s);
 
     gm_dataset *train = NULL, *test = NULL;
-    gm_vae *vae = NULL;
-    int32_t *subset = NULL, *order = NULL, *index = NULL, *labels = NULL;
-    float *x = NULL;
+    train_ctx c = { NULL, 0.0 };
+    int32_t *rows = NULL, *order = NULL, count = 0;
     int rc = 1;
     if ((s = gm_dataset_load_dir(data, "train", &train)) != GM_OK ||
         (s = gm_dataset_load_dir(data, "t10k", &test)) != GM_OK) {
@@ -107,9 +120,9 @@ static int vae_train(int argc, char **argv)
         goto done;
     }
     if (resume) {
-        if (load_model(resume, &vae))
+        if (load_model(resume, &c.vae))
             goto done;
-        conditional = model_is_conditional(vae);
+        conditional = model_is_conditional(c.vae);
     } else {
         gm_vae_config cfg;
         gm_vae_config_init(&cfg);
@@ -120,76 +133,37 @@ static int vae_train(int argc, char **argv)
         cfg.optim.lr = lr;
         cfg.seed = (uint64_t)seed;
         cfg.n_classes = conditional ? gm_dataset_n_classes(train) : 0;
-        if ((s = gm_vae_create(&cfg, &vae)) != GM_OK) {
+        if ((s = gm_vae_create(&cfg, &c.vae)) != GM_OK) {
             rc = cli_fail("creating the VAE", s);
             goto done;
         }
     }
-
-    /* the training rows: all of them, or one class's */
-    int32_t count = gm_dataset_count(train), dim = gm_dataset_dim(train), m = 0;
-    subset = malloc((size_t)count * sizeof *subset);
-    order = malloc((size_t)count * sizeof *order);
-    index = malloc((size_t)batch * sizeof *index);
-    labels = malloc((size_t)batch * sizeof *labels);
-    x = malloc((size_t)batch * dim * sizeof *x);
-    if (!subset || !order || !index || !labels || !x) {
-        fprintf(stderr, "genmodel: out of memory\n");
+    if (cli_training_rows(train, only_class, &rows, &count) || !(order = malloc((size_t)count * sizeof *order)))
         goto done;
-    }
-    for (int32_t i = 0; i < count; i++) {
-        int32_t label;
-        if (only_class >= 0 && (gm_dataset_gather(train, &i, 1, x, &label) != GM_OK || label != only_class))
-            continue;
-        subset[m++] = i;
-    }
-    if (m == 0) {
-        fprintf(stderr, "genmodel vae train: no training samples of class %d\n", (int)only_class);
-        goto done;
-    }
 
     for (int32_t epoch = 1; epoch <= epochs; epoch++) {
-        double started = cli_now(), sum = 0.0;
-        if ((s = gm_vae_shuffle(vae, order, m)) != GM_OK)
-            goto fail;
-        for (int32_t at = 0; at < m; at += batch) {
-            int32_t n = m - at < batch ? m - at : batch;
-            for (int32_t i = 0; i < n; i++)
-                index[i] = subset[order[at + i]];
-            gm_vae_losses l;
-            if ((s = gm_dataset_gather(train, index, n, x, conditional ? labels : NULL)) != GM_OK ||
-                (s = gm_vae_train_step(vae, x, conditional ? labels : NULL, n, &l)) != GM_OK)
-                goto fail;
-            sum += l.neg_elbo * n;
-            cli_progress(at + n, m, started);
+        double seconds, test_nll;
+        c.neg_elbo = 0.0;
+        if ((s = gm_vae_shuffle(c.vae, order, count)) != GM_OK ||
+            (s = cli_epoch(train, rows, order, count, batch, conditional, train_batch, &c, &seconds)) != GM_OK ||
+            (s = mean_nll(c.vae, test, conditional, 0, 0, &test_nll)) != GM_OK) {
+            rc = cli_fail("training", s);
+            goto done;
         }
-        double seconds = cli_now() - started, test_nll;
-        cli_progress_done();
-        if ((s = mean_nll(vae, test, conditional, 0, 0, &test_nll)) != GM_OK)
-            goto fail;
         printf("epoch %3d/%d  train -ELBO %8.3f  test -ELBO %8.3f  %7.0f samples/s\n", (int)epoch, (int)epochs,
-               sum / m, test_nll, m / seconds);
+               c.neg_elbo / count, test_nll, count / seconds);
         fflush(stdout);
-        if (save_every > 0 && epoch % save_every == 0 && (s = gm_vae_save(vae, out)) != GM_OK) {
+        if (((save_every > 0 && epoch % save_every == 0) || epoch == epochs) &&
+            (s = gm_vae_save(c.vae, out)) != GM_OK) {
             rc = cli_fail(out, s);
             goto done;
         }
     }
-    if ((s = gm_vae_save(vae, out)) != GM_OK) {
-        rc = cli_fail(out, s);
-        goto done;
-    }
-    rc = 0;
-    goto done;
-fail:
-    rc = cli_fail("training", s);
+    rc = epochs == 0 && (s = gm_vae_save(c.vae, out)) != GM_OK ? cli_fail(out, s) : 0;
 done:
-    free(subset);
+    free(rows);
     free(order);
-    free(index);
-    free(labels);
-    free(x);
-    gm_vae_free(vae);
+    gm_vae_free(c.vae);
     gm_dataset_free(train);
     gm_dataset_free(test);
     return rc;
@@ -223,15 +197,13 @@ static int vae_sample(int argc, char **argv)
     gm_vae_config_init(&cfg);
     gm_vae_get_config(vae, &cfg);
     float *x = malloc((size_t)n * cfg.input_dim * sizeof *x);
-    int32_t *labels = cfg.n_classes ? malloc((size_t)n * sizeof *labels) : NULL;
+    int32_t *labels = cli_sample_labels(n, cfg.n_classes, label);
     int rc = 1;
     if (!x || (cfg.n_classes && !labels)) {
         fprintf(stderr, "genmodel: out of memory\n");
-    } else if (label >= 0 && label >= cfg.n_classes) {
+    } else if (label >= cfg.n_classes) {
         fprintf(stderr, "genmodel vae sample: --label needs a conditional model with more than %d classes\n", (int)label);
     } else {
-        for (int32_t i = 0; labels && i < n; i++)
-            labels[i] = label >= 0 ? label : i % cfg.n_classes;
         gm_status s = gm_vae_sample(vae, labels, n, x);
         rc = s != GM_OK ? cli_fail("sampling", s) : cli_write_samples(x, n, cfg.input_dim, idx, png);
     }

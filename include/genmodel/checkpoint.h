@@ -7,6 +7,7 @@
 #define GENMODEL_CHECKPOINT_H
 
 #include "common.h"
+#include "gan.h"
 #include "vae.h"
 
 #ifdef __cplusplus
@@ -38,11 +39,14 @@ GM_API gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info);
  * GM_ERR_MISMATCH if the file holds another kind of model. */
 GM_API gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg);
 
+/** The config stored in a GAN checkpoint, without loading its tensors. */
+GM_API gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg);
+
 /** Save everything needed to resume training: config, weights, Adam moments
  * and step, random state. Written to a temporary file beside path, synced
  * and renamed over it; on failure (GM_ERR_IO, GM_ERR_NO_MEMORY) the file
- * that was at path is untouched. */
-GM_API gm_status gm_vae_save(const gm_vae *vae, const char *path);
+ * that was at path is untouched. The model is not changed. */
+GM_API gm_status gm_vae_save(gm_vae *vae, const char *path);
 
 /** Load a VAE saved by gm_vae_save into a new handle (*out; NULL on
  * failure). Every byte is checked before use: GM_ERR_IO, GM_ERR_FORMAT (a
@@ -52,8 +56,14 @@ GM_API gm_status gm_vae_load(const char *path, gm_vae **out);
 
 /** The same to and from memory. *buf is allocated through the library's
  * allocator; release it with gm_buffer_free. */
-GM_API gm_status gm_vae_save_buffer(const gm_vae *vae, void **buf, size_t *size);
+GM_API gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size);
 GM_API gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out);
+
+/** The same for a GAN: both networks, both optimizers, the EMA weights. */
+GM_API gm_status gm_gan_save(gm_gan *gan, const char *path);
+GM_API gm_status gm_gan_load(const char *path, gm_gan **out);
+GM_API gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size);
+GM_API gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out);
 
 /** Release a buffer the library returned; NULL is a no-op. */
 GM_API void gm_buffer_free(void *buf);

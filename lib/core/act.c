@@ -10,6 +10,33 @@ bool gm_act_valid(int kind)
     return kind >= GM_ACT_IDENTITY && kind <= GM_ACT_SIGMOID;
 }
 
+bool gm_act_curved(int kind)
+{
+    return kind == GM_ACT_ELU || kind == GM_ACT_TANH || kind == GM_ACT_SIGMOID;
+}
+
+void gm_act_curvature(float *g, const float *y, size_t n, int kind)
+{
+    switch (kind) {
+    case GM_ACT_ELU:  /* f' = e^x = y + 1 below zero, and so is f'' */
+        for (size_t i = 0; i < n; i++)
+            g[i] *= y[i] > 0.0f ? 0.0f : y[i] + 1.0f;
+        break;
+    case GM_ACT_TANH:
+        for (size_t i = 0; i < n; i++)
+            g[i] *= -2.0f * y[i] * (1.0f - y[i] * y[i]);
+        break;
+    case GM_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            g[i] *= y[i] * (1.0f - y[i]) * (1.0f - 2.0f * y[i]);
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            g[i] = 0.0f;
+        break;
+    }
+}
+
 static float sigmoid(float x)
 {
     /* exp of a non-positive number only, so neither branch overflows */

@@ -17,6 +17,13 @@ void gm_act_forward(float *y, const float *bias, int N, int D, int kind, float s
  * accumulates the column sums of the result in the same pass. */
 void gm_act_backward(float *dy, float *dbias, const float *y, int N, int D, int kind, float slope);
 
+/* g (n) *= f''(x), from y = f(x): the curvature a gradient penalty's
+ * second-order pass needs. */
+void gm_act_curvature(float *g, const float *y, size_t n, int kind);
+
+/* Whether f'' is anywhere nonzero (not piecewise linear). */
+bool gm_act_curved(int kind);
+
 bool gm_act_valid(int kind);
 
 #endif

@@ -32,8 +32,8 @@ gm_status gm_optimizer_config_check(const gm_optimizer_config *cfg, const char *
     return GM_OK;
 }
 
-void gm_adam_update(float *param, const float *grad, float *m, float *v, size_t n,
-                    const gm_optimizer_config *cfg, int64_t t)
+void gm_adam_update(float *param_out, float *m_out, float *v_out, const float *param, const float *m,
+                    const float *v, const float *grad, size_t n, const gm_optimizer_config *cfg, int64_t t)
 {
     const float b1 = cfg->beta1, b2 = cfg->beta2, wd = cfg->weight_decay;
     const float step = (float)(cfg->lr / (1.0 - pow(b1, (double)t)));
@@ -42,8 +42,10 @@ void gm_adam_update(float *param, const float *grad, float *m, float *v, size_t 
     const float l2 = cfg->kind == GM_OPTIM_ADAM ? wd : 0.0f;
     for (size_t i = 0; i < n; i++) {
         float g = grad[i] + l2 * param[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * g;
-        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-        param[i] = param[i] * decay - step * m[i] / (sqrtf(v[i]) * inv_sqrt_c2 + cfg->eps);
+        float mi = b1 * m[i] + (1.0f - b1) * g;
+        float vi = b2 * v[i] + (1.0f - b2) * g * g;
+        param_out[i] = param[i] * decay - step * mi / (sqrtf(vi) * inv_sqrt_c2 + cfg->eps);
+        m_out[i] = mi;
+        v_out[i] = vi;
     }
 }

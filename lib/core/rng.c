@@ -86,3 +86,15 @@ uint32_t gm_rng_below(gm_rng *rng, uint32_t bound)
                 return b[j] % bound;
     }
 }
+
+void gm_rng_permutation(gm_rng *rng, int32_t *order, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+        order[i] = i;
+    for (int32_t i = n - 1; i > 0; i--) {
+        int32_t j = (int32_t)gm_rng_below(rng, (uint32_t)i + 1);
+        int32_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}

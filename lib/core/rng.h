@@ -23,6 +23,8 @@ void gm_rng_block(gm_rng *rng, uint32_t out[4]);
 void gm_rng_uniform(gm_rng *rng, float *out, size_t n, float lo, float hi);
 /* out (n) standard normal, by Box-Muller */
 void gm_rng_normal(gm_rng *rng, float *out, size_t n);
+/* order (n) = a uniformly random permutation of 0..n-1 (Fisher-Yates) */
+void gm_rng_permutation(gm_rng *rng, int32_t *order, int32_t n);
 /* a uniform integer in [0, bound), bound >= 1, without modulo bias */
 uint32_t gm_rng_below(gm_rng *rng, uint32_t bound);
 

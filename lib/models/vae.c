@@ -16,6 +16,7 @@
 #include "core/workspace.h"
 #include "nn/mlp.h"
 #include "nn/params.h"
+#include "model.h"
 #include "nn/reparam.h"
 #include "vae_internal.h"
 
@@ -183,16 +184,7 @@ static gm_status check_call(const gm_vae *vae, const void *in, const void *out, 
                             int32_t n, const char *who)
 {
     gm_status s = check_args(vae, in, out, n, who);
-    if (s != GM_OK)
-        return s;
-    if ((vae->cfg.n_classes > 0) != (labels != NULL))
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: labels must be %s for a%s VAE", who,
-                       labels ? "NULL" : "given", vae->cfg.n_classes ? " conditional" : "n unconditional");
-    for (int32_t i = 0; labels && i < n; i++)
-        if (labels[i] < 0 || labels[i] >= vae->cfg.n_classes)
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: labels[%d] = %d is not in [0, %d)", who, (int)i,
-                           (int)labels[i], (int)vae->cfg.n_classes);
-    return GM_OK;
+    return s != GM_OK ? s : gm_model_check_labels(labels, n, vae->cfg.n_classes, who);
 }
 
 /* x must lie in the likelihood's domain: a NaN fails every comparison */
@@ -240,15 +232,6 @@ static gm_status reserve(gm_vae *vae, int N)
     return GM_OK;
 }
 
-static void write_onehot(float *rows, int ld, int at, const int32_t *labels, int N, int C)
-{
-    for (int n = 0; n < N; n++) {
-        float *r = rows + (size_t)n * ld + at;
-        memset(r, 0, (size_t)C * sizeof *r);
-        r[labels[n]] = 1.0f;
-    }
-}
-
 /* q(z|x) for N rows: returns the packed [mu | logvar] (N, 2Z) */
 static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, int N)
 {
@@ -257,7 +240,7 @@ static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, i
     if (C) {
         for (int n = 0; n < N; n++)
             memcpy(vae->xin + (size_t)n * (D + C), x + (size_t)n * D, (size_t)D * sizeof *x);
-        write_onehot(vae->xin, D + C, D, labels, N, C);
+        gm_model_onehot(vae->xin, D + C, D, labels, N, C);
         in = vae->xin;
     }
     return gm_mlp_forward(&vae->enc, &vae->params, in, N);
@@ -281,7 +264,7 @@ static void fill_z(gm_vae *vae, const float *mulv, const int32_t *labels, int N,
             memcpy(vae->zin + (size_t)n * (Z + C), mulv + (size_t)n * 2 * Z, (size_t)Z * sizeof *mulv);
     }
     if (C)
-        write_onehot(vae->zin, Z + C, Z, labels, N, C);
+        gm_model_onehot(vae->zin, Z + C, Z, labels, N, C);
 }
 
 /* decoder logits of zin, and -log p(x|z) of each row into vae->recon */
@@ -329,7 +312,7 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
     const float *mulv = encode(vae, x, labels, n);
     gm_reparam_forward(vae->zin, Z + C, mulv, mulv + Z, 2 * Z, vae->eps, n, Z);
     if (C)
-        write_onehot(vae->zin, Z + C, Z, labels, n, C);
+        gm_model_onehot(vae->zin, Z + C, Z, labels, n, C);
     const float *logits = decode_recon(vae, x, n);
     gm_kl_normal_forward(vae->kl, mulv, mulv + Z, 2 * Z, n, Z);
     average_losses(vae, n, l);
@@ -343,10 +326,10 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
         gm_bce_logits_backward(vae->dlogits, logits, x, scale, n, D);
     else
         gm_gaussian_nll_backward(vae->dlogits, NULL, logits, NULL, x, scale, n, D);
-    gm_mlp_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n);
+    gm_mlp_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n, 1);
     gm_kl_normal_backward(vae->dmulv, vae->dmulv + Z, mulv, mulv + Z, 2 * Z, scale * vae->cfg.beta, n, Z);
     gm_reparam_backward(vae->dmulv, vae->dmulv + Z, 2 * Z, vae->dzin, Z + C, mulv + Z, vae->eps, n, Z);
-    gm_mlp_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n);
+    gm_mlp_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n, 1);
     if (!gm_params_grad_finite(&vae->params))
         return gm_fail(GM_ERR_NUMERIC, "%s: a gradient is not finite; no update was made", who);
     return GM_OK;
@@ -375,6 +358,11 @@ gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, 
 gm_param_table *gm_vae_param_table(gm_vae *vae)
 {
     return &vae->params;
+}
+
+gm_rng *gm_vae_rng(gm_vae *vae)
+{
+    return &vae->rng;
 }
 
 gm_status gm_vae_gradients(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, const float *eps,
@@ -447,7 +435,7 @@ gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int3
         for (int i = 0; i < N; i++)
             memcpy(vae->zin + (size_t)i * (Z + C), z + (size_t)(at + i) * Z, (size_t)Z * sizeof *z);
         if (C)
-            write_onehot(vae->zin, Z + C, Z, labels + at, N, C);
+            gm_model_onehot(vae->zin, Z + C, Z, labels + at, N, C);
         decoder_mean(vae, gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
     }
     return GM_OK;
@@ -465,7 +453,7 @@ gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_
         for (int i = 0; i < N; i++)
             memcpy(vae->zin + (size_t)i * (Z + C), vae->eps + (size_t)i * Z, (size_t)Z * sizeof *x_out);
         if (C)
-            write_onehot(vae->zin, Z + C, Z, labels + at, N, C);
+            gm_model_onehot(vae->zin, Z + C, Z, labels + at, N, C);
         decoder_mean(vae, gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
     }
     return GM_OK;
@@ -588,15 +576,7 @@ gm_status gm_vae_iwae(gm_vae *vae, const float *x, const int32_t *labels, int32_
 gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n)
 {
     if (!vae || !order || n < 1)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_shuffle: needs a VAE, an array and n >= 1");
-    for (int32_t i = 0; i < n; i++)
-        order[i] = i;
-    /* Fisher-Yates, each position drawn without modulo bias */
-    for (int32_t i = n - 1; i > 0; i--) {
-        int32_t j = (int32_t)gm_rng_below(&vae->rng, (uint32_t)i + 1);
-        int32_t t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_shuffle: needs a handle, an array and n >= 1");
+    gm_rng_permutation(&vae->rng, order, n);
     return GM_OK;
 }

@@ -6,7 +6,10 @@
 #include "genmodel/vae.h"
 #include "nn/params.h"
 
+#include "core/rng.h"
+
 gm_param_table *gm_vae_param_table(gm_vae *vae);
+gm_rng *gm_vae_rng(gm_vae *vae);
 
 /* The gradients of a training step with the given eps (n, latent_dim),
  * left in the parameter table; no update. Arguments are trusted. */

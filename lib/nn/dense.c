@@ -18,7 +18,8 @@ void gm_dense_backward(float *dx, float *dW, float *db, float *dy, const float *
                        const float *W, const float *y, int N, int D, int O, int act, float slope)
 {
     gm_act_backward(dy, db, y, N, O, act, slope);
-    gm_gemm(true, false, O, D, N, 1.0f, dy, x, 1.0f, dW);
+    if (dW)
+        gm_gemm(true, false, O, D, N, 1.0f, dy, x, 1.0f, dW);
     if (dx)
         gm_gemm(false, false, N, D, O, 1.0f, dy, W, 0.0f, dx);
 }

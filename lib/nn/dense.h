@@ -11,7 +11,7 @@ void gm_dense_forward(float *y, const float *x, const float *W, const float *b,
                       int N, int D, int O, int act, float slope);
 
 /* dy (N, O) holds dL/dy on entry and dL/d(pre-activation) on return.
- * dW (O, D) += ..., db (O) += ..., dx (N, D) = ... unless dx is NULL. */
+ * dW (O, D) += ..., db (O) += ..., dx (N, D) = ..., each unless NULL. */
 void gm_dense_backward(float *dx, float *dW, float *db, float *dy, const float *x,
                        const float *W, const float *y, int N, int D, int O, int act, float slope);
 

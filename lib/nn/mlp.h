@@ -42,8 +42,9 @@ gm_status gm_mlp_reserve(gm_mlp *mlp, int N);
 const float *gm_mlp_forward(gm_mlp *mlp, const gm_param_table *t, const float *x, int N);
 
 /* After gm_mlp_forward on the same x: dout (N, O) is dL/d(output) and is
- * overwritten. Accumulates parameter gradients in t; writes dx (N, D)
- * unless NULL. */
-void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N);
+ * overwritten. Accumulates parameter gradients in t when grads is nonzero
+ * (a generator step needs only dx through the discriminator); writes dx
+ * (N, D) unless NULL. */
+void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N, int grads);
 
 #endif

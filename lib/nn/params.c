@@ -48,17 +48,16 @@ gm_status gm_params_alloc(gm_param_table *t)
     float *block = gm_calloc(4 * t->total, sizeof(float));
     if (!block)
         return gm_fail(GM_ERR_NO_MEMORY, "params: cannot allocate %zu parameters", t->total);
-    t->data = block;
-    t->grad = block + t->total;
-    t->m = block + 2 * t->total;
-    t->v = block + 3 * t->total;
+    t->block = block;
+    gm_params_use_state(t, block);
+    t->grad = block + 3 * t->total;
     t->step = 0;
     return GM_OK;
 }
 
 void gm_params_free(gm_param_table *t)
 {
-    gm_free(t->data);
+    gm_free(t->block);
     gm_free(t->items);
     memset(t, 0, sizeof *t);
 }
@@ -77,8 +76,22 @@ int gm_params_grad_finite(const gm_param_table *t)
     return acc == 0.0f;
 }
 
+void gm_params_use_state(gm_param_table *t, float *state)
+{
+    t->data = state;
+    t->m = state + t->total;
+    t->v = state + 2 * t->total;
+}
+
 void gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg)
 {
+    gm_params_adam_step_into(t, cfg, t->data);
+}
+
+void gm_params_adam_step_into(gm_param_table *t, const gm_optimizer_config *cfg, float *state_out)
+{
+    size_t n = t->total;
     t->step++;
-    gm_adam_update(t->data, t->grad, t->m, t->v, t->total, cfg, t->step);
+    gm_adam_update(state_out, state_out + n, state_out + 2 * n, t->data, t->m, t->v, t->grad, n, cfg, t->step);
+    gm_params_use_state(t, state_out);
 }

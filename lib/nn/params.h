@@ -26,7 +26,8 @@ typedef struct gm_param_table {
     gm_param *items;
     int count, capacity;
     size_t total;    /* floats per run, each tensor padded to a cache line */
-    float *data, *grad, *m, *v;
+    float *block;    /* the allocation: data, m, v, grad */
+    float *data, *m, *v, *grad;
     int64_t step;    /* optimizer updates applied so far */
 } gm_param_table;
 
@@ -44,5 +45,12 @@ void gm_params_zero_grad(gm_param_table *t);
 int gm_params_grad_finite(const gm_param_table *t);
 /* One Adam step over the whole table; increments t->step. */
 void gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg);
+
+/* The same, writing the new state (data, m, v) to state_out (3 * total
+ * floats) and pointing the table at it; the old state is left intact. */
+void gm_params_adam_step_into(gm_param_table *t, const gm_optimizer_config *cfg, float *state_out);
+
+/* Point the table's data and moments at a state block (3 * total floats). */
+void gm_params_use_state(gm_param_table *t, float *state);
 
 #endif

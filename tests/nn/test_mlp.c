@@ -60,7 +60,7 @@ static void test_gradients(void **state)
         w[i] = dout[i];
     gm_mlp_forward(&mlp, &t, x, GN);
     gm_params_zero_grad(&t);
-    gm_mlp_backward(&mlp, &t, x, dout, dx, GN);
+    gm_mlp_backward(&mlp, &t, x, dout, dx, GN, 1);
 
     size_t n = 0;
     for (int i = 0; i < t.count; i++)
@@ -122,7 +122,7 @@ static gm_status classifier_step(classifier *c, const float *x, const int32_t *y
     gm_softmax_xent_forward(loss, logits, y, n, 2);
     gm_softmax_xent_backward(dlogits, logits, y, 1.0f / n, n, 2);
     gm_params_zero_grad(&c->t);
-    gm_mlp_backward(&c->mlp, &c->t, x, dlogits, NULL, n);
+    gm_mlp_backward(&c->mlp, &c->t, x, dlogits, NULL, n, 1);
     gm_params_adam_step(&c->t, &c->opt);
     *mean_loss = 0;
     for (int i = 0; i < n; i++)

@@ -31,7 +31,7 @@ static void test_layout(void **state)
     /* every tensor starts on a cache line and none overlap */
     assert_true((uintptr_t)gm_param_data(&t, 1) % 64 == 0);
     assert_true(gm_param_data(&t, 1) >= gm_param_data(&t, 0) + 15);
-    assert_true(t.grad == t.data + t.total && t.v == t.data + 3 * t.total);
+    assert_true(t.m == t.data + t.total && t.v == t.data + 2 * t.total && t.grad == t.data + 3 * t.total);
     assert_int_equal(gm_params_add(&t, "late", 1, bs, NULL), GM_ERR_STATE);
     gm_params_free(&t);
 }

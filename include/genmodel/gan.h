@@ -1,0 +1,119 @@
+/* The generative adversarial network (Goodfellow et al. 2014).
+ *
+ * An MLP generator G maps noise z (and, for a conditional GAN, a one-hot
+ * label) to a sample; an MLP discriminator D maps a sample (and the label)
+ * to one logit (a critic value for the Wasserstein loss). Each training
+ * step makes n_critic updates of D, then one of G.
+ *
+ * Arrays are row-major float: x is (n, data_dim), z (n, noise_dim), labels
+ * (n) int32 in [0, n_classes), NULL for an unconditional GAN and non-NULL
+ * for a conditional one. Random draws come from the handle's seeded
+ * generator. */
+#ifndef GENMODEL_GAN_H
+#define GENMODEL_GAN_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gm_gan gm_gan;
+
+typedef enum gm_gan_loss {
+    GM_GAN_NONSATURATING = 0,  /**< D: cross-entropy; G minimises -log D(G(z)) */
+    GM_GAN_MINIMAX = 1,        /**< D: cross-entropy; G minimises log(1 - D(G(z))), as in the paper */
+    GM_GAN_HINGE = 2,          /**< D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z)) */
+    GM_GAN_LSGAN = 3,          /**< least squares: D pulls real to 1 and fake to 0; G pulls fake to 1 */
+    GM_GAN_WGAN_GP = 4         /**< Wasserstein critic with a gradient penalty (Gulrajani et al. 2017) */
+} gm_gan_loss;
+
+#define GM_GAN_MAX_HIDDEN 4
+
+typedef struct gm_gan_config {
+    size_t struct_size;                    /**< set by gm_gan_config_init */
+    int32_t data_dim;                      /**< D; default 784 */
+    int32_t noise_dim;                     /**< Z; default 64 */
+    int32_t n_gen_hidden;                  /**< generator hidden layers, 0..4; default 2 */
+    int32_t gen_hidden[GM_GAN_MAX_HIDDEN]; /**< their widths, noise side first; default {256, 512} */
+    int32_t n_disc_hidden;                 /**< discriminator hidden layers, 0..4; default 2 */
+    int32_t disc_hidden[GM_GAN_MAX_HIDDEN];/**< their widths, data side first; default {512, 256} */
+    int32_t activation;                    /**< gm_activation of hidden layers; default GM_ACT_LEAKY_RELU */
+    float leaky_slope;                     /**< in [0, 1); default 0.2 */
+    int32_t gen_output;                    /**< GM_ACT_SIGMOID (data in [0, 1], default) or GM_ACT_TANH ([-1, 1]) */
+    int32_t loss;                          /**< gm_gan_loss; default GM_GAN_NONSATURATING */
+    int32_t n_critic;                      /**< discriminator updates per generator update, >= 1; default 1 */
+    float gp_weight;                       /**< WGAN-GP penalty weight lambda; default 10 */
+    float label_smoothing;                 /**< one-sided: real target 1 - s for the cross-entropy
+                                                and least-squares losses, in [0, 0.5); default 0 */
+    float instance_noise;                  /**< sigma of Gaussian noise added to D's inputs, >= 0; default 0 */
+    int32_t noise_anneal_steps;            /**< sigma decays linearly to 0 over this many steps (0: constant) */
+    float ema_decay;                       /**< EMA of the generator's weights for sampling, in [0, 1); 0: off */
+    int32_t n_classes;                     /**< > 0: conditional on a one-hot label; default 0 */
+    gm_optimizer_config gen_optim;         /**< default Adam, lr 2e-4, betas (0.5, 0.999) */
+    gm_optimizer_config disc_optim;        /**< default Adam, lr 2e-4, betas (0.5, 0.999) */
+    uint64_t seed;                         /**< weights and every random draw; default 0 */
+} gm_gan_config;
+
+/** What one training step saw, from its last discriminator update and its
+ * generator update. d_real and d_fake are mean probabilities D(x) and
+ * D(G(z)) for the cross-entropy losses, mean raw outputs for the others. */
+typedef struct gm_gan_losses {
+    double d_loss;   /**< the discriminator's loss, penalty included */
+    double g_loss;   /**< the generator's loss */
+    double d_real;   /**< mean D(x) */
+    double d_fake;   /**< mean D(G(z)) */
+    double gp;       /**< the gradient penalty term, lambda included (WGAN-GP; else 0) */
+} gm_gan_losses;
+
+/** Fill cfg with the defaults above: the reference MLP GAN. */
+GM_API void gm_gan_config_init(gm_gan_config *cfg);
+
+/** Create a GAN with freshly initialised weights (PyTorch's defaults, from
+ * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field,
+ * GM_ERR_VERSION for a config from a newer library, GM_ERR_NO_MEMORY. */
+GM_API gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out);
+
+/** Release a GAN; NULL is a no-op. */
+GM_API void gm_gan_free(gm_gan *gan);
+
+/** Copy the handle's config into *cfg (cfg->struct_size must be set). */
+GM_API gm_status gm_gan_get_config(const gm_gan *gan, gm_gan_config *cfg);
+
+/** Training steps (generator updates) made so far. */
+GM_API int64_t gm_gan_step_count(const gm_gan *gan);
+
+/** Change the learning rates for later steps, both > 0. */
+GM_API gm_status gm_gan_set_lr(gm_gan *gan, float gen_lr, float disc_lr);
+
+/** x_out (n, data_dim) = G(z). use_ema selects the moving average of the
+ * generator's weights (only when ema_decay > 0). */
+GM_API gm_status gm_gan_generate(gm_gan *gan, const float *z, const int32_t *labels, int32_t n,
+                                 int32_t use_ema, float *x_out);
+
+/** logits (n) = D(x): the discriminator's logit, or the critic's value. */
+GM_API gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels, int32_t n,
+                                     float *logits);
+
+/** One alternating step on the real batch x (n, data_dim): n_critic updates
+ * of D (each on this batch against fresh samples of G; a conditional GAN
+ * generates them with the batch's labels), then one update of G. Fills
+ * *losses unless it is NULL. A non-finite value (NaN in x, or a diverging
+ * loss) returns GM_ERR_INVALID_ARG or GM_ERR_NUMERIC and changes nothing:
+ * both networks, their optimizer state and the random state stay as they
+ * were. A step at a batch size already seen allocates no memory. */
+GM_API gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, int32_t n,
+                                   gm_gan_losses *losses);
+
+/** n samples of G for noise drawn from the handle's generator; through the
+ * EMA weights when ema_decay > 0. */
+GM_API gm_status gm_gan_sample(gm_gan *gan, const int32_t *labels, int32_t n, float *x_out);
+
+/** A uniformly random permutation of 0..n-1 into order (n). */
+GM_API gm_status gm_gan_shuffle(gm_gan *gan, int32_t *order, int32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

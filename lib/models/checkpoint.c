@@ -1,0 +1,566 @@
+/* Checkpoints of whole models, on top of lib/io's safetensors. A model is
+ * described to this file as a view: its kind, its config as a table of
+ * fields, its parameter tables, the EMA block if any, and its RNG. The
+ * format is specified in docs/checkpoint-format.md. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "genmodel/checkpoint.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "io/fileio.h"
+#include "io/safetensors.h"
+#include "gan_internal.h"
+#include "vae_internal.h"
+
+#define FORMAT_NAME "libgenmodel"
+#define RNG_NAME "philox4x32-10"
+#define MAX_FILE ((size_t)1 << 34)
+
+/* ---- config structs as tables of fields ---- */
+
+typedef enum { F_I32, F_F32, F_U64 } field_type;
+
+typedef struct {
+    const char *key;
+    field_type type;
+    size_t offset;
+} config_field;
+
+#define I32(s, f) { "gm.config." #f, F_I32, offsetof(s, f) }
+#define F32(s, f) { "gm.config." #f, F_F32, offsetof(s, f) }
+#define U64(s, f) { "gm.config." #f, F_U64, offsetof(s, f) }
+#define OPTIM(s, o) I32(s, o.kind), F32(s, o.lr), F32(s, o.beta1), F32(s, o.beta2), F32(s, o.eps), \
+                    F32(s, o.weight_decay)
+#define FOUR(s, a) I32(s, a[0]), I32(s, a[1]), I32(s, a[2]), I32(s, a[3])
+
+static const config_field vae_fields[] = {
+    I32(gm_vae_config, input_dim), I32(gm_vae_config, latent_dim),
+    I32(gm_vae_config, n_enc_hidden), FOUR(gm_vae_config, enc_hidden),
+    I32(gm_vae_config, n_dec_hidden), FOUR(gm_vae_config, dec_hidden),
+    I32(gm_vae_config, activation), F32(gm_vae_config, leaky_slope), I32(gm_vae_config, likelihood),
+    F32(gm_vae_config, beta), I32(gm_vae_config, n_classes), OPTIM(gm_vae_config, optim),
+    U64(gm_vae_config, seed),
+};
+
+static const config_field gan_fields[] = {
+    I32(gm_gan_config, data_dim), I32(gm_gan_config, noise_dim),
+    I32(gm_gan_config, n_gen_hidden), FOUR(gm_gan_config, gen_hidden),
+    I32(gm_gan_config, n_disc_hidden), FOUR(gm_gan_config, disc_hidden),
+    I32(gm_gan_config, activation), F32(gm_gan_config, leaky_slope), I32(gm_gan_config, gen_output),
+    I32(gm_gan_config, loss), I32(gm_gan_config, n_critic), F32(gm_gan_config, gp_weight),
+    F32(gm_gan_config, label_smoothing), F32(gm_gan_config, instance_noise),
+    I32(gm_gan_config, noise_anneal_steps), F32(gm_gan_config, ema_decay), I32(gm_gan_config, n_classes),
+    OPTIM(gm_gan_config, gen_optim), OPTIM(gm_gan_config, disc_optim), U64(gm_gan_config, seed),
+};
+
+#define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_FIELDS 48
+_Static_assert(N_FIELDS(gan_fields) <= MAX_FIELDS && N_FIELDS(vae_fields) <= MAX_FIELDS, "MAX_FIELDS");
+
+static void format_field(const config_field *f, const void *cfg, char out[32])
+{
+    const char *p = (const char *)cfg + f->offset;
+    int32_t i;
+    float x;
+    uint64_t u;
+    switch (f->type) {
+    case F_I32: memcpy(&i, p, sizeof i); snprintf(out, 32, "%" PRId32, i); break;
+    case F_F32: memcpy(&x, p, sizeof x); snprintf(out, 32, "%.9g", (double)x); break;  /* 9 digits round-trip */
+    case F_U64: memcpy(&u, p, sizeof u); snprintf(out, 32, "%" PRIu64, u); break;
+    }
+}
+
+/* the whole string must be the number: no sign games, no trailing bytes */
+static int parse_field(const config_field *f, const char *text, void *cfg)
+{
+    char *p = (char *)cfg + f->offset, *end;
+    errno = 0;
+    if (f->type == F_I32) {
+        long v = strtol(text, &end, 10);
+        int32_t i = (int32_t)v;
+        if (*end || end == text || errno || v < INT32_MIN || v > INT32_MAX)
+            return 0;
+        memcpy(p, &i, sizeof i);
+    } else if (f->type == F_F32) {
+        float x = strtof(text, &end);
+        if (*end || end == text || errno || !isfinite(x))
+            return 0;
+        memcpy(p, &x, sizeof x);
+    } else {
+        if (text[0] < '0' || text[0] > '9')
+            return 0;
+        unsigned long long v = strtoull(text, &end, 10);
+        uint64_t u = (uint64_t)v;
+        if (*end || errno)
+            return 0;
+        memcpy(p, &u, sizeof u);
+    }
+    return 1;
+}
+
+/* ---- a model as the checkpoint sees it ---- */
+
+typedef struct {
+    const char *kind;                 /* "vae" or "gan" */
+    const config_field *fields;
+    size_t n_fields;
+    void *cfg;                        /* the handle's config */
+    gm_param_table *tables[2];
+    const char *step_keys[2];
+    int n_tables;
+    float *ema;                       /* the EMA of tables[0]'s data, or NULL */
+    gm_rng *rng;
+} model_view;
+
+static void vae_view(gm_vae *vae, gm_vae_config *cfg, model_view *v)
+{
+    *v = (model_view){ "vae", vae_fields, N_FIELDS(vae_fields), cfg, { gm_vae_param_table(vae) },
+                       { "gm.step" }, 1, NULL, gm_vae_rng(vae) };
+}
+
+static void gan_view(gm_gan *gan, gm_gan_config *cfg, model_view *v)
+{
+    *v = (model_view){ "gan", gan_fields, N_FIELDS(gan_fields), cfg,
+                       { gm_gan_gen_table(gan), gm_gan_disc_table(gan) }, { "gm.step", "gm.step.disc" }, 2,
+                       gm_gan_ema(gan), gm_gan_rng(gan) };
+}
+
+/* tensor names: the parameter, then its moments, then its EMA */
+static const char *const tensor_prefix[4] = { "", "optim.m.", "optim.v.", "ema." };
+
+static size_t tensor_count(const model_view *v)
+{
+    size_t n = 0;
+    for (int t = 0; t < v->n_tables; t++)
+        n += (size_t)v->tables[t]->count * (t == 0 && v->ema ? 4 : 3);
+    return n;
+}
+
+/* Walk every tensor of the view: fn gets its name, table entry and the
+ * floats it lives in. Stops at the first failure. */
+typedef gm_status (*tensor_fn)(void *ctx, const char *name, const gm_param *p, float *data);
+
+static gm_status for_each_tensor(const model_view *v, tensor_fn fn, void *ctx)
+{
+    for (int t = 0; t < v->n_tables; t++) {
+        gm_param_table *table = v->tables[t];
+        float *bases[4] = { table->data, table->m, table->v, v->ema };
+        for (int kind = 0; kind < (t == 0 && v->ema ? 4 : 3); kind++)
+            for (int i = 0; i < table->count; i++) {
+                const gm_param *p = &table->items[i];
+                char name[GM_PARAM_NAME_MAX + 16];
+                snprintf(name, sizeof name, "%s%s", tensor_prefix[kind], p->name);
+                gm_status s = fn(ctx, name, p, bases[kind] + p->offset);
+                if (s != GM_OK)
+                    return s;
+            }
+    }
+    return GM_OK;
+}
+
+/* ---- saving ---- */
+
+typedef struct {
+    gm_st_tensor *tensors;
+    char (*names)[GM_PARAM_NAME_MAX + 16];
+    size_t n;
+} collect_ctx;
+
+static gm_status collect(void *p, const char *name, const gm_param *param, float *data)
+{
+    collect_ctx *c = p;
+    gm_st_tensor *t = &c->tensors[c->n];
+    memcpy(c->names[c->n], name, sizeof c->names[c->n]);
+    t->name = c->names[c->n];
+    t->rank = param->rank;
+    for (int i = 0; i < param->rank; i++)
+        t->shape[i] = param->shape[i];
+    t->data = data;
+    c->n++;
+    return GM_OK;
+}
+
+/* Serialize v to a file (path) or a buffer (buf, size). */
+static gm_status save(const model_view *v, const char *path, void **buf, size_t *size, const char *who)
+{
+    size_t n = tensor_count(v);
+    collect_ctx c = { gm_calloc(n, sizeof *c.tensors), gm_calloc(n, sizeof *c.names), 0 };
+    char values[MAX_FIELDS + 8][32];
+    gm_st_meta meta[MAX_FIELDS + 8];
+    size_t m = 0;
+    gm_status s = GM_OK;
+    if (!c.tensors || !c.names) {
+        s = gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory", who);
+        goto done;
+    }
+    for_each_tensor(v, collect, &c);
+    meta[m++] = (gm_st_meta){ "gm.format", FORMAT_NAME };
+    snprintf(values[m], 32, "%d", GM_CHECKPOINT_FORMAT_VERSION);
+    meta[m] = (gm_st_meta){ "gm.format_version", values[m] };
+    m++;
+    meta[m++] = (gm_st_meta){ "gm.library_version", GM_VERSION_STRING };
+    meta[m++] = (gm_st_meta){ "gm.model", v->kind };
+    meta[m++] = (gm_st_meta){ "gm.rng", RNG_NAME };
+    snprintf(values[m], 32, "%" PRIu64, v->rng->seed);
+    meta[m] = (gm_st_meta){ "gm.rng.seed", values[m] };
+    m++;
+    snprintf(values[m], 32, "%" PRIu64, v->rng->counter);
+    meta[m] = (gm_st_meta){ "gm.rng.counter", values[m] };
+    m++;
+    for (int t = 0; t < v->n_tables; t++, m++) {
+        snprintf(values[m], 32, "%" PRId64, v->tables[t]->step);
+        meta[m] = (gm_st_meta){ v->step_keys[t], values[m] };
+    }
+    for (size_t i = 0; i < v->n_fields; i++, m++) {
+        format_field(&v->fields[i], v->cfg, values[m]);
+        meta[m] = (gm_st_meta){ v->fields[i].key, values[m] };
+    }
+    if (path) {
+        s = gm_st_write_file(path, c.tensors, n, meta, m);
+    } else {
+        uint8_t *out;
+        if ((s = gm_st_write_buffer(c.tensors, n, meta, m, &out, size)) == GM_OK)
+            *buf = out;
+    }
+done:
+    gm_free(c.tensors);
+    gm_free(c.names);
+    return s;
+}
+
+/* ---- loading ---- */
+
+static gm_status read_int(const gm_st_file *f, const char *key, int64_t lo, int64_t *out, const char *who)
+{
+    const char *text = gm_st_meta_get(f, key);
+    char *end;
+    errno = 0;
+    long long v = text ? strtoll(text, &end, 10) : 0;
+    if (!text || *end || end == text || errno || v < lo)
+        return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, key, text ? "not a valid number" : "missing");
+    *out = v;
+    return GM_OK;
+}
+
+static gm_status read_u64(const gm_st_file *f, const char *key, uint64_t *out, const char *who)
+{
+    static const config_field field = { NULL, F_U64, 0 };
+    const char *text = gm_st_meta_get(f, key);
+    if (!text || !parse_field(&field, text, out))
+        return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, key, text ? "not a valid number" : "missing");
+    return GM_OK;
+}
+
+/* The header's identity, then the config (over the defaults in cfg). */
+static gm_status read_header(const gm_st_file *f, const char *kind, const config_field *fields, size_t n_fields,
+                             void *cfg, gm_checkpoint_info *info, const char *who)
+{
+    const char *format = gm_st_meta_get(f, "gm.format"), *model = gm_st_meta_get(f, "gm.model");
+    int64_t version;
+    if (!format || strcmp(format, FORMAT_NAME) != 0)
+        return gm_fail(GM_ERR_FORMAT, "%s: not a libgenmodel checkpoint (gm.format is %s)", who,
+                       format ? format : "missing");
+    gm_status s = read_int(f, "gm.format_version", 1, &version, who);
+    if (s != GM_OK)
+        return s;
+    if (version > GM_CHECKPOINT_FORMAT_VERSION)
+        return gm_fail(GM_ERR_VERSION, "%s: format version %" PRId64 " is newer than this library's %d", who,
+                       version, GM_CHECKPOINT_FORMAT_VERSION);
+    int is_vae = model && !strcmp(model, "vae"), is_gan = model && !strcmp(model, "gan");
+    if (!is_vae && !is_gan)
+        return gm_fail(GM_ERR_FORMAT, "%s: unknown model kind '%s'", who, model ? model : "(missing)");
+    if (info) {
+        info->kind = is_vae ? GM_MODEL_VAE : GM_MODEL_GAN;
+        info->format_version = (int32_t)version;
+        if ((s = read_int(f, "gm.step", 0, &info->step, who)) != GM_OK)
+            return s;
+    }
+    if (!kind)
+        return GM_OK;
+    if (strcmp(model, kind) != 0)
+        return gm_fail(GM_ERR_MISMATCH, "%s: the file holds a %s, not a %s", who, model, kind);
+    for (size_t i = 0; i < n_fields; i++) {
+        const char *text = gm_st_meta_get(f, fields[i].key);
+        if (!text || !parse_field(&fields[i], text, cfg))
+            return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, fields[i].key,
+                           text ? "not a valid value" : "missing");
+    }
+    return GM_OK;
+}
+
+typedef struct {
+    const gm_st_file *file;
+    const char *who;
+} fill_ctx;
+
+static gm_status fill(void *p, const char *name, const gm_param *param, float *data)
+{
+    const fill_ctx *c = p;
+    const gm_st_info *t = gm_st_find(c->file, name);
+    if (!t)
+        return gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' is missing", c->who, name);
+    int same = t->rank == param->rank;
+    for (int i = 0; same && i < param->rank; i++)
+        same = t->shape[i] == param->shape[i];
+    if (!same)
+        return gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' has rank %d shape [%" PRId64 ",%" PRId64 "], expected "
+                       "[%" PRId64 ",%" PRId64 "]", c->who, name, (int)t->rank, t->shape[0], t->shape[1],
+                       param->shape[0], param->rank > 1 ? param->shape[1] : 0);
+    gm_status s = gm_st_tensor_copy(c->file, name, data, param->numel);
+    for (size_t i = 0; s == GM_OK && i < param->numel; i++)
+        if (!isfinite(data[i]))
+            s = gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' holds a non-finite value", c->who, name);
+    return s;
+}
+
+/* Everything after the handle exists: tensors, steps, random state. */
+static gm_status read_state(const gm_st_file *f, const model_view *v, const char *who)
+{
+    if (gm_st_count(f) != tensor_count(v))
+        return gm_fail(GM_ERR_FORMAT, "%s: the file has %zu tensors, the model %zu", who, gm_st_count(f),
+                       tensor_count(v));
+    fill_ctx c = { f, who };
+    gm_status s = for_each_tensor(v, fill, &c);
+    for (int t = 0; s == GM_OK && t < v->n_tables; t++)
+        s = read_int(f, v->step_keys[t], 0, &v->tables[t]->step, who);
+    const char *rng = gm_st_meta_get(f, "gm.rng");
+    if (s == GM_OK && (!rng || strcmp(rng, RNG_NAME) != 0))
+        s = gm_fail(GM_ERR_FORMAT, "%s: unknown random generator '%s'", who, rng ? rng : "(missing)");
+    if (s == GM_OK)
+        s = read_u64(f, "gm.rng.seed", &v->rng->seed, who);
+    if (s == GM_OK)
+        s = read_u64(f, "gm.rng.counter", &v->rng->counter, who);
+    return s;
+}
+
+static gm_status open_file(const char *path, const void *buf, size_t size, uint8_t **owned, gm_st_file **f,
+                           const char *who)
+{
+    *owned = NULL;
+    *f = NULL;
+    if (path) {
+        gm_status s = gm_io_read_file(path, MAX_FILE, owned, &size);
+        if (s != GM_OK)
+            return s;
+        buf = *owned;
+    } else if (!buf) {
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: buf is NULL", who);
+    }
+    gm_status s = gm_st_parse(buf, size, f);
+    if (s == GM_OK && !gm_st_has_crc(*f))
+        s = gm_fail(GM_ERR_FORMAT, "%s: the file has no checksum: not a libgenmodel checkpoint", who);
+    return s;
+}
+
+static void close_file(uint8_t *owned, gm_st_file *f)
+{
+    gm_st_free(f);
+    gm_free(owned);
+}
+
+/* A config the header holds must also pass the model's own checks. */
+static gm_status as_format_error(gm_status s, const char *who)
+{
+    if (s != GM_ERR_INVALID_ARG)
+        return s;
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s", gm_last_error());
+    return gm_fail(GM_ERR_FORMAT, "%s: the stored config is invalid (%s)", who, detail);
+}
+
+static gm_status load_vae(const char *path, const void *buf, size_t size, gm_vae **out, const char *who)
+{
+    if (!out)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: out is NULL", who);
+    *out = NULL;
+    uint8_t *owned;
+    gm_st_file *f;
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    gm_vae *vae = NULL;
+    gm_status s = open_file(path, buf, size, &owned, &f, who);
+    if (s == GM_OK)
+        s = read_header(f, "vae", vae_fields, N_FIELDS(vae_fields), &cfg, NULL, who);
+    if (s == GM_OK)
+        s = as_format_error(gm_vae_create(&cfg, &vae), who);
+    if (s == GM_OK) {
+        model_view v;
+        vae_view(vae, &cfg, &v);
+        s = read_state(f, &v, who);
+    }
+    close_file(owned, f);
+    if (s != GM_OK) {
+        gm_vae_free(vae);
+        return s;
+    }
+    *out = vae;
+    return GM_OK;
+}
+
+static gm_status load_gan(const char *path, const void *buf, size_t size, gm_gan **out, const char *who)
+{
+    if (!out)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: out is NULL", who);
+    *out = NULL;
+    uint8_t *owned;
+    gm_st_file *f;
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    gm_gan *gan = NULL;
+    gm_status s = open_file(path, buf, size, &owned, &f, who);
+    if (s == GM_OK)
+        s = read_header(f, "gan", gan_fields, N_FIELDS(gan_fields), &cfg, NULL, who);
+    if (s == GM_OK)
+        s = as_format_error(gm_gan_create(&cfg, &gan), who);
+    if (s == GM_OK) {
+        model_view v;
+        gan_view(gan, &cfg, &v);
+        s = read_state(f, &v, who);
+    }
+    close_file(owned, f);
+    if (s != GM_OK) {
+        gm_gan_free(gan);
+        return s;
+    }
+    *out = gan;
+    return GM_OK;
+}
+
+/* ---- the public calls ---- */
+
+gm_status gm_vae_save(gm_vae *vae, const char *path)
+{
+    if (!vae || !path)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save: NULL argument");
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    gm_vae_get_config(vae, &cfg);
+    model_view v;
+    vae_view(vae, &cfg, &v);
+    return save(&v, path, NULL, NULL, "gm_vae_save");
+}
+
+gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size)
+{
+    if (!vae || !buf || !size)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save_buffer: NULL argument");
+    *buf = NULL;
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    gm_vae_get_config(vae, &cfg);
+    model_view v;
+    vae_view(vae, &cfg, &v);
+    return save(&v, NULL, buf, size, "gm_vae_save_buffer");
+}
+
+gm_status gm_vae_load(const char *path, gm_vae **out)
+{
+    if (!path)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_load: path is NULL");
+    return load_vae(path, NULL, 0, out, "gm_vae_load");
+}
+
+gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out)
+{
+    return load_vae(NULL, buf, size, out, "gm_vae_load_buffer");
+}
+
+gm_status gm_gan_save(gm_gan *gan, const char *path)
+{
+    if (!gan || !path)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save: NULL argument");
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    gm_gan_get_config(gan, &cfg);
+    model_view v;
+    gan_view(gan, &cfg, &v);
+    return save(&v, path, NULL, NULL, "gm_gan_save");
+}
+
+gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size)
+{
+    if (!gan || !buf || !size)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save_buffer: NULL argument");
+    *buf = NULL;
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    gm_gan_get_config(gan, &cfg);
+    model_view v;
+    gan_view(gan, &cfg, &v);
+    return save(&v, NULL, buf, size, "gm_gan_save_buffer");
+}
+
+gm_status gm_gan_load(const char *path, gm_gan **out)
+{
+    if (!path)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_load: path is NULL");
+    return load_gan(path, NULL, 0, out, "gm_gan_load");
+}
+
+gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out)
+{
+    return load_gan(NULL, buf, size, out, "gm_gan_load_buffer");
+}
+
+void gm_buffer_free(void *buf)
+{
+    gm_free(buf);
+}
+
+void gm_checkpoint_info_init(gm_checkpoint_info *info)
+{
+    if (!info)
+        return;
+    memset(info, 0, sizeof *info);
+    info->struct_size = sizeof *info;
+}
+
+/* Read and check a file's header; kind NULL accepts either model. */
+static gm_status peek(const char *path, const char *kind, const config_field *fields, size_t n_fields, void *cfg,
+                      gm_checkpoint_info *info, const char *who)
+{
+    if (!path)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: path is NULL", who);
+    uint8_t *owned;
+    gm_st_file *f;
+    gm_status s = open_file(path, NULL, 0, &owned, &f, who);
+    if (s == GM_OK)
+        s = read_header(f, kind, fields, n_fields, cfg, info, who);
+    close_file(owned, f);
+    return s;
+}
+
+gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info)
+{
+    gm_checkpoint_info full;
+    gm_checkpoint_info_init(&full);
+    gm_status s = info ? GM_OK : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek: info is NULL");
+    if (s == GM_OK)
+        s = peek(path, NULL, NULL, 0, NULL, &full, "gm_checkpoint_peek");
+    return s != GM_OK ? s : gm_config_export(info, &full, sizeof full, sizeof full, "gm_checkpoint_peek");
+}
+
+gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg)
+{
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    gm_status s = cfg ? peek(path, "vae", vae_fields, N_FIELDS(vae_fields), &c, NULL, "gm_checkpoint_peek_vae")
+                      : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_vae: cfg is NULL");
+    return s != GM_OK ? s : gm_config_export(cfg, &c, sizeof c, sizeof c, "gm_checkpoint_peek_vae");
+}
+
+gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg)
+{
+    gm_gan_config c;
+    gm_gan_config_init(&c);
+    gm_status s = cfg ? peek(path, "gan", gan_fields, N_FIELDS(gan_fields), &c, NULL, "gm_checkpoint_peek_gan")
+                      : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_gan: cfg is NULL");
+    return s != GM_OK ? s : gm_config_export(cfg, &c, sizeof c, sizeof c, "gm_checkpoint_peek_gan");
+}

@@ -1,0 +1,506 @@
+/* The GAN handle. Legend: N batch, D data, Z noise, C classes.
+ * The discriminator sees real and generated rows in one batch of 2N,
+ * [x | one-hot] each, real first. Its optimizer state lives in one of three
+ * blocks: an update writes a block the step did not start from, so a step
+ * that fails part-way returns to its starting block with nothing copied. */
+#include <math.h>
+#include <string.h>
+
+#include "genmodel/gan.h"
+#include "core/act.h"
+#include "core/adam.h"
+#include "core/adv_loss.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/workspace.h"
+#include "nn/grad_penalty.h"
+#include "nn/mlp.h"
+#include "nn/params.h"
+#include "model.h"
+#include "gan_internal.h"
+
+#define CHUNK 256
+
+struct gm_gan {
+    gm_gan_config cfg;
+    gm_param_table gen, disc;
+    gm_mlp g, d;
+    float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
+    float *disc_spare;   /* two more blocks for the discriminator's state, 3 * disc.total each */
+    gm_rng rng;
+    gm_workspace ws, gp_ws;
+    int batch;
+    float *zin;          /* (N, Z + C) */
+    float *din;          /* (2N, D + C): the discriminator's input */
+    float *ddin;         /* (N, D + C): its gradient in a generator update */
+    float *dfake;        /* (N, D): the generator output's gradient, when ddin is not already it */
+    float *dlogit;       /* (2N) */
+    float *noise;        /* (N, max(D, Z)): instance noise, z, or interpolation weights */
+};
+
+void gm_gan_config_init(gm_gan_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
+    cfg->data_dim = 784;
+    cfg->noise_dim = 64;
+    cfg->n_gen_hidden = 2;
+    cfg->gen_hidden[0] = 256;
+    cfg->gen_hidden[1] = 512;
+    cfg->n_disc_hidden = 2;
+    cfg->disc_hidden[0] = 512;
+    cfg->disc_hidden[1] = 256;
+    cfg->activation = GM_ACT_LEAKY_RELU;
+    cfg->leaky_slope = 0.2f;
+    cfg->gen_output = GM_ACT_SIGMOID;
+    cfg->loss = GM_GAN_NONSATURATING;
+    cfg->n_critic = 1;
+    cfg->gp_weight = 10.0f;
+    gm_optimizer_config_default(&cfg->gen_optim, 2e-4f);
+    cfg->gen_optim.beta1 = 0.5f;
+    cfg->disc_optim = cfg->gen_optim;
+}
+
+static gm_status check_config(const gm_gan_config *c)
+{
+    const char *who = "gm_gan_create";
+    if (c->data_dim < 1 || c->noise_dim < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: data_dim and noise_dim must be >= 1 (got %d, %d)", who,
+                       (int)c->data_dim, (int)c->noise_dim);
+    if (c->n_gen_hidden < 0 || c->n_gen_hidden > GM_GAN_MAX_HIDDEN || c->n_disc_hidden < 0 ||
+        c->n_disc_hidden > GM_GAN_MAX_HIDDEN)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_gen_hidden and n_disc_hidden must be in [0, %d]", who,
+                       GM_GAN_MAX_HIDDEN);
+    for (int i = 0; i < c->n_gen_hidden; i++)
+        if (c->gen_hidden[i] < 1)
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: gen_hidden[%d] must be >= 1", who, i);
+    for (int i = 0; i < c->n_disc_hidden; i++)
+        if (c->disc_hidden[i] < 1)
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: disc_hidden[%d] must be >= 1", who, i);
+    if (!gm_act_valid(c->activation))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
+    if (!(c->leaky_slope >= 0.0f && c->leaky_slope < 1.0f))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: leaky_slope must be in [0, 1)", who);
+    if (c->gen_output != GM_ACT_SIGMOID && c->gen_output != GM_ACT_TANH)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: gen_output must be GM_ACT_SIGMOID or GM_ACT_TANH", who);
+    if (!gm_adv_kind_valid(c->loss))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown loss %d", who, (int)c->loss);
+    if (c->n_critic < 1 || c->n_critic > 100)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_critic must be in [1, 100]", who);
+    if (!(c->gp_weight >= 0.0f) || !isfinite(c->gp_weight))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: gp_weight must be >= 0", who);
+    if (!(c->label_smoothing >= 0.0f && c->label_smoothing < 0.5f))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: label_smoothing must be in [0, 0.5)", who);
+    if (!(c->instance_noise >= 0.0f) || !isfinite(c->instance_noise) || c->noise_anneal_steps < 0)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: instance_noise and noise_anneal_steps must be >= 0", who);
+    if (!(c->ema_decay >= 0.0f && c->ema_decay < 1.0f))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: ema_decay must be in [0, 1)", who);
+    if (c->n_classes < 0 || c->n_classes > 65536)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_classes must be in [0, 65536]", who);
+    gm_status s = gm_optimizer_config_check(&c->gen_optim, "gm_gan_create: gen_optim");
+    return s != GM_OK ? s : gm_optimizer_config_check(&c->disc_optim, "gm_gan_create: disc_optim");
+}
+
+static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, int in, int n_hidden,
+                           const int32_t *hidden, int out, int out_act, const gm_gan_config *c)
+{
+    int widths[GM_GAN_MAX_HIDDEN + 2], acts[GM_GAN_MAX_HIDDEN + 1];
+    widths[0] = in;
+    for (int i = 0; i < n_hidden; i++) {
+        widths[i + 1] = hidden[i];
+        acts[i] = c->activation;
+    }
+    widths[n_hidden + 1] = out;
+    acts[n_hidden] = out_act;
+    gm_status s = gm_mlp_init(mlp, t, prefix, n_hidden + 1, widths, acts, c->leaky_slope);
+    return s != GM_OK ? s : gm_params_alloc(t);
+}
+
+gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
+{
+    if (!out)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_create: out is NULL");
+    *out = NULL;
+    gm_gan_config c;
+    gm_gan_config_init(&c);
+    gm_status s = gm_config_import(&c, sizeof c, cfg, sizeof c, "gm_gan_create");
+    if (s != GM_OK || (s = check_config(&c)) != GM_OK)
+        return s;
+    gm_gan *gan = gm_calloc(1, sizeof *gan);
+    if (!gan)
+        return gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
+    gan->cfg = c;
+    const int C = c.n_classes;
+    s = build_mlp(&gan->g, &gan->gen, "gen", c.noise_dim + C, c.n_gen_hidden, c.gen_hidden, c.data_dim,
+                  c.gen_output, &c);
+    if (s == GM_OK)
+        s = build_mlp(&gan->d, &gan->disc, "disc", c.data_dim + C, c.n_disc_hidden, c.disc_hidden, 1,
+                      GM_ACT_IDENTITY, &c);
+    if (s == GM_OK && !(gan->disc_spare = gm_alloc_floats(6 * gan->disc.total)))
+        s = gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
+    if (s == GM_OK && c.ema_decay > 0.0f && !(gan->ema = gm_alloc_floats(gan->gen.total)))
+        s = gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
+    if (s != GM_OK) {
+        gm_gan_free(gan);
+        return s;
+    }
+    gm_rng_init(&gan->rng, c.seed);
+    gm_mlp_init_weights(&gan->g, &gan->gen, &gan->rng);
+    gm_mlp_init_weights(&gan->d, &gan->disc, &gan->rng);
+    if (gan->ema)
+        memcpy(gan->ema, gan->gen.data, gan->gen.total * sizeof *gan->ema);
+    *out = gan;
+    return GM_OK;
+}
+
+void gm_gan_free(gm_gan *gan)
+{
+    if (!gan)
+        return;
+    gm_mlp_free(&gan->g);
+    gm_mlp_free(&gan->d);
+    gm_params_free(&gan->gen);
+    gm_params_free(&gan->disc);
+    gm_free(gan->ema);
+    gm_free(gan->disc_spare);
+    gm_ws_free(&gan->ws);
+    gm_ws_free(&gan->gp_ws);
+    gm_free(gan);
+}
+
+gm_status gm_gan_get_config(const gm_gan *gan, gm_gan_config *cfg)
+{
+    if (!gan)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_get_config: gan is NULL");
+    return gm_config_export(cfg, &gan->cfg, sizeof gan->cfg, sizeof gan->cfg, "gm_gan_get_config");
+}
+
+int64_t gm_gan_step_count(const gm_gan *gan)
+{
+    return gan ? gan->gen.step : 0;
+}
+
+gm_status gm_gan_set_lr(gm_gan *gan, float gen_lr, float disc_lr)
+{
+    if (!gan || !(gen_lr > 0.0f) || !(disc_lr > 0.0f) || !isfinite(gen_lr) || !isfinite(disc_lr))
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_set_lr: needs a GAN and learning rates > 0");
+    gan->cfg.gen_optim.lr = gen_lr;
+    gan->cfg.disc_optim.lr = disc_lr;
+    return GM_OK;
+}
+
+/* ---- argument checks ---- */
+
+static gm_status check_call(const gm_gan *gan, const void *in, const void *out, const int32_t *labels,
+                            int32_t n, const char *who)
+{
+    if (!gan || !in || !out)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: NULL argument", who);
+    if (n < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n must be >= 1 (got %d)", who, (int)n);
+    return gm_model_check_labels(labels, n, gan->cfg.n_classes, who);
+}
+
+static gm_status check_finite(const float *x, size_t count, int32_t dim, const char *who)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(x[i]))
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: x[%zu][%zu] is %g", who, i / dim, i % dim, (double)x[i]);
+    return GM_OK;
+}
+
+/* ---- workspace and shared pieces ---- */
+
+static gm_status reserve(gm_gan *gan, int N)
+{
+    if (N <= gan->batch)
+        return GM_OK;
+    const size_t D = gan->cfg.data_dim, Z = gan->cfg.noise_dim, C = gan->cfg.n_classes, rows = (size_t)N;
+    float **slots[] = { &gan->zin, &gan->din, &gan->ddin, &gan->dfake, &gan->dlogit, &gan->noise };
+    const size_t counts[] = { rows * (Z + C), 2 * rows * (D + C), rows * (D + C), rows * D, 2 * rows,
+                              rows * (D > Z ? D : Z) };
+    gm_status s = gm_ws_carve(&gan->ws, 6, slots, counts);
+    if (s == GM_OK)
+        s = gm_mlp_reserve(&gan->g, N);
+    if (s == GM_OK)
+        s = gm_mlp_reserve(&gan->d, 2 * N);
+    if (s == GM_OK)
+        gan->batch = N;
+    return s;
+}
+
+/* G(z) for fresh noise (or the caller's z), through the EMA weights if asked */
+static const float *generate(gm_gan *gan, const float *z, const int32_t *labels, int N, int use_ema)
+{
+    const int Z = gan->cfg.noise_dim, C = gan->cfg.n_classes;
+    if (z) {
+        for (int n = 0; n < N; n++)
+            memcpy(gan->zin + (size_t)n * (Z + C), z + (size_t)n * Z, (size_t)Z * sizeof *z);
+    } else {
+        gm_rng_normal(&gan->rng, gan->noise, (size_t)N * Z);
+        for (int n = 0; n < N; n++)
+            memcpy(gan->zin + (size_t)n * (Z + C), gan->noise + (size_t)n * Z, (size_t)Z * sizeof *z);
+    }
+    if (C)
+        gm_model_onehot(gan->zin, Z + C, Z, labels, N, C);
+    gm_param_table view = gan->gen;
+    if (use_ema && gan->ema)
+        view.data = gan->ema;
+    return gm_mlp_forward(&gan->g, &view, gan->zin, N);
+}
+
+/* the instance noise's sigma now: linear decay to 0 over the anneal steps */
+static float noise_sigma(const gm_gan *gan)
+{
+    float s = gan->cfg.instance_noise;
+    int64_t steps = gan->cfg.noise_anneal_steps;
+    if (steps > 0)
+        s *= gan->gen.step >= steps ? 0.0f : 1.0f - (float)gan->gen.step / (float)steps;
+    return s;
+}
+
+/* rows [at, at + N) of din = x (+ instance noise), then the label */
+static void fill_disc_rows(gm_gan *gan, int at, const float *x, const int32_t *labels, int N)
+{
+    const int D = gan->cfg.data_dim, C = gan->cfg.n_classes;
+    float sigma = noise_sigma(gan);
+    float *rows = gan->din + (size_t)at * (D + C);
+    if (sigma > 0.0f)
+        gm_rng_normal(&gan->rng, gan->noise, (size_t)N * D);
+    for (int n = 0; n < N; n++) {
+        float *r = rows + (size_t)n * (D + C);
+        const float *src = x + (size_t)n * D;
+        if (sigma > 0.0f)
+            for (int d = 0; d < D; d++)
+                r[d] = src[d] + sigma * gan->noise[(size_t)n * D + d];
+        else
+            memcpy(r, src, (size_t)D * sizeof *r);
+    }
+    if (C)
+        gm_model_onehot(rows, D + C, D, labels, N, C);
+}
+
+/* the mean D(x) reported for a half of the logits */
+static double mean_output(const gm_gan *gan, const float *logits, int N)
+{
+    int probability = gan->cfg.loss == GM_GAN_NONSATURATING || gan->cfg.loss == GM_GAN_MINIMAX;
+    double sum = 0.0;
+    for (int n = 0; n < N; n++)
+        sum += probability ? 1.0 / (1.0 + exp(-(double)logits[n])) : logits[n];
+    return sum / N;
+}
+
+/* ---- training ---- */
+
+/* Gradients of the discriminator's loss on x against G(z), for noise z
+ * and interpolation weights alpha (N) drawn fresh where NULL. */
+static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labels, int N, const float *z,
+                                const float *alpha, gm_gan_losses *l, const char *who)
+{
+    const gm_gan_config *c = &gan->cfg;
+    const int D = c->data_dim, C = c->n_classes;
+    const float *fake = generate(gan, z, labels, N, 0);
+    fill_disc_rows(gan, 0, x, labels, N);
+    fill_disc_rows(gan, N, fake, labels, N);
+    const float *logits = gm_mlp_forward(&gan->d, &gan->disc, gan->din, 2 * N);
+    const float scale = 1.0f / (float)N;
+    double real = gm_adv_loss(c->loss, GM_ADV_D_REAL, logits, N, 1.0f - c->label_smoothing, gan->dlogit, scale);
+    double fake_loss = gm_adv_loss(c->loss, GM_ADV_D_FAKE, logits + N, N, 0.0f, gan->dlogit + N, scale);
+    l->d_real = mean_output(gan, logits, N);
+    l->d_fake = mean_output(gan, logits + N, N);
+    gm_params_zero_grad(&gan->disc);
+    gm_mlp_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, NULL, 2 * N, 1);
+    l->gp = 0.0;
+    if (c->loss == GM_GAN_WGAN_GP && c->gp_weight > 0.0f) {
+        /* x_hat = a x + (1 - a) G(z) per sample, over the rows D just saw */
+        float *interp = gan->din + (size_t)N * (D + C);
+        if (!alpha) {
+            gm_rng_uniform(&gan->rng, gan->noise, (size_t)N, 0.0f, 1.0f);
+            alpha = gan->noise;
+        }
+        for (int n = 0; n < N; n++) {
+            const float *r = gan->din + (size_t)n * (D + C);
+            float *f = interp + (size_t)n * (D + C), a = alpha[n];
+            for (int d = 0; d < D; d++)
+                f[d] = a * r[d] + (1.0f - a) * f[d];
+        }
+        gm_status s;
+        l->gp = gm_grad_penalty(&gan->d, &gan->disc, &gan->gp_ws, interp, N, c->gp_weight, &s);
+        if (s != GM_OK)
+            return s;
+    }
+    l->d_loss = real + fake_loss + l->gp;
+    if (!isfinite(l->d_loss) || !gm_params_grad_finite(&gan->disc))
+        return gm_fail(GM_ERR_NUMERIC, "%s: the discriminator's loss or gradient is not finite (loss %g); "
+                       "no update was made", who, l->d_loss);
+    return GM_OK;
+}
+
+/* Gradients of the generator's loss through the (frozen) discriminator,
+ * for the samples G made last: like the reference, a step's generator
+ * update reuses the batch its discriminator update was shown. */
+static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan_losses *l, const char *who)
+{
+    const gm_gan_config *c = &gan->cfg;
+    const int D = c->data_dim, C = c->n_classes;
+    fill_disc_rows(gan, 0, gan->g.out[gan->g.n_layers - 1], labels, N);
+    const float *logits = gm_mlp_forward(&gan->d, &gan->disc, gan->din, N);
+    l->g_loss = gm_adv_loss(c->loss, GM_ADV_G_FAKE, logits, N, 1.0f, gan->dlogit, 1.0f / (float)N);
+    gm_mlp_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, gan->ddin, N, 0);
+    /* with label columns, the rows of dL/d(fake) are strided: gather them */
+    float *dfake = gan->ddin;
+    if (C) {
+        dfake = gan->dfake;
+        for (int n = 0; n < N; n++)
+            memcpy(dfake + (size_t)n * D, gan->ddin + (size_t)n * (D + C), (size_t)D * sizeof *dfake);
+    }
+    gm_params_zero_grad(&gan->gen);
+    gm_mlp_backward(&gan->g, &gan->gen, gan->zin, dfake, NULL, N, 1);
+    if (!isfinite(l->g_loss) || !gm_params_grad_finite(&gan->gen))
+        return gm_fail(GM_ERR_NUMERIC, "%s: the generator's loss or gradient is not finite (loss %g); "
+                       "no update was made", who, l->g_loss);
+    return GM_OK;
+}
+
+/* a state block for the next D update: neither the step's first nor the current */
+static float *free_disc_block(gm_gan *gan, const float *first)
+{
+    float *blocks[3] = { gan->disc.block, gan->disc_spare, gan->disc_spare + 3 * gan->disc.total };
+    for (int i = 0;; i++)
+        if (blocks[i] != first && blocks[i] != gan->disc.data)
+            return blocks[i];
+}
+
+gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, gm_gan_losses *losses)
+{
+    const char *who = "gm_gan_train_step";
+    gm_status s = check_call(gan, x, x, labels, n, who);
+    if (s != GM_OK || (s = check_finite(x, (size_t)n * gan->cfg.data_dim, gan->cfg.data_dim, who)) != GM_OK ||
+        (s = reserve(gan, n)) != GM_OK)
+        return s;
+    const gm_rng rng_before = gan->rng;
+    float *first = gan->disc.data;
+    const int64_t disc_step = gan->disc.step;
+    gm_gan_losses l;
+    for (int32_t k = 0; k < gan->cfg.n_critic && s == GM_OK; k++)
+        if ((s = disc_gradients(gan, x, labels, n, NULL, NULL, &l, who)) == GM_OK)
+            gm_params_adam_step_into(&gan->disc, &gan->cfg.disc_optim, free_disc_block(gan, first));
+    if (s == GM_OK)
+        s = gen_gradients(gan, labels, n, &l, who);
+    if (s != GM_OK) {
+        gm_params_use_state(&gan->disc, first);
+        gan->disc.step = disc_step;
+        gan->rng = rng_before;
+        return s;
+    }
+    gm_params_adam_step(&gan->gen, &gan->cfg.gen_optim);
+    if (gan->ema) {
+        const float decay = gan->cfg.ema_decay;
+        for (size_t i = 0; i < gan->gen.total; i++)
+            gan->ema[i] = decay * gan->ema[i] + (1.0f - decay) * gan->gen.data[i];
+    }
+    if (losses)
+        *losses = l;
+    return GM_OK;
+}
+
+gm_status gm_gan_disc_gradients(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, const float *z,
+                                const float *alpha, gm_gan_losses *losses)
+{
+    gm_status s = reserve(gan, n);
+    return s != GM_OK ? s : disc_gradients(gan, x, labels, n, z, alpha, losses, "gm_gan_disc_gradients");
+}
+
+gm_status gm_gan_gen_gradients(gm_gan *gan, const int32_t *labels, int32_t n, const float *z,
+                               gm_gan_losses *losses)
+{
+    gm_status s = reserve(gan, n);
+    if (s != GM_OK)
+        return s;
+    generate(gan, z, labels, n, 0);
+    return gen_gradients(gan, labels, n, losses, "gm_gan_gen_gradients");
+}
+
+gm_param_table *gm_gan_gen_table(gm_gan *gan)
+{
+    return &gan->gen;
+}
+
+gm_rng *gm_gan_rng(gm_gan *gan)
+{
+    return &gan->rng;
+}
+
+gm_param_table *gm_gan_disc_table(gm_gan *gan)
+{
+    return &gan->disc;
+}
+
+float *gm_gan_ema(gm_gan *gan)
+{
+    return gan->ema;
+}
+
+/* ---- inference ---- */
+
+static int chunk_rows(int32_t n, int32_t at)
+{
+    return n - at < CHUNK ? (int)(n - at) : CHUNK;
+}
+
+static gm_status generate_rows(gm_gan *gan, const float *z, const int32_t *labels, int32_t n, int use_ema,
+                               float *x_out, const char *who)
+{
+    gm_status s = check_call(gan, x_out, x_out, labels, n, who);
+    if (s != GM_OK || (s = reserve(gan, n < CHUNK ? n : CHUNK)) != GM_OK)
+        return s;
+    const int D = gan->cfg.data_dim, Z = gan->cfg.noise_dim;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        int N = chunk_rows(n, at);
+        const float *rows = generate(gan, z ? z + (size_t)at * Z : NULL, labels ? labels + at : NULL, N, use_ema);
+        memcpy(x_out + (size_t)at * D, rows, (size_t)N * D * sizeof *x_out);
+    }
+    return GM_OK;
+}
+
+gm_status gm_gan_generate(gm_gan *gan, const float *z, const int32_t *labels, int32_t n, int32_t use_ema,
+                          float *x_out)
+{
+    if (!z)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_generate: z is NULL");
+    return generate_rows(gan, z, labels, n, use_ema, x_out, "gm_gan_generate");
+}
+
+gm_status gm_gan_sample(gm_gan *gan, const int32_t *labels, int32_t n, float *x_out)
+{
+    return generate_rows(gan, NULL, labels, n, 1, x_out, "gm_gan_sample");
+}
+
+gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, float *logits)
+{
+    gm_status s = check_call(gan, x, logits, labels, n, "gm_gan_discriminate");
+    if (s != GM_OK || (s = reserve(gan, n < CHUNK ? n : CHUNK)) != GM_OK)
+        return s;
+    const int D = gan->cfg.data_dim, C = gan->cfg.n_classes;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        int N = chunk_rows(n, at);
+        for (int i = 0; i < N; i++)
+            memcpy(gan->din + (size_t)i * (D + C), x + (size_t)(at + i) * D, (size_t)D * sizeof *x);
+        if (C)
+            gm_model_onehot(gan->din, D + C, D, labels + at, N, C);
+        memcpy(logits + at, gm_mlp_forward(&gan->d, &gan->disc, gan->din, N), (size_t)N * sizeof *logits);
+    }
+    return GM_OK;
+}
+
+gm_status gm_gan_shuffle(gm_gan *gan, int32_t *order, int32_t n)
+{
+    if (!gan || !order || n < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_shuffle: needs a handle, an array and n >= 1");
+    gm_rng_permutation(&gan->rng, order, n);
+    return GM_OK;
+}

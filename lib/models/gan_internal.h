@@ -1,0 +1,24 @@
+/* What the tests (and later the checkpoint) reach inside a GAN. */
+#ifndef GM_MODELS_GAN_INTERNAL_H
+#define GM_MODELS_GAN_INTERNAL_H
+
+#include "genmodel/gan.h"
+#include "nn/params.h"
+
+#include "core/rng.h"
+
+gm_param_table *gm_gan_gen_table(gm_gan *gan);
+gm_rng *gm_gan_rng(gm_gan *gan);
+gm_param_table *gm_gan_disc_table(gm_gan *gan);
+/* the EMA of the generator's weights (gen table layout), or NULL */
+float *gm_gan_ema(gm_gan *gan);
+
+/* The gradient phases of a step, for given noise z (n, noise_dim) and
+ * WGAN-GP interpolation weights alpha (n), left in the tables; no update.
+ * Arguments are trusted. */
+gm_status gm_gan_disc_gradients(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, const float *z,
+                                const float *alpha, gm_gan_losses *losses);
+gm_status gm_gan_gen_gradients(gm_gan *gan, const int32_t *labels, int32_t n, const float *z,
+                               gm_gan_losses *losses);
+
+#endif

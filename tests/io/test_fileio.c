@@ -1,0 +1,329 @@
+/* File I/O: whole-file reads (limits, short reads, EINTR, errors) and the
+ * atomic writer (replace, abort, temporary names, misuse), with system
+ * calls swapped for ones that fail on demand. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/alloc.h"
+#include "io/fileio.h"
+#include "gm_test.h"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(tmpdir, "/tmp/gm_fileio_XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    gm_test_alloc_install();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    gm_io_set_ops(NULL);
+    gm_test_alloc_uninstall();
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    char p[512];
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+            unlink(p);
+        }
+    if (d)
+        closedir(d);
+    return rmdir(tmpdir);
+}
+
+static const char *tpath(const char *name)
+{
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static size_t dir_entries(void)
+{
+    size_t n = 0;
+    DIR *d = opendir(tmpdir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+static void put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+static void assert_file_text(const char *path, const char *want)
+{
+    char got[256];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    got[n] = '\0';
+    assert_string_equal(got, want);
+}
+
+/* System calls that misbehave on demand. */
+static struct {
+    int opens, reads, writes, fsyncs;
+    int open_err, open_from, open_to;   /* fail opens open_from..open_to (0: on and on) */
+    int read_mode;             /* 1: one byte at a time with EINTR between; 2: EIO; 3: early EOF */
+    int write_mode;            /* 1: one byte at a time with EINTR between; 2: return 0 */
+    int fsync_eintr;           /* EINTR this many times first */
+} io;
+
+static int t_open(const char *p, int flags, mode_t mode)
+{
+    ++io.opens;
+    if (io.open_from && io.opens >= io.open_from && (!io.open_to || io.opens <= io.open_to)) {
+        errno = io.open_err;
+        return -1;
+    }
+    return open(p, flags, mode);
+}
+
+static ssize_t t_read(int fd, void *b, size_t n)
+{
+    io.reads++;
+    if (io.read_mode == 1 && io.reads % 2) {
+        errno = EINTR;
+        return -1;
+    }
+    if (io.read_mode == 2) {
+        errno = EIO;
+        return -1;
+    }
+    if (io.read_mode == 3 && io.reads > 1)
+        return 0;
+    return read(fd, b, io.read_mode ? 1 : n);
+}
+
+static ssize_t t_write(int fd, const void *b, size_t n)
+{
+    io.writes++;
+    if (io.write_mode == 1 && io.writes % 2) {
+        errno = EINTR;
+        return -1;
+    }
+    if (io.write_mode == 2)
+        return 0;
+    return write(fd, b, io.write_mode ? 1 : n);
+}
+
+static int t_fsync(int fd)
+{
+    if (io.fsyncs++ < io.fsync_eintr) {
+        errno = EINTR;
+        return -1;
+    }
+    return fsync(fd);
+}
+
+static const gm_io_ops test_ops = { t_open, t_read, t_write, t_fsync, close, rename };
+
+static void use_test_ops(void)
+{
+    memset(&io, 0, sizeof io);
+    gm_io_set_ops(&test_ops);
+}
+
+static void test_read_file(void **state)
+{
+    (void)state;
+    uint8_t *data = (uint8_t *)&data;
+    size_t len = 99;
+    put_file(tpath("hello"), "hello, world");
+    assert_int_equal(gm_io_read_file(tpath("hello"), 12, &data, &len), GM_OK);
+    assert_int_equal(len, 12);
+    assert_memory_equal(data, "hello, world", 12);
+    gm_free(data);
+
+    put_file(tpath("empty"), "");
+    assert_int_equal(gm_io_read_file(tpath("empty"), 0, &data, &len), GM_OK);
+    assert_int_equal(len, 0);
+    assert_non_null(data);   /* a block to free, like any other result */
+    gm_free(data);
+
+    assert_int_equal(gm_io_read_file(tpath("hello"), 11, &data, &len), GM_ERR_FORMAT);
+    assert_null(data);
+    assert_int_equal(len, 0);
+    assert_non_null(strstr(gm_last_error(), "is 12 bytes, over the limit of 11"));
+    assert_int_equal(gm_io_read_file(tpath("missing"), 100, &data, &len), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(ENOENT)));
+    assert_int_equal(gm_io_read_file(tmpdir, 100, &data, &len), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(EISDIR)));
+    assert_null(data);
+    assert_int_equal(gm_io_read_file(NULL, 100, &data, &len), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_io_read_file(tpath("hello"), 100, NULL, &len), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
+
+    gm_test_alloc_reset(1);
+    assert_int_equal(gm_io_read_file(tpath("hello"), 100, &data, &len), GM_ERR_NO_MEMORY);
+    assert_null(data);
+    gm_test_alloc_reset(0);
+}
+
+static void test_read_file_misbehaving_calls(void **state)
+{
+    (void)state;
+    uint8_t *data;
+    size_t len;
+    put_file(tpath("f"), "0123456789");
+    use_test_ops();
+    io.read_mode = 1;   /* every byte on its own, an EINTR before each */
+    assert_int_equal(gm_io_read_file(tpath("f"), 100, &data, &len), GM_OK);
+    assert_int_equal(len, 10);
+    assert_memory_equal(data, "0123456789", 10);
+    assert_int_equal(io.reads, 20);
+    gm_free(data);
+
+    use_test_ops();
+    io.read_mode = 2;
+    assert_int_equal(gm_io_read_file(tpath("f"), 100, &data, &len), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(EIO)));
+    assert_null(data);
+
+    use_test_ops();
+    io.read_mode = 3;   /* the file seems to shrink after one byte */
+    assert_int_equal(gm_io_read_file(tpath("f"), 100, &data, &len), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), "shrank from 10 to 1 bytes"));
+    assert_null(data);
+    assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
+}
+
+static void test_atomic_replace_and_abort(void **state)
+{
+    (void)state;
+    const char *path = tpath("out");
+    put_file(path, "old");
+    gm_io_atomic w;
+    assert_int_equal(gm_io_atomic_open(&w, path), GM_OK);
+    assert_int_equal(dir_entries(), 2);   /* the old file and ours */
+    assert_non_null(strstr(w.tmp, "/out.tmp."));
+    assert_int_equal(gm_io_atomic_write(&w, "new ", 4), GM_OK);
+    assert_int_equal(gm_io_atomic_write(&w, NULL, 0), GM_OK);
+    assert_int_equal(gm_io_atomic_write(&w, "data", 4), GM_OK);
+    assert_file_text(path, "old");   /* nothing visible before commit */
+    assert_int_equal(gm_io_atomic_commit(&w), GM_OK);
+    assert_file_text(path, "new data");
+    assert_int_equal(dir_entries(), 1);
+    assert_null(w.tmp);
+    /* a finished writer refuses more work, and abort is a no-op */
+    assert_int_equal(gm_io_atomic_write(&w, "x", 1), GM_ERR_STATE);
+    assert_int_equal(gm_io_atomic_commit(&w), GM_ERR_STATE);
+    gm_io_atomic_abort(&w);
+
+    assert_int_equal(gm_io_atomic_open(&w, path), GM_OK);
+    assert_int_equal(gm_io_atomic_write(&w, "discarded", 9), GM_OK);
+    gm_io_atomic_abort(&w);
+    gm_io_atomic_abort(&w);
+    assert_file_text(path, "new data");
+    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
+
+    /* a relative name: the directory to fsync is "." */
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(tmpdir), 0);
+    assert_int_equal(gm_io_atomic_open(&w, "rel"), GM_OK);
+    assert_int_equal(gm_io_atomic_write(&w, "r", 1), GM_OK);
+    assert_int_equal(gm_io_atomic_commit(&w), GM_OK);
+    assert_int_equal(chdir(cwd), 0);
+    assert_file_text(tpath("rel"), "r");
+
+    assert_int_equal(gm_io_atomic_open(&w, ""), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_io_atomic_open(&w, NULL), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_io_atomic_open(NULL, path), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_io_atomic_write(NULL, "x", 1), GM_ERR_STATE);
+    gm_io_atomic_abort(NULL);
+}
+
+static void test_atomic_misbehaving_calls(void **state)
+{
+    (void)state;
+    const char *path = tpath("out");
+    gm_io_atomic w;
+    put_file(path, "old");
+
+    /* one byte per write, an EINTR before each, and a slow fsync */
+    use_test_ops();
+    io.write_mode = 1;
+    io.fsync_eintr = 3;
+    assert_int_equal(gm_io_atomic_open(&w, path), GM_OK);
+    assert_int_equal(gm_io_atomic_write(&w, "patience", 8), GM_OK);
+    assert_int_equal(gm_io_atomic_commit(&w), GM_OK);
+    assert_int_equal(io.writes, 16);
+    assert_int_equal(io.fsyncs, 3 + 2);
+    assert_file_text(path, "patience");
+
+    /* a write that makes no progress is a full disk, not a hang */
+    use_test_ops();
+    io.write_mode = 2;
+    assert_int_equal(gm_io_atomic_open(&w, path), GM_OK);
+    assert_int_equal(gm_io_atomic_write(&w, "x", 1), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(ENOSPC)));
+    assert_int_equal(w.fd, -1);
+    assert_null(w.tmp);
+    assert_int_equal(dir_entries(), 1);
+    assert_file_text(path, "patience");
+
+    /* names already taken (a crash's leftovers): the next ones are tried */
+    use_test_ops();
+    io.open_err = EEXIST;
+    io.open_from = 1;
+    io.open_to = 3;
+    assert_int_equal(gm_io_atomic_open(&w, path), GM_OK);
+    assert_int_equal(gm_io_atomic_write(&w, "4th", 3), GM_OK);
+    assert_int_equal(gm_io_atomic_commit(&w), GM_OK);
+    assert_int_equal(io.opens, 5);   /* three taken, ours, the directory */
+    assert_file_text(path, "4th");
+    use_test_ops();
+    io.open_err = EEXIST;
+    io.open_from = 1;
+    assert_int_equal(gm_io_atomic_open(&w, path), GM_ERR_IO);   /* every name taken */
+    assert_int_equal(io.opens, 64);
+    assert_non_null(strstr(gm_last_error(), strerror(EEXIST)));
+    assert_null(w.tmp);
+    use_test_ops();
+    io.open_err = EACCES;
+    io.open_from = 1;
+    assert_int_equal(gm_io_atomic_open(&w, path), GM_ERR_IO);   /* other errors: no retry */
+    assert_int_equal(io.opens, 1);
+    assert_non_null(strstr(gm_last_error(), strerror(EACCES)));
+    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_file_misbehaving_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_atomic_replace_and_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_atomic_misbehaving_calls, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

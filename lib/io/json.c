@@ -1,9 +1,8 @@
-/* The strict JSON parser: recursive descent, bounded by the depth limit.
- * Values go into one growing node array; siblings are linked while parsing,
- * each object's chain is merge-sorted by key when it closes (duplicates are
- * then neighbours), and at the end every container gets a slice of one
- * array of child pointers. Decoded strings never outgrow their source, so
- * one block of len + 1 bytes holds them all and nothing in it moves. */
+/* The strict JSON parser: recursive descent, as deep as the depth limit.
+ * Values go into one growing node array with siblings linked; an object's
+ * chain is merge-sorted by key when it closes, which puts duplicates side by
+ * side. Decoded strings never outgrow their source, so one block of len + 1
+ * bytes holds them all and pointers into it stay valid. */
 #include <string.h>
 
 #include "json.h"
@@ -400,8 +399,9 @@ gm_status gm_json_parse(const char *text, size_t len, const gm_json_limits *limi
         return gm_fail(GM_ERR_INVALID_ARG, "gm_json_parse: text is NULL");
     if (!limits)
         limits = &defaults;
-    if (limits->max_depth < 1 || limits->max_nodes < 1)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_json_parse: max_depth and max_nodes must be >= 1");
+    if (limits->max_depth < 1 || limits->max_depth > GM_JSON_DEPTH_CAP || limits->max_nodes < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_json_parse: max_depth must be in [1, %d] and max_nodes >= 1",
+                       GM_JSON_DEPTH_CAP);
     if (len > SIZE_MAX - sizeof(gm_json_doc) - 1)
         return gm_fail(GM_ERR_NO_MEMORY, "json: %zu bytes of text is too much", len);
     gm_json_doc *d = gm_malloc(sizeof *d + len + 1);

@@ -14,6 +14,7 @@
 #define GM_JSON_MAX_INT ((uint64_t)1 << 53)   /* the largest integer accepted */
 
 #define GM_JSON_DEFAULT_DEPTH 4
+#define GM_JSON_DEPTH_CAP 64      /* the parser recurses once per level */
 #define GM_JSON_DEFAULT_NODES (1u << 20)
 #define GM_JSON_DEFAULT_STRING (1u << 20)
 

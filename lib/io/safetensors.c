@@ -22,6 +22,10 @@ _Static_assert(sizeof(float) == 4, "F32 tensors are copied as 4-byte floats");
 
 #define METADATA "__metadata__"
 #define DEPTH 3   /* root object, tensor object, shape array: all a header needs */
+/* The most values a header within the limits can hold: the root, the
+ * metadata object and its strings, and per tensor its object, dtype, shape
+ * array and dims, offsets array and two offsets. */
+#define NODES (2 + GM_ST_MAX_META + GM_ST_MAX_TENSORS * (6 + GM_ST_MAX_RANK))
 
 /* The safetensors dtype table, with sizes in bits (some are sub-byte). */
 static const struct { const char *name; unsigned bits; } dtypes[] = {
@@ -208,7 +212,7 @@ static gm_status parse_header(const uint8_t *buf, size_t len, gm_json_doc **doc,
         hn--;
     if (h[hn - 1] != '}')
         return gm_fail(GM_ERR_FORMAT, "safetensors: the header does not end with '}' and spaces");
-    gm_json_limits lim = { DEPTH, GM_JSON_DEFAULT_NODES, (uint32_t)GM_ST_MAX_STRING };
+    gm_json_limits lim = { DEPTH, NODES, (uint32_t)GM_ST_MAX_STRING };
     gm_status st = gm_json_parse(h, hn, &lim, doc);
     if (st) {
         char why[512];
@@ -447,7 +451,8 @@ static void emit(const plan *pl, sink *s)
         put_str(s, "],\"data_offsets\":[");
         put_u64(s, at);
         put(s, ",", 1);
-        put_u64(s, at += numel * sizeof(float));
+        at += numel * sizeof(float);
+        put_u64(s, at);
         put_str(s, "]}");
     }
     put(s, "}", 1);

@@ -329,7 +329,7 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
                 f[d] = a * r[d] + (1.0f - a) * f[d];
         }
         gm_status s;
-        l->gp = gm_grad_penalty(&gan->d, &gan->disc, &gan->gp_ws, interp, N, c->gp_weight, &s);
+        l->gp = gm_grad_penalty(&gan->d, &gan->disc, &gan->gp_ws, interp, N, D, c->gp_weight, &s);
         if (s != GM_OK)
             return s;
     }

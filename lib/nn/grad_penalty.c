@@ -22,8 +22,8 @@ static void times_slope(float *out, const float *U, const float *y, int N, int w
     gm_act_backward(out, NULL, y, N, width, act, slope);
 }
 
-double gm_grad_penalty(gm_mlp *mlp, gm_param_table *t, gm_workspace *ws, const float *x, int N, float weight,
-                       gm_status *status)
+double gm_grad_penalty(gm_mlp *mlp, gm_param_table *t, gm_workspace *ws, const float *x, int N, int cols,
+                       float weight, gm_status *status)
 {
     const int L = mlp->n_layers;
     const int *w = mlp->width;
@@ -63,14 +63,14 @@ double gm_grad_penalty(gm_mlp *mlp, gm_param_table *t, gm_workspace *ws, const f
     for (int n = 0; n < N; n++) {
         const float *g = U + (size_t)n * w[0];
         double sq = 0.0;
-        for (int d = 0; d < w[0]; d++)
+        for (int d = 0; d < cols; d++)
             sq += (double)g[d] * g[d];
         double norm = sqrt(sq);
         penalty += (norm - 1.0) * (norm - 1.0);
         /* the norm's gradient g / ||g|| is undefined at 0; the tiny floor picks 0 there */
         float k = (float)(2.0 * weight / N * (norm - 1.0) / (norm + 1e-12));
         for (int d = 0; d < w[0]; d++)
-            R[(size_t)n * w[0] + d] = k * g[d];
+            R[(size_t)n * w[0] + d] = d < cols ? k * g[d] : 0.0f;
     }
 
     int curved = gm_act_curved(mlp->act[0]);

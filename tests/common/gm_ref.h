@@ -19,4 +19,11 @@ typedef struct gm_ref_mlp {
  * parameters read from params. */
 size_t gm_ref_mlp_forward(const gm_ref_mlp *m, const double *params, const double *x, int N, double *out);
 
+/* g (N, widths[0]) = d(output)/d(input) of a one-output MLP, each row's
+ * gradient backpropagated from the layer outputs as the kernels do. */
+void gm_ref_mlp_input_grad(const gm_ref_mlp *m, const double *params, const double *x, int N, double *g);
+
+/* the derivative of an activation, from its output y */
+double gm_ref_act_slope(int kind, double slope, double y);
+
 #endif

@@ -325,8 +325,9 @@ static void test_limits(void **state)
         if (!strstr(gm_last_error(), bad[i].why))
             fail_msg("'%s': message '%s' does not say '%s'", bad[i].text, gm_last_error(), bad[i].why);
     }
-    gm_json_limits zero_depth = { 0, 3, 5 }, zero_nodes = { 2, 0, 5 };
+    gm_json_limits zero_depth = { 0, 3, 5 }, zero_nodes = { 2, 0, 5 }, too_deep = { GM_JSON_DEPTH_CAP + 1, 3, 5 };
     assert_int_equal(gm_json_parse("1", 1, &zero_depth, &doc), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_json_parse("1", 1, &too_deep, &doc), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_json_parse("1", 1, &zero_nodes, &doc), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_json_parse(NULL, 0, NULL, &doc), GM_ERR_INVALID_ARG);
     assert_null(doc);

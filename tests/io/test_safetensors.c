@@ -637,6 +637,57 @@ static void test_length_prefix(void **state)
     assert_int_equal(gm_st_parse(buf, 8, NULL), GM_ERR_INVALID_ARG);
 }
 
+static void test_table_limits(void **state)
+{
+    (void)state;
+    size_t n = GM_ST_MAX_TENSORS + 1;
+    char (*names)[16] = test_malloc(n * sizeof *names);
+    gm_st_tensor *t = test_calloc(n, sizeof *t);
+    gm_st_meta *m = test_calloc(GM_ST_MAX_META, sizeof *m);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "t%06zu", n - 1 - i);
+        t[i] = (gm_st_tensor){ names[i], 1, { 0 }, NULL };
+    }
+    for (size_t i = 0; i < GM_ST_MAX_META; i++)
+        m[i] = (gm_st_meta){ names[i], "" };
+    uint8_t *buf;
+    size_t len;
+    /* exactly at the limits: written and read back */
+    assert_int_equal(gm_st_write_buffer(t + 1, n - 1, m, GM_ST_MAX_META - 1, &buf, &len), GM_OK);
+    gm_st_file *file;
+    assert_int_equal(gm_st_parse(buf, len, &file), GM_OK);
+    assert_int_equal(gm_st_count(file), GM_ST_MAX_TENSORS);
+    assert_int_equal(gm_st_meta_count(file), GM_ST_MAX_META);
+    assert_string_equal(gm_st_at(file, 0)->name, "t000000");
+    assert_int_equal(gm_st_find(file, "t012345")->rank, 1);
+    assert_null(gm_st_find(file, "t065536"));
+    gm_st_free(file);
+    gm_free(buf);
+    /* one over: the writer refuses */
+    assert_int_equal(gm_st_write_buffer(t, n, NULL, 0, &buf, &len), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_st_write_buffer(NULL, 0, m, GM_ST_MAX_META, &buf, &len), GM_ERR_INVALID_ARG);
+
+    /* and so does the reader, for files from elsewhere */
+    size_t cap = n * 64 + 64;
+    char *h = test_malloc(cap);
+    for (int meta = 0; meta <= 1; meta++) {
+        size_t k = (size_t)snprintf(h, cap, meta ? "{\"__metadata__\":{" : "{");
+        for (size_t i = 0; i < (meta ? (size_t)GM_ST_MAX_META + 1 : n); i++)
+            k += (size_t)snprintf(h + k, cap - k, meta ? "%s\"%s\":\"\"" : "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                                  i ? "," : "", names[i]);
+        snprintf(h + k, cap - k, meta ? "}}" : "}");
+        uint8_t *f = make_file(h, 0, &len);
+        assert_int_equal(gm_st_parse(f, len, &file), GM_ERR_FORMAT);
+        assert_non_null(strstr(gm_last_error(), meta ? "4097 metadata entries, over the limit of 4096"
+                                                     : "65537 tensors, over the limit of 65536"));
+        test_free(f);
+    }
+    test_free(h);
+    test_free(m);
+    test_free(t);
+    test_free(names);
+}
+
 static void test_parse_alloc_failures(void **state)
 {
     (void)state;
@@ -896,6 +947,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crafted_valid_contents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_length_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_alloc_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_alloc_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_round_trip, setup, teardown),

@@ -12,67 +12,25 @@
 #include "gm_ref.h"
 #include "gm_test.h"
 
-enum { N = 3, L = 3, WEIGHT = 10 };
+enum { N = 3, L = 3, WEIGHT = 10, COLS = 3 };
 static const int widths[L + 1] = { 4, 6, 5, 1 };
 
 typedef struct { int act; const float *x; } ctx_t;
 
-/* dD(x)/dx of the double reference, by backpropagating a unit output:
- * with y the layer outputs, dy/da comes from y as in the float kernels */
-static void input_grad_ref(const double *p, int act, const double *x, double *g)
-{
-    double y[L][8], u[8], v[8];
-    const double *W[L], *b[L];
-    for (int i = 0, at = 0; i < L; i++) {
-        W[i] = p + at;
-        b[i] = W[i] + widths[i + 1] * widths[i];
-        at += widths[i + 1] * widths[i] + widths[i + 1];
-    }
-    for (int i = 0; i < L; i++) {
-        const double *in = i ? y[i - 1] : x;
-        for (int o = 0; o < widths[i + 1]; o++) {
-            double s = b[i][o];
-            for (int d = 0; d < widths[i]; d++)
-                s += W[i][o * widths[i] + d] * in[d];
-            y[i][o] = i < L - 1 ? gm_ref_act(act, 0.2, s) : s;
-        }
-    }
-    u[0] = 1.0;
-    for (int i = L - 1; i >= 0; i--) {
-        for (int o = 0; o < widths[i + 1]; o++) {
-            double yo = y[i][o], slope = 1.0;
-            if (i < L - 1) {
-                switch (act) {
-                case GM_ACT_TANH: slope = 1 - yo * yo; break;
-                case GM_ACT_SIGMOID: slope = yo * (1 - yo); break;
-                case GM_ACT_ELU: slope = yo > 0 ? 1 : yo + 1; break;
-                case GM_ACT_LEAKY_RELU: slope = yo > 0 ? 1 : 0.2; break;
-                default: break;
-                }
-            }
-            v[o] = u[o] * slope;
-        }
-        for (int d = 0; d < widths[i]; d++) {
-            u[d] = 0;
-            for (int o = 0; o < widths[i + 1]; o++)
-                u[d] += v[o] * W[i][o * widths[i] + d];
-        }
-    }
-    for (int d = 0; d < widths[0]; d++)
-        g[d] = u[d];
-}
-
 static double penalty_ref(const double *p, void *vc)
 {
     const ctx_t *c = vc;
-    double total = 0;
+    const int acts[L] = { c->act, c->act, GM_ACT_IDENTITY };
+    const gm_ref_mlp ref = { L, widths, acts, 0.2 };
+    double x[N * 4], g[N * 4], total = 0;
+    for (int i = 0; i < N * 4; i++)
+        x[i] = c->x[i];
+    gm_ref_mlp_input_grad(&ref, p, x, N, g);
+    /* the norm covers the first COLS inputs, as a conditional critic's does */
     for (int n = 0; n < N; n++) {
-        double x[8], g[8], sq = 0;
-        for (int d = 0; d < widths[0]; d++)
-            x[d] = c->x[n * widths[0] + d];
-        input_grad_ref(p, c->act, x, g);
-        for (int d = 0; d < widths[0]; d++)
-            sq += g[d] * g[d];
+        double sq = 0;
+        for (int d = 0; d < COLS; d++)
+            sq += g[n * 4 + d] * g[n * 4 + d];
         total += (sqrt(sq) - 1) * (sqrt(sq) - 1);
     }
     return WEIGHT * total / N;
@@ -98,7 +56,7 @@ static void check(int act)
 
     gm_status s;
     gm_params_zero_grad(&t);
-    double p = gm_grad_penalty(&mlp, &t, &ws, x, N, (float)WEIGHT, &s);
+    double p = gm_grad_penalty(&mlp, &t, &ws, x, N, COLS, (float)WEIGHT, &s);
     assert_int_equal(s, GM_OK);
 
     size_t count = 0;

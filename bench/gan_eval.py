@@ -64,9 +64,9 @@ def to_tensor(imgs_u8):
 def make_classifier():
     from torch import nn
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # 32x14x14
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 64x7x7
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),           # penultimate features
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # 16x14x14
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 32x7x7
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(),           # penultimate features
         nn.Linear(128, 10))
 
 

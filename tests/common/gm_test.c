@@ -30,6 +30,16 @@ void gm_assert_close(const float *got, const double *want, size_t n, double atol
                  worst, (double)got[worst], want[worst]);
 }
 
+void gm_assert_close_f(const float *got, const float *want, size_t n, double atol, double rtol, const char *what)
+{
+    double *w = malloc(n * sizeof *w);
+    assert_non_null(w);
+    for (size_t i = 0; i < n; i++)
+        w[i] = want[i];
+    gm_assert_close(got, w, n, atol, rtol, what);
+    free(w);
+}
+
 void gm_check_gradient(gm_scalar_fn f, void *ctx, const double *x, size_t n, const float *analytic,
                        double rtol, double atol, const char *what)
 {

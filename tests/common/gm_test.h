@@ -12,6 +12,9 @@
 void gm_assert_close(const float *got, const double *want, size_t n, double atol, double rtol,
                      const char *what);
 
+/* The same against float expectations (a fixture's). */
+void gm_assert_close_f(const float *got, const float *want, size_t n, double atol, double rtol, const char *what);
+
 /* f(x, ctx) is a scalar function of x (n), computed in double. Compares
  * analytic (n), the gradient under test, with central differences. */
 typedef double (*gm_scalar_fn)(const double *x, void *ctx);

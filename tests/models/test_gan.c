@@ -15,6 +15,7 @@
 #include "models/gan_internal.h"
 #include "gm_ref.h"
 #include "gm_test.h"
+#include "gan_fixture.h"
 
 enum { N = 4, D = 5, Z = 3, H = 6, C = 2 };
 #define SMOOTH 0.1f
@@ -322,6 +323,50 @@ static void test_covers_every_mode(void **state)
     gm_gan_free(gan);
 }
 
+/* ---- the first step of PyTorch's GAN (tests/models/make_gan_fixture.py) ---- */
+
+static void load_table(gm_param_table *t, const float *const values[6])
+{
+    assert_int_equal(t->count, 6);
+    for (int i = 0; i < 6; i++)
+        memcpy(gm_param_data(t, i), values[i], t->items[i].numel * sizeof(float));
+}
+
+static void compare_table(const gm_param_table *t, const float *const want[6])
+{
+    for (int i = 0; i < 6; i++)
+        gm_assert_close_f(gm_param_data(t, i), want[i], t->items[i].numel, 1e-6, 1e-5, t->items[i].name);
+}
+
+static void test_matches_pytorch_first_step(void **state)
+{
+    (void)state;
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    cfg.noise_dim = FX_Z;
+    cfg.data_dim = FX_D;
+    cfg.gen_hidden[0] = 7;
+    cfg.gen_hidden[1] = 9;
+    cfg.disc_hidden[0] = 9;
+    cfg.disc_hidden[1] = 7;
+    gm_gan *gan;
+    assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
+    gm_param_table *gt = gm_gan_gen_table(gan), *dt = gm_gan_disc_table(gan);
+    load_table(gt, fx_gen_init);
+    load_table(dt, fx_disc_init);
+
+    gm_gan_losses l;
+    assert_int_equal(gm_gan_disc_gradients(gan, fx_x, NULL, FX_N, fx_z, NULL, &l), GM_OK);
+    assert_float_equal(l.d_loss, fx_d_loss, 1e-6 * fx_d_loss);
+    gm_params_adam_step(dt, &cfg.disc_optim);
+    compare_table(dt, fx_disc_step);
+    assert_int_equal(gm_gan_gen_gradients(gan, NULL, FX_N, fx_z, &l), GM_OK);
+    assert_float_equal(l.g_loss, fx_g_loss, 1e-6 * fx_g_loss);
+    gm_params_adam_step(gt, &cfg.gen_optim);
+    compare_table(gt, fx_gen_step);
+    gm_gan_free(gan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_wgan_gp),
         cmocka_unit_test(test_same_seed_same_bits),
         cmocka_unit_test(test_failed_step_changes_nothing),
+        cmocka_unit_test(test_matches_pytorch_first_step),
         cmocka_unit_test(test_covers_every_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

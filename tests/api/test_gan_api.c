@@ -1,0 +1,205 @@
+/* The GAN through its public API only: config checks, every error path,
+ * allocation failures, allocation-free steps, and the EMA generator. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "genmodel.h"
+#include "gm_test.h"
+
+enum { D = 12, Z = 3, N = 8 };
+
+static void small_config(gm_gan_config *cfg)
+{
+    gm_gan_config_init(cfg);
+    cfg->data_dim = D;
+    cfg->noise_dim = Z;
+    cfg->gen_hidden[0] = cfg->gen_hidden[1] = 10;
+    cfg->disc_hidden[0] = cfg->disc_hidden[1] = 10;
+}
+
+static gm_gan *small_gan(int n_classes, float ema)
+{
+    gm_gan_config cfg;
+    small_config(&cfg);
+    cfg.n_classes = n_classes;
+    cfg.ema_decay = ema;
+    gm_gan *gan = NULL;
+    assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
+    return gan;
+}
+
+static void test_config_checks(void **state)
+{
+    (void)state;
+    static const struct { const char *field; int which; } cases[] = {
+        { "data_dim", 0 }, { "n_gen_hidden", 1 }, { "disc_hidden", 2 }, { "gen_output", 3 },
+        { "loss", 4 }, { "n_critic", 5 }, { "label_smoothing", 6 }, { "instance_noise", 7 },
+        { "ema_decay", 8 }, { "gen_optim", 9 }, { "disc_optim", 10 }, { "gp_weight", 11 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gm_gan_config cfg;
+        small_config(&cfg);
+        switch (cases[i].which) {
+        case 0: cfg.data_dim = 0; break;
+        case 1: cfg.n_gen_hidden = -1; break;
+        case 2: cfg.disc_hidden[1] = 0; break;
+        case 3: cfg.gen_output = GM_ACT_RELU; break;
+        case 4: cfg.loss = 9; break;
+        case 5: cfg.n_critic = 0; break;
+        case 6: cfg.label_smoothing = 0.5f; break;
+        case 7: cfg.instance_noise = -0.1f; break;
+        case 8: cfg.ema_decay = 1.0f; break;
+        case 9: cfg.gen_optim.lr = -1.0f; break;
+        case 10: cfg.disc_optim.beta2 = 2.0f; break;
+        case 11: cfg.gp_weight = INFINITY; break;
+        }
+        gm_gan *gan = (gm_gan *)&cfg;
+        assert_int_equal(gm_gan_create(&cfg, &gan), GM_ERR_INVALID_ARG);
+        assert_null(gan);
+        assert_non_null(strstr(gm_last_error(), cases[i].field));
+    }
+    gm_gan_config cfg;
+    small_config(&cfg);
+    cfg.struct_size = 8;
+    gm_gan *gan;
+    assert_int_equal(gm_gan_create(&cfg, &gan), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_gan_create(NULL, &gan), GM_ERR_INVALID_ARG);
+    gm_gan_free(NULL);
+}
+
+static void test_null_sizes_and_labels(void **state)
+{
+    (void)state;
+    gm_gan *gan = small_gan(0, 0.0f), *cond = small_gan(3, 0.0f);
+    float x[N * D] = { 0 }, z[N * Z] = { 0 }, logits[N];
+    int32_t order[N], labels[N] = { 0, 1, 2, 0, 1, 2, 0, 1 };
+    const gm_status bad = GM_ERR_INVALID_ARG;
+    assert_int_equal(gm_gan_train_step(NULL, x, NULL, N, NULL), bad);
+    assert_int_equal(gm_gan_train_step(gan, NULL, NULL, N, NULL), bad);
+    assert_int_equal(gm_gan_train_step(gan, x, NULL, 0, NULL), bad);
+    assert_int_equal(gm_gan_generate(gan, NULL, NULL, N, 0, x), bad);
+    assert_int_equal(gm_gan_generate(gan, z, NULL, N, 0, NULL), bad);
+    assert_int_equal(gm_gan_discriminate(gan, x, NULL, -2, logits), bad);
+    assert_int_equal(gm_gan_sample(gan, NULL, 0, x), bad);
+    assert_int_equal(gm_gan_shuffle(gan, order, 0), bad);
+    assert_int_equal(gm_gan_set_lr(gan, 0.0f, 1e-3f), bad);
+    assert_int_equal(gm_gan_get_config(gan, NULL), bad);
+    assert_int_equal(gm_gan_step_count(NULL), 0);
+
+    assert_int_equal(gm_gan_train_step(gan, x, labels, N, NULL), bad);
+    assert_int_equal(gm_gan_sample(cond, NULL, N, x), bad);
+    labels[7] = -1;
+    assert_int_equal(gm_gan_discriminate(cond, x, labels, N, logits), bad);
+    assert_non_null(strstr(gm_last_error(), "labels[7]"));
+    labels[7] = 1;
+    assert_int_equal(gm_gan_train_step(cond, x, labels, N, NULL), GM_OK);
+
+    x[5] = NAN;
+    assert_int_equal(gm_gan_train_step(gan, x, NULL, N, NULL), bad);
+    assert_int_equal(gm_gan_step_count(gan), 0);
+    gm_gan_free(gan);
+    gm_gan_free(cond);
+}
+
+static void test_generate_and_ema(void **state)
+{
+    (void)state;
+    gm_gan *plain = small_gan(0, 0.0f), *smooth = small_gan(0, 0.9f);
+    float x[N * D], z[N * Z], live[N * D], ema[N * D];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 2);
+    gm_test_fill(z, N * Z, -1.0f, 1.0f, 3);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(gm_gan_train_step(plain, x, NULL, N, NULL), GM_OK);
+        assert_int_equal(gm_gan_train_step(smooth, x, NULL, N, NULL), GM_OK);
+    }
+    /* without an EMA both paths are the live generator */
+    assert_int_equal(gm_gan_generate(plain, z, NULL, N, 0, live), GM_OK);
+    assert_int_equal(gm_gan_generate(plain, z, NULL, N, 1, ema), GM_OK);
+    assert_memory_equal(live, ema, sizeof live);
+    /* with one, the average lags the live weights */
+    assert_int_equal(gm_gan_generate(smooth, z, NULL, N, 0, live), GM_OK);
+    assert_int_equal(gm_gan_generate(smooth, z, NULL, N, 1, ema), GM_OK);
+    assert_true(memcmp(live, ema, sizeof live) != 0);
+    for (int i = 0; i < N * D; i++)
+        assert_true(live[i] > 0.0f && live[i] < 1.0f);  /* the sigmoid output */
+    float logits[N];
+    assert_int_equal(gm_gan_discriminate(plain, live, NULL, N, logits), GM_OK);
+    for (int i = 0; i < N; i++)
+        assert_true(isfinite(logits[i]));
+    gm_gan_free(plain);
+    gm_gan_free(smooth);
+}
+
+static int alloc_setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
+static int alloc_teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
+
+static gm_status life_cycle(void)
+{
+    gm_gan_config cfg;
+    small_config(&cfg);
+    cfg.n_classes = 2;
+    cfg.loss = GM_GAN_WGAN_GP;
+    cfg.ema_decay = 0.5f;
+    gm_gan *gan = NULL;
+    float x[N * D], out[N * D];
+    int32_t labels[N] = { 0, 1, 0, 1, 0, 1, 0, 1 };
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 9);
+    gm_status s = gm_gan_create(&cfg, &gan);
+    if (s == GM_OK)
+        s = gm_gan_train_step(gan, x, labels, N, NULL);
+    if (s == GM_OK)
+        s = gm_gan_sample(gan, labels, N, out);
+    gm_gan_free(gan);
+    return s;
+}
+
+static void test_every_allocation_failure(void **state)
+{
+    (void)state;
+    for (size_t k = 1;; k++) {
+        gm_test_alloc_reset(k);
+        gm_status s = life_cycle();
+        if (gm_test_alloc.allocs < k) {
+            assert_int_equal(s, GM_OK);
+            assert_true(k > 5);
+            break;
+        }
+        assert_int_equal(s, GM_ERR_NO_MEMORY);
+        assert_int_equal(gm_test_alloc.allocs - 1, gm_test_alloc.frees);
+    }
+}
+
+static void test_step_allocates_nothing(void **state)
+{
+    (void)state;
+    gm_gan_config cfg;
+    small_config(&cfg);
+    cfg.loss = GM_GAN_WGAN_GP;
+    cfg.n_critic = 2;
+    gm_gan *gan;
+    assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
+    float x[N * D];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 9);
+    assert_int_equal(gm_gan_train_step(gan, x, NULL, N, NULL), GM_OK);
+    size_t allocs = gm_test_alloc.allocs;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gm_gan_train_step(gan, x, NULL, N, NULL), GM_OK);
+    assert_int_equal(gm_test_alloc.allocs, allocs);
+    gm_gan_free(gan);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_checks),
+        cmocka_unit_test(test_null_sizes_and_labels),
+        cmocka_unit_test(test_generate_and_ema),
+        cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
+        cmocka_unit_test_setup_teardown(test_step_allocates_nothing, alloc_setup, alloc_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

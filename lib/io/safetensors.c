@@ -190,6 +190,38 @@ static gm_status check_crc(gm_st_file *f, const uint8_t *data, size_t data_len)
     return GM_OK;
 }
 
+/* The header's own value, as the writer puts it: the placeholder's place */
+static const char header_crc_field[] = "\"" GM_ST_HEADER_CRC_KEY "\":\"";
+
+/* the offset of its 8 hex digits in head[0, n), or 0 when it is absent */
+static size_t header_crc_offset(const uint8_t *head, size_t n)
+{
+    size_t k = sizeof header_crc_field - 1;
+    for (size_t i = 0; i + k + 8 <= n; i++)
+        if (!memcmp(head + i, header_crc_field, k))
+            return i + k;
+    return 0;
+}
+
+static gm_status check_header_crc(const gm_st_file *f, const uint8_t *buf, size_t n)
+{
+    const char *hex = gm_st_meta_get(f, GM_ST_HEADER_CRC_KEY);
+    if (!hex)
+        return GM_OK;
+    size_t at = header_crc_offset(buf, n);
+    if (!at || strlen(hex) != 8 || memcmp(buf + at, hex, 8) != 0)
+        return gm_fail(GM_ERR_FORMAT, "safetensors: " GM_ST_HEADER_CRC_KEY " is not where the writer puts it");
+    uLong crc = crc32_z(0, buf, (z_size_t)at);
+    crc = crc32_z(crc, (const Bytef *)"00000000", 8);
+    crc = crc32_z(crc, buf + at + 8, (z_size_t)(n - at - 8));
+    char want[9];
+    snprintf(want, sizeof want, "%08lx", crc & 0xFFFFFFFFul);
+    if (strcmp(want, hex) != 0)
+        return gm_fail(GM_ERR_FORMAT, "safetensors: header checksum mismatch: " GM_ST_HEADER_CRC_KEY
+                       " is %s but the header's CRC-32 is %s", hex, want);
+    return GM_OK;
+}
+
 static gm_status parse_header(const uint8_t *buf, size_t len, gm_json_doc **doc, size_t *hlen)
 {
     if (len < 8)
@@ -285,6 +317,8 @@ gm_status gm_st_parse(const uint8_t *buf, size_t len, gm_st_file **out)
     if (!st)
         st = check_layout(f, order, data, data_len);
     if (!st)
+        st = check_header_crc(f, buf, 8 + hlen);
+    if (!st)
         st = check_crc(f, data, data_len);
     if (!st && unsupported)
         st = gm_fail(GM_ERR_UNSUPPORTED, "safetensors: tensor '%s' is %s: only F32 is supported",
@@ -377,7 +411,7 @@ typedef struct plan {
     const gm_st_meta **m;       /* sorted by key, the CRC entry included */
     size_t nt, nm;
     size_t data_size, header_size;   /* header_size is N, padding included */
-    gm_st_meta crc;
+    gm_st_meta crc, header_crc;
     char crc_hex[9];
 } plan;
 
@@ -513,16 +547,16 @@ static gm_status plan_init(plan *pl, const char *who, const gm_st_tensor *tensor
     memset(pl, 0, sizeof *pl);
     if ((nt && !tensors) || (nm && !meta))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: tensors or meta is NULL", who);
-    if (nt > GM_ST_MAX_TENSORS || nm >= GM_ST_MAX_META)
+    if (nt > GM_ST_MAX_TENSORS || nm > GM_ST_MAX_META - 2)  /* room for the two checksums */
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %zu tensors and %zu metadata entries, over the limits of %d and %d",
-                       who, nt, nm, GM_ST_MAX_TENSORS, GM_ST_MAX_META - 1);
+                       who, nt, nm, GM_ST_MAX_TENSORS, GM_ST_MAX_META - 2);
     gm_status st;
     for (size_t i = 0; i < nm; i++) {
         if ((st = check_text(who, "metadata key", meta[i].key, GM_ST_MAX_STRING)) ||
             (st = check_text(who, "metadata value", meta[i].value, GM_ST_MAX_STRING)))
             return st;
-        if (!strcmp(meta[i].key, GM_ST_CRC_KEY))
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: metadata key '" GM_ST_CRC_KEY "' is the writer's own", who);
+        if (!strcmp(meta[i].key, GM_ST_CRC_KEY) || !strcmp(meta[i].key, GM_ST_HEADER_CRC_KEY))
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: metadata key '%s' is the writer's own", who, meta[i].key);
     }
     uint64_t total = 0, nbytes = 0;
     for (size_t i = 0; i < nt; i++) {
@@ -532,19 +566,20 @@ static gm_status plan_init(plan *pl, const char *who, const gm_st_tensor *tensor
             return gm_fail(GM_ERR_INVALID_ARG, "%s: the tensors are too large together", who);
         total += nbytes;
     }
-    void *block = gm_malloc(nt * sizeof *pl->t + (nm + 1) * sizeof *pl->m);
+    void *block = gm_malloc(nt * sizeof *pl->t + (nm + 2) * sizeof *pl->m);
     if (!block)
         return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory", who);
     pl->t = block;
     pl->m = (const gm_st_meta **)(void *)((char *)block + nt * sizeof *pl->t);
     pl->nt = nt;
-    pl->nm = nm + 1;
+    pl->nm = nm + 2;
     pl->data_size = (size_t)total;
     for (size_t i = 0; i < nt; i++)
         pl->t[i] = &tensors[i];
     for (size_t i = 0; i < nm; i++)
         pl->m[i] = &meta[i];
     pl->m[nm] = &pl->crc;
+    pl->m[nm + 1] = &pl->header_crc;
     qsort(pl->t, nt, sizeof *pl->t, tensor_by_name);
     for (size_t i = 1; i < nt; i++)
         if (!strcmp(pl->t[i - 1]->name, pl->t[i]->name))
@@ -561,6 +596,8 @@ static gm_status plan_init(plan *pl, const char *who, const gm_st_tensor *tensor
     snprintf(pl->crc_hex, sizeof pl->crc_hex, "%08lx", crc & 0xFFFFFFFFul);
     pl->crc.key = GM_ST_CRC_KEY;
     pl->crc.value = pl->crc_hex;
+    pl->header_crc.key = GM_ST_HEADER_CRC_KEY;
+    pl->header_crc.value = "00000000";  /* sealed by plan_header */
     qsort(pl->m, pl->nm, sizeof *pl->m, meta_by_key);
     for (size_t i = 1; i < pl->nm; i++)
         if (!strcmp(pl->m[i - 1]->key, pl->m[i]->key))
@@ -589,6 +626,9 @@ static void plan_header(const plan *pl, uint8_t *dst)
     sink s = { (char *)dst + 8, 0 };
     emit(pl, &s);
     memset(dst + 8 + s.n, ' ', pl->header_size - s.n);
+    char hex[9];
+    snprintf(hex, sizeof hex, "%08lx", crc32_z(0, dst, (z_size_t)(8 + pl->header_size)) & 0xFFFFFFFFul);
+    memcpy(dst + header_crc_offset(dst, 8 + pl->header_size), hex, 8);
 }
 
 static size_t tensor_bytes(const gm_st_tensor *t)

@@ -20,6 +20,10 @@
 #define GM_ST_MAX_META 4096
 #define GM_ST_ALIGN 64        /* the writer pads the header so 8 + N is a multiple */
 #define GM_ST_CRC_KEY "gm.crc32.data"
+/* CRC-32 of the length prefix and the whole padded header, computed while
+ * this key's value reads "00000000": a changed metadata value, name or
+ * shape is caught as surely as a changed weight. */
+#define GM_ST_HEADER_CRC_KEY "gm.crc32.header"
 
 /* A tensor to write. The writer only reads it. */
 typedef struct gm_st_tensor {
@@ -35,8 +39,8 @@ typedef struct gm_st_meta {
 
 /* Serialize: the header lists "__metadata__" first, then the tensors sorted
  * by name (strcmp), whose data follow in that order; metadata keys are
- * sorted too, so equal inputs in any order give identical bytes. The CRC
- * key is added and may not be passed. Bad input (NULL, rank, dims, names
+ * sorted too, so equal inputs in any order give identical bytes. The two
+ * CRC keys are added and may not be passed. Bad input (NULL, rank, dims, names
  * empty, too long, not UTF-8, "__metadata__", duplicates) is
  * GM_ERR_INVALID_ARG and nothing is written. */
 
@@ -63,8 +67,8 @@ typedef struct gm_st_info {
 typedef struct gm_st_file gm_st_file;
 
 /* Validate buf[0, len) entirely: layout, header JSON, every tensor's dtype,
- * shape and offsets, contiguity, no trailing bytes, and the CRC when
- * "gm.crc32.data" is present. buf must outlive *out, which points into it.
+ * shape and offsets, contiguity, no trailing bytes, and each CRC that is
+ * present ("gm.crc32.data", "gm.crc32.header"). buf must outlive *out, which points into it.
  * Errors: GM_ERR_FORMAT for anything malformed (the message names the
  * tensor and the rule), GM_ERR_UNSUPPORTED for a well-formed file holding a
  * dtype other than F32, GM_ERR_NO_MEMORY, GM_ERR_INVALID_ARG. On failure

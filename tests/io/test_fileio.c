@@ -35,7 +35,6 @@ static int teardown(void **state)
 {
     (void)state;
     gm_io_set_ops(NULL);
-    gm_test_alloc_uninstall();
     DIR *d = opendir(tmpdir);
     struct dirent *e;
     char p[512];
@@ -46,7 +45,9 @@ static int teardown(void **state)
         }
     if (d)
         closedir(d);
-    return rmdir(tmpdir);
+    int r = rmdir(tmpdir);
+    gm_test_alloc_uninstall();   /* last: it fails the test when blocks leaked */
+    return r;
 }
 
 static const char *tpath(const char *name)

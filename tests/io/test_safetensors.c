@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "core/alloc.h"
 #include "io/fileio.h"
@@ -38,7 +39,6 @@ static int teardown(void **state)
 {
     (void)state;
     gm_io_set_ops(NULL);
-    gm_test_alloc_uninstall();
     DIR *d = opendir(tmpdir);
     struct dirent *e;
     char p[512];
@@ -49,7 +49,9 @@ static int teardown(void **state)
         }
     if (d)
         closedir(d);
-    return rmdir(tmpdir);
+    int r = rmdir(tmpdir);
+    gm_test_alloc_uninstall();   /* last: it fails the test when blocks leaked */
+    return r;
 }
 
 static const char *tpath(const char *name)
@@ -146,13 +148,31 @@ static void check_fixture(const gm_st_file *file, const fixture *f)
             assert_memory_equal(got, t->data, 4 * numel);
     }
     assert_true(gm_st_has_crc(file));
-    assert_int_equal(gm_st_meta_count(file), 3);
+    assert_int_equal(gm_st_meta_count(file), 4);
     assert_string_equal(gm_st_meta_get(file, "gm.format"), "libgenmodel");
     assert_string_equal(gm_st_meta_get(file, "note"), f->m[1].value);
     assert_null(gm_st_meta_get(file, "absent"));
 }
 
 /* ---- writing ---- */
+
+/* buf's length prefix and header must be json, padded to `padded` bytes
+ * with spaces, then sealed: the header CRC's placeholder replaced by the
+ * CRC-32 of all those bytes as they read with the placeholder. */
+static void seal_expected(const uint8_t *buf, const char *json, size_t padded)
+{
+    uint8_t *want = malloc(8 + padded);
+    size_t n = strlen(json);
+    memcpy(want, buf, 8);
+    memcpy(want + 8, json, n);
+    memset(want + 8 + n, ' ', padded - n);
+    const char *field = strstr(json, "\"gm.crc32.header\":\"") + strlen("\"gm.crc32.header\":\"");
+    char hex[9];
+    snprintf(hex, sizeof hex, "%08lx", crc32(0, want, (uInt)(8 + padded)) & 0xFFFFFFFFul);
+    memcpy(want + 8 + (size_t)(field - json), hex, 8);
+    assert_memory_equal(buf, want, 8 + padded);
+    free(want);
+}
 
 static void test_golden_bytes(void **state)
 {
@@ -163,24 +183,22 @@ static void test_golden_bytes(void **state)
     uint8_t *buf;
     size_t len;
     assert_int_equal(gm_st_write_buffer(&t, 1, &m, 1, &buf, &len), GM_OK);
-    const char *json = "{\"__metadata__\":{\"gm.crc32.data\":\"c3872656\",\"k\":\"v\"},"
-                       "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+    const char *json = "{\"__metadata__\":{\"gm.crc32.data\":\"c3872656\",\"gm.crc32.header\":\"00000000\","
+                       "\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
     size_t n = strlen(json), padded = (8 + n + 63) / 64 * 64 - 8;
     assert_int_equal(len, 8 + padded + 8);
     assert_int_equal(header_len(buf), padded);
-    assert_memory_equal(buf + 8, json, n);
-    for (size_t i = 8 + n; i < 8 + padded; i++)
-        assert_int_equal(buf[i], ' ');
+    seal_expected(buf, json, padded);
     static const uint8_t data[8] = { 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0 };
     assert_memory_equal(buf + 8 + padded, data, 8);
     gm_free(buf);
 
     /* nothing at all is still a file: the CRC of no bytes */
     assert_int_equal(gm_st_write_buffer(NULL, 0, NULL, 0, &buf, &len), GM_OK);
-    json = "{\"__metadata__\":{\"gm.crc32.data\":\"00000000\"}}";
-    assert_int_equal(len, 64);
-    assert_int_equal(header_len(buf), 56);
-    assert_memory_equal(buf + 8, json, strlen(json));
+    json = "{\"__metadata__\":{\"gm.crc32.data\":\"00000000\",\"gm.crc32.header\":\"00000000\"}}";
+    assert_int_equal(len, 128);
+    assert_int_equal(header_len(buf), 120);
+    seal_expected(buf, json, 120);
     gm_free(buf);
 }
 
@@ -207,9 +225,10 @@ static void test_round_trip(void **state)
     }
     assert_null(gm_st_at(file, 5));
     assert_string_equal(gm_st_meta_key(file, 0), "gm.crc32.data");
-    assert_string_equal(gm_st_meta_key(file, 2), "note");
-    assert_string_equal(gm_st_meta_value(file, 1), "libgenmodel");
-    assert_null(gm_st_meta_key(file, 3));
+    assert_string_equal(gm_st_meta_key(file, 1), "gm.crc32.header");
+    assert_string_equal(gm_st_meta_key(file, 3), "note");
+    assert_string_equal(gm_st_meta_value(file, 2), "libgenmodel");
+    assert_null(gm_st_meta_key(file, 4));
     gm_st_free(file);
     gm_st_free(NULL);
     gm_free(buf);
@@ -653,7 +672,7 @@ static void test_table_limits(void **state)
     uint8_t *buf;
     size_t len;
     /* exactly at the limits: written and read back */
-    assert_int_equal(gm_st_write_buffer(t + 1, n - 1, m, GM_ST_MAX_META - 1, &buf, &len), GM_OK);
+    assert_int_equal(gm_st_write_buffer(t + 1, n - 1, m, GM_ST_MAX_META - 2, &buf, &len), GM_OK);
     gm_st_file *file;
     assert_int_equal(gm_st_parse(buf, len, &file), GM_OK);
     assert_int_equal(gm_st_count(file), GM_ST_MAX_TENSORS);
@@ -665,7 +684,7 @@ static void test_table_limits(void **state)
     gm_free(buf);
     /* one over: the writer refuses */
     assert_int_equal(gm_st_write_buffer(t, n, NULL, 0, &buf, &len), GM_ERR_INVALID_ARG);
-    assert_int_equal(gm_st_write_buffer(NULL, 0, m, GM_ST_MAX_META, &buf, &len), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_st_write_buffer(NULL, 0, m, GM_ST_MAX_META - 1, &buf, &len), GM_ERR_INVALID_ARG);
 
     /* and so does the reader, for files from elsewhere */
     size_t cap = n * 64 + 64;
@@ -849,7 +868,7 @@ static void test_file_round_trip(void **state)
     gm_st_meta m = { "k", "v" };
     assert_int_equal(gm_st_write_file(path, NULL, 0, &m, 1), GM_OK);
     assert_int_equal(gm_io_read_file(path, 1 << 20, &data, &flen), GM_OK);
-    assert_int_equal(flen, 64);
+    assert_int_equal(flen, 128);
     gm_free(data);
     assert_int_equal(gm_st_write_file(path, f.t, 5, f.m, 2), GM_OK);
     assert_file(path, want, len);

@@ -1,0 +1,141 @@
+"""Config structs as keyword arguments and dicts.
+
+A ConfigSpec lists a model's Python-side fields and the C fields each one
+stands for: a hidden-layer tuple stands for a count and an array, a string
+for an enum value, the optimizer for an embedded gm_optimizer_config. The
+defaults always come from the library's _config_init; a keyword argument
+overrides only its own field.
+"""
+import ctypes
+
+from ._lib import OPTIMIZERS
+
+# gm_<model>_config_init writes sizeof(the library's struct), which a newer
+# library may have grown past this binding's mirror. It is handed a scratch
+# buffer with room to spare, and the fields the mirror knows are copied out.
+_SCRATCH_BYTES = 4096
+
+
+def _leaf(cfg, path):
+    """(struct, field name) of a dotted C path such as 'gen_optim.lr'."""
+    *parents, name = path.split(".")
+    for parent in parents:
+        cfg = getattr(cfg, parent)
+    return cfg, name
+
+
+class Scalar:
+    """A number stored as is: int32_t, uint64_t or float."""
+
+    def __init__(self, name, path=None):
+        self.name, self.path = name, path or name
+
+    def get(self, cfg):
+        struct, field = _leaf(cfg, self.path)
+        return getattr(struct, field)
+
+    def set(self, cfg, value):
+        struct, field = _leaf(cfg, self.path)
+        try:
+            setattr(struct, field, value)
+        except TypeError as e:
+            raise TypeError(f"{self.name}: {e}") from None
+        if isinstance(value, int) and getattr(struct, field) != value:  # ctypes wraps integers
+            raise ValueError(f"{self.name} = {value} is out of range")
+
+
+class Choice(Scalar):
+    """An enum, named by a string ('relu', 'bernoulli', 'wgan-gp')."""
+
+    def __init__(self, name, choices, path=None):
+        super().__init__(name, path)
+        self.choices = choices
+
+    def get(self, cfg):
+        value = super().get(cfg)
+        return next((k for k, v in self.choices.items() if v == value), value)
+
+    def set(self, cfg, value):
+        if value not in self.choices:
+            raise ValueError(f"{self.name} must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
+        super().set(cfg, self.choices[value])
+
+
+class Hidden:
+    """Hidden-layer widths: a tuple for a count field and an array field."""
+
+    def __init__(self, name, count_path, widths_path):
+        self.name, self.count_path, self.widths_path = name, count_path, widths_path
+
+    def get(self, cfg):
+        return tuple(getattr(cfg, self.widths_path)[:getattr(cfg, self.count_path)])
+
+    def set(self, cfg, widths):
+        widths = tuple(widths)
+        array = getattr(cfg, self.widths_path)
+        if len(widths) > len(array):
+            raise ValueError(f"{self.name}: at most {len(array)} hidden layers, got {len(widths)}")
+        setattr(cfg, self.count_path, len(widths))
+        for i, width in enumerate(widths):
+            Scalar(f"{self.name}[{i}]", f"{self.widths_path}").set  # noqa: B018 (documentation only)
+            array[i] = width
+
+
+class Betas:
+    """Adam's (beta1, beta2) pair."""
+
+    def __init__(self, name, optim_path):
+        self.name, self.optim_path = name, optim_path
+
+    def get(self, cfg):
+        optim = getattr(cfg, self.optim_path)
+        return (optim.beta1, optim.beta2)
+
+    def set(self, cfg, betas):
+        beta1, beta2 = betas
+        optim = getattr(cfg, self.optim_path)
+        optim.beta1, optim.beta2 = beta1, beta2
+
+
+def optimizer_fields(prefix, path):
+    """The Python fields of an embedded gm_optimizer_config: optimizer ('adam'
+    or 'adamw'), lr, betas, eps, weight_decay, each with a name prefix."""
+    return [
+        Choice(prefix + "optimizer", OPTIMIZERS, path + ".kind"),
+        Scalar(prefix + "lr", path + ".lr"),
+        Betas(prefix + "betas", path),
+        Scalar(prefix + "eps", path + ".eps"),
+        Scalar(prefix + "weight_decay", path + ".weight_decay"),
+    ]
+
+
+class ConfigSpec:
+    """How one model's config struct maps to keyword arguments."""
+
+    def __init__(self, struct_type, init, fields):
+        self.struct_type, self._init = struct_type, init
+        self.fields = {f.name: f for f in fields}
+
+    def defaults(self):
+        """A struct filled by the library's _config_init, with struct_size
+        set to the size this binding knows."""
+        scratch = ctypes.create_string_buffer(_SCRATCH_BYTES)
+        self._init(ctypes.cast(scratch, ctypes.POINTER(self.struct_type)))
+        cfg = self.struct_type.from_buffer_copy(scratch)
+        cfg.struct_size = ctypes.sizeof(self.struct_type)
+        return cfg
+
+    def build(self, owner, kwargs):
+        """The defaults with kwargs applied; TypeError for an unknown name."""
+        cfg = self.defaults()
+        for name, value in kwargs.items():
+            field = self.fields.get(name)
+            if field is None:
+                raise TypeError(f"{owner}() got an unexpected keyword argument {name!r}")
+            field.set(cfg, value)
+        return cfg
+
+    def to_dict(self, cfg):
+        """Every field by its Python name: the keyword arguments that would
+        build this config again."""
+        return {name: field.get(cfg) for name, field in self.fields.items()}

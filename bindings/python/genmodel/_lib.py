@@ -1,0 +1,294 @@
+"""Finds libgenmodel, checks its version, and declares the C API once.
+
+Every function of the public headers is declared here with its argument and
+result types, and only declared functions can be called (``lib`` is a plain
+namespace, not the CDLL, so a typo cannot fall back to ctypes' int-returning
+default). Functions returning gm_status get an errcheck that raises the
+matching GenModelError subclass with gm_last_error()'s text; errcheck runs on
+the calling thread right after the call, so the thread-local message is the
+one this call left. ctypes.CDLL releases the GIL for the duration of a call.
+
+The structs below mirror the headers field for field, in C order, with the
+C names.
+"""
+import ctypes
+import os
+import subprocess
+import types
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int, c_int32,
+                    c_int64, c_size_t, c_uint64, c_void_p)
+
+import numpy as np
+
+from ._errors import error_for
+
+__version__ = "0.1.0"
+
+#: The library's major version this binding is written for (gm_version() // 10000).
+MAJOR = int(__version__.split(".")[0])
+#: The shared object's name in the dynamic loader's terms: its ABI version.
+SONAME = "libgenmodel.so.0"
+
+
+# ---- enums (the int32_t values the configs hold) ----
+
+ACTIVATIONS = {"identity": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "sigmoid": 5}
+OPTIMIZERS = {"adam": 0, "adamw": 1}
+LIKELIHOODS = {"bernoulli": 0, "gaussian": 1}
+GAN_LOSSES = {"ns": 0, "minimax": 1, "hinge": 2, "lsgan": 3, "wgan-gp": 4}
+MODEL_KINDS = {"vae": 1, "gan": 2}
+
+GM_VAE_MAX_HIDDEN = 4
+GM_GAN_MAX_HIDDEN = 4
+
+
+# ---- structs ----
+
+class gm_optimizer_config(Structure):
+    _fields_ = [
+        ("kind", c_int32),
+        ("lr", c_float),
+        ("beta1", c_float),
+        ("beta2", c_float),
+        ("eps", c_float),
+        ("weight_decay", c_float),
+    ]
+
+
+class gm_vae_config(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("input_dim", c_int32),
+        ("latent_dim", c_int32),
+        ("n_enc_hidden", c_int32),
+        ("enc_hidden", c_int32 * GM_VAE_MAX_HIDDEN),
+        ("n_dec_hidden", c_int32),
+        ("dec_hidden", c_int32 * GM_VAE_MAX_HIDDEN),
+        ("activation", c_int32),
+        ("leaky_slope", c_float),
+        ("likelihood", c_int32),
+        ("beta", c_float),
+        ("n_classes", c_int32),
+        ("optim", gm_optimizer_config),
+        ("seed", c_uint64),
+    ]
+
+
+class gm_vae_losses(Structure):
+    _fields_ = [("loss", c_double), ("neg_elbo", c_double), ("recon", c_double), ("kl", c_double)]
+
+
+class gm_gan_config(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("data_dim", c_int32),
+        ("noise_dim", c_int32),
+        ("n_gen_hidden", c_int32),
+        ("gen_hidden", c_int32 * GM_GAN_MAX_HIDDEN),
+        ("n_disc_hidden", c_int32),
+        ("disc_hidden", c_int32 * GM_GAN_MAX_HIDDEN),
+        ("activation", c_int32),
+        ("leaky_slope", c_float),
+        ("gen_output", c_int32),
+        ("loss", c_int32),
+        ("n_critic", c_int32),
+        ("gp_weight", c_float),
+        ("label_smoothing", c_float),
+        ("instance_noise", c_float),
+        ("noise_anneal_steps", c_int32),
+        ("ema_decay", c_float),
+        ("n_classes", c_int32),
+        ("gen_optim", gm_optimizer_config),
+        ("disc_optim", gm_optimizer_config),
+        ("seed", c_uint64),
+    ]
+
+
+class gm_gan_losses(Structure):
+    _fields_ = [("d_loss", c_double), ("g_loss", c_double), ("d_real", c_double),
+                ("d_fake", c_double), ("gp", c_double)]
+
+
+class gm_checkpoint_info(Structure):
+    _fields_ = [("struct_size", c_size_t), ("kind", c_int32), ("format_version", c_int32),
+                ("step", c_int64)]
+
+
+class gm_allocator(Structure):
+    # Declared for completeness; not offered in Python (a Python allocator
+    # would take the GIL inside every C allocation).
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("alloc", CFUNCTYPE(c_void_p, c_void_p, c_size_t)),
+        ("free", CFUNCTYPE(None, c_void_p, c_void_p)),
+        ("user", c_void_p),
+    ]
+
+
+# ---- argument types ----
+
+def _array(dtype, nullable=False):
+    """An argtype taking a C-contiguous numpy array of dtype (checked, never
+    converted: the wrappers convert before the call), or None for NULL."""
+    base = np.ctypeslib.ndpointer(dtype=dtype, flags="C_CONTIGUOUS,ALIGNED")
+    if not nullable:
+        return base
+
+    class _Nullable(base):
+        @classmethod
+        def from_param(cls, obj):
+            return None if obj is None else base.from_param(obj)
+
+    return _Nullable
+
+
+STATUS = object()  # restype marker: a gm_status, checked by _check_status
+_h = c_void_p                       # a handle: gm_vae *, gm_gan *, gm_dataset *
+_out = POINTER(c_void_p)            # where a create or load puts the new handle
+_path = c_char_p                    # file names, os.fsencode()d
+_f32 = _array(np.float32)
+_f64 = _array(np.float64)
+_i32 = _array(np.int32)
+_labels = _array(np.int32, nullable=True)
+_f64_or_null = _array(np.float64, nullable=True)
+
+_DECLARATIONS = [
+    # common.h
+    ("gm_strerror", c_char_p, [c_int]),
+    ("gm_last_error", c_char_p, []),
+    ("gm_version", c_int, []),
+    ("gm_version_string", c_char_p, []),
+    ("gm_set_num_threads", STATUS, [c_int32]),
+    ("gm_get_num_threads", c_int32, []),
+    ("gm_set_allocator", STATUS, [POINTER(gm_allocator)]),
+    # vae.h
+    ("gm_vae_config_init", None, [POINTER(gm_vae_config)]),
+    ("gm_vae_create", STATUS, [POINTER(gm_vae_config), _out]),
+    ("gm_vae_free", None, [_h]),
+    ("gm_vae_get_config", STATUS, [_h, POINTER(gm_vae_config)]),
+    ("gm_vae_step_count", c_int64, [_h]),
+    ("gm_vae_set_lr", STATUS, [_h, c_float]),
+    ("gm_vae_encode", STATUS, [_h, _f32, _labels, c_int32, _f32, _f32]),
+    ("gm_vae_reparameterize", STATUS, [_h, _f32, _f32, c_int32, _f32]),
+    ("gm_vae_decode", STATUS, [_h, _f32, _labels, c_int32, _f32]),
+    ("gm_vae_train_step", STATUS, [_h, _f32, _labels, c_int32, POINTER(gm_vae_losses)]),
+    ("gm_vae_elbo", STATUS, [_h, _f32, _labels, c_int32, _f64_or_null, POINTER(gm_vae_losses)]),
+    ("gm_vae_iwae", STATUS, [_h, _f32, _labels, c_int32, c_int32, _f64]),
+    ("gm_vae_sample", STATUS, [_h, _labels, c_int32, _f32]),
+    ("gm_vae_reconstruct", STATUS, [_h, _f32, _labels, c_int32, _f32]),
+    ("gm_vae_score", STATUS, [_h, _f32, _labels, c_int32, c_int32, _f64]),
+    ("gm_vae_shuffle", STATUS, [_h, _i32, c_int32]),
+    # gan.h
+    ("gm_gan_config_init", None, [POINTER(gm_gan_config)]),
+    ("gm_gan_create", STATUS, [POINTER(gm_gan_config), _out]),
+    ("gm_gan_free", None, [_h]),
+    ("gm_gan_get_config", STATUS, [_h, POINTER(gm_gan_config)]),
+    ("gm_gan_step_count", c_int64, [_h]),
+    ("gm_gan_set_lr", STATUS, [_h, c_float, c_float]),
+    ("gm_gan_generate", STATUS, [_h, _f32, _labels, c_int32, c_int32, _f32]),
+    ("gm_gan_discriminate", STATUS, [_h, _f32, _labels, c_int32, _f32]),
+    ("gm_gan_train_step", STATUS, [_h, _f32, _labels, c_int32, POINTER(gm_gan_losses)]),
+    ("gm_gan_sample", STATUS, [_h, _labels, c_int32, _f32]),
+    ("gm_gan_shuffle", STATUS, [_h, _i32, c_int32]),
+    # data.h
+    ("gm_dataset_load", STATUS, [_path, _path, _out]),
+    ("gm_dataset_load_dir", STATUS, [_path, c_char_p, _out]),
+    ("gm_dataset_free", None, [_h]),
+    ("gm_dataset_count", c_int32, [_h]),
+    ("gm_dataset_dim", c_int32, [_h]),
+    ("gm_dataset_height", c_int32, [_h]),
+    ("gm_dataset_width", c_int32, [_h]),
+    ("gm_dataset_has_labels", c_int32, [_h]),
+    ("gm_dataset_n_classes", c_int32, [_h]),
+    ("gm_dataset_gather", STATUS, [_h, _i32, c_int32, _f32, _labels]),
+    ("gm_idx_write_images", STATUS, [_path, _f32, c_int32, c_int32, c_int32]),
+    ("gm_image_write_grid", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32]),
+    ("gm_have_png", c_int32, []),
+    # checkpoint.h
+    ("gm_checkpoint_info_init", None, [POINTER(gm_checkpoint_info)]),
+    ("gm_checkpoint_peek", STATUS, [_path, POINTER(gm_checkpoint_info)]),
+    ("gm_checkpoint_peek_vae", STATUS, [_path, POINTER(gm_vae_config)]),
+    ("gm_checkpoint_peek_gan", STATUS, [_path, POINTER(gm_gan_config)]),
+    ("gm_vae_save", STATUS, [_h, _path]),
+    ("gm_vae_load", STATUS, [_path, _out]),
+    ("gm_vae_save_buffer", STATUS, [_h, POINTER(c_void_p), POINTER(c_size_t)]),
+    ("gm_vae_load_buffer", STATUS, [c_char_p, c_size_t, _out]),
+    ("gm_gan_save", STATUS, [_h, _path]),
+    ("gm_gan_load", STATUS, [_path, _out]),
+    ("gm_gan_save_buffer", STATUS, [_h, POINTER(c_void_p), POINTER(c_size_t)]),
+    ("gm_gan_load_buffer", STATUS, [c_char_p, c_size_t, _out]),
+    ("gm_buffer_free", None, [c_void_p]),
+]
+
+
+# ---- loading ----
+
+def _pkg_config_libdir():
+    """pkg-config's libdir for genmodel, or None."""
+    try:
+        result = subprocess.run(["pkg-config", "--variable=libdir", "genmodel"],
+                                capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else None
+
+
+def _candidates():
+    """Where to look, first match wins. GENMODEL_LIBRARY, when set, is the
+    only candidate: an explicit choice never falls back to another copy."""
+    override = os.environ.get("GENMODEL_LIBRARY")
+    if override:
+        yield override
+        return
+    yield SONAME  # the dynamic loader: LD_LIBRARY_PATH, the ld cache, the default paths
+    libdir = _pkg_config_libdir()
+    if libdir:
+        yield os.path.join(libdir, SONAME)
+
+
+def check_version(number, where):
+    """Refuse a library whose major version is not the binding's."""
+    if number // 10000 != MAJOR:
+        raise ImportError(f"{where} is libgenmodel {number // 10000}.{number // 100 % 100}.{number % 100}; "
+                          f"this binding (genmodel {__version__}) needs {MAJOR}.x")
+
+
+def _load():
+    failures = []
+    for candidate in _candidates():
+        try:
+            cdll = ctypes.CDLL(candidate)
+        except OSError as e:
+            failures.append(str(e))
+            continue
+        cdll.gm_version.restype = c_int
+        cdll.gm_version.argtypes = []
+        check_version(cdll.gm_version(), candidate)
+        return cdll, candidate
+    raise ImportError("libgenmodel not found (" + "; ".join(failures) + "); set GENMODEL_LIBRARY to the "
+                      f"full path of {SONAME}, add its directory to LD_LIBRARY_PATH, or install it")
+
+
+def _check_status(status, func, args):
+    if status != 0:
+        raise error_for(status, (lib.gm_last_error() or lib.gm_strerror(status)).decode("utf-8", "replace"))
+    return status
+
+
+def _declare(cdll):
+    namespace = types.SimpleNamespace()
+    for name, restype, argtypes in _DECLARATIONS:
+        func = getattr(cdll, name)
+        func.argtypes = argtypes
+        if restype is STATUS:
+            func.restype = c_int
+            func.errcheck = _check_status
+        else:
+            func.restype = restype
+        setattr(namespace, name, func)
+    return namespace
+
+
+_cdll, path = _load()
+#: The declared C functions, by their C names.
+lib = _declare(_cdll)

@@ -1,0 +1,420 @@
+/* Checkpoints through the public API: exact resume for both models,
+ * conditional or not; file and buffer round trips; a loader that refuses
+ * every truncation and every corrupted header byte; version and kind
+ * checks; a golden file that must keep loading; and saves killed mid-way
+ * that never leave a broken file under the real name. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "genmodel.h"
+#include "gm_test.h"
+#include "golden.h"
+
+#ifndef GOLDEN_DIR
+#error "GOLDEN_DIR must name tests/data"
+#endif
+
+enum { D = 6, N = 8 };
+
+static gm_vae *tiny_vae(int n_classes)
+{
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    cfg.input_dim = D;
+    cfg.latent_dim = 2;
+    cfg.enc_hidden[0] = cfg.dec_hidden[0] = 5;
+    cfg.n_classes = n_classes;
+    cfg.seed = 3;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    return vae;
+}
+
+static gm_gan *tiny_gan(int n_classes)
+{
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    cfg.data_dim = D;
+    cfg.noise_dim = 3;
+    cfg.gen_hidden[0] = cfg.gen_hidden[1] = cfg.disc_hidden[0] = cfg.disc_hidden[1] = 5;
+    cfg.n_classes = n_classes;
+    cfg.ema_decay = 0.9f;
+    cfg.instance_noise = 0.05f;
+    cfg.noise_anneal_steps = 10;
+    cfg.n_critic = 2;
+    gm_gan *gan;
+    assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
+    return gan;
+}
+
+static const int32_t labels[N] = { 0, 1, 2, 0, 1, 2, 0, 1 };
+
+static void vae_steps(gm_vae *vae, int from, int count, int conditional, double *losses)
+{
+    float x[N * D];
+    for (int i = from; i < from + count; i++) {
+        gm_test_fill(x, N * D, 0.0f, 1.0f, (uint32_t)i);
+        gm_vae_losses l;
+        assert_int_equal(gm_vae_train_step(vae, x, conditional ? labels : NULL, N, &l), GM_OK);
+        losses[i - from] = l.loss;
+    }
+}
+
+static void gan_steps(gm_gan *gan, int from, int count, int conditional, double *losses)
+{
+    float x[N * D];
+    for (int i = from; i < from + count; i++) {
+        gm_test_fill(x, N * D, 0.0f, 1.0f, (uint32_t)i);
+        gm_gan_losses l;
+        assert_int_equal(gm_gan_train_step(gan, x, conditional ? labels : NULL, N, &l), GM_OK);
+        losses[i - from] = l.d_loss + l.g_loss;
+    }
+}
+
+/* K steps, save, load, M more: the same as K + M uninterrupted, to the bit,
+ * judged by losses, samples and the bytes of a second save */
+static void check_vae_resume(int conditional)
+{
+    enum { K = 3, M = 4 };
+    gm_vae *straight = tiny_vae(conditional ? 3 : 0), *first = tiny_vae(conditional ? 3 : 0), *resumed;
+    double a[K + M], b[K + M];
+    vae_steps(straight, 0, K + M, conditional, a);
+    vae_steps(first, 0, K, conditional, b);
+    void *buf;
+    size_t size;
+    assert_int_equal(gm_vae_save_buffer(first, &buf, &size), GM_OK);
+    gm_vae_free(first);
+    assert_int_equal(gm_vae_load_buffer(buf, size, &resumed), GM_OK);
+    gm_buffer_free(buf);
+    assert_int_equal(gm_vae_step_count(resumed), K);
+    vae_steps(resumed, K, M, conditional, b + K);
+    assert_memory_equal(a, b, sizeof a);
+
+    void *s1, *s2;
+    size_t n1, n2;
+    assert_int_equal(gm_vae_save_buffer(straight, &s1, &n1), GM_OK);
+    assert_int_equal(gm_vae_save_buffer(resumed, &s2, &n2), GM_OK);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(s1, s2, n1);
+    gm_buffer_free(s1);
+    gm_buffer_free(s2);
+    gm_vae_free(straight);
+    gm_vae_free(resumed);
+}
+
+static void check_gan_resume(int conditional)
+{
+    enum { K = 3, M = 4 };
+    gm_gan *straight = tiny_gan(conditional ? 3 : 0), *first = tiny_gan(conditional ? 3 : 0), *resumed;
+    double a[K + M], b[K + M];
+    gan_steps(straight, 0, K + M, conditional, a);
+    gan_steps(first, 0, K, conditional, b);
+    void *buf;
+    size_t size;
+    assert_int_equal(gm_gan_save_buffer(first, &buf, &size), GM_OK);
+    gm_gan_free(first);
+    assert_int_equal(gm_gan_load_buffer(buf, size, &resumed), GM_OK);
+    gm_buffer_free(buf);
+    gan_steps(resumed, K, M, conditional, b + K);
+    assert_memory_equal(a, b, sizeof a);
+
+    void *s1, *s2;
+    size_t n1, n2;
+    assert_int_equal(gm_gan_save_buffer(straight, &s1, &n1), GM_OK);
+    assert_int_equal(gm_gan_save_buffer(resumed, &s2, &n2), GM_OK);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(s1, s2, n1);
+    gm_buffer_free(s1);
+    gm_buffer_free(s2);
+    gm_gan_free(straight);
+    gm_gan_free(resumed);
+}
+
+static void test_vae_resume(void **s) { (void)s; check_vae_resume(0); }
+static void test_cvae_resume(void **s) { (void)s; check_vae_resume(1); }
+static void test_gan_resume(void **s) { (void)s; check_gan_resume(0); }
+static void test_cgan_resume(void **s) { (void)s; check_gan_resume(1); }
+
+/* ---- files, peeking, kinds and versions ---- */
+
+static char tmp_dir[64];
+
+static int make_tmp_dir(void **state)
+{
+    (void)state;
+    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/gm-ckpt-XXXXXX");
+    return mkdtemp(tmp_dir) ? 0 : -1;
+}
+
+static int remove_tmp_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
+    return system(cmd);
+}
+
+static void test_file_round_trip_and_peek(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/model.safetensors", tmp_dir);
+    gm_vae *vae = tiny_vae(3), *back;
+    double losses[2];
+    vae_steps(vae, 0, 2, 1, losses);
+    assert_int_equal(gm_vae_save(vae, path), GM_OK);
+
+    gm_checkpoint_info info;
+    gm_checkpoint_info_init(&info);
+    assert_int_equal(gm_checkpoint_peek(path, &info), GM_OK);
+    assert_int_equal(info.kind, GM_MODEL_VAE);
+    assert_int_equal(info.format_version, GM_CHECKPOINT_FORMAT_VERSION);
+    assert_int_equal(info.step, 2);
+    gm_vae_config want, got;
+    gm_vae_config_init(&want);
+    gm_vae_config_init(&got);
+    assert_int_equal(gm_vae_get_config(vae, &want), GM_OK);
+    assert_int_equal(gm_checkpoint_peek_vae(path, &got), GM_OK);
+    assert_memory_equal(&want, &got, sizeof want);
+    gm_gan_config gan_cfg;
+    gm_gan_config_init(&gan_cfg);
+    assert_int_equal(gm_checkpoint_peek_gan(path, &gan_cfg), GM_ERR_MISMATCH);
+
+    assert_int_equal(gm_vae_load(path, &back), GM_OK);
+    float a[N * D], b[N * D];
+    assert_int_equal(gm_vae_sample(vae, labels, N, a), GM_OK);
+    assert_int_equal(gm_vae_sample(back, labels, N, b), GM_OK);
+    assert_memory_equal(a, b, sizeof a);  /* weights and random state both came back */
+    gm_vae_free(back);
+
+    gm_gan *gan = (gm_gan *)path;
+    assert_int_equal(gm_gan_load(path, &gan), GM_ERR_MISMATCH);
+    assert_null(gan);
+    snprintf(path, sizeof path, "%s/missing.safetensors", tmp_dir);
+    assert_int_equal(gm_vae_load(path, &back), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), "missing.safetensors"));
+    assert_int_equal(gm_vae_load(NULL, &back), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_save(NULL, path), GM_ERR_INVALID_ARG);
+    gm_vae_free(vae);
+}
+
+/* where text first occurs in buf */
+static uint8_t *find(uint8_t *buf, size_t size, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= size; i++)
+        if (!memcmp(buf + i, text, n))
+            return buf + i;
+    fail_msg("'%s' not found", text);
+    return NULL;
+}
+
+/* Replace from by to (same length) in the header, then seal the header
+ * again as a writer would (docs/checkpoint-format.md): a deliberate edit,
+ * which only the meaning of the new value can make the loader refuse. */
+static void edit_header(uint8_t *buf, size_t size, const char *from, const char *to)
+{
+    assert_int_equal(strlen(from), strlen(to));
+    memcpy(find(buf, size, from), to, strlen(to));
+    uint64_t n;
+    memcpy(&n, buf, sizeof n);
+    uint8_t *hex = find(buf, size, "\"gm.crc32.header\":\"") + strlen("\"gm.crc32.header\":\"");
+    memcpy(hex, "00000000", 8);
+    char sealed[9];
+    snprintf(sealed, sizeof sealed, "%08lx", crc32(0, buf, (uInt)(8 + n)) & 0xFFFFFFFFul);
+    memcpy(hex, sealed, 8);
+}
+
+static void test_versions_and_kinds(void **state)
+{
+    (void)state;
+    gm_gan *gan = tiny_gan(0);
+    void *buf;
+    size_t size;
+    assert_int_equal(gm_gan_save_buffer(gan, &buf, &size), GM_OK);
+    gm_vae *vae;
+    assert_int_equal(gm_vae_load_buffer(buf, size, &vae), GM_ERR_MISMATCH);
+    edit_header(buf, size, "\"gm.format_version\":\"1\"", "\"gm.format_version\":\"2\"");
+    gm_gan *back;
+    assert_int_equal(gm_gan_load_buffer(buf, size, &back), GM_ERR_VERSION);
+    assert_non_null(strstr(gm_last_error(), "newer"));
+    edit_header(buf, size, "\"gm.format_version\":\"2\"", "\"gm.format_version\":\"x\"");
+    assert_int_equal(gm_gan_load_buffer(buf, size, &back), GM_ERR_FORMAT);
+    gm_buffer_free(buf);
+    gm_gan_free(gan);
+}
+
+/* ---- a loader that trusts nothing ---- */
+
+static void test_every_truncation_and_header_flip(void **state)
+{
+    (void)state;
+    gm_vae *vae = tiny_vae(0);
+    uint8_t *buf;
+    size_t size;
+    assert_int_equal(gm_vae_save_buffer(vae, (void **)&buf, &size), GM_OK);
+    gm_vae *back = NULL;
+    for (size_t len = 0; len < size; len++) {
+        gm_status s = gm_vae_load_buffer(buf, len, &back);
+        assert_true(s == GM_ERR_FORMAT);
+        assert_null(back);
+    }
+    uint64_t header;
+    memcpy(&header, buf, sizeof header);
+    /* the header checksum leaves no header byte unguarded, padding included */
+    uint8_t *copy = malloc(size);
+    for (size_t i = 0; i < 8 + header; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(copy, buf, size);
+            copy[i] ^= (uint8_t)(1u << bit);
+            gm_status s = gm_vae_load_buffer(copy, size, &back);
+            assert_true(s == GM_ERR_FORMAT || s == GM_ERR_UNSUPPORTED);
+            assert_null(back);
+        }
+    }
+    free(copy);
+    gm_buffer_free(buf);
+    gm_vae_free(vae);
+}
+
+static void test_data_corruption_is_caught(void **state)
+{
+    (void)state;
+    gm_vae *vae = tiny_vae(0);
+    uint8_t *buf;
+    size_t size;
+    assert_int_equal(gm_vae_save_buffer(vae, (void **)&buf, &size), GM_OK);
+    gm_vae *back;
+    buf[size - 3] ^= 0x10;
+    assert_int_equal(gm_vae_load_buffer(buf, size, &back), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "checksum"));
+    gm_buffer_free(buf);
+    gm_vae_free(vae);
+}
+
+static int alloc_setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
+static int alloc_teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
+
+static void test_every_allocation_failure(void **state)
+{
+    (void)state;
+    gm_test_alloc_reset(0);
+    gm_gan *gan = tiny_gan(3);
+    void *buf;
+    size_t size;
+    assert_int_equal(gm_gan_save_buffer(gan, &buf, &size), GM_OK);
+    size_t held = gm_test_alloc.allocs - gm_test_alloc.frees, refused = 0;
+    for (size_t k = 1;; k++) {
+        size_t before = gm_test_alloc.allocs;
+        gm_test_alloc.fail_at = before + k;
+        gm_gan *back = NULL;
+        void *again = NULL;
+        size_t again_size;
+        gm_status s = gm_gan_load_buffer(buf, size, &back);
+        if (s == GM_OK)
+            s = gm_gan_save_buffer(back, &again, &again_size);
+        gm_buffer_free(again);
+        gm_gan_free(back);
+        gm_test_alloc.fail_at = 0;
+        refused += s != GM_OK;  /* the one allocation refused is counted, but never freed */
+        assert_int_equal(gm_test_alloc.allocs - gm_test_alloc.frees - refused, held);
+        if (s == GM_OK)
+            break;
+        assert_int_equal(s, GM_ERR_NO_MEMORY);
+    }
+    gm_buffer_free(buf);
+    gm_gan_free(gan);
+}
+
+/* ---- the golden files of format version 1: they must keep loading ---- */
+
+static void test_golden_files(void **state)
+{
+    (void)state;
+    gm_vae *vae;
+    gm_gan *gan;
+    assert_int_equal(gm_vae_load(GOLDEN_DIR "/vae-v1.safetensors", &vae), GM_OK);
+    assert_int_equal(gm_gan_load(GOLDEN_DIR "/gan-v1.safetensors", &gan), GM_OK);
+    /* decoding a fixed z, and generating from one, give what they gave
+     * when the files were made (tests/data/make_golden.c) */
+    const float z[2] = { 0.5f, -1.0f }, noise[3] = { 0.25f, -0.5f, 1.0f };
+    const int32_t label = 1;
+    float x[D];
+    assert_int_equal(gm_vae_decode(vae, z, &label, 1, x), GM_OK);
+    const float vae_want[D] = { GOLDEN_VAE_DECODE };
+    gm_assert_close_f(x, vae_want, D, 1e-6, 1e-5, "golden VAE decode");
+    assert_int_equal(gm_gan_generate(gan, noise, NULL, 1, 1, x), GM_OK);
+    const float gan_want[D] = { GOLDEN_GAN_GENERATE };
+    gm_assert_close_f(x, gan_want, D, 1e-6, 1e-5, "golden GAN generate");
+    assert_int_equal(gm_vae_step_count(vae), 2);
+    assert_int_equal(gm_gan_step_count(gan), 2);
+    gm_vae_free(vae);
+    gm_gan_free(gan);
+}
+
+/* ---- killed while saving ---- */
+
+static void test_killed_saves_leave_a_loadable_file(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/killed.safetensors", tmp_dir);
+    gm_vae *vae = tiny_vae(0);
+    assert_int_equal(gm_vae_save(vae, path), GM_OK);
+    srand(1);
+    for (int round = 0; round < 20; round++) {
+        fflush(NULL);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+            double losses[1];
+            for (int i = 0;; i++) {  /* train a little, save, again, until killed */
+                vae_steps(vae, i, 1, 0, losses);
+                if (gm_vae_save(vae, path) != GM_OK)
+                    _exit(3);
+            }
+        }
+        struct timespec pause = { 0, 1000000L + (long)(rand() % 20) * 1000000L };
+        nanosleep(&pause, NULL);
+        kill(child, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFSIGNALED(status));
+        gm_vae *back;
+        assert_int_equal(gm_vae_load(path, &back), GM_OK);
+        gm_vae_free(back);
+    }
+    gm_vae_free(vae);
+}
+
+int main(void)
+{
+    /* one BLAS thread: forked children must not inherit a thread pool */
+    gm_set_num_threads(1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vae_resume),
+        cmocka_unit_test(test_cvae_resume),
+        cmocka_unit_test(test_gan_resume),
+        cmocka_unit_test(test_cgan_resume),
+        cmocka_unit_test(test_file_round_trip_and_peek),
+        cmocka_unit_test(test_versions_and_kinds),
+        cmocka_unit_test(test_every_truncation_and_header_flip),
+        cmocka_unit_test(test_data_corruption_is_caught),
+        cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
+        cmocka_unit_test(test_golden_files),
+        cmocka_unit_test(test_killed_saves_leave_a_loadable_file),
+    };
+    return cmocka_run_group_tests(tests, make_tmp_dir, remove_tmp_dir);
+}

@@ -3,8 +3,8 @@
 # job need and the machine lacks. Safe to run again: installed packages are
 # skipped without touching apt. Extra package names may be passed.
 set -eu
-packages="gcc g++ meson ninja-build pkg-config libopenblas-dev zlib1g-dev libpng-dev
-libcmocka-dev python3 python3-numpy python3-pytest dataset-fashion-mnist $*"
+packages="gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libopenblas-dev zlib1g-dev
+libpng-dev libcmocka-dev python3 python3-numpy python3-pytest python3-setuptools dataset-fashion-mnist $*"
 
 missing=""
 for p in $packages; do

@@ -100,6 +100,22 @@ void gm_test_alloc_reset(size_t fail_at)
     gm_test_alloc.fail_rest = 0;
 }
 
+size_t gm_test_alloc_sweep(gm_status (*scenario)(void *ctx), void *ctx)
+{
+    for (size_t k = 1;; k++) {
+        gm_test_alloc_reset(k);
+        gm_status s = scenario(ctx);
+        if (gm_test_alloc.allocs < k) {  /* it ran to the end without reaching k */
+            assert_int_equal(s, GM_OK);
+            assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
+            return gm_test_alloc.allocs;
+        }
+        assert_int_equal(s, GM_ERR_NO_MEMORY);
+        assert_true(gm_last_error()[0] != '\0');
+        assert_int_equal(gm_test_alloc.allocs - 1, gm_test_alloc.frees);
+    }
+}
+
 void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed)
 {
     uint32_t s = seed * 2654435761u + 1u;

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "genmodel/common.h"
+
 /* Fails the test unless |got - want| <= atol + rtol * |want| everywhere. */
 void gm_assert_close(const float *got, const double *want, size_t n, double atol, double rtol,
                      const char *what);
@@ -32,6 +34,12 @@ extern gm_test_alloc_stats gm_test_alloc;
 void gm_test_alloc_install(void);
 void gm_test_alloc_uninstall(void);
 void gm_test_alloc_reset(size_t fail_at);
+
+/* Run scenario with its k-th allocation failing, for k = 1, 2, ... until
+ * it succeeds: every earlier run must fail with GM_ERR_NO_MEMORY, explain
+ * itself in gm_last_error() and free all it took. Needs the counting
+ * allocator installed; returns how many allocations the scenario makes. */
+size_t gm_test_alloc_sweep(gm_status (*scenario)(void *ctx), void *ctx);
 
 /* Fill x (n) with uniform values in [lo, hi) from a fixed LCG (test data only). */
 void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed);

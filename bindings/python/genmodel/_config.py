@@ -7,13 +7,35 @@ defaults always come from the library's _config_init; a keyword argument
 overrides only its own field.
 """
 import ctypes
+import numbers
 
+import numpy as np
+
+from ._convert import int32
 from ._lib import OPTIMIZERS
 
-# gm_<model>_config_init writes sizeof(the library's struct), which a newer
-# library may have grown past this binding's mirror. It is handed a scratch
-# buffer with room to spare, and the fields the mirror knows are copied out.
+# A struct's _init function writes sizeof(the library's struct), which a
+# newer library may have grown past this binding's mirror: it is handed a
+# scratch buffer with room to spare, and the fields the mirror knows are
+# copied out.
 _SCRATCH_BYTES = 4096
+
+
+def init_struct(struct_type, init):
+    """A size-first struct (a config, gm_checkpoint_info) filled by the
+    library's init function, with struct_size set to the size this binding
+    knows, so the library gives the fields it lacks their defaults."""
+    scratch = ctypes.create_string_buffer(_SCRATCH_BYTES)
+    init(ctypes.cast(scratch, ctypes.POINTER(struct_type)))
+    filled = struct_type.from_buffer_copy(scratch)
+    filled.struct_size = ctypes.sizeof(struct_type)
+    return filled
+
+
+def _shortest(value):
+    """A float field's value as the shortest decimal that gives the same
+    float32 (0.01, not 0.009999999776482582); other values unchanged."""
+    return float(str(np.float32(value))) if isinstance(value, float) else value
 
 
 def _leaf(cfg, path):
@@ -32,7 +54,7 @@ class Scalar:
 
     def get(self, cfg):
         struct, field = _leaf(cfg, self.path)
-        return getattr(struct, field)
+        return _shortest(getattr(struct, field))
 
     def set(self, cfg, value):
         struct, field = _leaf(cfg, self.path)
@@ -40,7 +62,7 @@ class Scalar:
             setattr(struct, field, value)
         except TypeError as e:
             raise TypeError(f"{self.name}: {e}") from None
-        if isinstance(value, int) and getattr(struct, field) != value:  # ctypes wraps integers
+        if isinstance(value, numbers.Integral) and getattr(struct, field) != value:  # ctypes wraps integers
             raise ValueError(f"{self.name} = {value} is out of range")
 
 
@@ -76,25 +98,26 @@ class Hidden:
         if len(widths) > len(array):
             raise ValueError(f"{self.name}: at most {len(array)} hidden layers, got {len(widths)}")
         setattr(cfg, self.count_path, len(widths))
-        for i, width in enumerate(widths):
-            Scalar(f"{self.name}[{i}]", f"{self.widths_path}").set  # noqa: B018 (documentation only)
-            array[i] = width
+        for i in range(len(array)):  # unused slots are zero, as in C
+            array[i] = int32(widths[i], f"{self.name}[{i}]") if i < len(widths) else 0
 
 
 class Betas:
     """Adam's (beta1, beta2) pair."""
 
     def __init__(self, name, optim_path):
-        self.name, self.optim_path = name, optim_path
+        self.name = name
+        self._pair = (Scalar(f"{name}[0]", optim_path + ".beta1"), Scalar(f"{name}[1]", optim_path + ".beta2"))
 
     def get(self, cfg):
-        optim = getattr(cfg, self.optim_path)
-        return (optim.beta1, optim.beta2)
+        return tuple(beta.get(cfg) for beta in self._pair)
 
     def set(self, cfg, betas):
-        beta1, beta2 = betas
-        optim = getattr(cfg, self.optim_path)
-        optim.beta1, optim.beta2 = beta1, beta2
+        betas = tuple(betas)
+        if len(betas) != 2:
+            raise ValueError(f"{self.name} must be a pair (beta1, beta2), got {betas!r}")
+        for beta, value in zip(self._pair, betas):
+            beta.set(cfg, value)
 
 
 def optimizer_fields(prefix, path):
@@ -117,13 +140,8 @@ class ConfigSpec:
         self.fields = {f.name: f for f in fields}
 
     def defaults(self):
-        """A struct filled by the library's _config_init, with struct_size
-        set to the size this binding knows."""
-        scratch = ctypes.create_string_buffer(_SCRATCH_BYTES)
-        self._init(ctypes.cast(scratch, ctypes.POINTER(self.struct_type)))
-        cfg = self.struct_type.from_buffer_copy(scratch)
-        cfg.struct_size = ctypes.sizeof(self.struct_type)
-        return cfg
+        """A struct holding the library's defaults."""
+        return init_struct(self.struct_type, self._init)
 
     def build(self, owner, kwargs):
         """The defaults with kwargs applied; TypeError for an unknown name."""

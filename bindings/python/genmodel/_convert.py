@@ -40,18 +40,23 @@ def rows(x, dim, name):
     return a
 
 
+def int32s(a, n, name):
+    """Integers as a C-contiguous int32 array of shape (n,), of any length
+    when n is None."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got dtype {a.dtype}")
+    if a.ndim != 1 or (n is not None and len(a) != n):
+        raise ValueError(f"{name} must have shape ({'n' if n is None else n},), got {a.shape}")
+    if a.dtype != np.int32 and a.size and (a.min() < -INT32_MAX - 1 or a.max() > INT32_MAX):
+        raise ValueError(f"{name} must fit in 32 bits")
+    count(len(a), f"the length of {name}")
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
 def labels(y, n):
     """Class labels as a C-contiguous int32 array of shape (n,), or None."""
-    if y is None:
-        return None
-    a = np.asarray(y)
-    if a.dtype.kind not in "iu":
-        raise TypeError(f"labels must be integers, got dtype {a.dtype}")
-    if a.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},), got {a.shape}")
-    if a.dtype != np.int32 and a.size and (a.min() < -INT32_MAX - 1 or a.max() > INT32_MAX):
-        raise ValueError("labels must fit in 32 bits")
-    return np.ascontiguousarray(a, dtype=np.int32)
+    return None if y is None else int32s(y, n, "labels")
 
 
 def floats(n, dim=None):

@@ -1,0 +1,168 @@
+"""What VAE and GAN share: construction from keyword arguments, loading and
+saving, the config, the step count, shuffling, and the epoch loop.
+
+A subclass names its C functions by its kind (gm_<kind>_create,
+gm_<kind>_save, ...) and gives its ConfigSpec, its loss struct and the
+namedtuple a training step returns.
+"""
+import os
+from ctypes import byref, c_size_t, c_void_p, string_at
+
+import numpy as np
+
+from . import _convert
+from ._handle import Handle
+from ._lib import lib
+
+
+class Model(Handle):
+    """Base of VAE and GAN."""
+
+    _kind = None          # "vae" or "gan": the C functions are gm_<kind>_<verb>
+    _spec = None          # ConfigSpec of the config struct
+    _losses_struct = None  # gm_<kind>_losses
+    _losses = None        # the namedtuple train_step returns (same field names)
+
+    def __init__(self, **config):
+        cfg = self._spec.build(type(self).__name__, config)
+        out = c_void_p()
+        self._c("create")(byref(cfg), byref(out))
+        self._adopt(out)
+
+    @classmethod
+    def _c(cls, verb):
+        return getattr(lib, f"gm_{cls._kind}_{verb}")
+
+    def _adopt(self, ptr):
+        """Own a new handle and remember its config (only the learning rates
+        can change later, and they are read afresh by the config property)."""
+        self._own(ptr, self._c("free"))
+        self._cfg = self._read_config()
+
+    def _read_config(self):
+        cfg = self._spec.defaults()
+        self._c("get_config")(self._h, byref(cfg))
+        return cfg
+
+    # ---- persistence ----
+
+    @classmethod
+    def load(cls, source):
+        """A model from a checkpoint: a file name (str or path-like) or the
+        bytes to_bytes() returned. Raises FileError, FormatError,
+        VersionError, or MismatchError for a checkpoint of the other kind."""
+        out = c_void_p()
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+            cls._c("load_buffer")(data, len(data), byref(out))
+        else:
+            cls._c("load")(os.fsencode(source), byref(out))
+        model = cls.__new__(cls)
+        model._adopt(out)
+        return model
+
+    def save(self, path):
+        """Save the config, weights, optimizer state and random state to a
+        safetensors file, atomically: on failure the old file is untouched."""
+        self._c("save")(self._h, os.fsencode(path))
+
+    def to_bytes(self):
+        """The checkpoint save() would write, as bytes."""
+        buf, size = c_void_p(), c_size_t()
+        self._c("save_buffer")(self._h, byref(buf), byref(size))
+        try:
+            return string_at(buf, size.value)
+        finally:
+            lib.gm_buffer_free(buf)
+
+    def __reduce__(self):
+        # pickle and copy.deepcopy go through a checkpoint
+        return (type(self).load, (self.to_bytes(),))
+
+    # ---- state ----
+
+    @property
+    def config(self):
+        """The config as a dict of the constructor's keyword arguments:
+        ``type(m)(**m.config)`` builds a fresh model of the same shape."""
+        return self._spec.to_dict(self._read_config())
+
+    @property
+    def step(self):
+        """Optimizer updates applied so far (a GAN's generator updates)."""
+        return self._c("step_count")(self._h)
+
+    def shuffle(self, n):
+        """A random permutation of 0..n-1 (int32) from the model's seeded
+        generator: the order of an epoch."""
+        order = np.empty(_convert.count(n), dtype=np.int32)
+        self._c("shuffle")(self._h, order, len(order))
+        return order
+
+    def __repr__(self):
+        if self.closed:
+            return f"<{type(self).__name__} (closed)>"
+        return f"<{type(self).__name__} step={self.step} {self._shape()}>"
+
+    # ---- training ----
+
+    @property
+    def _x_dim(self):
+        """Values per data sample."""
+        raise NotImplementedError
+
+    def _shape(self):
+        """A short description of the network for repr()."""
+        raise NotImplementedError
+
+    def _batch(self, x, labels):
+        """x as (n, data dim) float32 and labels as (n,) int32 or None."""
+        x = _convert.rows(x, self._x_dim, "x")
+        return x, _convert.labels(labels, len(x))
+
+    def train_step(self, x, labels=None):
+        """One training step on the batch x (n, data dim), labels (n,) for a
+        conditional model. Returns the step's losses (VAELosses or
+        GANLosses). A non-finite loss raises NumericError and changes
+        nothing."""
+        x, labels = self._batch(x, labels)
+        losses = self._losses_struct()
+        self._c("train_step")(self._h, x, labels, len(x), byref(losses))
+        return self._losses(*(getattr(losses, name) for name in self._losses._fields))
+
+    def sample(self, n, labels=None):
+        """n new samples, (n, data dim): a VAE's decoder means for z from
+        the prior, a GAN's generator outputs (through the moving-average
+        weights when ema_decay > 0). labels (n,) names each sample's class
+        in a conditional model."""
+        n = _convert.count(n)
+        labels = _convert.labels(labels, n)
+        x = _convert.floats(n, self._x_dim)
+        self._c("sample")(self._h, labels, n, x)
+        return x
+
+    def fit(self, x, epochs, batch_size=128, labels=None, callback=None):
+        """Train for `epochs` passes over x (n, data dim).
+
+        Each epoch visits x in an order from shuffle(), in batches of
+        batch_size (the last one may be smaller), as the genmodel tool does.
+        Returns one losses tuple per epoch, each term the mean over the
+        epoch's samples. callback(epoch, losses), with epoch counting from
+        1, is called after each epoch; returning False stops training.
+        """
+        x, labels = self._batch(x, labels)
+        batch_size = _convert.count(batch_size, "batch_size")
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        history = []
+        for epoch in range(1, _convert.count(epochs, "epochs") + 1):
+            order = self.shuffle(len(x))
+            sums = np.zeros(len(self._losses._fields))
+            for at in range(0, len(x), batch_size):
+                rows = order[at:at + batch_size]
+                step = self.train_step(x[rows], None if labels is None else labels[rows])
+                sums += np.multiply(step, len(rows))
+            history.append(self._losses(*(sums / len(x)).tolist()))
+            if callback is not None and callback(epoch, history[-1]) is False:
+                break
+        return history

@@ -1,0 +1,42 @@
+"""Checkpoints (checkpoint.h): what a file holds, read from its header
+alone, and loading a checkpoint of either model kind."""
+import os
+from collections import namedtuple
+from ctypes import byref
+
+from ._config import init_struct
+from ._errors import MismatchError, UnsupportedError
+from ._lib import MODEL_KINDS, gm_checkpoint_info, lib
+from .gan import GAN
+from .vae import VAE
+
+CheckpointInfo = namedtuple("CheckpointInfo", ["kind", "format_version", "step", "config"])
+CheckpointInfo.__doc__ = """A checkpoint's model kind ('vae' or 'gan'), format version, optimizer
+step, and the config dict the model was made with."""
+
+_CLASSES = {"vae": VAE, "gan": GAN}
+_KIND_NAMES = {value: name for name, value in MODEL_KINDS.items()}
+
+
+def checkpoint_info(path):
+    """Read a checkpoint's header (not its tensors): a CheckpointInfo.
+    Raises FileError, FormatError or VersionError as loading would."""
+    name = os.fsencode(path)
+    info = init_struct(gm_checkpoint_info, lib.gm_checkpoint_info_init)
+    lib.gm_checkpoint_peek(name, byref(info))
+    kind = _KIND_NAMES.get(info.kind)
+    if kind is None:
+        raise UnsupportedError(f"{os.fsdecode(path)}: model kind {info.kind} is unknown to this binding")
+    cls = _CLASSES[kind]
+    cfg = cls._spec.defaults()
+    getattr(lib, f"gm_checkpoint_peek_{kind}")(name, byref(cfg))
+    return CheckpointInfo(kind, info.format_version, info.step, cls._spec.to_dict(cfg))
+
+
+def load(source):
+    """The VAE or GAN a checkpoint holds: a file name or bytes, as
+    VAE.load and GAN.load take them."""
+    try:
+        return VAE.load(source)
+    except MismatchError:
+        return GAN.load(source)

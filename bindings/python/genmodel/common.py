@@ -1,0 +1,21 @@
+"""Process-wide settings and the library's version (common.h)."""
+from . import _convert
+from ._lib import lib
+
+
+def version():
+    """The loaded library's version as a string, e.g. '0.1.0'."""
+    return lib.gm_version_string().decode()
+
+
+def set_num_threads(n):
+    """Set the number of OpenBLAS threads (n >= 1). Process-wide: it
+    changes the setting for every model and for numpy's BLAS too if numpy
+    shares the same OpenBLAS. To train several models from Python threads,
+    set 1 and parallelise across models."""
+    lib.gm_set_num_threads(_convert.int32(n, "n"))
+
+
+def get_num_threads():
+    """The number of OpenBLAS threads."""
+    return lib.gm_get_num_threads()

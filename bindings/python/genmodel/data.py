@@ -1,0 +1,130 @@
+"""Datasets and images (data.h): IDX files in, IDX files and image grids out.
+
+A Dataset keeps its pixels as uint8, as the file has them; gather()
+converts the rows asked for to float32 in [0, 1].
+"""
+import math
+import os
+from ctypes import byref, c_void_p
+
+import numpy as np
+
+from . import _convert
+from ._handle import Handle
+from ._lib import lib
+
+#: Where Debian's dataset-fashion-mnist package puts Fashion-MNIST.
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+class Dataset(Handle):
+    """Images from an IDX file (raw or gzip) and, optionally, their labels.
+
+    ``Dataset(images_path, labels_path=None)`` loads the files; see
+    ``Dataset.load_dir`` for the MNIST family's four-file layout. Raises
+    FileError or FormatError.
+    """
+
+    def __init__(self, images_path, labels_path=None):
+        out = c_void_p()
+        lib.gm_dataset_load(os.fsencode(images_path),
+                            None if labels_path is None else os.fsencode(labels_path), byref(out))
+        self._own(out, lib.gm_dataset_free)
+
+    @classmethod
+    def load_dir(cls, directory=FASHION_MNIST_DIR, split="train"):
+        """The split 'train' or 't10k' of an MNIST-family directory:
+        SPLIT-images-idx3-ubyte and SPLIT-labels-idx1-ubyte, gzipped or not."""
+        out = c_void_p()
+        lib.gm_dataset_load_dir(os.fsencode(directory), split.encode(), byref(out))
+        ds = cls.__new__(cls)
+        ds._own(out, lib.gm_dataset_free)
+        return ds
+
+    def __len__(self):
+        return lib.gm_dataset_count(self._h)
+
+    @property
+    def dim(self):
+        """Floats per sample (784 for MNIST)."""
+        return lib.gm_dataset_dim(self._h)
+
+    @property
+    def shape(self):
+        """(height, width) of a sample as an image."""
+        return (lib.gm_dataset_height(self._h), lib.gm_dataset_width(self._h))
+
+    @property
+    def has_labels(self):
+        return bool(lib.gm_dataset_has_labels(self._h))
+
+    @property
+    def n_classes(self):
+        """1 + the largest label (0 without labels)."""
+        return lib.gm_dataset_n_classes(self._h)
+
+    def gather(self, indices=None):
+        """Rows `indices` (all rows when None) as (x, labels): x float32
+        (n, dim) in [0, 1], labels int32 (n,) or None without labels."""
+        if indices is None:
+            indices = np.arange(len(self), dtype=np.int32)
+        indices = _convert.int32s(indices, None, "indices")
+        x = _convert.floats(len(indices), self.dim)
+        labels = np.empty(len(indices), dtype=np.int32) if self.has_labels else None
+        lib.gm_dataset_gather(self._h, indices, len(indices), x, labels)
+        return x, labels
+
+    def __repr__(self):
+        if self.closed:
+            return "<Dataset (closed)>"
+        return f"<Dataset {len(self)} x {self.shape[0]}x{self.shape[1]}, {self.n_classes} classes>"
+
+
+def load_mnist(directory=FASHION_MNIST_DIR, split="train"):
+    """(x, labels) of an MNIST-family split as numpy arrays: x float32
+    (n, 784) in [0, 1], labels int32 (n,)."""
+    with Dataset.load_dir(directory, split) as ds:
+        return ds.gather()
+
+
+def _images(images, height, width):
+    """images as float32 (n, height * width) and its height and width. A
+    3-D array gives them; for a 2-D one they default to the square that
+    holds a row (a 1-pixel-high strip if there is none)."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        height, width = images.shape[1:] if height is None else (height, width)
+        images = images.reshape(len(images), -1)
+    if images.ndim != 2:
+        raise ValueError(f"images must have shape (n, height * width) or (n, height, width), got {images.shape}")
+    dim = images.shape[1]
+    if height is None:
+        side = math.isqrt(dim)
+        height = side if side * side == dim else 1
+    if width is None:
+        width = dim // height
+    if height * width != dim:
+        raise ValueError(f"images of {height}x{width} pixels need rows of {height * width} values, got {dim}")
+    return _convert.rows(images, dim, "images"), _convert.int32(height, "height"), _convert.int32(width, "width")
+
+
+def write_image_grid(path, images, height=None, width=None, cols=None):
+    """Write images, floats in [0, 1], as one greyscale grid of `cols`
+    cells per row (default: a square-ish grid): PNG when path ends in .png
+    (UnsupportedError in a build without libpng; see have_png()), binary
+    PGM otherwise."""
+    images, height, width = _images(images, height, width)
+    cols = math.ceil(math.sqrt(len(images))) if cols is None else cols
+    lib.gm_image_write_grid(os.fsencode(path), images, len(images), height, width, _convert.int32(cols, "cols"))
+
+
+def write_idx(path, images, height=None, width=None):
+    """Write images, floats in [0, 1], as an uncompressed IDX file of
+    unsigned bytes (n, height, width): the format the datasets come in."""
+    images, height, width = _images(images, height, width)
+    lib.gm_idx_write_images(os.fsencode(path), images, len(images), height, width)
+
+
+def have_png():
+    """True when this build of the library writes PNG."""
+    return bool(lib.gm_have_png())

@@ -1,0 +1,100 @@
+"""The generative adversarial network (gan.h).
+
+Arrays: x (n, data_dim), z (n, noise_dim), labels (n,) int32 in
+[0, n_classes) for a conditional GAN and None otherwise. Inputs of another
+dtype or layout are converted; float32 C-contiguous ones are used in place.
+"""
+from collections import namedtuple
+
+from . import _convert
+from ._config import Choice, ConfigSpec, Hidden, Scalar, optimizer_fields
+from ._lib import ACTIVATIONS, GAN_LOSSES, gm_gan_config, gm_gan_losses, lib
+from ._model import Model
+
+GANLosses = namedtuple("GANLosses", [name for name, _ in gm_gan_losses._fields_])
+GANLosses.__doc__ = """What a training step saw: the discriminator's loss (penalty included),
+the generator's loss, mean D(x) and D(G(z)) (probabilities for 'ns' and
+'minimax', raw outputs otherwise), and the gradient penalty (WGAN-GP)."""
+
+
+class GAN(Model):
+    """A generative adversarial network: MLP generator z -> x, MLP
+    discriminator x -> logit. Each training step makes n_critic updates of
+    the discriminator, then one of the generator.
+
+    Keyword arguments (defaults from gm_gan_config_init):
+        data_dim (784), noise_dim (64): D and Z.
+        gen_hidden ((256, 512)), disc_hidden ((512, 256)): hidden widths,
+            at most 4 layers each; the noise side and the data side first.
+        activation ('leaky_relu'), leaky_slope (0.2): as for VAE.
+        gen_output ('sigmoid'): 'sigmoid' for data in [0, 1], 'tanh' for
+            data in [-1, 1].
+        loss ('ns'): 'ns' (non-saturating), 'minimax', 'hinge', 'lsgan'
+            or 'wgan-gp'; n_critic (1); gp_weight (10) for 'wgan-gp'.
+        label_smoothing (0): one-sided, real target 1 - s.
+        instance_noise (0), noise_anneal_steps (0): Gaussian noise on the
+            discriminator's inputs, annealed to 0 over that many steps.
+        ema_decay (0): > 0 keeps a moving average of the generator's
+            weights for sampling.
+        n_classes (0): > 0 makes the GAN conditional on a label.
+        gen_optimizer, gen_lr (2e-4), gen_betas ((0.5, 0.999)), gen_eps,
+            gen_weight_decay, and the same with disc_: each network's Adam.
+        seed (0): the weights and every random draw.
+    """
+
+    _kind = "gan"
+    _spec = ConfigSpec(gm_gan_config, lib.gm_gan_config_init, [
+        Scalar("data_dim"),
+        Scalar("noise_dim"),
+        Hidden("gen_hidden", "n_gen_hidden", "gen_hidden"),
+        Hidden("disc_hidden", "n_disc_hidden", "disc_hidden"),
+        Choice("activation", ACTIVATIONS),
+        Scalar("leaky_slope"),
+        Choice("gen_output", ACTIVATIONS),
+        Choice("loss", GAN_LOSSES),
+        Scalar("n_critic"),
+        Scalar("gp_weight"),
+        Scalar("label_smoothing"),
+        Scalar("instance_noise"),
+        Scalar("noise_anneal_steps"),
+        Scalar("ema_decay"),
+        Scalar("n_classes"),
+        *optimizer_fields("gen_", "gen_optim"),
+        *optimizer_fields("disc_", "disc_optim"),
+        Scalar("seed"),
+    ])
+    _losses_struct = gm_gan_losses
+    _losses = GANLosses
+
+    @property
+    def _x_dim(self):
+        return self._cfg.data_dim
+
+    @property
+    def _z_dim(self):
+        return self._cfg.noise_dim
+
+    def _shape(self):
+        return f"{self._z_dim}->{self._x_dim}"
+
+    def set_lr(self, gen_lr, disc_lr):
+        """Change both learning rates for later steps (each > 0)."""
+        lib.gm_gan_set_lr(self._h, gen_lr, disc_lr)
+
+    def generate(self, z, labels=None, use_ema=True):
+        """G(z) for noise z (n, noise_dim): (n, data_dim). use_ema selects
+        the moving average of the generator's weights when the GAN keeps
+        one (ema_decay > 0); otherwise it has no effect."""
+        z = _convert.rows(z, self._z_dim, "z")
+        labels = _convert.labels(labels, len(z))
+        x = _convert.floats(len(z), self._x_dim)
+        lib.gm_gan_generate(self._h, z, labels, len(z), bool(use_ema), x)
+        return x
+
+    def discriminate(self, x, labels=None):
+        """D(x): the discriminator's logit (the critic's value for
+        'wgan-gp') of each sample, float32 (n,)."""
+        x, labels = self._batch(x, labels)
+        out = _convert.floats(len(x))
+        lib.gm_gan_discriminate(self._h, x, labels, len(x), out)
+        return out

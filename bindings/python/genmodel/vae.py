@@ -1,0 +1,127 @@
+"""The variational autoencoder (vae.h).
+
+Arrays: x (n, input_dim), z, mu and logvar (n, latent_dim), labels (n,)
+int32 in [0, n_classes) for a conditional VAE and None otherwise. Inputs
+of another dtype or layout are converted; float32 C-contiguous ones are
+used in place.
+"""
+from collections import namedtuple
+
+from . import _convert
+from ._config import Choice, ConfigSpec, Hidden, Scalar, optimizer_fields
+from ._lib import ACTIVATIONS, LIKELIHOODS, gm_vae_config, gm_vae_losses, lib
+from ._model import Model
+
+VAELosses = namedtuple("VAELosses", [name for name, _ in gm_vae_losses._fields_])
+VAELosses.__doc__ = """Loss terms of a batch in nats per sample: loss = recon + beta * kl is
+the objective, neg_elbo = recon + kl the negative evidence lower bound."""
+
+
+class VAE(Model):
+    """A variational autoencoder: MLP encoder x -> (mu, logvar), MLP decoder
+    z -> x.
+
+    Keyword arguments (defaults from gm_vae_config_init):
+        input_dim (784), latent_dim (20): D and Z.
+        enc_hidden ((400,)), dec_hidden ((400,)): hidden widths, at most 4
+            layers each; the encoder's input side first, the decoder's
+            latent side first.
+        activation ('relu'): 'identity', 'relu', 'leaky_relu', 'elu',
+            'tanh' or 'sigmoid'; leaky_slope (0.01) for 'leaky_relu'.
+        likelihood ('bernoulli'): 'bernoulli' (x in [0, 1]) or 'gaussian'.
+        beta (1.0): weight of the KL term.
+        n_classes (0): > 0 makes the VAE conditional on a label.
+        optimizer ('adam' or 'adamw'), lr (1e-3), betas ((0.9, 0.999)),
+            eps (1e-8), weight_decay (0): Adam's settings.
+        seed (0): the weights and every random draw.
+    """
+
+    _kind = "vae"
+    _spec = ConfigSpec(gm_vae_config, lib.gm_vae_config_init, [
+        Scalar("input_dim"),
+        Scalar("latent_dim"),
+        Hidden("enc_hidden", "n_enc_hidden", "enc_hidden"),
+        Hidden("dec_hidden", "n_dec_hidden", "dec_hidden"),
+        Choice("activation", ACTIVATIONS),
+        Scalar("leaky_slope"),
+        Choice("likelihood", LIKELIHOODS),
+        Scalar("beta"),
+        Scalar("n_classes"),
+        *optimizer_fields("", "optim"),
+        Scalar("seed"),
+    ])
+    _losses_struct = gm_vae_losses
+    _losses = VAELosses
+
+    @property
+    def _x_dim(self):
+        return self._cfg.input_dim
+
+    @property
+    def _z_dim(self):
+        return self._cfg.latent_dim
+
+    def _shape(self):
+        return f"{self._x_dim}->{self._z_dim}"
+
+    def set_lr(self, lr):
+        """Change the learning rate for later steps (lr > 0)."""
+        lib.gm_vae_set_lr(self._h, lr)
+
+    def encode(self, x, labels=None):
+        """q(z|x): (mu, logvar), each (n, latent_dim)."""
+        x, labels = self._batch(x, labels)
+        mu, logvar = _convert.floats(len(x), self._z_dim), _convert.floats(len(x), self._z_dim)
+        lib.gm_vae_encode(self._h, x, labels, len(x), mu, logvar)
+        return mu, logvar
+
+    def reparameterize(self, mu, logvar):
+        """z = mu + exp(logvar / 2) * eps, eps ~ N(0, I) from the model's
+        generator; all (n, latent_dim)."""
+        mu = _convert.rows(mu, self._z_dim, "mu")
+        logvar = _convert.rows(logvar, self._z_dim, "logvar")
+        if logvar.shape != mu.shape:
+            raise ValueError(f"logvar must have the shape of mu, {mu.shape}, got {logvar.shape}")
+        z = _convert.floats(len(mu), self._z_dim)
+        lib.gm_vae_reparameterize(self._h, mu, logvar, len(mu), z)
+        return z
+
+    def decode(self, z, labels=None):
+        """The decoder's mean for each z (n, latent_dim): probabilities
+        (Bernoulli) or means (Gaussian), (n, input_dim)."""
+        z = _convert.rows(z, self._z_dim, "z")
+        labels = _convert.labels(labels, len(z))
+        x = _convert.floats(len(z), self._x_dim)
+        lib.gm_vae_decode(self._h, z, labels, len(z), x)
+        return x
+
+    def elbo(self, x, labels=None):
+        """The evidence lower bound of each sample from one draw of z,
+        float64 (n,); no update."""
+        x, labels = self._batch(x, labels)
+        out = _convert.doubles(len(x))
+        lib.gm_vae_elbo(self._h, x, labels, len(x), out, None)
+        return out
+
+    def iwae(self, x, k, labels=None):
+        """The importance-weighted bound with k >= 1 samples, an estimate of
+        log p(x) that tightens as k grows: float64 (n,)."""
+        x, labels = self._batch(x, labels)
+        out = _convert.doubles(len(x))
+        lib.gm_vae_iwae(self._h, x, labels, len(x), _convert.int32(k, "k"), out)
+        return out
+
+    def reconstruct(self, x, labels=None):
+        """Each sample decoded from its posterior mean, (n, input_dim)."""
+        x, labels = self._batch(x, labels)
+        out = _convert.floats(len(x), self._x_dim)
+        lib.gm_vae_reconstruct(self._h, x, labels, len(x), out)
+        return out
+
+    def score(self, x, m=10, labels=None):
+        """Anomaly score of each sample, float64 (n,): the negative ELBO
+        averaged over m draws of z. Higher is less like the training data."""
+        x, labels = self._batch(x, labels)
+        out = _convert.doubles(len(x))
+        lib.gm_vae_score(self._h, x, labels, len(x), _convert.int32(m, "m"), out)
+        return out

@@ -1,0 +1,86 @@
+"""Datasets from IDX files and images written by the library."""
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+import genmodel
+from helpers import write_idx_labels
+
+
+@pytest.fixture
+def images():
+    """Ten 3x4 images with distinct pixels, exactly representable as bytes."""
+    return (np.arange(10 * 12).reshape(10, 12) % 256 / 255).astype(np.float32)
+
+
+def test_idx_round_trip(images, tmp_path):
+    genmodel.write_idx(tmp_path / "x.idx3", images, 3, 4)
+    write_idx_labels(tmp_path / "y.idx1", np.arange(10) % 7)
+    with genmodel.Dataset(tmp_path / "x.idx3", tmp_path / "y.idx1") as ds:
+        assert (len(ds), ds.dim, ds.shape, ds.has_labels, ds.n_classes) == (10, 12, (3, 4), True, 7)
+        x, labels = ds.gather()
+        assert np.array_equal(x, images) and np.array_equal(labels, np.arange(10) % 7)
+        x, labels = ds.gather([9, 0, 9])
+        assert np.array_equal(x, images[[9, 0, 9]]) and labels.tolist() == [2, 0, 2]
+        with pytest.raises(genmodel.InvalidArgumentError):
+            ds.gather([10])
+        assert repr(ds) == "<Dataset 10 x 3x4, 7 classes>"
+
+
+def test_images_without_labels_and_gzip(images, tmp_path):
+    genmodel.write_idx(tmp_path / "x.idx3", images.reshape(10, 3, 4))  # the shape from a 3-D array
+    (tmp_path / "x.idx3.gz").write_bytes(gzip.compress((tmp_path / "x.idx3").read_bytes()))
+    with genmodel.Dataset(tmp_path / "x.idx3.gz") as ds:
+        x, labels = ds.gather()
+        assert labels is None and not ds.has_labels and ds.n_classes == 0
+        assert np.array_equal(x, images)
+
+
+def test_load_dir_and_errors(images, tmp_path):
+    genmodel.write_idx(tmp_path / "t10k-images-idx3-ubyte", images, 3, 4)
+    write_idx_labels(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(10))
+    with genmodel.Dataset.load_dir(tmp_path, "t10k") as ds:
+        assert len(ds) == 10
+    with pytest.raises(genmodel.FileError, match="train-images-idx3-ubyte"):
+        genmodel.Dataset.load_dir(tmp_path, "train")
+    with pytest.raises(genmodel.InvalidArgumentError):
+        genmodel.Dataset.load_dir(tmp_path, "validation")
+    (tmp_path / "junk").write_bytes(b"\x00" * 100)
+    with pytest.raises(genmodel.FormatError):
+        genmodel.Dataset(tmp_path / "junk")
+
+
+@pytest.mark.skipif(not os.path.isdir(genmodel.FASHION_MNIST_DIR), reason="dataset-fashion-mnist is not installed")
+def test_load_mnist():
+    x, labels = genmodel.load_mnist(split="t10k")
+    assert x.shape == (10000, 784) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert labels.dtype == np.int32 and set(labels.tolist()) == set(range(10))
+
+
+def read_pgm(path):
+    data = path.read_bytes()
+    magic, width, height, maxval, pixels = data.split(maxsplit=4)
+    assert (magic, maxval) == (b"P5", b"255")
+    return np.frombuffer(pixels, np.uint8).reshape(int(height), int(width))
+
+
+def test_image_grid(images, tmp_path):
+    genmodel.write_image_grid(tmp_path / "grid.pgm", images, 3, 4, cols=5)
+    grid = read_pgm(tmp_path / "grid.pgm")
+    assert grid.shape == (2 * (3 + 2) + 2, 5 * (4 + 2) + 2)
+    assert np.array_equal(grid[2:5, 2:6], np.round(images[0] * 255).reshape(3, 4))
+    with pytest.raises(ValueError, match="images of 5x5 pixels need rows of 25 values, got 12"):
+        genmodel.write_image_grid(tmp_path / "bad.pgm", images, 5, 5)
+
+
+def test_image_grid_defaults_to_square_cells_and_grid(tmp_path):
+    genmodel.write_image_grid(tmp_path / "grid.pgm", np.zeros((10, 16)))
+    assert read_pgm(tmp_path / "grid.pgm").shape == (3 * 6 + 2, 4 * 6 + 2)
+
+
+@pytest.mark.skipif(not genmodel.have_png(), reason="this build has no PNG support")
+def test_png_grid(images, tmp_path):
+    genmodel.write_image_grid(tmp_path / "grid.PNG", images, 3, 4)
+    assert (tmp_path / "grid.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

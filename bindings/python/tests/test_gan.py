@@ -1,0 +1,56 @@
+"""GAN specifics: the losses, the moving average, generate and
+discriminate."""
+import numpy as np
+import pytest
+
+import genmodel
+from helpers import TINY_GAN, patterns
+
+
+@pytest.mark.parametrize("loss", ["ns", "minimax", "hinge", "lsgan", "wgan-gp"])
+def test_every_loss_trains(loss):
+    x = patterns(64)[0]
+    with genmodel.GAN(**dict(TINY_GAN, loss=loss)) as gan:
+        history = gan.fit(x, 2, batch_size=16)
+        assert gan.config["loss"] == loss
+    assert all(np.isfinite(h).all() for h in history)
+    assert isinstance(history[0], genmodel.GANLosses)
+    assert (history[-1].gp > 0) == (loss == "wgan-gp")
+
+
+def test_cross_entropy_reports_probabilities():
+    with genmodel.GAN(**TINY_GAN) as gan:
+        losses = gan.train_step(patterns(32)[0])
+    assert 0 < losses.d_real < 1 and 0 < losses.d_fake < 1
+
+
+def test_sample_generates_from_the_models_noise():
+    with genmodel.GAN(**TINY_GAN) as gan:
+        samples = gan.sample(16)
+    assert samples.shape == (16, 16) and np.all((samples > 0) & (samples < 1))  # sigmoid outputs
+
+
+def test_moving_average_of_the_generator():
+    x, z = patterns(64)[0], np.random.default_rng(1).normal(size=(8, 4))
+    with genmodel.GAN(**dict(TINY_GAN, ema_decay=0.9)) as gan:
+        gan.fit(x, 2, batch_size=16)
+        assert not np.array_equal(gan.generate(z, use_ema=True), gan.generate(z, use_ema=False))
+    with genmodel.GAN(**TINY_GAN) as gan:  # without an average, use_ema changes nothing
+        gan.fit(x, 2, batch_size=16)
+        assert np.array_equal(gan.generate(z, use_ema=True), gan.generate(z, use_ema=False))
+
+
+def test_discriminator_learns_to_tell_real_from_noise():
+    x = patterns(256)[0]
+    noise = np.random.default_rng(2).random((256, 16)).astype(np.float32)
+    with genmodel.GAN(**dict(TINY_GAN, disc_lr=2e-3)) as gan:
+        gan.fit(x, 5, batch_size=32)
+        assert gan.discriminate(x).mean() > gan.discriminate(noise).mean()
+
+
+def test_set_lr():
+    with genmodel.GAN(**TINY_GAN) as gan:
+        gan.set_lr(1e-3, 5e-4)
+        assert (gan.config["gen_lr"], gan.config["disc_lr"]) == (1e-3, 5e-4)
+        with pytest.raises(genmodel.InvalidArgumentError):
+            gan.set_lr(1e-3, -1)

@@ -1,0 +1,72 @@
+"""VAE specifics: what each method computes, checked against its
+definition."""
+import numpy as np
+import pytest
+
+import genmodel
+from helpers import TINY_VAE, patterns
+
+
+@pytest.fixture
+def vae():
+    with genmodel.VAE(**dict(TINY_VAE, lr=1e-2)) as model:
+        model.fit(patterns(256)[0], 20, batch_size=32)
+        yield model
+
+
+def test_losses_add_up():
+    x = patterns(32)[0]
+    with genmodel.VAE(**dict(TINY_VAE, beta=0.5)) as vae:
+        losses = vae.train_step(x)
+    assert isinstance(losses, genmodel.VAELosses)
+    assert losses.loss == pytest.approx(losses.recon + 0.5 * losses.kl)
+    assert losses.neg_elbo == pytest.approx(losses.recon + losses.kl)
+
+
+def test_reconstruct_decodes_the_posterior_mean(vae):
+    x = patterns(8)[0]
+    mu, _ = vae.encode(x)
+    assert np.array_equal(vae.reconstruct(x), vae.decode(mu))
+
+
+def test_reparameterize_draws_around_mu(vae):
+    mu = np.tile(np.array([[1.0, -2.0]], np.float32), (20000, 1))
+    logvar = np.log(np.full_like(mu, 0.25))
+    z = vae.reparameterize(mu, logvar)
+    assert np.allclose(z.mean(axis=0), [1.0, -2.0], atol=0.02)
+    assert np.allclose(z.std(axis=0), [0.5, 0.5], atol=0.02)
+    assert np.array_equal(vae.reparameterize(mu[:3], np.full((3, 2), -np.inf, np.float32)), mu[:3])
+
+
+def test_bounds_and_scores(vae):
+    x = patterns(16)[0]
+    mean_elbo = np.mean([vae.elbo(x) for _ in range(400)], axis=0)  # E_q[ELBO], one draw per call
+    assert np.all(mean_elbo < 0)
+    assert vae.iwae(x, 200).mean() > mean_elbo.mean() + 0.1  # the importance-weighted bound is tighter
+    scores = vae.score(x, m=400)  # the negative ELBO averaged over m draws
+    assert np.allclose(scores, -mean_elbo, rtol=0.1) and scores.mean() == pytest.approx(-mean_elbo.mean(), rel=0.02)
+
+
+def test_anomalies_score_higher(vae):
+    normal = patterns(64)[0]
+    odd = patterns(64, seed=99)[0]  # other prototypes
+    assert vae.score(odd).mean() > vae.score(normal).mean() + 5
+
+
+def test_samples_are_probabilities(vae):
+    samples = vae.sample(32)
+    assert np.all((samples >= 0) & (samples <= 1))
+
+
+def test_set_lr(vae):
+    vae.set_lr(0.5)
+    assert vae.config["lr"] == 0.5
+    with pytest.raises(genmodel.InvalidArgumentError, match="lr > 0"):
+        vae.set_lr(0)
+
+
+def test_gaussian_likelihood_takes_any_real():
+    with genmodel.VAE(**dict(TINY_VAE, likelihood="gaussian", lr=1e-2)) as vae:
+        x = patterns(64)[0] * 6 - 3
+        history = vae.fit(x, 10, batch_size=16)
+        assert history[-1].loss < 0.7 * history[0].loss

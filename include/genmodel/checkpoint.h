@@ -29,7 +29,9 @@ typedef struct gm_checkpoint_info {
     int64_t step;             /**< optimizer updates made before the save */
 } gm_checkpoint_info;
 
-GM_API void gm_checkpoint_info_init(gm_checkpoint_info *info);
+/** Zero info and set its struct_size (the caller's, through the macro). */
+#define gm_checkpoint_info_init(info) gm_checkpoint_info_init_size((info), sizeof *(info))
+GM_API void gm_checkpoint_info_init_size(gm_checkpoint_info *info, size_t size);
 
 /** Read a checkpoint's header only: its kind, format version and step.
  * Errors as for loading. */

@@ -66,8 +66,10 @@ typedef struct gm_gan_losses {
     double gp;       /**< the gradient penalty term, lambda included (WGAN-GP; else 0) */
 } gm_gan_losses;
 
-/** Fill cfg with the defaults above: the reference MLP GAN. */
-GM_API void gm_gan_config_init(gm_gan_config *cfg);
+/** Fill cfg with the defaults above: the reference MLP GAN. The macro
+ * passes the caller's struct size, as gm_vae_config_init does. */
+#define gm_gan_config_init(cfg) gm_gan_config_init_size((cfg), sizeof *(cfg))
+GM_API void gm_gan_config_init_size(gm_gan_config *cfg, size_t size);
 
 /** Create a GAN with freshly initialised weights (PyTorch's defaults, from
  * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field,

@@ -53,8 +53,11 @@ typedef struct gm_vae_losses {
     double kl;         /**< KL(q(z|x) || N(0, I)), exact */
 } gm_vae_losses;
 
-/** Fill cfg with the defaults above (the 784-400-20 MLP of the paper). */
-GM_API void gm_vae_config_init(gm_vae_config *cfg);
+/** Fill cfg with the defaults above (the 784-400-20 MLP of the paper).
+ * The macro passes the size of the struct the caller was compiled with, so
+ * a newer library never writes past it; bindings call the function. */
+#define gm_vae_config_init(cfg) gm_vae_config_init_size((cfg), sizeof *(cfg))
+GM_API void gm_vae_config_init_size(gm_vae_config *cfg, size_t size);
 
 /** Create a VAE with freshly initialised weights (PyTorch's defaults, from
  * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field,

@@ -28,6 +28,15 @@ gm_status gm_config_import(void *dst, size_t dst_size, const void *src, size_t m
     return GM_OK;
 }
 
+void gm_config_fill(void *dst, size_t dst_size, const void *src, size_t src_size)
+{
+    if (!dst || dst_size < sizeof(size_t))
+        return;
+    memset(dst, 0, dst_size);
+    memcpy(dst, src, dst_size < src_size ? dst_size : src_size);
+    memcpy(dst, &dst_size, sizeof dst_size);
+}
+
 gm_status gm_config_export(void *dst, const void *src, size_t src_size, size_t min_size, const char *who)
 {
     if (!dst)

@@ -13,6 +13,11 @@
  * if every byte beyond dst_size is zero. */
 gm_status gm_config_import(void *dst, size_t dst_size, const void *src, size_t min_size, const char *who);
 
+/* Fill a caller's struct of dst_size bytes from the library's defaults
+ * (src_size bytes): the fields both know, zero beyond, struct_size set to
+ * dst_size. A dst too small to hold struct_size is left alone. */
+void gm_config_fill(void *dst, size_t dst_size, const void *src, size_t src_size);
+
 /* Copy the library's config into a caller's struct of src->struct_size bytes. */
 gm_status gm_config_export(void *dst, const void *src, size_t src_size, size_t min_size, const char *who);
 

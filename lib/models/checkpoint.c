@@ -515,12 +515,10 @@ void gm_buffer_free(void *buf)
     gm_free(buf);
 }
 
-void gm_checkpoint_info_init(gm_checkpoint_info *info)
+void gm_checkpoint_info_init_size(gm_checkpoint_info *info, size_t size)
 {
-    if (!info)
-        return;
-    memset(info, 0, sizeof *info);
-    info->struct_size = sizeof *info;
+    const gm_checkpoint_info zero = { 0 };
+    gm_config_fill(info, size, &zero, sizeof zero);
 }
 
 /* Read and check a file's header; kind NULL accepts either model. */

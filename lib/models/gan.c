@@ -40,12 +40,10 @@ struct gm_gan {
     float *noise;        /* (N, max(D, Z)): instance noise, z, or interpolation weights */
 };
 
-void gm_gan_config_init(gm_gan_config *cfg)
+void gm_gan_config_init_size(gm_gan_config *out, size_t size)
 {
-    if (!cfg)
-        return;
+    gm_gan_config c, *cfg = &c;
     memset(cfg, 0, sizeof *cfg);
-    cfg->struct_size = sizeof *cfg;
     cfg->data_dim = 784;
     cfg->noise_dim = 64;
     cfg->n_gen_hidden = 2;
@@ -63,6 +61,7 @@ void gm_gan_config_init(gm_gan_config *cfg)
     gm_optimizer_config_default(&cfg->gen_optim, 2e-4f);
     cfg->gen_optim.beta1 = 0.5f;
     cfg->disc_optim = cfg->gen_optim;
+    gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
 static gm_status check_config(const gm_gan_config *c)

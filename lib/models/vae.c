@@ -41,12 +41,10 @@ struct gm_vae {
     double *acc, *acc2; /* (N) running sums of multi-draw estimates */
 };
 
-void gm_vae_config_init(gm_vae_config *cfg)
+void gm_vae_config_init_size(gm_vae_config *out, size_t size)
 {
-    if (!cfg)
-        return;
+    gm_vae_config c, *cfg = &c;
     memset(cfg, 0, sizeof *cfg);
-    cfg->struct_size = sizeof *cfg;
     cfg->input_dim = 784;
     cfg->latent_dim = 20;
     cfg->n_enc_hidden = 1;
@@ -58,6 +56,7 @@ void gm_vae_config_init(gm_vae_config *cfg)
     cfg->likelihood = GM_LIKELIHOOD_BERNOULLI;
     cfg->beta = 1.0f;
     gm_optimizer_config_default(&cfg->optim, 1e-3f);
+    gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
 static gm_status check_config(const gm_vae_config *c)

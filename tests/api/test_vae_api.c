@@ -58,6 +58,23 @@ static void test_config_abi(void **state)
     assert_int_equal(gm_vae_create(NULL, &vae), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_vae_create(&cfg, NULL), GM_ERR_INVALID_ARG);
     gm_vae_free(NULL);
+
+    /* init writes no byte past the struct its caller was compiled with */
+    union { gm_vae_config cfg; unsigned char bytes[sizeof(gm_vae_config) + 16]; } older, newer;
+    const size_t older_size = offsetof(gm_vae_config, seed);
+    memset(&older, 0xab, sizeof older);
+    gm_vae_config_init_size(&older.cfg, older_size);
+    assert_int_equal(older.cfg.struct_size, older_size);
+    assert_int_equal(older.cfg.latent_dim, 20);
+    for (size_t i = older_size; i < sizeof older; i++)
+        assert_int_equal(older.bytes[i], 0xab);
+    memset(&newer, 0xab, sizeof newer);
+    gm_vae_config_init_size(&newer.cfg, sizeof newer);
+    assert_int_equal(newer.cfg.struct_size, sizeof newer);
+    for (size_t i = sizeof(gm_vae_config); i < sizeof newer; i++)
+        assert_int_equal(newer.bytes[i], 0);  /* fields it cannot know: zero, so create accepts them */
+    assert_int_equal(gm_vae_create(&newer.cfg, &vae), GM_OK);
+    gm_vae_free(vae);
 }
 
 static void test_bad_config_fields(void **state)

@@ -14,21 +14,13 @@ import numpy as np
 from ._convert import int32
 from ._lib import OPTIMIZERS
 
-# A struct's _init function writes sizeof(the library's struct), which a
-# newer library may have grown past this binding's mirror: it is handed a
-# scratch buffer with room to spare, and the fields the mirror knows are
-# copied out.
-_SCRATCH_BYTES = 4096
-
-
-def init_struct(struct_type, init):
+def init_struct(struct_type, init_size):
     """A size-first struct (a config, gm_checkpoint_info) filled by the
-    library's init function, with struct_size set to the size this binding
-    knows, so the library gives the fields it lacks their defaults."""
-    scratch = ctypes.create_string_buffer(_SCRATCH_BYTES)
-    init(ctypes.cast(scratch, ctypes.POINTER(struct_type)))
-    filled = struct_type.from_buffer_copy(scratch)
-    filled.struct_size = ctypes.sizeof(struct_type)
+    library's _init_size function for the size this binding's mirror has:
+    the library writes no further, and gives the fields the mirror lacks
+    their defaults when the struct comes back to it."""
+    filled = struct_type()
+    init_size(ctypes.byref(filled), ctypes.sizeof(struct_type))
     return filled
 
 

@@ -162,7 +162,7 @@ _DECLARATIONS = [
     ("gm_get_num_threads", c_int32, []),
     ("gm_set_allocator", STATUS, [POINTER(gm_allocator)]),
     # vae.h
-    ("gm_vae_config_init", None, [POINTER(gm_vae_config)]),
+    ("gm_vae_config_init_size", None, [POINTER(gm_vae_config), c_size_t]),
     ("gm_vae_create", STATUS, [POINTER(gm_vae_config), _out]),
     ("gm_vae_free", None, [_handle]),
     ("gm_vae_get_config", STATUS, [_handle, POINTER(gm_vae_config)]),
@@ -179,7 +179,7 @@ _DECLARATIONS = [
     ("gm_vae_score", STATUS, [_handle, _f32, _labels, c_int32, c_int32, _f64]),
     ("gm_vae_shuffle", STATUS, [_handle, _i32, c_int32]),
     # gan.h
-    ("gm_gan_config_init", None, [POINTER(gm_gan_config)]),
+    ("gm_gan_config_init_size", None, [POINTER(gm_gan_config), c_size_t]),
     ("gm_gan_create", STATUS, [POINTER(gm_gan_config), _out]),
     ("gm_gan_free", None, [_handle]),
     ("gm_gan_get_config", STATUS, [_handle, POINTER(gm_gan_config)]),
@@ -205,7 +205,7 @@ _DECLARATIONS = [
     ("gm_image_write_grid", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32]),
     ("gm_have_png", c_int32, []),
     # checkpoint.h
-    ("gm_checkpoint_info_init", None, [POINTER(gm_checkpoint_info)]),
+    ("gm_checkpoint_info_init_size", None, [POINTER(gm_checkpoint_info), c_size_t]),
     ("gm_checkpoint_peek", STATUS, [_path, POINTER(gm_checkpoint_info)]),
     ("gm_checkpoint_peek_vae", STATUS, [_path, POINTER(gm_vae_config)]),
     ("gm_checkpoint_peek_gan", STATUS, [_path, POINTER(gm_gan_config)]),

@@ -22,7 +22,7 @@ def checkpoint_info(path):
     """Read a checkpoint's header (not its tensors): a CheckpointInfo.
     Raises FileError, FormatError or VersionError as loading would."""
     name = os.fsencode(path)
-    info = init_struct(gm_checkpoint_info, lib.gm_checkpoint_info_init)
+    info = init_struct(gm_checkpoint_info, lib.gm_checkpoint_info_init_size)
     lib.gm_checkpoint_peek(name, byref(info))
     kind = _KIND_NAMES.get(info.kind)
     if kind is None:

@@ -43,7 +43,7 @@ class GAN(Model):
     """
 
     _kind = "gan"
-    _spec = ConfigSpec(gm_gan_config, lib.gm_gan_config_init, [
+    _spec = ConfigSpec(gm_gan_config, lib.gm_gan_config_init_size, [
         Scalar("data_dim"),
         Scalar("noise_dim"),
         Hidden("gen_hidden", "n_gen_hidden", "gen_hidden"),

@@ -37,7 +37,7 @@ class VAE(Model):
     """
 
     _kind = "vae"
-    _spec = ConfigSpec(gm_vae_config, lib.gm_vae_config_init, [
+    _spec = ConfigSpec(gm_vae_config, lib.gm_vae_config_init_size, [
         Scalar("input_dim"),
         Scalar("latent_dim"),
         Hidden("enc_hidden", "n_enc_hidden", "enc_hidden"),

@@ -87,15 +87,21 @@ def test_every_public_function_is_declared():
 
 
 @pytest.mark.parametrize("struct, init", [
-    (_lib.gm_vae_config, _lib.lib.gm_vae_config_init),
-    (_lib.gm_gan_config, _lib.lib.gm_gan_config_init),
-    (_lib.gm_checkpoint_info, _lib.lib.gm_checkpoint_info_init),
+    (_lib.gm_vae_config, _lib.lib.gm_vae_config_init_size),
+    (_lib.gm_gan_config, _lib.lib.gm_gan_config_init_size),
+    (_lib.gm_checkpoint_info, _lib.lib.gm_checkpoint_info_init_size),
 ])
 def test_struct_sizes_match_the_library(struct, init):
-    # _config_init writes the library's sizeof into struct_size
-    scratch = ctypes.create_string_buffer(4096)
-    init(ctypes.cast(scratch, ctypes.POINTER(struct)))
-    assert ctypes.c_size_t.from_buffer(scratch).value == ctypes.sizeof(struct)
+    # asked to fill more than it knows, the library writes its defaults and
+    # zeroes the rest: the mirror's bytes come back the same, nothing beyond
+    size = ctypes.sizeof(struct)
+    exact, roomy = ctypes.create_string_buffer(size), ctypes.create_string_buffer(4096)
+    init(ctypes.cast(exact, ctypes.POINTER(struct)), size)
+    init(ctypes.cast(roomy, ctypes.POINTER(struct)), 4096)
+    word = ctypes.sizeof(ctypes.c_size_t)
+    assert ctypes.c_size_t.from_buffer(exact).value == size
+    assert exact.raw[word:] == roomy.raw[word:size]
+    assert roomy.raw[size:] == bytes(4096 - size)
 
 
 def test_defaults_are_read_from_the_library():

@@ -39,7 +39,7 @@ static int is_conditional(const gm_gan *gan)
 
 static int gan_train(int argc, char **argv)
 {
-    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL, *loss = "ns";
+    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL, *loss = NULL;
     int32_t epochs = 20, batch = 128, seed = 0, threads = 0, only_class = -1, conditional = 0, save_every = 0;
     gm_gan_config cfg;
     gm_gan_config_init(&cfg);
@@ -47,7 +47,7 @@ static int gan_train(int argc, char **argv)
         { "--data", OPT_STRING, &data, "directory of the four MNIST-family files" },
         { "--epochs", OPT_INT, &epochs, "passes over the training set" },
         { "--batch", OPT_INT, &batch, "real samples per step" },
-        { "--loss", OPT_STRING, &loss, "ns, minimax, hinge, lsgan or wgan-gp (default ns)" },
+        { "--loss", OPT_STRING, &loss, "ns, minimax, hinge, lsgan or wgan-gp (default: the library's)" },
         { "--n-critic", OPT_INT, &cfg.n_critic, "discriminator updates per generator update" },
         { "--gp-weight", OPT_FLOAT, &cfg.gp_weight, "WGAN-GP penalty weight" },
         { "--lr-g", OPT_FLOAT, &cfg.gen_optim.lr, "the generator's Adam learning rate" },
@@ -70,10 +70,12 @@ static int gan_train(int argc, char **argv)
                              &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
-    cfg.loss = -1;
-    for (int i = 0; i < COUNT(loss_names); i++)
-        if (!strcmp(loss, loss_names[i]))
-            cfg.loss = i;
+    if (loss) {
+        cfg.loss = -1;
+        for (int i = 0; i < COUNT(loss_names); i++)
+            if (!strcmp(loss, loss_names[i]))
+                cfg.loss = i;
+    }
     if (!out || epochs < 0 || batch < 1 || cfg.loss < 0) {
         fprintf(stderr, "genmodel gan train: needs --out MODEL, epochs >= 0, batch >= 1 and a known --loss\n");
         return 2;

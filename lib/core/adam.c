@@ -32,15 +32,17 @@ gm_status gm_optimizer_config_check(const gm_optimizer_config *cfg, const char *
     return GM_OK;
 }
 
-void gm_adam_update(float *param_out, float *m_out, float *v_out, const float *param, const float *m,
-                    const float *v, const float *grad, size_t n, const gm_optimizer_config *cfg, int64_t t)
+int gm_adam_update(float *param_out, float *m_out, float *v_out, const float *param, const float *m,
+                   const float *v, const float *grad, size_t n, const gm_optimizer_config *cfg, int64_t t)
 {
     const float b1 = cfg->beta1, b2 = cfg->beta2, wd = cfg->weight_decay;
     const float step = (float)(cfg->lr / (1.0 - pow(b1, (double)t)));
     const float inv_sqrt_c2 = (float)(1.0 / sqrt(1.0 - pow(b2, (double)t)));
     const float decay = cfg->kind == GM_OPTIM_ADAMW ? 1.0f - cfg->lr * wd : 1.0f;
     const float l2 = cfg->kind == GM_OPTIM_ADAM ? wd : 0.0f;
+    float poison = 0.0f;  /* 0 * Inf and 0 * NaN are NaN: one check for the whole pass */
     for (size_t i = 0; i < n; i++) {
+        poison += 0.0f * grad[i];
         float g = grad[i] + l2 * param[i];
         float mi = b1 * m[i] + (1.0f - b1) * g;
         float vi = b2 * v[i] + (1.0f - b2) * g * g;
@@ -48,4 +50,5 @@ void gm_adam_update(float *param_out, float *m_out, float *v_out, const float *p
         m_out[i] = mi;
         v_out[i] = vi;
     }
+    return poison == 0.0f;
 }

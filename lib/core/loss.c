@@ -7,57 +7,45 @@
 
 #define HALF_LOG_2PI 0.91893853320467274178
 
-static float sigmoidf_stable(float x)
-{
-    if (x >= 0.0f)
-        return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
-void gm_bce_logits_forward(double *loss, const float *logits, const float *target, int N, int D)
+void gm_bce_logits(double *loss, float *dlogits, const float *logits, const float *target, float scale,
+                   int N, int D)
 {
     for (int n = 0; n < N; n++) {
-        const float *l = logits + (size_t)n * D, *t = target + (size_t)n * D;
-        double sum = 0.0;
-        /* -t log s(l) - (1-t) log(1-s(l)) = max(l,0) - l t + log(1 + e^-|l|) */
-        for (int d = 0; d < D; d++)
-            sum += fmaxf(l[d], 0.0f) - l[d] * t[d] + log1pf(expf(-fabsf(l[d])));
-        loss[n] = sum;
-    }
-}
-
-void gm_bce_logits_backward(float *dlogits, const float *logits, const float *target,
-                            float scale, int N, int D)
-{
-    for (size_t i = 0; i < (size_t)N * D; i++)
-        dlogits[i] = scale * (sigmoidf_stable(logits[i]) - target[i]);
-}
-
-void gm_gaussian_nll_forward(double *loss, const float *mean, const float *logvar,
-                             const float *target, int N, int D)
-{
-    for (int n = 0; n < N; n++) {
-        size_t row = (size_t)n * D;
+        const size_t row = (size_t)n * D;
+        const float *l = logits + row, *t = target + row;
         double sum = 0.0;
         for (int d = 0; d < D; d++) {
-            double diff = (double)target[row + d] - mean[row + d];
-            double lv = logvar ? logvar[row + d] : 0.0;
-            sum += HALF_LOG_2PI + 0.5 * lv + 0.5 * diff * diff * exp(-lv);
+            /* -t log s(l) - (1-t) log(1-s(l)) = max(l,0) - l t + log(1 + e^-|l|),
+             * and s(l) from the same e^-|l|: neither can overflow */
+            float e = expf(-fabsf(l[d]));
+            sum += fmaxf(l[d], 0.0f) - l[d] * t[d] + log1pf(e);
+            if (dlogits) {
+                float inv = 1.0f / (1.0f + e);
+                dlogits[row + d] = scale * ((l[d] >= 0.0f ? inv : e * inv) - t[d]);
+            }
         }
         loss[n] = sum;
     }
 }
 
-void gm_gaussian_nll_backward(float *dmean, float *dlogvar, const float *mean, const float *logvar,
-                              const float *target, float scale, int N, int D)
+void gm_gaussian_nll(double *loss, float *dmean, float *dlogvar, const float *mean, const float *logvar,
+                     const float *target, float scale, int N, int D)
 {
-    for (size_t i = 0; i < (size_t)N * D; i++) {
-        float diff = target[i] - mean[i];
-        float inv_var = logvar ? expf(-logvar[i]) : 1.0f;
-        dmean[i] = -scale * diff * inv_var;
-        if (logvar)
-            dlogvar[i] = scale * 0.5f * (1.0f - diff * diff * inv_var);
+    for (int n = 0; n < N; n++) {
+        const size_t row = (size_t)n * D;
+        double sum = 0.0;
+        for (int d = 0; d < D; d++) {
+            const size_t i = row + d;
+            float diff = target[i] - mean[i];
+            float lv = logvar ? logvar[i] : 0.0f;
+            double inv_var = exp(-(double)lv);
+            sum += HALF_LOG_2PI + 0.5 * lv + 0.5 * (double)diff * diff * inv_var;
+            if (dmean)
+                dmean[i] = (float)(-scale * diff * inv_var);
+            if (dmean && logvar)
+                dlogvar[i] = (float)(scale * 0.5 * (1.0 - (double)diff * diff * inv_var));
+        }
+        loss[n] = sum;
     }
 }
 

@@ -1,24 +1,25 @@
-/* Losses, each a _forward/_backward pair. Legend: N samples, D dimensions,
- * C classes, Z latent dimensions.
- * _forward writes loss (N): each sample's loss summed over its dimensions,
- * in double. _backward WRITES (does not accumulate) scale * dloss/dinput. */
+/* Losses. Legend: N samples, D dimensions, C classes, Z latent dimensions.
+ * The forward part writes loss (N): each sample's loss summed over its
+ * dimensions, in double. The backward part WRITES (does not accumulate)
+ * scale * dloss/dinput. The likelihoods of a training step compute both in
+ * one pass (the backward part is skipped when its output is NULL); the
+ * others are _forward/_backward pairs. */
 #ifndef GM_CORE_LOSS_H
 #define GM_CORE_LOSS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Binary cross-entropy of a Bernoulli with logits (N, D) against targets in [0, 1]. */
-void gm_bce_logits_forward(double *loss, const float *logits, const float *target, int N, int D);
-void gm_bce_logits_backward(float *dlogits, const float *logits, const float *target,
-                            float scale, int N, int D);
+/* Binary cross-entropy of a Bernoulli with logits (N, D) against targets
+ * in [0, 1]; dlogits (N, D) unless NULL. */
+void gm_bce_logits(double *loss, float *dlogits, const float *logits, const float *target, float scale,
+                   int N, int D);
 
 /* Gaussian negative log-likelihood of target under N(mean, exp(logvar)),
- * all (N, D); logvar NULL means unit variance (dlogvar is then not written). */
-void gm_gaussian_nll_forward(double *loss, const float *mean, const float *logvar,
-                             const float *target, int N, int D);
-void gm_gaussian_nll_backward(float *dmean, float *dlogvar, const float *mean, const float *logvar,
-                              const float *target, float scale, int N, int D);
+ * all (N, D); logvar NULL means unit variance. dmean (N, D) unless NULL;
+ * dlogvar (N, D) when given a logvar. */
+void gm_gaussian_nll(double *loss, float *dmean, float *dlogvar, const float *mean, const float *logvar,
+                     const float *target, float scale, int N, int D);
 
 /* Mean squared error over each sample's D dimensions. */
 void gm_mse_forward(double *loss, const float *pred, const float *target, int N, int D);

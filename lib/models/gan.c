@@ -1,8 +1,8 @@
 /* The GAN handle. Legend: N batch, D data, Z noise, C classes.
  * The discriminator sees real and generated rows in one batch of 2N,
- * [x | one-hot] each, real first. Its optimizer state lives in one of three
- * blocks: an update writes a block the step did not start from, so a step
- * that fails part-way returns to its starting block with nothing copied. */
+ * [x | one-hot] each, real first. Its parameter table holds three optimizer
+ * states: an update writes one the step did not start from, so a step that
+ * fails part-way returns to its starting state with nothing copied. */
 #include <math.h>
 #include <string.h>
 
@@ -28,7 +28,6 @@ struct gm_gan {
     gm_param_table gen, disc;
     gm_mlp g, d;
     float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
-    float *disc_spare;   /* two more blocks for the discriminator's state, 3 * disc.total each */
     gm_rng rng;
     gm_workspace ws, gp_ws;
     int batch;
@@ -105,7 +104,7 @@ static gm_status check_config(const gm_gan_config *c)
 }
 
 static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, int in, int n_hidden,
-                           const int32_t *hidden, int out, int out_act, const gm_gan_config *c)
+                           const int32_t *hidden, int out, int out_act, int n_states, const gm_gan_config *c)
 {
     int widths[GM_GAN_MAX_HIDDEN + 2], acts[GM_GAN_MAX_HIDDEN + 1];
     widths[0] = in;
@@ -116,7 +115,7 @@ static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, i
     widths[n_hidden + 1] = out;
     acts[n_hidden] = out_act;
     gm_status s = gm_mlp_init(mlp, t, prefix, n_hidden + 1, widths, acts, c->leaky_slope);
-    return s != GM_OK ? s : gm_params_alloc(t);
+    return s != GM_OK ? s : gm_params_alloc(t, n_states);
 }
 
 gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
@@ -135,12 +134,10 @@ gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
     gan->cfg = c;
     const int C = c.n_classes;
     s = build_mlp(&gan->g, &gan->gen, "gen", c.noise_dim + C, c.n_gen_hidden, c.gen_hidden, c.data_dim,
-                  c.gen_output, &c);
+                  c.gen_output, 2, &c);
     if (s == GM_OK)
         s = build_mlp(&gan->d, &gan->disc, "disc", c.data_dim + C, c.n_disc_hidden, c.disc_hidden, 1,
-                      GM_ACT_IDENTITY, &c);
-    if (s == GM_OK && !(gan->disc_spare = gm_alloc_floats(6 * gan->disc.total)))
-        s = gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
+                      GM_ACT_IDENTITY, 3, &c);
     if (s == GM_OK && c.ema_decay > 0.0f && !(gan->ema = gm_alloc_floats(gan->gen.total)))
         s = gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
     if (s != GM_OK) {
@@ -165,7 +162,6 @@ void gm_gan_free(gm_gan *gan)
     gm_params_free(&gan->gen);
     gm_params_free(&gan->disc);
     gm_free(gan->ema);
-    gm_free(gan->disc_spare);
     gm_ws_free(&gan->ws);
     gm_ws_free(&gan->gp_ws);
     gm_free(gan);
@@ -333,9 +329,8 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
             return s;
     }
     l->d_loss = real + fake_loss + l->gp;
-    if (!isfinite(l->d_loss) || !gm_params_grad_finite(&gan->disc))
-        return gm_fail(GM_ERR_NUMERIC, "%s: the discriminator's loss or gradient is not finite (loss %g); "
-                       "no update was made", who, l->d_loss);
+    if (!isfinite(l->d_loss))
+        return gm_fail(GM_ERR_NUMERIC, "%s: the discriminator's loss is %g; no update was made", who, l->d_loss);
     return GM_OK;
 }
 
@@ -359,19 +354,9 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
     }
     gm_params_zero_grad(&gan->gen);
     gm_mlp_backward(&gan->g, &gan->gen, gan->zin, dfake, NULL, N, 1);
-    if (!isfinite(l->g_loss) || !gm_params_grad_finite(&gan->gen))
-        return gm_fail(GM_ERR_NUMERIC, "%s: the generator's loss or gradient is not finite (loss %g); "
-                       "no update was made", who, l->g_loss);
+    if (!isfinite(l->g_loss))
+        return gm_fail(GM_ERR_NUMERIC, "%s: the generator's loss is %g; no update was made", who, l->g_loss);
     return GM_OK;
-}
-
-/* a state block for the next D update: neither the step's first nor the current */
-static float *free_disc_block(gm_gan *gan, const float *first)
-{
-    float *blocks[3] = { gan->disc.block, gan->disc_spare, gan->disc_spare + 3 * gan->disc.total };
-    for (int i = 0;; i++)
-        if (blocks[i] != first && blocks[i] != gan->disc.data)
-            return blocks[i];
 }
 
 gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, gm_gan_losses *losses)
@@ -386,17 +371,18 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
     const int64_t disc_step = gan->disc.step;
     gm_gan_losses l;
     for (int32_t k = 0; k < gan->cfg.n_critic && s == GM_OK; k++)
-        if ((s = disc_gradients(gan, x, labels, n, NULL, NULL, &l, who)) == GM_OK)
-            gm_params_adam_step_into(&gan->disc, &gan->cfg.disc_optim, free_disc_block(gan, first));
-    if (s == GM_OK)
-        s = gen_gradients(gan, labels, n, &l, who);
+        if ((s = disc_gradients(gan, x, labels, n, NULL, NULL, &l, who)) == GM_OK &&
+            !gm_params_adam_step(&gan->disc, &gan->cfg.disc_optim, first))
+            s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient of the discriminator is not finite; no update was made", who);
+    if (s == GM_OK && (s = gen_gradients(gan, labels, n, &l, who)) == GM_OK &&
+        !gm_params_adam_step(&gan->gen, &gan->cfg.gen_optim, NULL))
+        s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient of the generator is not finite; no update was made", who);
     if (s != GM_OK) {
         gm_params_use_state(&gan->disc, first);
         gan->disc.step = disc_step;
         gan->rng = rng_before;
         return s;
     }
-    gm_params_adam_step(&gan->gen, &gan->cfg.gen_optim);
     if (gan->ema) {
         const float decay = gan->cfg.ema_decay;
         for (size_t i = 0; i < gan->gen.total; i++)

@@ -125,7 +125,7 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
         s = build_mlp(&vae->dec, &vae->params, "dec", c.latent_dim + C, c.n_dec_hidden, c.dec_hidden,
                       c.input_dim, &c);
     if (s == GM_OK)
-        s = gm_params_alloc(&vae->params);
+        s = gm_params_alloc(&vae->params, 2);
     if (s != GM_OK) {
         gm_vae_free(vae);
         return s;
@@ -266,15 +266,16 @@ static void fill_z(gm_vae *vae, const float *mulv, const int32_t *labels, int N,
         gm_model_onehot(vae->zin, Z + C, Z, labels, N, C);
 }
 
-/* decoder logits of zin, and -log p(x|z) of each row into vae->recon */
-static const float *decode_recon(gm_vae *vae, const float *x, int N)
+/* decoder logits of zin, and -log p(x|z) of each row into vae->recon;
+ * with dlogits, its gradient too (scale per sample), in the same pass */
+static const float *decode_recon(gm_vae *vae, const float *x, int N, float *dlogits, float scale)
 {
     const int D = vae->cfg.input_dim;
     const float *logits = gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N);
     if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
-        gm_bce_logits_forward(vae->recon, logits, x, N, D);
+        gm_bce_logits(vae->recon, dlogits, logits, x, scale, N, D);
     else
-        gm_gaussian_nll_forward(vae->recon, logits, NULL, x, N, D);
+        gm_gaussian_nll(vae->recon, dlogits, NULL, logits, NULL, x, scale, N, D);
     return logits;
 }
 
@@ -303,34 +304,29 @@ static void average_losses(const gm_vae *vae, int N, gm_vae_losses *l)
 /* ---- training: gradients, then (once all-reduce exists) the update ---- */
 
 /* The gradient phase of a step, with vae->eps already drawn: fills the
- * table's gradients and *l. GM_ERR_NUMERIC when anything is non-finite. */
+ * table's gradients and *l. GM_ERR_NUMERIC for a non-finite loss; the
+ * update checks the gradients. */
 static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, int n, gm_vae_losses *l,
                            const char *who)
 {
-    const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+    const int Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+    /* the objective is the batch mean, so every gradient carries 1/N */
+    const float scale = 1.0f / (float)n;
     const float *mulv = encode(vae, x, labels, n);
     gm_reparam_forward(vae->zin, Z + C, mulv, mulv + Z, 2 * Z, vae->eps, n, Z);
     if (C)
         gm_model_onehot(vae->zin, Z + C, Z, labels, n, C);
-    const float *logits = decode_recon(vae, x, n);
+    decode_recon(vae, x, n, vae->dlogits, scale);
     gm_kl_normal_forward(vae->kl, mulv, mulv + Z, 2 * Z, n, Z);
     average_losses(vae, n, l);
     if (!isfinite(l->loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the loss is %g; no update was made", who, l->loss);
 
-    /* the objective is the batch mean, so every gradient carries 1/N */
-    const float scale = 1.0f / (float)n;
     gm_params_zero_grad(&vae->params);
-    if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
-        gm_bce_logits_backward(vae->dlogits, logits, x, scale, n, D);
-    else
-        gm_gaussian_nll_backward(vae->dlogits, NULL, logits, NULL, x, scale, n, D);
     gm_mlp_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n, 1);
     gm_kl_normal_backward(vae->dmulv, vae->dmulv + Z, mulv, mulv + Z, 2 * Z, scale * vae->cfg.beta, n, Z);
     gm_reparam_backward(vae->dmulv, vae->dmulv + Z, 2 * Z, vae->dzin, Z + C, mulv + Z, vae->eps, n, Z);
     gm_mlp_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n, 1);
-    if (!gm_params_grad_finite(&vae->params))
-        return gm_fail(GM_ERR_NUMERIC, "%s: a gradient is not finite; no update was made", who);
     return GM_OK;
 }
 
@@ -344,11 +340,12 @@ gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, 
     const gm_rng rng_before = vae->rng;
     gm_rng_normal(&vae->rng, vae->eps, (size_t)n * vae->cfg.latent_dim);
     gm_vae_losses l;
-    if ((s = gradients(vae, x, labels, n, &l, who)) != GM_OK) {
+    if ((s = gradients(vae, x, labels, n, &l, who)) == GM_OK && !gm_params_adam_step(&vae->params, &vae->cfg.optim, NULL))
+        s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient is not finite; no update was made", who);
+    if (s != GM_OK) {
         vae->rng = rng_before;
         return s;
     }
-    gm_params_adam_step(&vae->params, &vae->cfg.optim);
     if (losses)
         *losses = l;
     return GM_OK;
@@ -513,7 +510,7 @@ static gm_status estimate(gm_vae *vae, const float *x, const int32_t *labels, in
             vae->acc[i] = vae->acc2[i] = 0.0;
         for (int32_t j = 0; j < m; j++) {
             fill_z(vae, mulv, lab, N, 1);
-            decode_recon(vae, xc, N);
+            decode_recon(vae, xc, N, NULL, 0.0f);
             if (kind == MEAN_ELBO) {
                 for (int i = 0; i < N; i++)
                     vae->acc[i] += vae->recon[i];

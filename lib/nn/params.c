@@ -43,14 +43,15 @@ gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int
     return GM_OK;
 }
 
-gm_status gm_params_alloc(gm_param_table *t)
+gm_status gm_params_alloc(gm_param_table *t, int n_states)
 {
-    float *block = gm_calloc(4 * t->total, sizeof(float));
+    float *block = gm_calloc((size_t)(3 * n_states + 1) * t->total, sizeof(float));
     if (!block)
         return gm_fail(GM_ERR_NO_MEMORY, "params: cannot allocate %zu parameters", t->total);
     t->block = block;
+    t->n_states = n_states;
     gm_params_use_state(t, block);
-    t->grad = block + 3 * t->total;
+    t->grad = block + (size_t)3 * n_states * t->total;
     t->step = 0;
     return GM_OK;
 }
@@ -67,15 +68,6 @@ void gm_params_zero_grad(gm_param_table *t)
     memset(t->grad, 0, t->total * sizeof(float));
 }
 
-int gm_params_grad_finite(const gm_param_table *t)
-{
-    /* a NaN or Inf anywhere makes the sum non-finite; 0 * Inf is NaN too */
-    float acc = 0.0f;
-    for (size_t i = 0; i < t->total; i++)
-        acc += 0.0f * t->grad[i];
-    return acc == 0.0f;
-}
-
 void gm_params_use_state(gm_param_table *t, float *state)
 {
     t->data = state;
@@ -83,15 +75,15 @@ void gm_params_use_state(gm_param_table *t, float *state)
     t->v = state + 2 * t->total;
 }
 
-void gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg)
+int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const float *keep)
 {
-    gm_params_adam_step_into(t, cfg, t->data);
-}
-
-void gm_params_adam_step_into(gm_param_table *t, const gm_optimizer_config *cfg, float *state_out)
-{
-    size_t n = t->total;
+    const size_t n = t->total;
+    float *out = t->block;
+    for (int i = 1; i < t->n_states && (out == t->data || out == keep); i++)
+        out = t->block + (size_t)3 * i * n;
+    if (!gm_adam_update(out, out + n, out + 2 * n, t->data, t->m, t->v, t->grad, n, cfg, t->step + 1))
+        return 0;
     t->step++;
-    gm_adam_update(state_out, state_out + n, state_out + 2 * n, t->data, t->m, t->v, t->grad, n, cfg, t->step);
-    gm_params_use_state(t, state_out);
+    gm_params_use_state(t, out);
+    return 1;
 }

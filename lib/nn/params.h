@@ -26,31 +26,30 @@ typedef struct gm_param_table {
     gm_param *items;
     int count, capacity;
     size_t total;    /* floats per run, each tensor padded to a cache line */
-    float *block;    /* the allocation: data, m, v, grad */
+    float *block;    /* the allocation: n_states times (data, m, v), then grad */
+    int n_states;
     float *data, *m, *v, *grad;
     int64_t step;    /* optimizer updates applied so far */
 } gm_param_table;
 
 /* Declare a tensor (before gm_params_alloc); *index receives its position. */
 gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index);
-/* Allocate all four runs, zeroed. */
-gm_status gm_params_alloc(gm_param_table *t);
+/* Allocate n_states (2 or 3) states and the gradients, zeroed. */
+gm_status gm_params_alloc(gm_param_table *t, int n_states);
 void gm_params_free(gm_param_table *t);
 
 static inline float *gm_param_data(const gm_param_table *t, int i) { return t->data + t->items[i].offset; }
 static inline float *gm_param_grad(const gm_param_table *t, int i) { return t->grad + t->items[i].offset; }
 
 void gm_params_zero_grad(gm_param_table *t);
-/* True when every gradient is finite: an update is applied only then. */
-int gm_params_grad_finite(const gm_param_table *t);
-/* One Adam step over the whole table; increments t->step. */
-void gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg);
 
-/* The same, writing the new state (data, m, v) to state_out (3 * total
- * floats) and pointing the table at it; the old state is left intact. */
-void gm_params_adam_step_into(gm_param_table *t, const gm_optimizer_config *cfg, float *state_out);
+/* One Adam step over the whole table, written to a state that is neither
+ * the current one nor keep (NULL: none to keep), which then becomes
+ * current; t->step counts it. If a gradient is not finite nothing changes
+ * and 0 is returned. */
+int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const float *keep);
 
-/* Point the table's data and moments at a state block (3 * total floats). */
+/* Point the table's data and moments at a state (as t->data gave it). */
 void gm_params_use_state(gm_param_table *t, float *state);
 
 #endif

@@ -45,7 +45,7 @@ static void check(int act)
     gm_rng rng;
     gm_rng_init(&rng, 3);
     assert_int_equal(gm_mlp_init(&mlp, &t, "disc", L, widths, acts, 0.2f), GM_OK);
-    assert_int_equal(gm_params_alloc(&t), GM_OK);
+    assert_int_equal(gm_params_alloc(&t, 2), GM_OK);
     gm_mlp_init_weights(&mlp, &t, &rng);
     /* larger weights than the default make ||g|| differ from 1 */
     for (size_t i = 0; i < t.total; i++)

@@ -48,7 +48,7 @@ static void test_gradients(void **state)
     gm_rng rng;
     gm_rng_init(&rng, 1);
     assert_int_equal(gm_mlp_init(&mlp, &t, "net", L, widths, acts, 0.0f), GM_OK);
-    assert_int_equal(gm_params_alloc(&t), GM_OK);
+    assert_int_equal(gm_params_alloc(&t, 2), GM_OK);
     gm_mlp_init_weights(&mlp, &t, &rng);
     assert_int_equal(gm_mlp_reserve(&mlp, GN), GM_OK);
 
@@ -99,7 +99,7 @@ static gm_status classifier_create(classifier *c, uint64_t seed)
     gm_optimizer_config_default(&c->opt, 1e-2f);
     gm_status s = gm_mlp_init(&c->mlp, &c->t, "clf", 3, w, a, 0.0f);
     if (s == GM_OK)
-        s = gm_params_alloc(&c->t);
+        s = gm_params_alloc(&c->t, 2);
     if (s == GM_OK)
         gm_mlp_init_weights(&c->mlp, &c->t, &rng);
     return s;
@@ -123,7 +123,7 @@ static gm_status classifier_step(classifier *c, const float *x, const int32_t *y
     gm_softmax_xent_backward(dlogits, logits, y, 1.0f / n, n, 2);
     gm_params_zero_grad(&c->t);
     gm_mlp_backward(&c->mlp, &c->t, x, dlogits, NULL, n, 1);
-    gm_params_adam_step(&c->t, &c->opt);
+    gm_params_adam_step(&c->t, &c->opt, NULL);
     *mean_loss = 0;
     for (int i = 0; i < n; i++)
         *mean_loss += loss[i] / n;

@@ -25,13 +25,13 @@ static void test_layout(void **state)
     assert_int_equal(gm_params_add(&t, "fc.bias", 1, bs, &bi), GM_OK);
     assert_int_equal(wi, 0);
     assert_int_equal(bi, 1);
-    assert_int_equal(gm_params_alloc(&t), GM_OK);
+    assert_int_equal(gm_params_alloc(&t, 2), GM_OK);
     assert_int_equal(t.items[0].numel, 15);
     assert_string_equal(t.items[1].name, "fc.bias");
     /* every tensor starts on a cache line and none overlap */
     assert_true((uintptr_t)gm_param_data(&t, 1) % 64 == 0);
     assert_true(gm_param_data(&t, 1) >= gm_param_data(&t, 0) + 15);
-    assert_true(t.m == t.data + t.total && t.v == t.data + 2 * t.total && t.grad == t.data + 3 * t.total);
+    assert_true(t.m == t.data + t.total && t.v == t.data + 2 * t.total && t.grad == t.data + 6 * t.total);
     assert_int_equal(gm_params_add(&t, "late", 1, bs, NULL), GM_ERR_STATE);
     gm_params_free(&t);
 }
@@ -49,31 +49,45 @@ static void test_bad_declarations(void **state)
     gm_params_free(&t);
 }
 
-static void test_grad_finite_and_step(void **state)
+static void test_step_refused_and_states(void **state)
 {
     (void)state;
     gm_param_table t = { 0 };
     int64_t s[1] = { 4 };
     assert_int_equal(gm_params_add(&t, "p", 1, s, NULL), GM_OK);
-    assert_int_equal(gm_params_alloc(&t), GM_OK);
-    float *p = gm_param_data(&t, 0), *g = gm_param_grad(&t, 0);
+    assert_int_equal(gm_params_alloc(&t, 3), GM_OK);
+    float *first = t.data, *g = gm_param_grad(&t, 0);
     for (int i = 0; i < 4; i++) {
-        p[i] = 1.0f;
+        t.data[i] = 1.0f;
         g[i] = 1.0f;
     }
-    assert_true(gm_params_grad_finite(&t));
-    g[2] = INFINITY;
-    assert_false(gm_params_grad_finite(&t));
-    g[2] = NAN;
-    assert_false(gm_params_grad_finite(&t));
-    g[2] = 1.0f;
     gm_optimizer_config cfg;
     gm_optimizer_config_default(&cfg, 0.1f);
-    gm_params_adam_step(&t, &cfg);
+
+    /* a non-finite gradient is refused and nothing moves */
+    const float poison[2] = { INFINITY, NAN };
+    for (int k = 0; k < 2; k++) {
+        g[2] = poison[k];
+        assert_false(gm_params_adam_step(&t, &cfg, NULL));
+        assert_ptr_equal(t.data, first);
+        assert_int_equal(t.step, 0);
+    }
+    g[2] = 1.0f;
+
+    /* updates go to another state; the one to keep is never written */
+    assert_true(gm_params_adam_step(&t, &cfg, first));
+    assert_true(t.data != first && t.m == t.data + t.total && t.v == t.data + 2 * t.total);
     assert_int_equal(t.step, 1);
-    /* Adam's first step moves each weight by lr against the gradient's sign */
-    for (int i = 0; i < 4; i++)
-        assert_float_equal(p[i], 0.9f, 1e-6);
+    for (int i = 0; i < 4; i++) {
+        assert_float_equal(t.data[i], 0.9f, 1e-6);  /* lr against the gradient's sign */
+        assert_true(first[i] == 1.0f);
+    }
+    float *second = t.data;
+    assert_true(gm_params_adam_step(&t, &cfg, first));
+    assert_true(t.data != first && t.data != second);
+    assert_true(first[0] == 1.0f);
+    gm_params_use_state(&t, first);  /* back to where it began */
+    assert_true(t.data[3] == 1.0f && t.m[3] == 0.0f);
     gm_params_zero_grad(&t);
     assert_true(g[0] == 0.0f && g[3] == 0.0f);
     gm_params_free(&t);
@@ -84,7 +98,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_declarations, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_grad_finite_and_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_refused_and_states, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

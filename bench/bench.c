@@ -1,0 +1,550 @@
+/* The benchmark harness: our side of what bench/run.sh measures.
+ *
+ *   genmodel-bench info                  the machine and versions (INFO lines)
+ *   genmodel-bench run --threads T [--seconds S] [--data DIR] [--only NAME]
+ *                                        every timed figure: ours, then its sgemm-only limit
+ *   genmodel-bench rss NAME SIDE -- CMD [ARGS...]
+ *                                        peak resident memory of the command CMD
+ *
+ * Each figure is one line, "RESULT name=... batch=... threads=... unit=...
+ * key=value ...", which bench/report.py gathers into a table. The
+ * sgemm-only limit replays, on preallocated buffers, exactly the BLAS calls
+ * one call of the library makes (lib/nn/mlp.c, lib/nn/dense.c,
+ * lib/models/vae.c and gan.c), leaving out the activations, losses and the
+ * optimizer: no implementation of the same products can be faster.
+ * Legend: N batch, D data (784), Z latent or noise. */
+#include <cblas.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "genmodel.h"
+
+#define D 784            /* Fashion-MNIST's pixels */
+#define POOL 16384       /* rows of data a run cycles through: 50 MB, more than the caches hold */
+#define VAE_H 400        /* the reference VAE: 784-400-20 */
+#define VAE_Z 20
+#define GAN_Z 64         /* the reference GAN: G 64-256-512-784, D 784-512-256-1 */
+#define VAE_CHUNK 256    /* gm_vae_reconstruct's chunk of rows (CHUNK in lib/models/vae.c) */
+#define MAX_LAYERS 3
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void check(gm_status s, const char *what)
+{
+    if (s == GM_OK)
+        return;
+    fprintf(stderr, "genmodel-bench: %s: %s (%s)\n", what, gm_strerror(s), gm_last_error());
+    exit(1);
+}
+
+/* 64-byte aligned, as the library's workspaces are; filled with small
+ * values so that no product ever meets a NaN or a denormal */
+static float *buffer(size_t count)
+{
+    size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (!p) {
+        fprintf(stderr, "genmodel-bench: out of memory\n");
+        exit(1);
+    }
+    uint32_t state = 2463534242u;
+    for (size_t i = 0; i < count; i++) {
+        state ^= state << 13, state ^= state >> 17, state ^= state << 5;
+        p[i] = (float)(state >> 8) / 16777216.0f * 0.1f - 0.05f;
+    }
+    return p;
+}
+
+/* POOL rows of Fashion-MNIST's training set as floats in [0, 1], gathered
+ * once so that no timing includes data loading; noise in [0, 1] without it */
+static float *load_pool(const char *dir)
+{
+    float *pool = buffer((size_t)POOL * D);
+    gm_dataset *ds = NULL;
+    if (gm_dataset_load_dir(dir, "train", &ds) == GM_OK && gm_dataset_count(ds) >= POOL &&
+        gm_dataset_dim(ds) == D) {
+        int32_t *rows = malloc(POOL * sizeof *rows);
+        if (!rows)
+            check(GM_ERR_NO_MEMORY, "loading the data");
+        for (int32_t i = 0; i < POOL; i++)
+            rows[i] = i;
+        check(gm_dataset_gather(ds, rows, POOL, pool, NULL), "gathering the data");
+        free(rows);
+        printf("INFO data: the first %d images of %s\n", POOL, dir);
+    } else {
+        for (size_t i = 0; i < (size_t)POOL * D; i++)
+            pool[i] += 0.5f;
+        printf("INFO data: no Fashion-MNIST in %s, uniform noise instead\n", dir);
+    }
+    gm_dataset_free(ds);
+    return pool;
+}
+
+/* ---- the replay: lib/nn/mlp.c's products without the activations ---- */
+
+/* Per layer W (O, D_in), dW (O, D_in) and the output (N, O); two ping-pong
+ * gradient buffers (N, widest), as gm_mlp carves them. */
+typedef struct net {
+    int n_layers;
+    int width[MAX_LAYERS + 1];
+    float *W[MAX_LAYERS], *dW[MAX_LAYERS], *out[MAX_LAYERS], *delta[2];
+} net;
+
+static void net_init(net *m, int n_layers, const int *widths, int N)
+{
+    int widest = 0;
+    m->n_layers = n_layers;
+    memcpy(m->width, widths, (size_t)(n_layers + 1) * sizeof *widths);
+    for (int i = 0; i < n_layers; i++) {
+        size_t in = (size_t)widths[i], o = (size_t)widths[i + 1];
+        m->W[i] = buffer(o * in);
+        m->dW[i] = buffer(o * in);
+        m->out[i] = buffer((size_t)N * o);
+        if (widths[i + 1] > widest)
+            widest = widths[i + 1];
+    }
+    m->delta[0] = buffer((size_t)N * widest);
+    m->delta[1] = buffer((size_t)N * widest);
+}
+
+static void net_free(net *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        free(m->W[i]);
+        free(m->dW[i]);
+        free(m->out[i]);
+    }
+    free(m->delta[0]);
+    free(m->delta[1]);
+}
+
+/* gm_mlp_forward: y (N, O) = x (N, D_in) W^T per layer; gm_dense_forward
+ * takes sgemv for a single row */
+static void net_forward(net *m, const float *x, int N)
+{
+    const float *in = x;
+    for (int i = 0; i < m->n_layers; i++) {
+        int Din = m->width[i], O = m->width[i + 1];
+        if (N == 1)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, O, Din, 1.0f, m->W[i], Din, in, 1, 0.0f, m->out[i], 1);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, O, Din, 1.0f, in, Din, m->W[i], Din, 0.0f,
+                        m->out[i], O);
+        in = m->out[i];
+    }
+}
+
+/* gm_mlp_backward: per layer, last first, dW (O, D_in) += dy^T x when grads,
+ * and dx (N, D_in) = dy W unless this is the first layer and dx is NULL */
+static void net_backward(net *m, const float *x, float *dout, float *dx, int N, int grads)
+{
+    float *dy = dout;
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        int Din = m->width[i], O = m->width[i + 1];
+        const float *in = i > 0 ? m->out[i - 1] : x;
+        float *din = i > 0 ? m->delta[i % 2] : dx;
+        if (grads)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, Din, N, 1.0f, dy, O, in, Din, 1.0f, m->dW[i],
+                        Din);
+        if (din)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, Din, O, 1.0f, dy, O, m->W[i], Din, 0.0f, din,
+                        Din);
+        dy = din;
+    }
+}
+
+/* ---- one figure's state: the library's handle and the replay's buffers ---- */
+
+typedef struct bench {
+    int N;                 /* rows per call */
+    const float *pool;     /* (POOL, D) */
+    int cursor;            /* the pool row the next training batch starts at */
+    float *out;            /* (N, D) reconstructions */
+    gm_vae *vae;
+    gm_gan *gan;
+    net first, second;     /* the replay's encoder and decoder, or G and D */
+    float *zin;            /* (N, Z) the decoder's or G's input */
+    float *din;            /* (2N, D) D's input: real rows, then fake */
+    float *dlogits;        /* the second net's output gradient: (N, D) decoder, (2N, 1) D */
+    float *dmulv;          /* (N, 2Z) the encoder's output gradient */
+    float *dzin;           /* (N, Z) the decoder's input gradient */
+    float *ddin;           /* (N, D) D's input gradient in G's update */
+} bench;
+
+typedef void (*call_fn)(bench *b);
+
+static void bench_free(bench *b)
+{
+    gm_vae_free(b->vae);
+    gm_gan_free(b->gan);
+    net_free(&b->first);
+    net_free(&b->second);
+    float *bufs[] = { b->out, b->zin, b->din, b->dlogits, b->dmulv, b->dzin, b->ddin };
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        free(bufs[i]);
+}
+
+/* the next N rows of the pool, wrapping: every step sees other data, as in an epoch */
+static const float *next_batch(bench *b)
+{
+    if (b->cursor + b->N > POOL)
+        b->cursor = 0;
+    const float *x = b->pool + (size_t)b->cursor * D;
+    b->cursor += b->N;
+    return x;
+}
+
+/* The reference settings, spelled out so that a change of the defaults
+ * cannot move the benchmark. */
+static gm_vae *reference_vae(void)
+{
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    c.input_dim = D;
+    c.latent_dim = VAE_Z;
+    c.n_enc_hidden = c.n_dec_hidden = 1;
+    c.enc_hidden[0] = c.dec_hidden[0] = VAE_H;
+    c.activation = GM_ACT_RELU;
+    c.likelihood = GM_LIKELIHOOD_BERNOULLI;
+    c.beta = 1.0f;
+    c.n_classes = 0;
+    c.optim = (gm_optimizer_config){ GM_OPTIM_ADAM, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f };
+    c.seed = 0;
+    gm_vae *vae;
+    check(gm_vae_create(&c, &vae), "gm_vae_create");
+    return vae;
+}
+
+static gm_gan *reference_gan(void)
+{
+    gm_gan_config c;
+    gm_gan_config_init(&c);
+    c.data_dim = D;
+    c.noise_dim = GAN_Z;
+    c.n_gen_hidden = c.n_disc_hidden = 2;
+    c.gen_hidden[0] = 256, c.gen_hidden[1] = 512;
+    c.disc_hidden[0] = 512, c.disc_hidden[1] = 256;
+    c.activation = GM_ACT_LEAKY_RELU;
+    c.leaky_slope = 0.2f;
+    c.gen_output = GM_ACT_SIGMOID;
+    c.loss = GM_GAN_NONSATURATING;
+    c.n_critic = 1;
+    c.label_smoothing = 0.0f;
+    c.instance_noise = 0.0f;
+    c.noise_anneal_steps = 0;
+    c.ema_decay = 0.0f;
+    c.n_classes = 0;
+    c.gen_optim = c.disc_optim = (gm_optimizer_config){ GM_OPTIM_ADAM, 2e-4f, 0.5f, 0.999f, 1e-8f, 0.0f };
+    c.seed = 0;
+    gm_gan *gan;
+    check(gm_gan_create(&c, &gan), "gm_gan_create");
+    return gan;
+}
+
+/* rows: what the library carves its buffers for, N in training, at most a
+ * chunk in inference */
+static void vae_setup(bench *b, int rows)
+{
+    static const int enc[] = { D, VAE_H, 2 * VAE_Z }, dec[] = { VAE_Z, VAE_H, D };
+    b->vae = reference_vae();
+    net_init(&b->first, 2, enc, rows);
+    net_init(&b->second, 2, dec, rows);
+    b->zin = buffer((size_t)rows * VAE_Z);
+    b->dlogits = buffer((size_t)rows * D);
+    b->dmulv = buffer((size_t)rows * 2 * VAE_Z);
+    b->dzin = buffer((size_t)rows * VAE_Z);
+}
+
+static void vae_train_setup(bench *b)
+{
+    vae_setup(b, b->N);
+}
+
+static void vae_infer_setup(bench *b)
+{
+    vae_setup(b, b->N < VAE_CHUNK ? b->N : VAE_CHUNK);
+    b->out = buffer((size_t)b->N * D);
+}
+
+static void gan_train_setup(bench *b)
+{
+    static const int g[] = { GAN_Z, 256, 512, D }, d[] = { D, 512, 256, 1 };
+    b->gan = reference_gan();
+    net_init(&b->first, 3, g, b->N);
+    net_init(&b->second, 3, d, 2 * b->N);
+    b->zin = buffer((size_t)b->N * GAN_Z);
+    b->din = buffer((size_t)2 * b->N * D);
+    b->dlogits = buffer((size_t)2 * b->N);
+    b->ddin = buffer((size_t)b->N * D);
+}
+
+/* ---- the calls timed: the library's, and the replay of its products ---- */
+
+static void vae_train_ours(bench *b)
+{
+    check(gm_vae_train_step(b->vae, next_batch(b), NULL, b->N, NULL), "gm_vae_train_step");
+}
+
+/* gradients() in lib/models/vae.c: the encoder's input needs no gradient */
+static void vae_train_limit(bench *b)
+{
+    const float *x = next_batch(b);
+    net_forward(&b->first, x, b->N);
+    net_forward(&b->second, b->zin, b->N);
+    net_backward(&b->second, b->zin, b->dlogits, b->dzin, b->N, 1);
+    net_backward(&b->first, x, b->dmulv, NULL, b->N, 1);
+}
+
+static void vae_reconstruct_ours(bench *b)
+{
+    check(gm_vae_reconstruct(b->vae, b->pool, NULL, b->N, b->out), "gm_vae_reconstruct");
+}
+
+/* gm_vae_reconstruct: encode, then decode the means, a chunk at a time */
+static void vae_reconstruct_limit(bench *b)
+{
+    for (int at = 0; at < b->N; at += VAE_CHUNK) {
+        int n = b->N - at < VAE_CHUNK ? b->N - at : VAE_CHUNK;
+        net_forward(&b->first, b->pool + (size_t)at * D, n);
+        net_forward(&b->second, b->zin, n);
+    }
+}
+
+static void gan_train_ours(bench *b)
+{
+    check(gm_gan_train_step(b->gan, next_batch(b), NULL, b->N, NULL), "gm_gan_train_step");
+}
+
+/* gm_gan_train_step with n_critic 1: D's update sees real and fake rows as
+ * one batch of 2N; G's update reuses that G(z) and needs from D only the
+ * gradient of its input */
+static void gan_train_limit(bench *b)
+{
+    int N = b->N;
+    net_forward(&b->first, b->zin, N);
+    net_forward(&b->second, b->din, 2 * N);
+    net_backward(&b->second, b->din, b->dlogits, NULL, 2 * N, 1);
+    net_forward(&b->second, b->din, N);
+    net_backward(&b->second, b->din, b->dlogits, b->ddin, N, 0);
+    net_backward(&b->first, b->zin, b->ddin, NULL, N, 1);
+}
+
+/* ---- timing ---- */
+
+/* the first calls allocate workspaces and fault pages in: none of them counts */
+static void warm_up(call_fn f, bench *b, double seconds)
+{
+    double t0 = now();
+    for (int i = 0; i < 3 || now() - t0 < 0.2 * seconds; i++)
+        f(b);
+}
+
+static double calls_per_second(call_fn f, bench *b, double seconds)
+{
+    warm_up(f, b, seconds);
+    long calls = 0;
+    double t0 = now(), elapsed;
+    do {
+        f(b);
+        calls++;
+    } while ((elapsed = now() - t0) < seconds);
+    return (double)calls / elapsed;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* the median and 90th percentile of one call's time, in microseconds */
+static void call_latency(call_fn f, bench *b, double seconds, double *median, double *p90)
+{
+    enum { CAP = 1 << 20 };
+    double *t = malloc(CAP * sizeof *t);
+    if (!t)
+        check(GM_ERR_NO_MEMORY, "timing");
+    warm_up(f, b, seconds);
+    size_t n = 0;
+    double start = now(), t0 = start, t1;
+    do {
+        f(b);
+        t1 = now();
+        t[n++] = (t1 - t0) * 1e6;
+        t0 = t1;
+    } while (n < CAP && t1 - start < seconds);
+    qsort(t, n, sizeof *t, cmp_double);
+    *median = t[n / 2];
+    *p90 = t[(size_t)(0.9 * (double)n)];
+    free(t);
+}
+
+typedef struct figure {
+    const char *name;
+    int N;
+    int latency;             /* time each call (batch 1) rather than count calls */
+    void (*setup)(bench *b);
+    call_fn ours, limit;
+} figure;
+
+static const figure figures[] = {
+    { "vae_train", 128, 0, vae_train_setup, vae_train_ours, vae_train_limit },
+    { "vae_train", 512, 0, vae_train_setup, vae_train_ours, vae_train_limit },
+    { "gan_train", 128, 0, gan_train_setup, gan_train_ours, gan_train_limit },
+    { "gan_train", 512, 0, gan_train_setup, gan_train_ours, gan_train_limit },
+    { "vae_infer", 1000, 0, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
+    { "vae_latency", 1, 1, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
+};
+
+/* Throughput in samples per second (GAN: real samples, one D and one G
+ * update per N); latency in microseconds. ratio_limit is the share of the
+ * limit's speed we reach. */
+static void run_figure(const figure *f, const float *pool, int threads, double seconds)
+{
+    bench b = { .N = f->N, .pool = pool };
+    f->setup(&b);
+    printf("RESULT name=%s batch=%d threads=%d ", f->name, f->N, threads);
+    if (f->latency) {
+        double ours, ours_p90, limit, limit_p90;
+        call_latency(f->ours, &b, seconds, &ours, &ours_p90);
+        call_latency(f->limit, &b, seconds, &limit, &limit_p90);
+        printf("unit=us ours=%.2f ours_p90=%.2f limit=%.2f limit_p90=%.2f ratio_limit=%.3f\n", ours, ours_p90, limit,
+               limit_p90, limit / ours);
+    } else {
+        double ours = f->N * calls_per_second(f->ours, &b, seconds);
+        double limit = f->N * calls_per_second(f->limit, &b, seconds);
+        printf("unit=samples/s ours=%.0f limit=%.0f ratio_limit=%.3f\n", ours, limit, ours / limit);
+    }
+    fflush(stdout);
+    bench_free(&b);
+}
+
+/* ---- the commands ---- */
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: genmodel-bench info\n"
+                    "       genmodel-bench run [--threads T] [--seconds S] [--data DIR] [--only NAME]\n"
+                    "       genmodel-bench rss NAME SIDE -- CMD [ARGS...]\n");
+    return 2;
+}
+
+static void print_load(void)
+{
+    char line[128] = "?";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fgets(line, sizeof line, f))
+            line[strcspn(line, "\n")] = '\0';
+        fclose(f);
+    }
+    printf("INFO load: %s\n", line);
+}
+
+static int cmd_info(void)
+{
+    char line[256], model[256] = "?";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+            snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    if (f)
+        fclose(f);
+    printf("INFO cpu: %s, %ld online\n", model, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("INFO genmodel: %s\n", gm_version_string());
+    printf("INFO openblas: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
+#ifdef __VERSION__
+    printf("INFO compiler: %s\n", __VERSION__);
+#endif
+    print_load();
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    int threads = 1;
+    double seconds = 1.5;
+    const char *data = "/usr/share/datasets/fashion-mnist", *only = NULL;
+    for (int i = 1; i < argc; i += 2) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (val && !strcmp(opt, "--threads"))
+            threads = atoi(val);
+        else if (val && !strcmp(opt, "--seconds"))
+            seconds = atof(val);
+        else if (val && !strcmp(opt, "--data"))
+            data = val;
+        else if (val && !strcmp(opt, "--only"))
+            only = val;
+        else
+            return usage();
+    }
+    if (threads < 1 || !(seconds > 0.0))
+        return usage();
+    /* gm_set_num_threads reaches OpenBLAS today; the replay calls OpenBLAS
+     * itself, so it sets the count there too, whatever the library does */
+    check(gm_set_num_threads(threads), "gm_set_num_threads");
+    openblas_set_num_threads(threads);
+    if (openblas_get_num_threads() != threads)
+        fprintf(stderr, "genmodel-bench: OpenBLAS runs %d threads, not %d\n", openblas_get_num_threads(), threads);
+    print_load();
+    float *pool = load_pool(data);
+    for (size_t i = 0; i < sizeof figures / sizeof *figures; i++)
+        if (!only || !strcmp(only, figures[i].name))
+            run_figure(&figures[i], pool, threads, seconds);
+    free(pool);
+    return 0;
+}
+
+/* The peak resident set of a command, from the kernel's own accounting
+ * (ru_maxrss of the waited-for child, in KiB). A forked child starts with
+ * this process's pages, so this must run before anything big is allocated. */
+static int cmd_rss(int argc, char **argv)
+{
+    if (argc < 5 || strcmp(argv[3], "--"))
+        return usage();
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(argv[4], argv + 4);
+        perror(argv[4]);
+        _exit(127);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+        perror("genmodel-bench rss");
+        return 1;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "genmodel-bench rss: %s failed (status %d)\n", argv[4], status);
+        return 1;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    printf("RESULT name=%s unit=MiB %s=%.1f\n", argv[1], argv[2], (double)ru.ru_maxrss / 1024.0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "info"))
+        return cmd_info();
+    if (argc >= 2 && !strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "rss"))
+        return cmd_rss(argc - 1, argv + 1);
+    return usage();
+}

@@ -2,12 +2,15 @@
 """Score generated Fashion-MNIST samples with a small CNN classifier (FID-FMNIST and class coverage).
 
 Usage (Debian's python3-torch + python3-numpy only; run with /usr/bin/python3):
-    gan_eval.py --train-classifier              # train the CNN (~1-3 min on 2 cores), cache it, print test accuracy
+    gan_eval.py --train-classifier              # train the CNN (~2 min, 1 thread), cache it, print test accuracy
     gan_eval.py SAMPLES.idx3 [MORE.idx3 ...]    # score files; trains the classifier first if it is not cached
     gan_eval.py S.idx3 --grid S.png             # also write the first 100 samples of S.idx3 as a 10x10 PNG grid
 Options: --classifier PATH (default $XDG_CACHE_HOME/libgenmodel/fmnist_classifier.pt, else ~/.cache/...),
-         --threads N (torch and OpenBLAS threads, default 2), --data DIR (Fashion-MNIST .gz files).
+         --threads N (torch and OpenBLAS threads for scoring, default 2; training always uses 1),
+         --data DIR (Fashion-MNIST .gz files).
 Sample files are IDX3 uint8 (N, 28, 28), optionally gzipped, pixel 0 = background (as in the dataset).
+Classifier: conv3x3(16)-BN-ReLU-pool, conv3x3(32)-BN-ReLU-pool, dense 128 + ReLU (the features), dense 10;
+3 epochs of Adam (lr 2e-3 decaying linearly to 0, batch 64, seed 0) on the 60k train images: ~91% test accuracy.
 
 Metrics (one `RESULT` line per file, plus one for the real test set as a floor):
   fid       Frechet distance between Gaussians fitted to the classifier's 128-d penultimate features
@@ -25,7 +28,8 @@ import argparse, gzip, math, os, struct, sys, time, zlib
 
 CLASSES = ["tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
-SEED, EPOCHS, BATCH = 0, 3, 64
+SEED, EPOCHS, BATCH, LR = 0, 3, 64, 2e-3
+ARCH = "c16bn-c32bn-d128-v1"   # stored with the weights; change it when make_classifier() changes
 
 
 def default_cache():
@@ -64,8 +68,8 @@ def to_tensor(imgs_u8):
 def make_classifier():
     from torch import nn
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # 16x14x14
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 32x7x7
+        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),   # 16x14x14
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),  # 32x7x7
         nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(),           # penultimate features
         nn.Linear(128, 10))
 
@@ -91,13 +95,17 @@ def train_classifier(args):
     Xte, yte = load_split(args.data, "test")
     X, y = to_tensor(Xtr), torch.from_numpy(ytr.astype("int64"))
     model = make_classifier()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
     gen = torch.Generator().manual_seed(SEED)
+    steps, step = EPOCHS * -(-len(X) // BATCH), 0
     t0 = time.perf_counter()
     for ep in range(1, EPOCHS + 1):
         model.train()
         perm, total = torch.randperm(len(X), generator=gen), 0.0
         for i in range(0, len(X), BATCH):
+            for group in opt.param_groups:   # learning rate decays linearly to 0
+                group["lr"] = LR * (1.0 - step / steps)
+            step += 1
             idx = perm[i:i + BATCH]
             loss = F.cross_entropy(model(X[idx]), y[idx])
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
@@ -106,7 +114,7 @@ def train_classifier(args):
         print(f"classifier epoch {ep} loss={total / len(X):.4f} test_acc={acc:.2f}% "
               f"({time.perf_counter() - t0:.0f}s)", flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.classifier)), exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "test_acc": acc, "epochs": EPOCHS, "seed": SEED},
+    torch.save({"arch": ARCH, "state_dict": model.state_dict(), "test_acc": acc, "epochs": EPOCHS, "seed": SEED},
                args.classifier)
     print(f"RESULT classifier test_acc={acc:.2f}% train_s={time.perf_counter() - t0:.1f} -> {args.classifier}")
     return model
@@ -122,8 +130,11 @@ def load_classifier(args):
     if not os.path.exists(args.classifier):
         print(f"no classifier at {args.classifier}; training it first", flush=True)
         return train_classifier(args)
+    ckpt = torch.load(args.classifier)
+    if ckpt.get("arch") != ARCH:
+        sys.exit(f"{args.classifier}: classifier {ckpt.get('arch')} is not {ARCH}; rerun with --train-classifier")
     model = make_classifier()
-    model.load_state_dict(torch.load(args.classifier)["state_dict"])
+    model.load_state_dict(ckpt["state_dict"])
     return model
 
 
@@ -182,10 +193,14 @@ def main():
     args = ap.parse_args()
     if not args.samples and not args.train_classifier:
         ap.error("give sample files and/or --train-classifier")
+    # Training always runs on 1 thread: faster for batch 64 here, and the cached weights then do not
+    # depend on --threads.  Thread counts must be set before `import torch` (set_num_threads misses OpenBLAS).
+    training = args.train_classifier or not os.path.exists(args.classifier)
+    threads = 1 if training else args.threads
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)   # must precede `import torch`: set_num_threads misses OpenBLAS
+        os.environ[var] = str(threads)
     import torch
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads)
     t0 = time.perf_counter()
     model = train_classifier(args) if args.train_classifier else load_classifier(args)
     if not args.samples:
@@ -204,7 +219,7 @@ def main():
         score(os.path.basename(path), *features_and_probs(model, imgs), ref)
         if args.grid and path == args.samples[0]:
             write_grid_png(args.grid, imgs)
-    print(f"eval time {time.perf_counter() - t0:.1f}s (threads={args.threads})")
+    print(f"eval time {time.perf_counter() - t0:.1f}s (threads={threads})")
 
 
 if __name__ == "__main__":

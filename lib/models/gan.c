@@ -54,9 +54,12 @@ void gm_gan_config_init_size(gm_gan_config *out, size_t size)
     cfg->activation = GM_ACT_LEAKY_RELU;
     cfg->leaky_slope = 0.2f;
     cfg->gen_output = GM_ACT_SIGMOID;
-    cfg->loss = GM_GAN_NONSATURATING;
+    cfg->loss = GM_GAN_HINGE;
     cfg->n_critic = 1;
     cfg->gp_weight = 10.0f;
+    cfg->instance_noise = 0.1f;
+    cfg->noise_anneal_steps = 10000;
+    cfg->ema_decay = 0.999f;
     gm_optimizer_config_default(&cfg->gen_optim, 2e-4f);
     cfg->gen_optim.beta1 = 0.5f;
     cfg->disc_optim = cfg->gen_optim;

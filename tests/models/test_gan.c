@@ -113,9 +113,19 @@ static double *pack(const gm_param_table *t, int grads, size_t *count)
     return out;
 }
 
+/* the reference GAN's training: non-saturating loss, no stabilisers */
+static void reference_settings(gm_gan_config *cfg)
+{
+    cfg->loss = GM_GAN_NONSATURATING;
+    cfg->instance_noise = 0.0f;
+    cfg->noise_anneal_steps = 0;
+    cfg->ema_decay = 0.0f;
+}
+
 static void small_config(gm_gan_config *cfg, int loss)
 {
     gm_gan_config_init(cfg);
+    reference_settings(cfg);
     cfg->data_dim = D;
     cfg->noise_dim = Z;
     cfg->n_gen_hidden = cfg->n_disc_hidden = 1;
@@ -285,6 +295,7 @@ static void test_covers_every_mode(void **state)
     (void)state;
     gm_gan_config cfg;
     gm_gan_config_init(&cfg);
+    reference_settings(&cfg);
     cfg.data_dim = 2;
     cfg.noise_dim = 2;
     cfg.gen_hidden[0] = cfg.gen_hidden[1] = 64;
@@ -343,6 +354,7 @@ static void test_matches_pytorch_first_step(void **state)
     (void)state;
     gm_gan_config cfg;
     gm_gan_config_init(&cfg);
+    reference_settings(&cfg);
     cfg.noise_dim = FX_Z;
     cfg.data_dim = FX_D;
     cfg.gen_hidden[0] = 7;

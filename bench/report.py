@@ -91,7 +91,10 @@ def main():
         print(f"- {text}")
     if loads:
         print(f"- load average (1 min) during the run: {min(loads):.1f} to {max(loads):.1f}")
-    print(f"- each figure: the median of {rounds} rounds, ours and PyTorch's alternating\n")
+    has_torch = any("torch" in f for f in figures.values())
+    print(f"- each figure: the median of {rounds} round{'s' * (rounds != 1)}; "
+          + ("a round times ours, its limit and PyTorch's back to back\n" if has_torch
+             else "PyTorch was not measured\n"))
     print("| figure | batch | threads | ours | PyTorch | sgemm-only limit | ours vs PyTorch | ours / limit |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, name, batch, torch_field in ROWS:
@@ -107,7 +110,8 @@ def main():
                   f"| {show(limit, unit, median(fig, 'limit_p90'))} | {ratio(fig, torch_field, unit, '{:.2f}×')} "
                   f"| {ratio(fig, 'limit', unit, '{:.0%}')} |")
     print("\nours vs PyTorch: how many times faster (or smaller) ours is. ours / limit: the share of "
-          "the sgemm-only limit's speed that ours reaches. In brackets: the range over rounds.")
+          "the sgemm-only limit's speed that ours reaches. Both are medians of each round's own ratio, "
+          "so they need not equal the ratio of the columns' medians; in brackets, their range over rounds.")
     settings = sorted({s for f in figures.values() for s in f.get("torch_setting", [])})
     if settings:
         print(f"PyTorch's thread settings (torch intra-op / OpenBLAS): {', '.join(settings)}.")

@@ -17,12 +17,13 @@ Metrics (one `RESULT` line per file, plus one for the real test set as a floor):
             (after ReLU) of the samples and of the 10,000 test images ("FID-FMNIST"; lower is better).
             Not comparable with Inception FID.  The floor line scores the first 10,000 *train* images
             against the test set, so it has the same sample size and hence about the same bias.
-  hist      share (%) of the samples the classifier assigns (argmax) to each class, in the order of
-            CLASSES below; the test set is 10% each.
+  hist      share (%) of the samples the classifier assigns (argmax) to each class, in the order
+            tshirt,trouser,pullover,dress,coat,sandal,shirt,sneaker,bag,boot (real data: ~10% each).
   ge5       number of classes with a share >= 5% (10 = all classes present; mode collapse lowers it).
   entropy   entropy of hist in nats; uniform = ln 10 = 2.303.
   conf      mean max-softmax probability: a sharpness proxy (blurry or speckled samples lower it).
-Deterministic: fixed seeds and a fixed thread count give the same numbers for the same inputs.
+Deterministic: fixed seeds give the same numbers for the same inputs (checked with --threads 1 and 2).
+A cached classifier is reused; --train-classifier retrains it (same seed -> same weights on this machine).
 """
 import argparse, gzip, math, os, struct, sys, time, zlib
 
@@ -149,8 +150,9 @@ def frechet(g1, g2):
     (m1, s1), (m2, s2) = g1, g2
     w, v = np.linalg.eigh(s1)
     r1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    cross = np.sqrt(np.clip(np.linalg.eigvalsh(r1 @ s2 @ r1), 0, None)).sum()
-    return float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2.0 * cross)
+    m = r1 @ s2 @ r1
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(0.5 * (m + m.T)), 0, None)).sum()
+    return max(0.0, float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2.0 * cross))
 
 
 def score(name, feats, probs, ref):

@@ -1,5 +1,6 @@
 /* Adam (Kingma & Ba 2014) in the form torch.optim uses: the bias
  * corrections fold into the step size and the denominator. */
+#include <float.h>
 #include <math.h>
 
 #include "adam.h"
@@ -32,23 +33,24 @@ gm_status gm_optimizer_config_check(const gm_optimizer_config *cfg, const char *
     return GM_OK;
 }
 
-int gm_adam_update(float *param_out, float *m_out, float *v_out, const float *param, const float *m,
-                   const float *v, const float *grad, size_t n, const gm_optimizer_config *cfg, int64_t t)
+int gm_adam_update(float *restrict param_out, float *restrict m_out, float *restrict v_out,
+                   const float *restrict param, const float *restrict m, const float *restrict v,
+                   const float *restrict grad, size_t n, const gm_optimizer_config *cfg, int64_t t)
 {
-    const float b1 = cfg->beta1, b2 = cfg->beta2, wd = cfg->weight_decay;
+    const float b1 = cfg->beta1, b2 = cfg->beta2, wd = cfg->weight_decay, eps = cfg->eps;
     const float step = (float)(cfg->lr / (1.0 - pow(b1, (double)t)));
     const float inv_sqrt_c2 = (float)(1.0 / sqrt(1.0 - pow(b2, (double)t)));
     const float decay = cfg->kind == GM_OPTIM_ADAMW ? 1.0f - cfg->lr * wd : 1.0f;
     const float l2 = cfg->kind == GM_OPTIM_ADAM ? wd : 0.0f;
-    float poison = 0.0f;  /* 0 * Inf and 0 * NaN are NaN: one check for the whole pass */
+    int finite = 1;  /* an integer reduction, so the loop still vectorises */
     for (size_t i = 0; i < n; i++) {
-        poison += 0.0f * grad[i];
+        finite &= fabsf(grad[i]) <= FLT_MAX;  /* false for Inf and for NaN */
         float g = grad[i] + l2 * param[i];
         float mi = b1 * m[i] + (1.0f - b1) * g;
         float vi = b2 * v[i] + (1.0f - b2) * g * g;
-        param_out[i] = param[i] * decay - step * mi / (sqrtf(vi) * inv_sqrt_c2 + cfg->eps);
+        param_out[i] = param[i] * decay - step * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
         m_out[i] = mi;
         v_out[i] = vi;
     }
-    return poison == 0.0f;
+    return finite;
 }

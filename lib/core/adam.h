@@ -8,12 +8,13 @@
 #include "genmodel/common.h"
 
 /* One update at step t (1 for the first) of param, m, v (n) by grad (n),
- * written to param_out, m_out, v_out: the same arrays for an update in
- * place, others to keep the old state. Matches torch.optim.Adam / AdamW.
- * Returns whether every gradient was finite; if not, the outputs are
- * garbage, which is why a caller that cares writes them elsewhere. */
-int gm_adam_update(float *param_out, float *m_out, float *v_out, const float *param, const float *m,
-                   const float *v, const float *grad, size_t n, const gm_optimizer_config *cfg, int64_t t);
+ * written to param_out, m_out, v_out, which overlap none of the inputs
+ * (restrict lets the loop vectorise; the old state survives, so a refused
+ * update costs nothing). Matches torch.optim.Adam / AdamW. Returns whether
+ * every gradient was finite; if not, the outputs are garbage. */
+int gm_adam_update(float *restrict param_out, float *restrict m_out, float *restrict v_out,
+                   const float *restrict param, const float *restrict m, const float *restrict v,
+                   const float *restrict grad, size_t n, const gm_optimizer_config *cfg, int64_t t);
 
 /* GM_OK, or GM_ERR_INVALID_ARG naming the bad field; who names the caller. */
 gm_status gm_optimizer_config_check(const gm_optimizer_config *cfg, const char *who);

@@ -29,12 +29,12 @@ class GAN(Model):
         activation ('leaky_relu'), leaky_slope (0.2): as for VAE.
         gen_output ('sigmoid'): 'sigmoid' for data in [0, 1], 'tanh' for
             data in [-1, 1].
-        loss ('ns'): 'ns' (non-saturating), 'minimax', 'hinge', 'lsgan'
+        loss ('hinge'): 'ns' (non-saturating), 'minimax', 'hinge', 'lsgan'
             or 'wgan-gp'; n_critic (1); gp_weight (10) for 'wgan-gp'.
         label_smoothing (0): one-sided, real target 1 - s.
-        instance_noise (0), noise_anneal_steps (0): Gaussian noise on the
+        instance_noise (0.1), noise_anneal_steps (10000): Gaussian noise on the
             discriminator's inputs, annealed to 0 over that many steps.
-        ema_decay (0): > 0 keeps a moving average of the generator's
+        ema_decay (0.999): > 0 keeps a moving average of the generator's
             weights for sampling.
         n_classes (0): > 0 makes the GAN conditional on a label.
         gen_optimizer, gen_lr (2e-4), gen_betas ((0.5, 0.999)), gen_eps,

@@ -31,7 +31,7 @@
 #define VAE_H 400        /* the reference VAE: 784-400-20 */
 #define VAE_Z 20
 #define GAN_Z 64         /* the reference GAN: G 64-256-512-784, D 784-512-256-1 */
-#define VAE_CHUNK 256    /* gm_vae_reconstruct's chunk of rows (CHUNK in lib/models/vae.c) */
+#define VAE_CHUNK 1024   /* gm_vae_reconstruct's chunk of rows (CHUNK in lib/models/vae.c) */
 #define MAX_LAYERS 3
 
 static double now(void)

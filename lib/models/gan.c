@@ -21,7 +21,8 @@
 #include "model.h"
 #include "gan_internal.h"
 
-#define CHUNK 256
+/* inference runs in chunks of this many rows, as in vae.c */
+#define CHUNK 1024
 
 struct gm_gan {
     gm_gan_config cfg;

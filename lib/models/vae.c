@@ -20,8 +20,9 @@
 #include "nn/reparam.h"
 #include "vae_internal.h"
 
-/* inference runs in chunks of this many rows, so its memory is bounded */
-#define CHUNK 256
+/* inference runs in chunks of this many rows, so its memory is bounded
+ * (about 12 MB of workspace) while the products stay large */
+#define CHUNK 1024
 
 struct gm_vae {
     gm_vae_config cfg;

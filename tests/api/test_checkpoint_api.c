@@ -149,28 +149,23 @@ static void test_cgan_resume(void **s) { (void)s; check_gan_resume(1); }
 
 /* ---- files, peeking, kinds and versions ---- */
 
-static char tmp_dir[64];
-
 static int make_tmp_dir(void **state)
 {
     (void)state;
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/gm-ckpt-XXXXXX");
-    return mkdtemp(tmp_dir) ? 0 : -1;
+    return gm_test_dir_make();
 }
 
 static int remove_tmp_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
-    return system(cmd);
+    return gm_test_dir_remove();
 }
 
 static void test_file_round_trip_and_peek(void **state)
 {
     (void)state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/model.safetensors", tmp_dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s", gm_test_path("model.safetensors"));
     gm_vae *vae = tiny_vae(3), *back;
     double losses[2];
     vae_steps(vae, 0, 2, 1, losses);
@@ -202,7 +197,7 @@ static void test_file_round_trip_and_peek(void **state)
     gm_gan *gan = (gm_gan *)path;
     assert_int_equal(gm_gan_load(path, &gan), GM_ERR_MISMATCH);
     assert_null(gan);
-    snprintf(path, sizeof path, "%s/missing.safetensors", tmp_dir);
+    snprintf(path, sizeof path, "%s", gm_test_path("missing.safetensors"));
     assert_int_equal(gm_vae_load(path, &back), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), "missing.safetensors"));
     assert_int_equal(gm_vae_load(NULL, &back), GM_ERR_INVALID_ARG);
@@ -369,8 +364,8 @@ static void test_golden_files(void **state)
 static void test_killed_saves_leave_a_loadable_file(void **state)
 {
     (void)state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/killed.safetensors", tmp_dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s", gm_test_path("killed.safetensors"));
     gm_vae *vae = tiny_vae(0);
     assert_int_equal(gm_vae_save(vae, path), GM_OK);
     srand(1);

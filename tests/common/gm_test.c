@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "gm_test.h"
@@ -114,6 +117,43 @@ size_t gm_test_alloc_sweep(gm_status (*scenario)(void *ctx), void *ctx)
         assert_true(gm_last_error()[0] != '\0');
         assert_int_equal(gm_test_alloc.allocs - 1, gm_test_alloc.frees);
     }
+}
+
+static char test_dir[64];
+
+int gm_test_dir_make(void)
+{
+    snprintf(test_dir, sizeof test_dir, "/tmp/gm-test-XXXXXX");
+    return mkdtemp(test_dir) ? 0 : -1;
+}
+
+int gm_test_dir_remove(void)
+{
+    DIR *d = opendir(test_dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            unlink(gm_test_path(e->d_name));
+    if (d)
+        closedir(d);
+    return rmdir(test_dir);
+}
+
+const char *gm_test_path(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", test_dir, name);
+    return path;
+}
+
+size_t gm_test_dir_entries(void)
+{
+    size_t n = 0;
+    DIR *d = opendir(test_dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
 }
 
 void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed)

@@ -41,6 +41,14 @@ void gm_test_alloc_reset(size_t fail_at);
  * allocator installed; returns how many allocations the scenario makes. */
 size_t gm_test_alloc_sweep(gm_status (*scenario)(void *ctx), void *ctx);
 
+/* A scratch directory for the running test: made under /tmp, and removed
+ * with all it holds (0 when that worked). gm_test_path names a file in
+ * it (a static buffer); gm_test_dir_entries counts what it holds. */
+int gm_test_dir_make(void);
+int gm_test_dir_remove(void);
+const char *gm_test_path(const char *name);
+size_t gm_test_dir_entries(void);
+
 /* Fill x (n) with uniform values in [lo, hi) from a fixed LCG (test data only). */
 void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed);
 

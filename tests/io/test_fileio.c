@@ -19,13 +19,10 @@
 #include "io/fileio.h"
 #include "gm_test.h"
 
-static char tmpdir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/gm_fileio_XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (gm_test_dir_make())
         return -1;
     gm_test_alloc_install();
     return 0;
@@ -35,37 +32,9 @@ static int teardown(void **state)
 {
     (void)state;
     gm_io_set_ops(NULL);
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    char p[512];
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-    int r = rmdir(tmpdir);
+    int r = gm_test_dir_remove();
     gm_test_alloc_uninstall();   /* last: it fails the test when blocks leaked */
     return r;
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
-}
-
-static size_t dir_entries(void)
-{
-    size_t n = 0;
-    DIR *d = opendir(tmpdir);
-    assert_non_null(d);
-    for (struct dirent *e; (e = readdir(d));)
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
 }
 
 static void put_file(const char *path, const char *text)
@@ -156,33 +125,33 @@ static void test_read_file(void **state)
     (void)state;
     uint8_t *data = (uint8_t *)&data;
     size_t len = 99;
-    put_file(tpath("hello"), "hello, world");
-    assert_int_equal(gm_io_read_file(tpath("hello"), 12, &data, &len), GM_OK);
+    put_file(gm_test_path("hello"), "hello, world");
+    assert_int_equal(gm_io_read_file(gm_test_path("hello"), 12, &data, &len), GM_OK);
     assert_int_equal(len, 12);
     assert_memory_equal(data, "hello, world", 12);
     gm_free(data);
 
-    put_file(tpath("empty"), "");
-    assert_int_equal(gm_io_read_file(tpath("empty"), 0, &data, &len), GM_OK);
+    put_file(gm_test_path("empty"), "");
+    assert_int_equal(gm_io_read_file(gm_test_path("empty"), 0, &data, &len), GM_OK);
     assert_int_equal(len, 0);
     assert_non_null(data);   /* a block to free, like any other result */
     gm_free(data);
 
-    assert_int_equal(gm_io_read_file(tpath("hello"), 11, &data, &len), GM_ERR_FORMAT);
+    assert_int_equal(gm_io_read_file(gm_test_path("hello"), 11, &data, &len), GM_ERR_FORMAT);
     assert_null(data);
     assert_int_equal(len, 0);
     assert_non_null(strstr(gm_last_error(), "is 12 bytes, over the limit of 11"));
-    assert_int_equal(gm_io_read_file(tpath("missing"), 100, &data, &len), GM_ERR_IO);
+    assert_int_equal(gm_io_read_file(gm_test_path("missing"), 100, &data, &len), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), strerror(ENOENT)));
-    assert_int_equal(gm_io_read_file(tmpdir, 100, &data, &len), GM_ERR_IO);
+    assert_int_equal(gm_io_read_file(gm_test_path(""), 100, &data, &len), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), strerror(EISDIR)));
     assert_null(data);
     assert_int_equal(gm_io_read_file(NULL, 100, &data, &len), GM_ERR_INVALID_ARG);
-    assert_int_equal(gm_io_read_file(tpath("hello"), 100, NULL, &len), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_io_read_file(gm_test_path("hello"), 100, NULL, &len), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
 
     gm_test_alloc_reset(1);
-    assert_int_equal(gm_io_read_file(tpath("hello"), 100, &data, &len), GM_ERR_NO_MEMORY);
+    assert_int_equal(gm_io_read_file(gm_test_path("hello"), 100, &data, &len), GM_ERR_NO_MEMORY);
     assert_null(data);
     gm_test_alloc_reset(0);
 }
@@ -192,10 +161,10 @@ static void test_read_file_misbehaving_calls(void **state)
     (void)state;
     uint8_t *data;
     size_t len;
-    put_file(tpath("f"), "0123456789");
+    put_file(gm_test_path("f"), "0123456789");
     use_test_ops();
     io.read_mode = 1;   /* every byte on its own, an EINTR before each */
-    assert_int_equal(gm_io_read_file(tpath("f"), 100, &data, &len), GM_OK);
+    assert_int_equal(gm_io_read_file(gm_test_path("f"), 100, &data, &len), GM_OK);
     assert_int_equal(len, 10);
     assert_memory_equal(data, "0123456789", 10);
     assert_int_equal(io.reads, 20);
@@ -203,13 +172,13 @@ static void test_read_file_misbehaving_calls(void **state)
 
     use_test_ops();
     io.read_mode = 2;
-    assert_int_equal(gm_io_read_file(tpath("f"), 100, &data, &len), GM_ERR_IO);
+    assert_int_equal(gm_io_read_file(gm_test_path("f"), 100, &data, &len), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), strerror(EIO)));
     assert_null(data);
 
     use_test_ops();
     io.read_mode = 3;   /* the file seems to shrink after one byte */
-    assert_int_equal(gm_io_read_file(tpath("f"), 100, &data, &len), GM_ERR_IO);
+    assert_int_equal(gm_io_read_file(gm_test_path("f"), 100, &data, &len), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), "shrank from 10 to 1 bytes"));
     assert_null(data);
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
@@ -218,11 +187,11 @@ static void test_read_file_misbehaving_calls(void **state)
 static void test_atomic_replace_and_abort(void **state)
 {
     (void)state;
-    const char *path = tpath("out");
+    const char *path = gm_test_path("out");
     put_file(path, "old");
     gm_io_atomic w;
     assert_int_equal(gm_io_atomic_open(&w, path), GM_OK);
-    assert_int_equal(dir_entries(), 2);   /* the old file and ours */
+    assert_int_equal(gm_test_dir_entries(), 2);   /* the old file and ours */
     assert_non_null(strstr(w.tmp, "/out.tmp."));
     assert_int_equal(gm_io_atomic_write(&w, "new ", 4), GM_OK);
     assert_int_equal(gm_io_atomic_write(&w, NULL, 0), GM_OK);
@@ -230,7 +199,7 @@ static void test_atomic_replace_and_abort(void **state)
     assert_file_text(path, "old");   /* nothing visible before commit */
     assert_int_equal(gm_io_atomic_commit(&w), GM_OK);
     assert_file_text(path, "new data");
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(gm_test_dir_entries(), 1);
     assert_null(w.tmp);
     /* a finished writer refuses more work, and abort is a no-op */
     assert_int_equal(gm_io_atomic_write(&w, "x", 1), GM_ERR_STATE);
@@ -242,18 +211,18 @@ static void test_atomic_replace_and_abort(void **state)
     gm_io_atomic_abort(&w);
     gm_io_atomic_abort(&w);
     assert_file_text(path, "new data");
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(gm_test_dir_entries(), 1);
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
 
     /* a relative name: the directory to fsync is "." */
     char cwd[512];
     assert_non_null(getcwd(cwd, sizeof cwd));
-    assert_int_equal(chdir(tmpdir), 0);
+    assert_int_equal(chdir(gm_test_path("")), 0);
     assert_int_equal(gm_io_atomic_open(&w, "rel"), GM_OK);
     assert_int_equal(gm_io_atomic_write(&w, "r", 1), GM_OK);
     assert_int_equal(gm_io_atomic_commit(&w), GM_OK);
     assert_int_equal(chdir(cwd), 0);
-    assert_file_text(tpath("rel"), "r");
+    assert_file_text(gm_test_path("rel"), "r");
 
     assert_int_equal(gm_io_atomic_open(&w, ""), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_io_atomic_open(&w, NULL), GM_ERR_INVALID_ARG);
@@ -265,7 +234,7 @@ static void test_atomic_replace_and_abort(void **state)
 static void test_atomic_misbehaving_calls(void **state)
 {
     (void)state;
-    const char *path = tpath("out");
+    const char *path = gm_test_path("out");
     gm_io_atomic w;
     put_file(path, "old");
 
@@ -288,7 +257,7 @@ static void test_atomic_misbehaving_calls(void **state)
     assert_non_null(strstr(gm_last_error(), strerror(ENOSPC)));
     assert_int_equal(w.fd, -1);
     assert_null(w.tmp);
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(gm_test_dir_entries(), 1);
     assert_file_text(path, "patience");
 
     /* names already taken (a crash's leftovers): the next ones are tried */
@@ -314,7 +283,7 @@ static void test_atomic_misbehaving_calls(void **state)
     assert_int_equal(gm_io_atomic_open(&w, path), GM_ERR_IO);   /* other errors: no retry */
     assert_int_equal(io.opens, 1);
     assert_non_null(strstr(gm_last_error(), strerror(EACCES)));
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(gm_test_dir_entries(), 1);
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
 }
 

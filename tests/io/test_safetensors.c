@@ -23,13 +23,10 @@
 #include "io/safetensors.h"
 #include "gm_test.h"
 
-static char tmpdir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/gm_st_XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (gm_test_dir_make())
         return -1;
     gm_test_alloc_install();
     return 0;
@@ -39,37 +36,9 @@ static int teardown(void **state)
 {
     (void)state;
     gm_io_set_ops(NULL);
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    char p[512];
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-    int r = rmdir(tmpdir);
+    int r = gm_test_dir_remove();
     gm_test_alloc_uninstall();   /* last: it fails the test when blocks leaked */
     return r;
-}
-
-static const char *tpath(const char *name)
-{
-    static char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
-}
-
-static size_t dir_entries(void)
-{
-    size_t n = 0;
-    DIR *d = opendir(tmpdir);
-    assert_non_null(d);
-    for (struct dirent *e; (e = readdir(d));)
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
 }
 
 /* The whole file through stdio, independently of the library. */
@@ -321,7 +290,7 @@ static void test_writer_rejects(void **state)
         assert_null(buf);
         assert_int_equal(len, 0);
         assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
-        assert_int_equal(gm_st_write_file(tpath("x"), cases[i].t, cases[i].nt, cases[i].m, cases[i].nm),
+        assert_int_equal(gm_st_write_file(gm_test_path("x"), cases[i].t, cases[i].nt, cases[i].m, cases[i].nm),
                          GM_ERR_INVALID_ARG);
     }
     gm_st_tensor named = { long_name, 1, { 1 }, x };
@@ -334,7 +303,7 @@ static void test_writer_rejects(void **state)
     assert_int_equal(gm_st_write_buffer(NULL, 0, NULL, 1, &buf, &len), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_st_write_buffer(NULL, 0, NULL, 0, NULL, &len), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_st_write_file(NULL, NULL, 0, NULL, 0), GM_ERR_INVALID_ARG);
-    assert_int_equal(dir_entries(), 0);
+    assert_int_equal(gm_test_dir_entries(), 0);
 }
 
 /* ---- reading hostile bytes ---- */
@@ -745,7 +714,7 @@ static void test_write_alloc_failures(void **state)
         for (k = 1; k < 100; k++) {
             gm_test_alloc_reset(k);
             uint8_t *buf = (uint8_t *)&buf;
-            gm_status st = to_file ? gm_st_write_file(tpath("w.safetensors"), f.t, 5, f.m, 2)
+            gm_status st = to_file ? gm_st_write_file(gm_test_path("w.safetensors"), f.t, 5, f.m, 2)
                                    : gm_st_write_buffer(f.t, 5, f.m, 2, &buf, &len);
             size_t allocs = gm_test_alloc.allocs, frees = gm_test_alloc.frees;
             gm_test_alloc_reset(0);
@@ -757,7 +726,7 @@ static void test_write_alloc_failures(void **state)
                     assert_memory_equal(buf, want, len);
                     gm_free(buf);
                 } else {
-                    uint8_t *got = slurp(tpath("w.safetensors"), &len);
+                    uint8_t *got = slurp(gm_test_path("w.safetensors"), &len);
                     assert_int_equal(len, want_len);
                     assert_memory_equal(got, want, len);
                     test_free(got);
@@ -769,7 +738,7 @@ static void test_write_alloc_failures(void **state)
             if (!to_file)
                 assert_null(buf);
             assert_int_equal(allocs, frees + 1);
-            assert_int_equal(dir_entries(), 0);
+            assert_int_equal(gm_test_dir_entries(), 0);
         }
         assert_true(k >= 2);
     }
@@ -845,10 +814,10 @@ static void test_file_round_trip(void **state)
     fixture_init(&f);
     size_t len, flen;
     uint8_t *want = write_fixture(&f, &len);
-    const char *path = tpath("model.safetensors");
+    const char *path = gm_test_path("model.safetensors");
     assert_int_equal(gm_st_write_file(path, f.t, 5, f.m, 2), GM_OK);
     assert_file(path, want, len);
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(gm_test_dir_entries(), 1);
     /* a new file gets the usual permissions, not mkstemp's 0600 */
     mode_t mask = umask(0);
     umask(mask);
@@ -872,15 +841,15 @@ static void test_file_round_trip(void **state)
     gm_free(data);
     assert_int_equal(gm_st_write_file(path, f.t, 5, f.m, 2), GM_OK);
     assert_file(path, want, len);
-    assert_int_equal(dir_entries(), 1);
+    assert_int_equal(gm_test_dir_entries(), 1);
 
     /* with short writes everywhere the bytes are the same */
     fault_reset(-1, 0, 0, 1);
     gm_io_set_ops(&fault_ops);
-    assert_int_equal(gm_st_write_file(tpath("short.safetensors"), f.t, 5, f.m, 2), GM_OK);
+    assert_int_equal(gm_st_write_file(gm_test_path("short.safetensors"), f.t, 5, f.m, 2), GM_OK);
     gm_io_set_ops(NULL);
     assert_true(fault.calls[OP_WRITE] > 10);
-    assert_file(tpath("short.safetensors"), want, len);
+    assert_file(gm_test_path("short.safetensors"), want, len);
     gm_free(want);
 }
 
@@ -889,14 +858,14 @@ static void test_file_errors(void **state)
     (void)state;
     fixture f;
     fixture_init(&f);
-    assert_int_equal(gm_st_write_file(tpath("no/such/dir.safetensors"), f.t, 5, f.m, 2), GM_ERR_IO);
+    assert_int_equal(gm_st_write_file(gm_test_path("no/such/dir.safetensors"), f.t, 5, f.m, 2), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), strerror(ENOENT)));
     /* the target is a directory: rename fails, the temporary file goes */
-    assert_int_equal(mkdir(tpath("adir"), 0700), 0);
-    assert_int_equal(gm_st_write_file(tpath("adir"), f.t, 5, f.m, 2), GM_ERR_IO);
+    assert_int_equal(mkdir(gm_test_path("adir"), 0700), 0);
+    assert_int_equal(gm_st_write_file(gm_test_path("adir"), f.t, 5, f.m, 2), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), "cannot rename"));
-    assert_int_equal(dir_entries(), 1);
-    assert_int_equal(rmdir(tpath("adir")), 0);
+    assert_int_equal(gm_test_dir_entries(), 1);
+    assert_int_equal(rmdir(gm_test_path("adir")), 0);
 }
 
 static void test_file_fault_injection(void **state)
@@ -904,7 +873,7 @@ static void test_file_fault_injection(void **state)
     (void)state;
     fixture f;
     fixture_init(&f);
-    const char *path = tpath("ckpt.safetensors");
+    const char *path = gm_test_path("ckpt.safetensors");
     /* the previous checkpoint: any file, byte for byte */
     gm_st_meta old_meta = { "gm.step", "41" };
     size_t old_len, new_len;
@@ -922,7 +891,7 @@ static void test_file_fault_injection(void **state)
                 gm_io_set_ops(&fault_ops);
                 gm_status st = gm_st_write_file(path, f.t, 5, f.m, 2);
                 gm_io_set_ops(NULL);
-                assert_int_equal(dir_entries(), 1);   /* never a temporary file left */
+                assert_int_equal(gm_test_dir_entries(), 1);   /* never a temporary file left */
                 if (fault.calls[op] < k) {   /* the fault was never reached */
                     assert_int_equal(st, GM_OK);
                     assert_file(path, new_bytes, new_len);

@@ -138,6 +138,11 @@ int gm_test_dir_remove(void)
     return rmdir(test_dir);
 }
 
+const char *gm_test_dir(void)
+{
+    return test_dir;
+}
+
 const char *gm_test_path(const char *name)
 {
     static char path[512];

@@ -46,6 +46,7 @@ size_t gm_test_alloc_sweep(gm_status (*scenario)(void *ctx), void *ctx);
  * it (a static buffer); gm_test_dir_entries counts what it holds. */
 int gm_test_dir_make(void);
 int gm_test_dir_remove(void);
+const char *gm_test_dir(void);
 const char *gm_test_path(const char *name);
 size_t gm_test_dir_entries(void);
 

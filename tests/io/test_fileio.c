@@ -1,7 +1,6 @@
 /* File I/O: whole-file reads (limits, short reads, EINTR, errors) and the
  * atomic writer (replace, abort, temporary names, misuse), with system
  * calls swapped for ones that fail on demand. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

@@ -19,7 +19,6 @@
 #include "genmodel/data.h"
 #include "gm_test.h"
 
-static char tmpdir[] = "/tmp/gm-test-idx-XXXXXX";
 
 /* DIR/name, in one of a few rotating buffers so a call can take several. */
 static const char *tpath(const char *name)
@@ -27,7 +26,7 @@ static const char *tpath(const char *name)
     static char bufs[8][512];
     static int next;
     char *p = bufs[next++ % 8];
-    snprintf(p, sizeof bufs[0], "%s/%s", tmpdir, name);
+    snprintf(p, sizeof bufs[0], "%s/%s", gm_test_dir(), name);
     return p;
 }
 
@@ -134,21 +133,13 @@ static void fill_images(float *x, size_t n, uint32_t seed)
 static int group_setup(void **state)
 {
     (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return gm_test_dir_make();
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return -1;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            remove(tpath(e->d_name));
-    closedir(d);
-    return rmdir(tmpdir);
+    return gm_test_dir_remove();
 }
 
 static int setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
@@ -432,7 +423,7 @@ static void test_io_errors(void **state)
     expect_load_fails(tpath("io-images"), tpath("missing-labels"), GM_ERR_IO, "missing-labels",
                       strerror(ENOENT));
     /* A directory opens on Linux, then fails to read. */
-    expect_load_fails(tmpdir, NULL, GM_ERR_IO, tmpdir, strerror(EISDIR));
+    expect_load_fails(gm_test_dir(), NULL, GM_ERR_IO, gm_test_dir(), strerror(EISDIR));
 }
 
 static void expect_invalid(gm_status st, const char *who)
@@ -454,10 +445,10 @@ static void test_null_args(void **state)
     ds = (gm_dataset *)&ds;
     expect_invalid(gm_dataset_load_dir(NULL, "train", &ds), "gm_dataset_load_dir");
     assert_null(ds);
-    expect_invalid(gm_dataset_load_dir(tmpdir, NULL, &ds), "gm_dataset_load_dir");
-    expect_invalid(gm_dataset_load_dir(tmpdir, "train", NULL), "gm_dataset_load_dir");
-    expect_invalid(gm_dataset_load_dir(tmpdir, "valid", &ds), "gm_dataset_load_dir");
-    expect_invalid(gm_dataset_load_dir(tmpdir, "", &ds), "gm_dataset_load_dir");
+    expect_invalid(gm_dataset_load_dir(gm_test_dir(), NULL, &ds), "gm_dataset_load_dir");
+    expect_invalid(gm_dataset_load_dir(gm_test_dir(), "train", NULL), "gm_dataset_load_dir");
+    expect_invalid(gm_dataset_load_dir(gm_test_dir(), "valid", &ds), "gm_dataset_load_dir");
+    expect_invalid(gm_dataset_load_dir(gm_test_dir(), "", &ds), "gm_dataset_load_dir");
 
     int32_t idx[1] = { 0 };
     float x[4];
@@ -535,12 +526,12 @@ static void test_load_dir(void **state)
     write_labels(tpath("train-labels-idx1-ubyte.gz"), 1, labels, 3);
     write_idx(tpath("t10k-images-idx3-ubyte.gz"), 1, 0x08, 3, dims);
     gm_dataset *ds = NULL;
-    assert_int_equal(gm_dataset_load_dir(tmpdir, "train", &ds), GM_OK);
+    assert_int_equal(gm_dataset_load_dir(gm_test_dir(), "train", &ds), GM_OK);
     assert_int_equal(gm_dataset_count(ds), 3);
     assert_int_equal(gm_dataset_n_classes(ds), 3);
     gm_dataset_free(ds);
     ds = (gm_dataset *)&ds;
-    assert_int_equal(gm_dataset_load_dir(tmpdir, "t10k", &ds), GM_ERR_IO);
+    assert_int_equal(gm_dataset_load_dir(gm_test_dir(), "t10k", &ds), GM_ERR_IO);
     assert_null(ds);
     assert_non_null(strstr(gm_last_error(), "gm_dataset_load_dir"));
     assert_non_null(strstr(gm_last_error(), "t10k-labels-idx1-ubyte.gz"));

@@ -2,7 +2,6 @@
  * checked byte by byte, a PNG grid read back through libpng, argument and
  * I/O errors, and allocation failures. Every test runs under the counting
  * allocator, so leaks fail it. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -21,14 +20,13 @@
 #include "genmodel/data.h"
 #include "gm_test.h"
 
-static char tmpdir[] = "/tmp/gm-test-image-XXXXXX";
 
 static const char *tpath(const char *name)
 {
     static char bufs[4][512];
     static int next;
     char *p = bufs[next++ % 4];
-    snprintf(p, sizeof bufs[0], "%s/%s", tmpdir, name);
+    snprintf(p, sizeof bufs[0], "%s/%s", gm_test_dir(), name);
     return p;
 }
 
@@ -54,21 +52,13 @@ static unsigned char *read_all(const char *path, size_t *len)
 static int group_setup(void **state)
 {
     (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return gm_test_dir_make();
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return -1;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            remove(tpath(e->d_name));
-    closedir(d);
-    return rmdir(tmpdir);
+    return gm_test_dir_remove();
 }
 
 static int setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }

@@ -2,7 +2,6 @@
  * files, and the reader against truncation at every offset, every bit flip
  * of a header, flips of the data, a table of crafted bad headers, failing
  * system calls and failing allocations. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>

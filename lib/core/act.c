@@ -3,6 +3,8 @@
 #include <math.h>
 
 #include "act.h"
+#include "fastmath.h"
+#include "simd.h"
 #include "genmodel/common.h"
 
 bool gm_act_valid(int kind)
@@ -37,16 +39,15 @@ void gm_act_curvature(float *g, const float *y, size_t n, int kind)
     }
 }
 
-static float sigmoid(float x)
+static inline float sigmoid(float x)
 {
-    /* exp of a non-positive number only, so neither branch overflows */
-    if (x >= 0.0f)
-        return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
+    /* e^-|x| only, so that nothing overflows */
+    float e = exp_nonpositive(-fabsf(x));
+    return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
 }
 
-void gm_act_forward(float *y, const float *bias, int N, int D, int kind, float slope)
+/* The passes are built per vector width (simd.h). */
+GM_VECTOR_CLONES static void forward_rows(float *y, const float *bias, int N, int D, int kind, float slope)
 {
     for (int n = 0; n < N; n++) {
         float *row = y + (size_t)n * D;
@@ -80,7 +81,8 @@ void gm_act_forward(float *y, const float *bias, int N, int D, int kind, float s
     }
 }
 
-void gm_act_backward(float *dy, float *dbias, const float *y, int N, int D, int kind, float slope)
+GM_VECTOR_CLONES static void backward_rows(float *dy, float *dbias, const float *y, int N, int D, int kind,
+                                           float slope)
 {
     for (int n = 0; n < N; n++) {
         float *g = dy + (size_t)n * D;
@@ -114,4 +116,14 @@ void gm_act_backward(float *dy, float *dbias, const float *y, int N, int D, int 
             for (int d = 0; d < D; d++)
                 dbias[d] += g[d];
     }
+}
+
+void gm_act_forward(float *y, const float *bias, int N, int D, int kind, float slope)
+{
+    forward_rows(y, bias, N, D, kind, slope);
+}
+
+void gm_act_backward(float *dy, float *dbias, const float *y, int N, int D, int kind, float slope)
+{
+    backward_rows(dy, dbias, y, N, D, kind, slope);
 }

@@ -5,6 +5,7 @@
 
 #include "adam.h"
 #include "error.h"
+#include "simd.h"
 
 void gm_optimizer_config_default(gm_optimizer_config *cfg, float lr)
 {
@@ -33,24 +34,85 @@ gm_status gm_optimizer_config_check(const gm_optimizer_config *cfg, const char *
     return GM_OK;
 }
 
-int gm_adam_update(float *restrict param_out, float *restrict m_out, float *restrict v_out,
-                   const float *restrict param, const float *restrict m, const float *restrict v,
-                   const float *restrict grad, size_t n, const gm_optimizer_config *cfg, int64_t t)
+/* The scalars of one step, hoisted out of the loops. */
+typedef struct adam_coeffs {
+    float b1, b2, eps;
+    float step;         /* lr over bias correction 1 */
+    float inv_sqrt_c2;  /* 1 / sqrt(bias correction 2) */
+    float decay;        /* AdamW's decoupled weight decay: 1 - lr wd */
+    float l2;           /* Adam's weight decay, added to the gradient */
+} adam_coeffs;
+
+static adam_coeffs coeffs(const gm_optimizer_config *cfg, int64_t t)
 {
-    const float b1 = cfg->beta1, b2 = cfg->beta2, wd = cfg->weight_decay, eps = cfg->eps;
-    const float step = (float)(cfg->lr / (1.0 - pow(b1, (double)t)));
-    const float inv_sqrt_c2 = (float)(1.0 / sqrt(1.0 - pow(b2, (double)t)));
-    const float decay = cfg->kind == GM_OPTIM_ADAMW ? 1.0f - cfg->lr * wd : 1.0f;
-    const float l2 = cfg->kind == GM_OPTIM_ADAM ? wd : 0.0f;
-    int finite = 1;  /* an integer reduction, so the loop still vectorises */
+    const float wd = cfg->weight_decay;
+    return (adam_coeffs){
+        .b1 = cfg->beta1,
+        .b2 = cfg->beta2,
+        .eps = cfg->eps,
+        .step = (float)(cfg->lr / (1.0 - pow(cfg->beta1, (double)t))),
+        .inv_sqrt_c2 = (float)(1.0 / sqrt(1.0 - pow(cfg->beta2, (double)t))),
+        .decay = cfg->kind == GM_OPTIM_ADAMW ? 1.0f - cfg->lr * wd : 1.0f,
+        .l2 = cfg->kind == GM_OPTIM_ADAM ? wd : 0.0f,
+    };
+}
+
+static inline void adam_element(const adam_coeffs *k, float grad, float *p, float *m, float *v)
+{
+    float g = grad + k->l2 * *p;
+    *m = k->b1 * *m + (1.0f - k->b1) * g;
+    *v = k->b2 * *v + (1.0f - k->b2) * g * g;
+    *p = *p * k->decay - k->step * *m / (sqrtf(*v) * k->inv_sqrt_c2 + k->eps);
+}
+
+/* The loops are built per vector width (simd.h); each array is reached
+ * through one restrict pointer, so they vectorise. */
+GM_VECTOR_CLONES static void adam_in_place(float *restrict param, float *restrict m, float *restrict v,
+                                           const float *restrict grad, size_t n, const adam_coeffs *k)
+{
     for (size_t i = 0; i < n; i++) {
-        finite &= fabsf(grad[i]) <= FLT_MAX;  /* false for Inf and for NaN */
-        float g = grad[i] + l2 * param[i];
-        float mi = b1 * m[i] + (1.0f - b1) * g;
-        float vi = b2 * v[i] + (1.0f - b2) * g * g;
-        param_out[i] = param[i] * decay - step * mi / (sqrtf(vi) * inv_sqrt_c2 + eps);
-        m_out[i] = mi;
-        v_out[i] = vi;
+        float pi = param[i], mi = m[i], vi = v[i];
+        adam_element(k, grad[i], &pi, &mi, &vi);
+        param[i] = pi, m[i] = mi, v[i] = vi;
     }
+}
+
+GM_VECTOR_CLONES static void adam_out_of_place(float *restrict param_out, float *restrict m_out,
+                                               float *restrict v_out, const float *restrict param,
+                                               const float *restrict m, const float *restrict v,
+                                               const float *restrict grad, size_t n, const adam_coeffs *k)
+{
+    for (size_t i = 0; i < n; i++) {
+        float pi = param[i], mi = m[i], vi = v[i];
+        adam_element(k, grad[i], &pi, &mi, &vi);
+        param_out[i] = pi, m_out[i] = mi, v_out[i] = vi;
+    }
+}
+
+void gm_adam_update(float *restrict param, float *restrict m, float *restrict v, const float *restrict grad,
+                    size_t n, const gm_optimizer_config *cfg, int64_t t)
+{
+    const adam_coeffs k = coeffs(cfg, t);
+    adam_in_place(param, m, v, grad, n, &k);
+}
+
+void gm_adam_update_to(float *restrict param_out, float *restrict m_out, float *restrict v_out,
+                       const float *restrict param, const float *restrict m, const float *restrict v,
+                       const float *restrict grad, size_t n, const gm_optimizer_config *cfg, int64_t t)
+{
+    const adam_coeffs k = coeffs(cfg, t);
+    adam_out_of_place(param_out, m_out, v_out, param, m, v, grad, n, &k);
+}
+
+GM_VECTOR_CLONES static int all_finite(const float *x, size_t n)
+{
+    int finite = 1;  /* an integer reduction without an early exit, so the loop vectorises */
+    for (size_t i = 0; i < n; i++)
+        finite &= fabsf(x[i]) <= FLT_MAX;  /* false for Inf and for NaN */
     return finite;
+}
+
+bool gm_all_finite(const float *x, size_t n)
+{
+    return all_finite(x, n);
 }

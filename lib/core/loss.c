@@ -3,36 +3,12 @@
  * finite for any finite input. */
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 
+#include "fastmath.h"
 #include "loss.h"
+#include "simd.h"
 
 #define HALF_LOG_2PI 0.91893853320467274178
-
-/* e^x for x <= 0, within 2 ulp, in straight-line code the compiler can
- * vectorise (libm's expf is a call per element): x = n ln2 + r with
- * |r| <= ln2/2, e^r by its Taylor polynomial, 2^n put in the exponent. */
-static inline float exp_nonpositive(float x)
-{
-    x = x > -87.0f ? x : -87.0f;  /* stay above the smallest normal float */
-    float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;  /* round: add and drop 1.5 * 2^23 */
-    float r = x - n * 0.693145752f - n * 1.42860677e-6f;      /* ln 2 in two parts */
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.66666667e-1f + r * (4.16666667e-2f +
-              r * (8.33333333e-3f + r * 1.38888889e-3f)))));
-    int32_t bits = ((int32_t)n + 127) * 8388608;               /* 2^n */
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-/* log(1 + e) for e in [0, 1], likewise: 2 atanh(s) with s = e / (2 + e)
- * <= 1/3, whose odd series is below float precision by its s^15 term */
-static inline float log1p_unit(float e)
-{
-    float s = e / (2.0f + e), t = s * s;
-    return 2.0f * s * (1.0f + t * (1.0f / 3 + t * (1.0f / 5 + t * (1.0f / 7 + t * (1.0f / 9 +
-           t * (1.0f / 11 + t * (1.0f / 13 + t * (1.0f / 15))))))));
-}
 
 /* one element's cross-entropy, and e^-|l| for its gradient:
  * -t log s(l) - (1-t) log(1-s(l)) = max(l,0) - l t + log(1 + e^-|l|), and
@@ -52,18 +28,10 @@ static inline float bce_grad(float l, float t, float e, float scale)
 /* Eight running sums, added in a fixed order: a vector's worth of lanes
  * without letting the compiler reorder a float sum. The loop is written
  * twice, with and without the gradient, so that neither has a branch.
- * Each is also built for AVX2, chosen at load time where the CPU has it:
- * the same operations in the same order, and without FMA contraction (off
- * in ISO C) they round alike. */
+ * Each is built per vector width (simd.h). */
 enum { LANES = 8 };
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#  define WIDE_VECTORS __attribute__((target_clones("avx2", "default")))
-#else
-#  define WIDE_VECTORS
-#endif
-
-WIDE_VECTORS static double bce_row(const float *l, const float *t, int D)
+GM_VECTOR_CLONES static double bce_row(const float *l, const float *t, int D)
 {
     float acc[LANES] = { 0 }, e;
     int d = 0;
@@ -78,7 +46,7 @@ WIDE_VECTORS static double bce_row(const float *l, const float *t, int D)
     return sum;
 }
 
-WIDE_VECTORS static double bce_row_grad(const float *l, const float *t, float *g, float scale, int D)
+GM_VECTOR_CLONES static double bce_row_grad(const float *l, const float *t, float *g, float scale, int D)
 {
     float acc[LANES] = { 0 }, e;
     int d = 0;

@@ -263,7 +263,7 @@ static gm_status read_header(const gm_st_file *f, const char *kind, const config
                              void *cfg, gm_checkpoint_info *info, const char *who)
 {
     const char *format = gm_st_meta_get(f, "gm.format"), *model = gm_st_meta_get(f, "gm.model");
-    int64_t version;
+    int64_t version = 0;  /* set by read_int, which GCC cannot see through */
     if (!format || strcmp(format, FORMAT_NAME) != 0)
         return gm_fail(GM_ERR_FORMAT, "%s: not a libgenmodel checkpoint (gm.format is %s)", who,
                        format ? format : "missing");

@@ -137,8 +137,9 @@ gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
         return gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
     gan->cfg = c;
     const int C = c.n_classes;
+    /* G's update ends a step: nothing after it can fail, so it is made in place */
     s = build_mlp(&gan->g, &gan->gen, "gen", c.noise_dim + C, c.n_gen_hidden, c.gen_hidden, c.data_dim,
-                  c.gen_output, 2, &c);
+                  c.gen_output, 1, &c);
     if (s == GM_OK)
         s = build_mlp(&gan->d, &gan->disc, "disc", c.data_dim + C, c.n_disc_hidden, c.disc_hidden, 1,
                       GM_ACT_IDENTITY, 3, &c);

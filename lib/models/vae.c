@@ -126,7 +126,7 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
         s = build_mlp(&vae->dec, &vae->params, "dec", c.latent_dim + C, c.n_dec_hidden, c.dec_hidden,
                       c.input_dim, &c);
     if (s == GM_OK)
-        s = gm_params_alloc(&vae->params, 2);
+        s = gm_params_alloc(&vae->params, 1);  /* one update per step, in place */
     if (s != GM_OK) {
         gm_vae_free(vae);
         return s;

@@ -78,12 +78,17 @@ void gm_params_use_state(gm_param_table *t, float *state)
 int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const float *keep)
 {
     const size_t n = t->total;
+    if (!gm_all_finite(t->grad, n))
+        return 0;
+    t->step++;
+    if (t->n_states == 1) {
+        gm_adam_update(t->data, t->m, t->v, t->grad, n, cfg, t->step);
+        return 1;
+    }
     float *out = t->block;
     for (int i = 1; i < t->n_states && (out == t->data || out == keep); i++)
         out = t->block + (size_t)3 * i * n;
-    if (!gm_adam_update(out, out + n, out + 2 * n, t->data, t->m, t->v, t->grad, n, cfg, t->step + 1))
-        return 0;
-    t->step++;
+    gm_adam_update_to(out, out + n, out + 2 * n, t->data, t->m, t->v, t->grad, n, cfg, t->step);
     gm_params_use_state(t, out);
     return 1;
 }

@@ -34,7 +34,9 @@ typedef struct gm_param_table {
 
 /* Declare a tensor (before gm_params_alloc); *index receives its position. */
 gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index);
-/* Allocate n_states (2 or 3) states and the gradients, zeroed. */
+/* Allocate n_states (1 to 3) states and the gradients, zeroed. One state
+ * is updated in place; with more, each update writes a spare state and the
+ * old one survives, so that a step can be undone by gm_params_use_state. */
 gm_status gm_params_alloc(gm_param_table *t, int n_states);
 void gm_params_free(gm_param_table *t);
 
@@ -43,10 +45,10 @@ static inline float *gm_param_grad(const gm_param_table *t, int i) { return t->g
 
 void gm_params_zero_grad(gm_param_table *t);
 
-/* One Adam step over the whole table, written to a state that is neither
+/* One Adam step over the whole table; t->step counts it. With one state
+ * it is made in place; with more it is written to a state that is neither
  * the current one nor keep (NULL: none to keep), which then becomes
- * current; t->step counts it. If a gradient is not finite nothing changes
- * and 0 is returned. */
+ * current. If a gradient is not finite nothing changes and 0 is returned. */
 int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const float *keep);
 
 /* Point the table's data and moments at a state (as t->data gave it). */

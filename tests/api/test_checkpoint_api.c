@@ -213,7 +213,7 @@ static uint8_t *find(uint8_t *buf, size_t size, const char *text)
         if (!memcmp(buf + i, text, n))
             return buf + i;
     fail_msg("'%s' not found", text);
-    return NULL;
+    return buf;  /* not reached: fail_msg jumps out, which GCC cannot see */
 }
 
 /* Replace from by to (same length) in the header, then seal the header

@@ -1,27 +1,41 @@
 /* Adam and AdamW against two steps of torch.optim (computed in float64 with
  * torch 1.13: lr 0.1, betas (0.9, 0.999), eps 1e-8). */
+#include <float.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "core/adam.h"
 #include "gm_test.h"
 
+/* Two steps in place, as a table with one state makes them, and two to
+ * another state, as a table with spares does: both as torch. */
 static void run_two_steps(int kind, float weight_decay, const double want1[3], const double want2[3])
 {
     gm_optimizer_config cfg;
     gm_optimizer_config_default(&cfg, 0.1f);
     cfg.kind = kind;
     cfg.weight_decay = weight_decay;
-    /* two states, as a parameter table keeps them: each step writes the other */
-    float p[2][3] = { { 1.0f, -2.0f, 0.5f } }, m[2][3] = { { 0 } }, v[2][3] = { { 0 } };
     const float g1[3] = { 0.5f, -1.0f, 0.0f }, g2[3] = { -0.25f, 3.0f, 1e-3f };
-    assert_true(gm_adam_update(p[1], m[1], v[1], p[0], m[0], v[0], g1, 3, &cfg, 1));
-    gm_assert_close(p[1], want1, 3, 1e-6, 1e-6, "step 1");
-    assert_true(gm_adam_update(p[0], m[0], v[0], p[1], m[1], v[1], g2, 3, &cfg, 2));
-    gm_assert_close(p[0], want2, 3, 1e-6, 1e-6, "step 2");
-    gm_assert_close(p[1], want1, 3, 1e-6, 1e-6, "step 1's state, untouched");
+
+    float p[3] = { 1.0f, -2.0f, 0.5f }, m[3] = { 0 }, v[3] = { 0 };
+    gm_adam_update(p, m, v, g1, 3, &cfg, 1);
+    gm_assert_close(p, want1, 3, 1e-6, 1e-6, "step 1 in place");
+    gm_adam_update(p, m, v, g2, 3, &cfg, 2);
+    gm_assert_close(p, want2, 3, 1e-6, 1e-6, "step 2 in place");
+
+    float q[2][3] = { { 1.0f, -2.0f, 0.5f } }, qm[2][3] = { { 0 } }, qv[2][3] = { { 0 } };
+    gm_adam_update_to(q[1], qm[1], qv[1], q[0], qm[0], qv[0], g1, 3, &cfg, 1);
+    gm_assert_close(q[1], want1, 3, 1e-6, 1e-6, "step 1 to a new state");
+    gm_adam_update_to(q[0], qm[0], qv[0], q[1], qm[1], qv[1], g2, 3, &cfg, 2);
+    gm_assert_close(q[0], want2, 3, 1e-6, 1e-6, "step 2 to a new state");
+    gm_assert_close(q[1], want1, 3, 1e-6, 1e-6, "step 1's state, untouched");
+    assert_memory_equal(p, q[0], sizeof p);
+    assert_memory_equal(m, qm[0], sizeof m);
+    assert_memory_equal(v, qv[0], sizeof v);
 }
 
 static void test_adam(void **state)
@@ -46,6 +60,58 @@ static void test_adamw(void **state)
     const double s1[3] = { 0.890000002, -1.880000001, 0.495000000 };
     const double s2[3] = { 0.854466299, -1.910618984, 0.415637370 };
     run_two_steps(GM_OPTIM_ADAMW, 0.1f, s1, s2);
+}
+
+/* The loops run in vectors with a scalar tail, and may be built for
+ * several vector widths: every element must come out as it does alone,
+ * bit for bit, wherever it falls. */
+static void test_vector_lanes_match_scalar(void **state)
+{
+    (void)state;
+    enum { N = 77 };
+    gm_optimizer_config cfg;
+    gm_optimizer_config_default(&cfg, 1e-2f);
+    cfg.weight_decay = 0.01f;
+    float p[N], m[N], v[N], g[N], p1[N], m1[N], v1[N], out[3][N];
+    gm_test_fill(p, N, -1.0f, 1.0f, 1);
+    gm_test_fill(m, N, -0.1f, 0.1f, 2);
+    gm_test_fill(v, N, 0.0f, 0.01f, 3);
+    gm_test_fill(g, N, -2.0f, 2.0f, 4);
+    for (int kind = GM_OPTIM_ADAM; kind <= GM_OPTIM_ADAMW; kind++) {
+        cfg.kind = kind;
+        gm_adam_update_to(out[0], out[1], out[2], p, m, v, g, N, &cfg, 7);
+        memcpy(p1, p, sizeof p), memcpy(m1, m, sizeof m), memcpy(v1, v, sizeof v);
+        gm_adam_update(p1, m1, v1, g, N, &cfg, 7);
+        assert_memory_equal(p1, out[0], sizeof p1);
+        assert_memory_equal(m1, out[1], sizeof m1);
+        assert_memory_equal(v1, out[2], sizeof v1);
+        for (int i = 0; i < N; i++) {
+            float pi = p[i], mi = m[i], vi = v[i];
+            gm_adam_update(&pi, &mi, &vi, &g[i], 1, &cfg, 7);
+            assert_true(pi == out[0][i] && mi == out[1][i] && vi == out[2][i]);
+        }
+    }
+}
+
+/* The check before an update: Inf and NaN anywhere, in a vector's lanes
+ * or in the tail, are found; large finite values are not refused. */
+static void test_all_finite(void **state)
+{
+    (void)state;
+    enum { N = 77 };
+    float x[N];
+    gm_test_fill(x, N, -1.0f, 1.0f, 5);
+    x[3] = FLT_MAX, x[4] = -FLT_MAX, x[5] = -0.0f, x[6] = FLT_MIN / 4.0f;
+    assert_true(gm_all_finite(x, N));
+    assert_true(gm_all_finite(x, 0));
+    const float bad[3] = { INFINITY, -INFINITY, NAN };
+    for (int k = 0; k < 3; k++)
+        for (int at = 0; at < N; at++) {
+            float keep = x[at];
+            x[at] = bad[k];
+            assert_false(gm_all_finite(x, N));
+            x[at] = keep;
+        }
 }
 
 static void test_config_check(void **state)
@@ -73,6 +139,8 @@ int main(void)
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_adam_l2),
         cmocka_unit_test(test_adamw),
+        cmocka_unit_test(test_vector_lanes_match_scalar),
+        cmocka_unit_test(test_all_finite),
         cmocka_unit_test(test_config_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,12 +93,45 @@ static void test_step_refused_and_states(void **state)
     gm_params_free(&t);
 }
 
+/* One state: the update is made in place, and a refused one leaves the
+ * weights and both moments as they were. */
+static void test_step_in_place(void **state)
+{
+    (void)state;
+    gm_param_table t = { 0 };
+    int64_t s[1] = { 20 };
+    assert_int_equal(gm_params_add(&t, "p", 1, s, NULL), GM_OK);
+    assert_int_equal(gm_params_alloc(&t, 1), GM_OK);
+    assert_true(t.grad == t.data + 3 * t.total);
+    float *data = t.data, *g = gm_param_grad(&t, 0), before[3][20];
+    gm_test_fill(t.data, 20, -1.0f, 1.0f, 1);
+    gm_test_fill(g, 20, -1.0f, 1.0f, 2);
+    gm_optimizer_config cfg;
+    gm_optimizer_config_default(&cfg, 0.1f);
+    assert_true(gm_params_adam_step(&t, &cfg, NULL));
+    assert_ptr_equal(t.data, data);
+    assert_int_equal(t.step, 1);
+    for (int i = 0; i < 20; i++)
+        assert_float_equal(t.m[i], 0.1f * g[i], 1e-7);
+    memcpy(before[0], t.data, sizeof before[0]);
+    memcpy(before[1], t.m, sizeof before[1]);
+    memcpy(before[2], t.v, sizeof before[2]);
+    g[19] = NAN;
+    assert_false(gm_params_adam_step(&t, &cfg, NULL));
+    assert_int_equal(t.step, 1);
+    assert_memory_equal(before[0], t.data, sizeof before[0]);
+    assert_memory_equal(before[1], t.m, sizeof before[1]);
+    assert_memory_equal(before[2], t.v, sizeof before[2]);
+    gm_params_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_declarations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_refused_and_states, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_in_place, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

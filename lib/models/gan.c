@@ -312,8 +312,7 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
     double fake_loss = gm_adv_loss(c->loss, GM_ADV_D_FAKE, logits + N, N, 0.0f, gan->dlogit + N, scale);
     l->d_real = mean_output(gan, logits, N);
     l->d_fake = mean_output(gan, logits + N, N);
-    gm_params_zero_grad(&gan->disc);
-    gm_mlp_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, NULL, 2 * N, 1);
+    gm_mlp_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, NULL, 2 * N, GM_GRADS_SET);
     l->gp = 0.0;
     if (c->loss == GM_GAN_WGAN_GP && c->gp_weight > 0.0f) {
         /* x_hat = a x + (1 - a) G(z) per sample, over the rows D just saw */
@@ -349,7 +348,7 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
     fill_disc_rows(gan, 0, gan->g.out[gan->g.n_layers - 1], labels, N);
     const float *logits = gm_mlp_forward(&gan->d, &gan->disc, gan->din, N);
     l->g_loss = gm_adv_loss(c->loss, GM_ADV_G_FAKE, logits, N, 1.0f, gan->dlogit, 1.0f / (float)N);
-    gm_mlp_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, gan->ddin, N, 0);
+    gm_mlp_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, gan->ddin, N, GM_GRADS_SKIP);
     /* with label columns, the rows of dL/d(fake) are strided: gather them */
     float *dfake = gan->ddin;
     if (C) {
@@ -357,8 +356,7 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
         for (int n = 0; n < N; n++)
             memcpy(dfake + (size_t)n * D, gan->ddin + (size_t)n * (D + C), (size_t)D * sizeof *dfake);
     }
-    gm_params_zero_grad(&gan->gen);
-    gm_mlp_backward(&gan->g, &gan->gen, gan->zin, dfake, NULL, N, 1);
+    gm_mlp_backward(&gan->g, &gan->gen, gan->zin, dfake, NULL, N, GM_GRADS_SET);
     if (!isfinite(l->g_loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the generator's loss is %g; no update was made", who, l->g_loss);
     return GM_OK;

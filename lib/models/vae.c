@@ -323,11 +323,10 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
     if (!isfinite(l->loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the loss is %g; no update was made", who, l->loss);
 
-    gm_params_zero_grad(&vae->params);
-    gm_mlp_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n, 1);
+    gm_mlp_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n, GM_GRADS_SET);
     gm_kl_normal_backward(vae->dmulv, vae->dmulv + Z, mulv, mulv + Z, 2 * Z, scale * vae->cfg.beta, n, Z);
     gm_reparam_backward(vae->dmulv, vae->dmulv + Z, 2 * Z, vae->dzin, Z + C, mulv + Z, vae->eps, n, Z);
-    gm_mlp_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n, 1);
+    gm_mlp_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n, GM_GRADS_SET);
     return GM_OK;
 }
 

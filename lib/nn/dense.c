@@ -1,4 +1,5 @@
 #include <math.h>
+#include <string.h>
 
 #include "dense.h"
 #include "core/act.h"
@@ -14,12 +15,16 @@ void gm_dense_forward(float *y, const float *x, const float *W, const float *b,
     gm_act_forward(y, b, N, O, act, slope);
 }
 
-void gm_dense_backward(float *dx, float *dW, float *db, float *dy, const float *x,
+void gm_dense_backward(float *dx, float *dW, float *db, bool accumulate, float *dy, const float *x,
                        const float *W, const float *y, int N, int D, int O, int act, float slope)
 {
+    /* written over, the gradients need no zeroing pass of their own: the
+     * product with beta 0 clears dW as it goes */
+    if (db && !accumulate)
+        memset(db, 0, (size_t)O * sizeof *db);
     gm_act_backward(dy, db, y, N, O, act, slope);
     if (dW)
-        gm_gemm(true, false, O, D, N, 1.0f, dy, x, 1.0f, dW);
+        gm_gemm(true, false, O, D, N, 1.0f, dy, x, accumulate ? 1.0f : 0.0f, dW);
     if (dx)
         gm_gemm(false, false, N, D, O, 1.0f, dy, W, 0.0f, dx);
 }

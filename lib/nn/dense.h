@@ -1,8 +1,10 @@
 /* A dense layer with its activation fused in: y = f(x W^T + b).
  * Legend: N batch, D inputs, O outputs. W is (O, D) as in torch.nn.Linear.
- * Parameter gradients accumulate (zero them once per step); dx is written. */
+ * Parameter gradients are set or added to; dx is written. */
 #ifndef GM_NN_DENSE_H
 #define GM_NN_DENSE_H
+
+#include <stdbool.h>
 
 #include "core/rng.h"
 
@@ -11,8 +13,9 @@ void gm_dense_forward(float *y, const float *x, const float *W, const float *b,
                       int N, int D, int O, int act, float slope);
 
 /* dy (N, O) holds dL/dy on entry and dL/d(pre-activation) on return.
- * dW (O, D) += ..., db (O) += ..., dx (N, D) = ..., each unless NULL. */
-void gm_dense_backward(float *dx, float *dW, float *db, float *dy, const float *x,
+ * dW (O, D) and db (O) get the parameter gradients, added to them when
+ * accumulate, else written over them; dx (N, D) = ...; each unless NULL. */
+void gm_dense_backward(float *dx, float *dW, float *db, bool accumulate, float *dy, const float *x,
                        const float *W, const float *y, int N, int D, int O, int act, float slope);
 
 /* torch.nn.Linear's default: W and b uniform in +-1/sqrt(D) */

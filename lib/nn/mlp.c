@@ -86,15 +86,16 @@ const float *gm_mlp_forward(gm_mlp *mlp, const gm_param_table *t, const float *x
     return in;
 }
 
-void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N, int grads)
+void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N, gm_grads grads)
 {
+    const bool want = grads != GM_GRADS_SKIP;
     float *dy = dout;
     for (int i = mlp->n_layers - 1; i >= 0; i--) {
         int w = mlp->first_param + 2 * i;
         const float *in = i > 0 ? mlp->out[i - 1] : x;
         float *din = i > 0 ? mlp->delta[i % 2] : dx;
-        gm_dense_backward(din, grads ? gm_param_grad(t, w) : NULL, grads ? gm_param_grad(t, w + 1) : NULL,
-                          dy, in, gm_param_data(t, w), mlp->out[i], N, mlp->width[i], mlp->width[i + 1],
+        gm_dense_backward(din, want ? gm_param_grad(t, w) : NULL, want ? gm_param_grad(t, w + 1) : NULL,
+                          grads == GM_GRADS_ADD, dy, in, gm_param_data(t, w), mlp->out[i], N, mlp->width[i], mlp->width[i + 1],
                           mlp->act[i], mlp->slope);
         dy = din;
     }

@@ -41,10 +41,15 @@ gm_status gm_mlp_reserve(gm_mlp *mlp, int N);
  * next forward. Requires gm_mlp_reserve(mlp, N). */
 const float *gm_mlp_forward(gm_mlp *mlp, const gm_param_table *t, const float *x, int N);
 
+/* What a backward pass does with the gradients of its layers' parameters. */
+typedef enum gm_grads {
+    GM_GRADS_SKIP,  /* leaves them: a generator's step needs only dx through the discriminator */
+    GM_GRADS_SET,   /* writes them, whatever they held: no zeroing before a step's first pass */
+    GM_GRADS_ADD,   /* adds to them */
+} gm_grads;
+
 /* After gm_mlp_forward on the same x: dout (N, O) is dL/d(output) and is
- * overwritten. Accumulates parameter gradients in t when grads is nonzero
- * (a generator step needs only dx through the discriminator); writes dx
- * (N, D) unless NULL. */
-void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N, int grads);
+ * overwritten. Writes dx (N, D) unless NULL. */
+void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N, gm_grads grads);
 
 #endif

@@ -63,11 +63,6 @@ void gm_params_free(gm_param_table *t)
     memset(t, 0, sizeof *t);
 }
 
-void gm_params_zero_grad(gm_param_table *t)
-{
-    memset(t->grad, 0, t->total * sizeof(float));
-}
-
 void gm_params_use_state(gm_param_table *t, float *state)
 {
     t->data = state;

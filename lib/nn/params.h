@@ -43,8 +43,6 @@ void gm_params_free(gm_param_table *t);
 static inline float *gm_param_data(const gm_param_table *t, int i) { return t->data + t->items[i].offset; }
 static inline float *gm_param_grad(const gm_param_table *t, int i) { return t->grad + t->items[i].offset; }
 
-void gm_params_zero_grad(gm_param_table *t);
-
 /* One Adam step over the whole table; t->step counts it. With one state
  * it is made in place; with more it is written to a state that is neither
  * the current one nor keep (NULL: none to keep), which then becomes

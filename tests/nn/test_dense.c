@@ -52,14 +52,17 @@ static void check_layer(int act)
     forward_ref(pd, act, want);
     gm_assert_close(y, want, N * O, 1e-5, 1e-5, "dense forward");
 
-    /* gradients accumulate into dW and db: start them from a known value */
+    /* written over what dW and db held, or added to it */
+    float dy2[N * O], added[NP];
+    memcpy(dy2, dy, sizeof dy);
     for (int i = 0; i < NW + O; i++)
-        grad[i] = 1.0f;
-    gm_dense_backward(grad + NW + O, grad, grad + NW, dy, x, W, y, N, D, O, act, (float)SLOPE);
-    for (int i = 0; i < NW + O; i++)
-        grad[i] -= 1.0f;
+        grad[i] = NAN, added[i] = 1.0f;
+    gm_dense_backward(grad + NW + O, grad, grad + NW, false, dy, x, W, y, N, D, O, act, (float)SLOPE);
     ctx_t c = { act, w };
     gm_check_gradient(weighted_output, &c, pd, NP, grad, 1e-3, 1e-5, "dense backward");
+    gm_dense_backward(added + NW + O, added, added + NW, true, dy2, x, W, y, N, D, O, act, (float)SLOPE);
+    for (int i = 0; i < NW + O; i++)
+        assert_float_equal(added[i] - 1.0f, grad[i], 1e-6);
 }
 
 static void test_identity(void **s) { (void)s; check_layer(GM_ACT_IDENTITY); }

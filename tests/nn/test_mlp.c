@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "nn/mlp.h"
@@ -58,9 +59,13 @@ static void test_gradients(void **state)
     gm_test_fill(dout, GN * 3, -1.0f, 1.0f, 3);
     for (int i = 0; i < GN * 3; i++)
         w[i] = dout[i];
+    /* written over whatever the gradients held, NaN included */
+    for (size_t i = 0; i < t.total; i++)
+        t.grad[i] = NAN;
+    float dout0[GN * 3], dout2[GN * 3], dx2[GN * 5];
+    memcpy(dout0, dout, sizeof dout);  /* backward overwrites dout */
     gm_mlp_forward(&mlp, &t, x, GN);
-    gm_params_zero_grad(&t);
-    gm_mlp_backward(&mlp, &t, x, dout, dx, GN, 1);
+    gm_mlp_backward(&mlp, &t, x, dout, dx, GN, GM_GRADS_SET);
 
     size_t n = 0;
     for (int i = 0; i < t.count; i++)
@@ -75,6 +80,21 @@ static void test_gradients(void **state)
     assert_true(n <= 200);
     ctx_t c = { &t, w };
     gm_check_gradient(weighted_output, &c, all, n, grad, 1e-3, 1e-5, "mlp backward");
+
+    /* a second pass adding to them doubles them (up to the rounding of the
+     * bias sums); one skipping them leaves them, and both give dx again */
+    float twice[200];
+    const gm_grads modes[2] = { GM_GRADS_ADD, GM_GRADS_SKIP };
+    for (int m = 0; m < 2; m++) {
+        memcpy(dout2, dout0, sizeof dout0);
+        gm_mlp_backward(&mlp, &t, x, dout2, dx2, GN, modes[m]);
+        assert_memory_equal(dx2, dx, sizeof dx);
+        for (int i = 0, k = 0; i < t.count; i++)
+            for (size_t j = 0; j < t.items[i].numel; j++, k++)
+                twice[k] = gm_param_grad(&t, i)[j];
+        for (size_t k = 0; k < n - GN * 5; k++)
+            assert_float_equal(twice[k], 2.0f * grad[k], 1e-6f * (1.0f + fabsf(grad[k])));
+    }
     assert_string_equal(t.items[4].name, "net.2.weight");
     gm_mlp_free(&mlp);
     gm_params_free(&t);
@@ -121,8 +141,7 @@ static gm_status classifier_step(classifier *c, const float *x, const int32_t *y
     const float *logits = gm_mlp_forward(&c->mlp, &c->t, x, n);
     gm_softmax_xent_forward(loss, logits, y, n, 2);
     gm_softmax_xent_backward(dlogits, logits, y, 1.0f / n, n, 2);
-    gm_params_zero_grad(&c->t);
-    gm_mlp_backward(&c->mlp, &c->t, x, dlogits, NULL, n, 1);
+    gm_mlp_backward(&c->mlp, &c->t, x, dlogits, NULL, n, GM_GRADS_SET);
     gm_params_adam_step(&c->t, &c->opt, NULL);
     *mean_loss = 0;
     for (int i = 0; i < n; i++)

@@ -3,6 +3,7 @@
  * [x | one-hot] each, real first. Its parameter table holds three optimizer
  * states: an update writes one the step did not start from, so a step that
  * fails part-way returns to its starting state with nothing copied. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -205,14 +206,6 @@ static gm_status check_call(const gm_gan *gan, const void *in, const void *out, 
     return gm_model_check_labels(labels, n, gan->cfg.n_classes, who);
 }
 
-static gm_status check_finite(const float *x, size_t count, int32_t dim, const char *who)
-{
-    for (size_t i = 0; i < count; i++)
-        if (!isfinite(x[i]))
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: x[%zu][%zu] is %g", who, i / dim, i % dim, (double)x[i]);
-    return GM_OK;
-}
-
 /* ---- workspace and shared pieces ---- */
 
 static gm_status reserve(gm_gan *gan, int N)
@@ -366,7 +359,7 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
 {
     const char *who = "gm_gan_train_step";
     gm_status s = check_call(gan, x, x, labels, n, who);
-    if (s != GM_OK || (s = check_finite(x, (size_t)n * gan->cfg.data_dim, gan->cfg.data_dim, who)) != GM_OK ||
+    if (s != GM_OK || (s = gm_model_check_values(x, n, gan->cfg.data_dim, -FLT_MAX, FLT_MAX, "the finite numbers", who)) != GM_OK ||
         (s = reserve(gan, n)) != GM_OK)
         return s;
     const gm_rng rng_before = gan->rng;

@@ -2,6 +2,30 @@
 
 #include "model.h"
 #include "core/error.h"
+#include "core/simd.h"
+
+/* Every step checks its whole batch, so the common answer comes from one
+ * branch-free pass; only a bad batch is walked again to find the culprit. */
+GM_VECTOR_CLONES static int all_within(const float *x, size_t count, float lo, float hi)
+{
+    int ok = 1;
+    for (size_t i = 0; i < count; i++)
+        ok &= x[i] >= lo && x[i] <= hi;
+    return ok;
+}
+
+gm_status gm_model_check_values(const float *x, int32_t n, int32_t dim, float lo, float hi, const char *domain,
+                                const char *who)
+{
+    const size_t count = (size_t)n * (size_t)dim;
+    if (all_within(x, count, lo, hi))
+        return GM_OK;
+    size_t i = 0;
+    while (x[i] >= lo && x[i] <= hi)
+        i++;
+    return gm_fail(GM_ERR_INVALID_ARG, "%s: x[%zu][%zu] = %g is outside %s", who, i / (size_t)dim,
+                   i % (size_t)dim, (double)x[i], domain);
+}
 
 gm_status gm_model_check_labels(const int32_t *labels, int32_t n, int32_t n_classes, const char *who)
 {

@@ -2,6 +2,7 @@
  * The encoder ends in one dense head whose rows are packed [mu | logvar]
  * (N, 2Z); the decoder ends in logits (N, D). A conditional VAE appends a
  * one-hot label to the encoder's input and to z. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -190,16 +191,10 @@ static gm_status check_call(const gm_vae *vae, const void *in, const void *out, 
 /* x must lie in the likelihood's domain: a NaN fails every comparison */
 static gm_status check_data(const gm_vae *vae, const float *x, int32_t n, const char *who)
 {
-    size_t count = (size_t)n * vae->cfg.input_dim;
-    int bernoulli = vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI;
-    for (size_t i = 0; i < count; i++) {
-        int ok = bernoulli ? (x[i] >= 0.0f && x[i] <= 1.0f) : isfinite(x[i]);
-        if (!ok)
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: x[%zu][%zu] = %g is outside the %s likelihood's domain", who,
-                           i / vae->cfg.input_dim, i % vae->cfg.input_dim, (double)x[i],
-                           bernoulli ? "Bernoulli [0, 1]" : "Gaussian (finite)");
-    }
-    return GM_OK;
+    if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
+        return gm_model_check_values(x, n, vae->cfg.input_dim, 0.0f, 1.0f, "the Bernoulli likelihood's [0, 1]", who);
+    return gm_model_check_values(x, n, vae->cfg.input_dim, -FLT_MAX, FLT_MAX,
+                                 "the Gaussian likelihood's domain (finite)", who);
 }
 
 /* ---- workspace and the pieces every pass shares ---- */

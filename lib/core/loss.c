@@ -25,11 +25,11 @@ static inline float bce_grad(float l, float t, float e, float scale)
     return scale * ((l >= 0.0f ? 1.0f : e) / (1.0f + e) - t);
 }
 
-/* Eight running sums, added in a fixed order: a vector's worth of lanes
+/* Sixteen running sums, added in a fixed order: an AVX-512 vector of lanes
  * without letting the compiler reorder a float sum. The loop is written
  * twice, with and without the gradient, so that neither has a branch.
  * Each is built per vector width (simd.h). */
-enum { LANES = 8 };
+enum { LANES = 16 };
 
 GM_VECTOR_CLONES static double bce_row(const float *l, const float *t, int D)
 {

@@ -157,8 +157,10 @@ NOIPA static void net_forward(net *m, const float *x, int N)
     }
 }
 
-/* gm_mlp_backward: per layer, last first, dW (O, D_in) += dy^T x when grads,
- * and dx (N, D_in) = dy W unless this is the first layer and dx is NULL */
+/* gm_mlp_backward: per layer, last first, dW (O, D_in) = dy^T x when grads
+ * (GM_GRADS_SET: a step's only pass over each network writes its
+ * gradients), and dx (N, D_in) = dy W unless this is the first layer and
+ * dx is NULL */
 NOIPA static void net_backward(net *m, const float *x, float *dout, float *dx, int N, int grads)
 {
     float *dy = dout;
@@ -167,7 +169,7 @@ NOIPA static void net_backward(net *m, const float *x, float *dout, float *dx, i
         const float *in = i > 0 ? m->out[i - 1] : x;
         float *din = i > 0 ? m->delta[i % 2] : dx;
         if (grads)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, Din, N, 1.0f, dy, O, in, Din, 1.0f, m->dW[i],
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, Din, N, 1.0f, dy, O, in, Din, 0.0f, m->dW[i],
                         Din);
         if (din)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, Din, O, 1.0f, dy, O, m->W[i], Din, 0.0f, din,

@@ -58,7 +58,7 @@ static int gan_train(int argc, char **argv)
         { "--ema", OPT_FLOAT, &cfg.ema_decay, "EMA decay of the generator's weights for sampling (0: off)" },
         { "--noise-dim", OPT_INT, &cfg.noise_dim, "dimensions of z" },
         { "--seed", OPT_INT, &seed, "seed of the weights and every draw" },
-        { "--threads", OPT_INT, &threads, "BLAS threads (0: OpenBLAS's default)" },
+        { "--threads", OPT_INT, &threads, "threads (0: OpenBLAS's default count)" },
         { "--class", OPT_INT, &only_class, "train on this class only" },
         { "--conditional", OPT_FLAG, &conditional, "condition on the label (a conditional GAN)" },
         { "--resume", OPT_STRING, &resume, "continue training this checkpoint" },

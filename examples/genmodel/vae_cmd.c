@@ -90,7 +90,7 @@ static int vae_train(int argc, char **argv)
         { "--lr", OPT_FLOAT, &lr, "Adam learning rate" },
         { "--beta", OPT_FLOAT, &beta, "weight of the KL term" },
         { "--seed", OPT_INT, &seed, "seed of the weights and every draw" },
-        { "--threads", OPT_INT, &threads, "BLAS threads (0: OpenBLAS's default)" },
+        { "--threads", OPT_INT, &threads, "threads (0: OpenBLAS's default count)" },
         { "--class", OPT_INT, &only_class, "train on this class only (one-class anomaly detection)" },
         { "--conditional", OPT_FLAG, &conditional, "condition on the label (a conditional VAE)" },
         { "--resume", OPT_STRING, &resume, "continue training this checkpoint" },

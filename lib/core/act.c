@@ -47,10 +47,11 @@ static inline float sigmoid(float x)
 }
 
 /* The passes are built per vector width (simd.h). */
-GM_VECTOR_CLONES static void forward_rows(float *y, const float *bias, int N, int D, int kind, float slope)
+GM_VECTOR_CLONES static void forward_rows(float *y, int ld, const float *bias, int N, int D, int kind,
+                                          float slope)
 {
     for (int n = 0; n < N; n++) {
-        float *row = y + (size_t)n * D;
+        float *row = y + (size_t)n * ld;
         if (bias)
             for (int d = 0; d < D; d++)
                 row[d] += bias[d];
@@ -81,12 +82,12 @@ GM_VECTOR_CLONES static void forward_rows(float *y, const float *bias, int N, in
     }
 }
 
-GM_VECTOR_CLONES static void backward_rows(float *dy, float *dbias, const float *y, int N, int D, int kind,
-                                           float slope)
+GM_VECTOR_CLONES static void backward_rows(float *dy, int ld, float *dbias, const float *y, int N, int D,
+                                           int kind, float slope)
 {
     for (int n = 0; n < N; n++) {
-        float *g = dy + (size_t)n * D;
-        const float *out = y + (size_t)n * D;
+        float *g = dy + (size_t)n * ld;
+        const float *out = y + (size_t)n * ld;
         switch (kind) {
         case GM_ACT_RELU:
             for (int d = 0; d < D; d++)
@@ -118,12 +119,22 @@ GM_VECTOR_CLONES static void backward_rows(float *dy, float *dbias, const float 
     }
 }
 
+void gm_act_forward_ld(float *y, int ld, const float *bias, int N, int D, int kind, float slope)
+{
+    forward_rows(y, ld, bias, N, D, kind, slope);
+}
+
+void gm_act_backward_ld(float *dy, int ld, float *dbias, const float *y, int N, int D, int kind, float slope)
+{
+    backward_rows(dy, ld, dbias, y, N, D, kind, slope);
+}
+
 void gm_act_forward(float *y, const float *bias, int N, int D, int kind, float slope)
 {
-    forward_rows(y, bias, N, D, kind, slope);
+    forward_rows(y, D, bias, N, D, kind, slope);
 }
 
 void gm_act_backward(float *dy, float *dbias, const float *y, int N, int D, int kind, float slope)
 {
-    backward_rows(dy, dbias, y, N, D, kind, slope);
+    backward_rows(dy, D, dbias, y, N, D, kind, slope);
 }

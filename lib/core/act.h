@@ -17,6 +17,11 @@ void gm_act_forward(float *y, const float *bias, int N, int D, int kind, float s
  * accumulates the column sums of the result in the same pass. */
 void gm_act_backward(float *dy, float *dbias, const float *y, int N, int D, int kind, float slope);
 
+/* The same on D columns of wider matrices whose rows are ld floats apart
+ * (y and dy alike): one member's share of a layer. */
+void gm_act_forward_ld(float *y, int ld, const float *bias, int N, int D, int kind, float slope);
+void gm_act_backward_ld(float *dy, int ld, float *dbias, const float *y, int N, int D, int kind, float slope);
+
 /* g (n) *= f''(x), from y = f(x): the curvature a gradient penalty's
  * second-order pass needs. */
 void gm_act_curvature(float *g, const float *y, size_t n, int kind);

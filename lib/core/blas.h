@@ -1,6 +1,6 @@
 /* Row-major matrix products: the only door to BLAS, so that a second
- * backend (GPU) can stand beside this one. Matrices are dense: the leading
- * dimension is the row length. */
+ * backend (GPU) can stand beside this one. Matrices are row-major; the
+ * plain forms take dense ones, whose leading dimension is the row length. */
 #ifndef GM_CORE_BLAS_H
 #define GM_CORE_BLAS_H
 
@@ -10,9 +10,20 @@
  * op(B) is (K, N); A is stored (K, M) when trans_a, B (N, K) when trans_b. */
 void gm_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
              const float *A, const float *B, float beta, float *C);
+/* The same on blocks of wider matrices: lda, ldb, ldc are the floats from
+ * one stored row to the next. */
+void gm_gemm_ld(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                const float *B, int ldb, float beta, float *C, int ldc);
 
 /* y = alpha * op(A) * x + beta * y, A stored (M, N); op(A) = A^T when trans. */
 void gm_gemv(bool trans, int M, int N, float alpha, const float *A,
              const float *x, float beta, float *y);
+
+/* The library's thread count (gm_set_num_threads), at least 1. */
+int gm_threads(void);
+/* Set OpenBLAS to one thread while the library's own threads call it, and
+ * return what to give back to gm_blas_threads_restore afterwards. */
+int gm_blas_threads_solo(void);
+void gm_blas_threads_restore(int saved);
 
 #endif

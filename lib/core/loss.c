@@ -65,14 +65,20 @@ GM_VECTOR_CLONES static double bce_row_grad(const float *l, const float *t, floa
     return sum;
 }
 
-void gm_bce_logits(double *loss, float *dlogits, const float *logits, const float *target, float scale,
-                   int N, int D)
+void gm_bce_logits_ld(double *loss, float *dlogits, const float *logits, const float *target, float scale,
+                      int N, int D, int ld)
 {
     for (int n = 0; n < N; n++) {
-        const size_t row = (size_t)n * D;
+        const size_t row = (size_t)n * ld;
         loss[n] = dlogits ? bce_row_grad(logits + row, target + row, dlogits + row, scale, D)
                           : bce_row(logits + row, target + row, D);
     }
+}
+
+void gm_bce_logits(double *loss, float *dlogits, const float *logits, const float *target, float scale,
+                   int N, int D)
+{
+    gm_bce_logits_ld(loss, dlogits, logits, target, scale, N, D, D);
 }
 
 void gm_gaussian_nll(double *loss, float *dmean, float *dlogvar, const float *mean, const float *logvar,

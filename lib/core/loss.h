@@ -14,6 +14,10 @@
  * in [0, 1]; dlogits (N, D) unless NULL. */
 void gm_bce_logits(double *loss, float *dlogits, const float *logits, const float *target, float scale,
                    int N, int D);
+/* The same over D columns of wider matrices whose rows are ld floats apart
+ * (all three alike): loss gets each row's sum over those columns. */
+void gm_bce_logits_ld(double *loss, float *dlogits, const float *logits, const float *target, float scale,
+                      int N, int D, int ld);
 
 /* Gaussian negative log-likelihood of target under N(mean, exp(logvar)),
  * all (N, D); logvar NULL means unit variance. dmean (N, D) unless NULL;

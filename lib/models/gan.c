@@ -15,6 +15,8 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/blas.h"
+#include "core/team.h"
 #include "core/workspace.h"
 #include "nn/grad_penalty.h"
 #include "nn/mlp.h"
@@ -31,6 +33,7 @@ struct gm_gan {
     gm_mlp g, d;
     float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
     gm_rng rng;
+    gm_team *team;       /* runs the products and Adam */
     gm_workspace ws, gp_ws;
     int batch;
     float *zin;          /* (N, Z + C) */
@@ -165,6 +168,7 @@ void gm_gan_free(gm_gan *gan)
         return;
     gm_mlp_free(&gan->g);
     gm_mlp_free(&gan->d);
+    gm_team_free(gan->team);
     gm_params_free(&gan->gen);
     gm_params_free(&gan->disc);
     gm_free(gan->ema);
@@ -210,24 +214,28 @@ static gm_status check_call(const gm_gan *gan, const void *in, const void *out, 
 
 static gm_status reserve(gm_gan *gan, int N)
 {
-    if (N <= gan->batch)
-        return GM_OK;
-    const size_t D = gan->cfg.data_dim, Z = gan->cfg.noise_dim, C = gan->cfg.n_classes, rows = (size_t)N;
-    float **slots[] = { &gan->zin, &gan->din, &gan->ddin, &gan->dfake, &gan->dlogit, &gan->noise };
-    const size_t counts[] = { rows * (Z + C), 2 * rows * (D + C), rows * (D + C), rows * D, 2 * rows,
-                              rows * (D > Z ? D : Z) };
-    gm_status s = gm_ws_carve(&gan->ws, 6, slots, counts);
-    if (s == GM_OK)
-        s = gm_mlp_reserve(&gan->g, N);
-    if (s == GM_OK)
-        s = gm_mlp_reserve(&gan->d, 2 * N);
-    if (s == GM_OK)
+    gm_status s = gm_team_fit(&gan->team, gm_threads());
+    if (s != GM_OK)
+        return s;
+    gan->g.team = gan->d.team = gan->team;
+    if (N > gan->batch) {
+        const size_t D = gan->cfg.data_dim, Z = gan->cfg.noise_dim, C = gan->cfg.n_classes, rows = (size_t)N;
+        float **slots[] = { &gan->zin, &gan->din, &gan->ddin, &gan->dfake, &gan->dlogit, &gan->noise };
+        const size_t counts[] = { rows * (Z + C), 2 * rows * (D + C), rows * (D + C), rows * D, 2 * rows,
+                                  rows * (D > Z ? D : Z) };
+        if ((s = gm_ws_carve(&gan->ws, 6, slots, counts)) != GM_OK)
+            return s;
         gan->batch = N;
-    return s;
+    }
+    /* each fits the team as well as the rows */
+    if ((s = gm_mlp_reserve(&gan->g, N)) != GM_OK)
+        return s;
+    return gm_mlp_reserve(&gan->d, 2 * N);
 }
 
 /* G(z) for fresh noise (or the caller's z), through the EMA weights if asked */
-static const float *generate(gm_gan *gan, const float *z, const int32_t *labels, int N, int use_ema)
+static const float *generate(gm_gan *gan, const float *z, const int32_t *labels, int N, int use_ema,
+                             bool training)
 {
     const int Z = gan->cfg.noise_dim, C = gan->cfg.n_classes;
     if (z) {
@@ -243,7 +251,7 @@ static const float *generate(gm_gan *gan, const float *z, const int32_t *labels,
     gm_param_table view = gan->gen;
     if (use_ema && gan->ema)
         view.data = gan->ema;
-    return gm_mlp_forward(&gan->g, &view, gan->zin, N);
+    return training ? gm_mlp_forward(&gan->g, &view, gan->zin, N) : gm_mlp_infer(&gan->g, &view, gan->zin, N);
 }
 
 /* the instance noise's sigma now: linear decay to 0 over the anneal steps */
@@ -256,25 +264,43 @@ static float noise_sigma(const gm_gan *gan)
     return s;
 }
 
+typedef struct fill_pass {
+    gm_gan *gan;
+    float *rows;
+    const float *x;
+    float sigma;
+    int N;
+} fill_pass;
+
+/* the member's share of the columns: those its share of D's first layer
+ * will read most (and of the generator's last layer, the ones it wrote) */
+static void fill_job(const gm_member *self, void *arg)
+{
+    const fill_pass *p = arg;
+    const int D = p->gan->cfg.data_dim, C = p->gan->cfg.n_classes;
+    int d0, d1;
+    gm_team_share(self, D, &d0, &d1);
+    for (int n = 0; n < p->N; n++) {
+        float *r = p->rows + (size_t)n * (D + C);
+        const float *src = p->x + (size_t)n * D, *noise = p->gan->noise + (size_t)n * D;
+        if (p->sigma > 0.0f)
+            for (int d = d0; d < d1; d++)
+                r[d] = src[d] + p->sigma * noise[d];
+        else
+            memcpy(r + d0, src + d0, (size_t)(d1 - d0) * sizeof *r);
+    }
+}
+
 /* rows [at, at + N) of din = x (+ instance noise), then the label */
 static void fill_disc_rows(gm_gan *gan, int at, const float *x, const int32_t *labels, int N)
 {
     const int D = gan->cfg.data_dim, C = gan->cfg.n_classes;
-    float sigma = noise_sigma(gan);
-    float *rows = gan->din + (size_t)at * (D + C);
-    if (sigma > 0.0f)
+    fill_pass p = { .gan = gan, .rows = gan->din + (size_t)at * (D + C), .x = x, .sigma = noise_sigma(gan), .N = N };
+    if (p.sigma > 0.0f)
         gm_rng_normal(&gan->rng, gan->noise, (size_t)N * D);
-    for (int n = 0; n < N; n++) {
-        float *r = rows + (size_t)n * (D + C);
-        const float *src = x + (size_t)n * D;
-        if (sigma > 0.0f)
-            for (int d = 0; d < D; d++)
-                r[d] = src[d] + sigma * gan->noise[(size_t)n * D + d];
-        else
-            memcpy(r, src, (size_t)D * sizeof *r);
-    }
+    gm_team_run(gan->team, fill_job, &p);
     if (C)
-        gm_model_onehot(rows, D + C, D, labels, N, C);
+        gm_model_onehot(p.rows, D + C, D, labels, N, C);
 }
 
 /* the mean D(x) reported for a half of the logits */
@@ -296,7 +322,7 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
 {
     const gm_gan_config *c = &gan->cfg;
     const int D = c->data_dim, C = c->n_classes;
-    const float *fake = generate(gan, z, labels, N, 0);
+    const float *fake = generate(gan, z, labels, N, 0, true);
     fill_disc_rows(gan, 0, x, labels, N);
     fill_disc_rows(gan, N, fake, labels, N);
     const float *logits = gm_mlp_forward(&gan->d, &gan->disc, gan->din, 2 * N);
@@ -355,6 +381,19 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
     return GM_OK;
 }
 
+/* the member's rows of the moving average: those its Adam just wrote */
+static void ema_job(const gm_member *self, void *arg)
+{
+    gm_gan *gan = arg;
+    const float decay = gan->cfg.ema_decay;
+    for (int p = 0; p < gan->gen.count; p++) {
+        size_t begin, end;
+        gm_params_share(self, &gan->gen, p, &begin, &end);
+        for (size_t i = begin; i < end; i++)
+            gan->ema[i] = decay * gan->ema[i] + (1.0f - decay) * gan->gen.data[i];
+    }
+}
+
 gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, gm_gan_losses *losses)
 {
     const char *who = "gm_gan_train_step";
@@ -368,10 +407,10 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
     gm_gan_losses l;
     for (int32_t k = 0; k < gan->cfg.n_critic && s == GM_OK; k++)
         if ((s = disc_gradients(gan, x, labels, n, NULL, NULL, &l, who)) == GM_OK &&
-            !gm_params_adam_step(&gan->disc, &gan->cfg.disc_optim, first))
+            !gm_params_adam_step(&gan->disc, &gan->cfg.disc_optim, first, gan->team))
             s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient of the discriminator is not finite; no update was made", who);
     if (s == GM_OK && (s = gen_gradients(gan, labels, n, &l, who)) == GM_OK &&
-        !gm_params_adam_step(&gan->gen, &gan->cfg.gen_optim, NULL))
+        !gm_params_adam_step(&gan->gen, &gan->cfg.gen_optim, NULL, gan->team))
         s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient of the generator is not finite; no update was made", who);
     if (s != GM_OK) {
         gm_params_use_state(&gan->disc, first);
@@ -379,11 +418,8 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
         gan->rng = rng_before;
         return s;
     }
-    if (gan->ema) {
-        const float decay = gan->cfg.ema_decay;
-        for (size_t i = 0; i < gan->gen.total; i++)
-            gan->ema[i] = decay * gan->ema[i] + (1.0f - decay) * gan->gen.data[i];
-    }
+    if (gan->ema)
+        gm_team_run(gan->team, ema_job, gan);
     if (losses)
         *losses = l;
     return GM_OK;
@@ -402,7 +438,7 @@ gm_status gm_gan_gen_gradients(gm_gan *gan, const int32_t *labels, int32_t n, co
     gm_status s = reserve(gan, n);
     if (s != GM_OK)
         return s;
-    generate(gan, z, labels, n, 0);
+    generate(gan, z, labels, n, 0, true);
     return gen_gradients(gan, labels, n, losses, "gm_gan_gen_gradients");
 }
 
@@ -442,7 +478,8 @@ static gm_status generate_rows(gm_gan *gan, const float *z, const int32_t *label
     const int D = gan->cfg.data_dim, Z = gan->cfg.noise_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
         int N = chunk_rows(n, at);
-        const float *rows = generate(gan, z ? z + (size_t)at * Z : NULL, labels ? labels + at : NULL, N, use_ema);
+        const float *rows = generate(gan, z ? z + (size_t)at * Z : NULL, labels ? labels + at : NULL, N, use_ema,
+                                     false);
         memcpy(x_out + (size_t)at * D, rows, (size_t)N * D * sizeof *x_out);
     }
     return GM_OK;
@@ -473,7 +510,7 @@ gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels
             memcpy(gan->din + (size_t)i * (D + C), x + (size_t)(at + i) * D, (size_t)D * sizeof *x);
         if (C)
             gm_model_onehot(gan->din, D + C, D, labels + at, N, C);
-        memcpy(logits + at, gm_mlp_forward(&gan->d, &gan->disc, gan->din, N), (size_t)N * sizeof *logits);
+        memcpy(logits + at, gm_mlp_infer(&gan->d, &gan->disc, gan->din, N), (size_t)N * sizeof *logits);
     }
     return GM_OK;
 }

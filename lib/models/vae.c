@@ -14,6 +14,8 @@
 #include "core/error.h"
 #include "core/loss.h"
 #include "core/rng.h"
+#include "core/blas.h"
+#include "core/team.h"
 #include "core/workspace.h"
 #include "nn/mlp.h"
 #include "nn/params.h"
@@ -30,15 +32,17 @@ struct gm_vae {
     gm_param_table params;
     gm_mlp enc, dec;
     gm_rng rng;
+    gm_team *team;      /* runs the products, the likelihood and Adam */
     gm_workspace ws;
-    int batch;          /* rows the workspace is carved for */
+    int batch, members; /* rows and team size the workspace is carved for */
     float *xin;         /* (N, D + C): x and its one-hot label; conditional only */
     float *zin;         /* (N, Z + C): z and its one-hot label */
     float *eps;         /* (N, Z) */
     float *dlogits;     /* (N, D) */
     float *dmulv;       /* (N, 2Z) */
     float *dzin;        /* (N, Z + C) */
-    double *recon, *kl; /* (N) per-sample terms */
+    double *recon;      /* (members, N) per-sample terms: each member's sum over its columns */
+    double *kl;         /* (N) per-sample terms */
     double *gap;        /* (N) log p(z) - log q(z|x) of a draw */
     double *acc, *acc2; /* (N) running sums of multi-draw estimates */
 };
@@ -145,6 +149,7 @@ void gm_vae_free(gm_vae *vae)
         return;
     gm_mlp_free(&vae->enc);
     gm_mlp_free(&vae->dec);
+    gm_team_free(vae->team);
     gm_params_free(&vae->params);
     gm_ws_free(&vae->ws);
     gm_free(vae);
@@ -201,7 +206,12 @@ static gm_status check_data(const gm_vae *vae, const float *x, int32_t n, const 
 
 static gm_status reserve(gm_vae *vae, int N)
 {
-    if (N <= vae->batch)
+    gm_status s = gm_team_fit(&vae->team, gm_threads());
+    if (s != GM_OK)
+        return s;
+    vae->enc.team = vae->dec.team = vae->team;
+    const int members = gm_team_size(vae->team);
+    if (N <= vae->batch && members <= vae->members)
         return GM_OK;
     const size_t D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
     const size_t rows = (size_t)N, dbl = 2 * rows; /* a double is two floats */
@@ -209,8 +219,8 @@ static gm_status reserve(gm_vae *vae, int N)
     float **slots[] = { &vae->xin, &vae->zin, &vae->eps, &vae->dlogits, &vae->dmulv, &vae->dzin,
                         &recon, &kl, &gap, &acc, &acc2 };
     const size_t counts[] = { C ? rows * (D + C) : 0, rows * (Z + C), rows * Z, rows * D, rows * 2 * Z,
-                              rows * (Z + C), dbl, dbl, dbl, dbl, dbl };
-    gm_status s = gm_ws_carve(&vae->ws, 11, slots, counts);
+                              rows * (Z + C), dbl * members, dbl, dbl, dbl, dbl };
+    s = gm_ws_carve(&vae->ws, 11, slots, counts);
     if (s == GM_OK)
         s = gm_mlp_reserve(&vae->enc, N);
     if (s == GM_OK)
@@ -224,11 +234,13 @@ static gm_status reserve(gm_vae *vae, int N)
     vae->acc = (double *)(void *)acc;
     vae->acc2 = (double *)(void *)acc2;
     vae->batch = N;
+    vae->members = members;
     return GM_OK;
 }
 
-/* q(z|x) for N rows: returns the packed [mu | logvar] (N, 2Z) */
-static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, int N)
+/* q(z|x) for N rows: returns the packed [mu | logvar] (N, 2Z); a backward
+ * pass follows when training */
+static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, int N, bool training)
 {
     const int D = vae->cfg.input_dim, C = vae->cfg.n_classes;
     const float *in = x;
@@ -238,7 +250,7 @@ static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, i
         gm_model_onehot(vae->xin, D + C, D, labels, N, C);
         in = vae->xin;
     }
-    return gm_mlp_forward(&vae->enc, &vae->params, in, N);
+    return training ? gm_mlp_forward(&vae->enc, &vae->params, in, N) : gm_mlp_infer(&vae->enc, &vae->params, in, N);
 }
 
 /* the encoder's input for these rows, as encode() left it */
@@ -262,26 +274,63 @@ static void fill_z(gm_vae *vae, const float *mulv, const int32_t *labels, int N,
         gm_model_onehot(vae->zin, Z + C, Z, labels, N, C);
 }
 
+typedef struct likelihood_pass {
+    gm_vae *vae;
+    const float *logits, *x;
+    float *dlogits, *mean;
+    float scale;
+    int N;
+} likelihood_pass;
+
+/* -log p(x|z) over the member's share of the columns, into its row of
+ * vae->recon, and its gradient: the columns its share of the decoder's
+ * last layer computed and its backward pass will read */
+static void bernoulli_job(const gm_member *self, void *arg)
+{
+    const likelihood_pass *p = arg;
+    const int D = p->vae->cfg.input_dim;
+    int d0, d1;
+    gm_team_share(self, D, &d0, &d1);
+    gm_bce_logits_ld(p->vae->recon + (size_t)self->rank * p->N, p->dlogits ? p->dlogits + d0 : NULL,
+                     p->logits + d0, p->x + d0, p->scale, p->N, d1 - d0, D);
+}
+
 /* decoder logits of zin, and -log p(x|z) of each row into vae->recon;
  * with dlogits, its gradient too (scale per sample), in the same pass */
 static const float *decode_recon(gm_vae *vae, const float *x, int N, float *dlogits, float scale)
 {
     const int D = vae->cfg.input_dim;
     const float *logits = gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N);
-    if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
-        gm_bce_logits(vae->recon, dlogits, logits, x, scale, N, D);
-    else
+    if (vae->cfg.likelihood == GM_LIKELIHOOD_GAUSSIAN) {
         gm_gaussian_nll(vae->recon, dlogits, NULL, logits, NULL, x, scale, N, D);
+        return logits;
+    }
+    likelihood_pass p = { .vae = vae, .logits = logits, .x = x, .dlogits = dlogits, .scale = scale, .N = N };
+    gm_team_run(vae->team, bernoulli_job, &p);
+    for (int r = 1; r < gm_team_size(vae->team); r++)
+        for (int n = 0; n < N; n++)
+            vae->recon[n] += vae->recon[(size_t)r * N + n];
     return logits;
 }
 
-/* the decoder's mean: probabilities for Bernoulli, the output for Gaussian */
-static void decoder_mean(const gm_vae *vae, const float *logits, int N, float *out)
+/* by rows, as gm_mlp_infer hands them out */
+static void mean_job(const gm_member *self, void *arg)
 {
-    const int D = vae->cfg.input_dim;
-    memcpy(out, logits, (size_t)N * D * sizeof *out);
-    if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
-        gm_act_forward(out, NULL, N, D, GM_ACT_SIGMOID, 0.0f);
+    const likelihood_pass *p = arg;
+    const int D = p->vae->cfg.input_dim;
+    int n0, n1;
+    gm_team_share(self, p->N, &n0, &n1);
+    const size_t at = (size_t)n0 * D, count = (size_t)(n1 - n0) * D;
+    memcpy(p->mean + at, p->logits + at, count * sizeof *p->mean);
+    if (p->vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
+        gm_act_forward(p->mean + at, NULL, n1 - n0, D, GM_ACT_SIGMOID, 0.0f);
+}
+
+/* the decoder's mean: probabilities for Bernoulli, the output for Gaussian */
+static void decoder_mean(gm_vae *vae, const float *logits, int N, float *out)
+{
+    likelihood_pass p = { .vae = vae, .logits = logits, .mean = out, .N = N };
+    gm_team_run(vae->team, mean_job, &p);
 }
 
 static void average_losses(const gm_vae *vae, int N, gm_vae_losses *l)
@@ -308,7 +357,7 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
     const int Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
     /* the objective is the batch mean, so every gradient carries 1/N */
     const float scale = 1.0f / (float)n;
-    const float *mulv = encode(vae, x, labels, n);
+    const float *mulv = encode(vae, x, labels, n, true);
     gm_reparam_forward(vae->zin, Z + C, mulv, mulv + Z, 2 * Z, vae->eps, n, Z);
     if (C)
         gm_model_onehot(vae->zin, Z + C, Z, labels, n, C);
@@ -335,7 +384,7 @@ gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, 
     const gm_rng rng_before = vae->rng;
     gm_rng_normal(&vae->rng, vae->eps, (size_t)n * vae->cfg.latent_dim);
     gm_vae_losses l;
-    if ((s = gradients(vae, x, labels, n, &l, who)) == GM_OK && !gm_params_adam_step(&vae->params, &vae->cfg.optim, NULL))
+    if ((s = gradients(vae, x, labels, n, &l, who)) == GM_OK && !gm_params_adam_step(&vae->params, &vae->cfg.optim, NULL, vae->team))
         s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient is not finite; no update was made", who);
     if (s != GM_OK) {
         vae->rng = rng_before;
@@ -389,7 +438,7 @@ gm_status gm_vae_encode(gm_vae *vae, const float *x, const int32_t *labels, int3
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
         int N = chunk_rows(n, at);
-        const float *mulv = encode(vae, x + (size_t)at * D, label_rows(labels, at), N);
+        const float *mulv = encode(vae, x + (size_t)at * D, label_rows(labels, at), N, false);
         for (int i = 0; i < N; i++) {
             memcpy(mu + (size_t)(at + i) * Z, mulv + (size_t)i * 2 * Z, (size_t)Z * sizeof *mu);
             memcpy(logvar + (size_t)(at + i) * Z, mulv + (size_t)i * 2 * Z + Z, (size_t)Z * sizeof *mu);
@@ -427,7 +476,7 @@ gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int3
             memcpy(vae->zin + (size_t)i * (Z + C), z + (size_t)(at + i) * Z, (size_t)Z * sizeof *z);
         if (C)
             gm_model_onehot(vae->zin, Z + C, Z, labels + at, N, C);
-        decoder_mean(vae, gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+        decoder_mean(vae, gm_mlp_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
     }
     return GM_OK;
 }
@@ -445,7 +494,7 @@ gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_
             memcpy(vae->zin + (size_t)i * (Z + C), vae->eps + (size_t)i * Z, (size_t)Z * sizeof *x_out);
         if (C)
             gm_model_onehot(vae->zin, Z + C, Z, labels + at, N, C);
-        decoder_mean(vae, gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+        decoder_mean(vae, gm_mlp_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
     }
     return GM_OK;
 }
@@ -459,8 +508,8 @@ gm_status gm_vae_reconstruct(gm_vae *vae, const float *x, const int32_t *labels,
     for (int32_t at = 0; at < n; at += CHUNK) {
         int N = chunk_rows(n, at);
         const int32_t *lab = label_rows(labels, at);
-        fill_z(vae, encode(vae, x + (size_t)at * D, lab, N), lab, N, 0);
-        decoder_mean(vae, gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+        fill_z(vae, encode(vae, x + (size_t)at * D, lab, N, false), lab, N, 0);
+        decoder_mean(vae, gm_mlp_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
     }
     return GM_OK;
 }
@@ -499,7 +548,7 @@ static gm_status estimate(gm_vae *vae, const float *x, const int32_t *labels, in
         int N = chunk_rows(n, at);
         const float *xc = x + (size_t)at * D;
         const int32_t *lab = label_rows(labels, at);
-        const float *mulv = encode(vae, xc, lab, N);
+        const float *mulv = encode(vae, xc, lab, N, false);
         gm_kl_normal_forward(vae->kl, mulv, mulv + Z, 2 * Z, N, Z);
         for (int i = 0; i < N; i++)
             vae->acc[i] = vae->acc2[i] = 0.0;

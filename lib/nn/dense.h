@@ -18,6 +18,16 @@ void gm_dense_forward(float *y, const float *x, const float *W, const float *b,
 void gm_dense_backward(float *dx, float *dW, float *db, bool accumulate, float *dy, const float *x,
                        const float *W, const float *y, int N, int D, int O, int act, float slope);
 
+/* The same for the outputs [o0, o1) alone (a team member's share): y and
+ * dy are still (N, O), W (O, D); only their columns (rows of W, dW, b, db)
+ * in the share are read or written. dx gets this share's part of the sum
+ * over outputs: the members' dx add up to the layer's. */
+void gm_dense_forward_share(float *y, const float *x, const float *W, const float *b,
+                            int N, int D, int O, int o0, int o1, int act, float slope);
+void gm_dense_backward_share(float *dx, float *dW, float *db, bool accumulate, float *dy, const float *x,
+                             const float *W, const float *y, int N, int D, int O, int o0, int o1, int act,
+                             float slope);
+
 /* torch.nn.Linear's default: W and b uniform in +-1/sqrt(D) */
 void gm_dense_init(gm_rng *rng, float *W, float *b, int D, int O);
 

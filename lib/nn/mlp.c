@@ -54,49 +54,137 @@ void gm_mlp_free(gm_mlp *mlp)
 
 gm_status gm_mlp_reserve(gm_mlp *mlp, int N)
 {
-    if (N <= mlp->batch)
+    const int members = gm_team_size(mlp->team);
+    if (N <= mlp->batch && members <= mlp->members)
         return GM_OK;
-    float **slots[GM_MLP_MAX_LAYERS + 2];
-    size_t counts[GM_MLP_MAX_LAYERS + 2];
-    int widest = 0;
+    float **slots[GM_MLP_MAX_LAYERS + 4];
+    size_t counts[GM_MLP_MAX_LAYERS + 4];
+    int widest = 0, widest_input = 0;
     for (int i = 0; i < mlp->n_layers; i++) {
         slots[i] = &mlp->out[i];
         counts[i] = (size_t)N * mlp->width[i + 1];
         if (mlp->width[i + 1] > widest)
             widest = mlp->width[i + 1];
+        if (mlp->width[i] > widest_input)
+            widest_input = mlp->width[i];
     }
-    slots[mlp->n_layers] = &mlp->delta[0];
-    slots[mlp->n_layers + 1] = &mlp->delta[1];
-    counts[mlp->n_layers] = counts[mlp->n_layers + 1] = (size_t)N * widest;
-    gm_status s = gm_ws_carve(&mlp->ws, mlp->n_layers + 2, slots, counts);
-    if (s == GM_OK)
+    const int L = mlp->n_layers;
+    slots[L] = &mlp->delta[0];
+    slots[L + 1] = &mlp->delta[1];
+    counts[L] = counts[L + 1] = (size_t)N * widest;
+    slots[L + 2] = &mlp->partial[0];
+    slots[L + 3] = &mlp->partial[1];
+    counts[L + 2] = counts[L + 3] = (size_t)(members - 1) * N * widest_input;
+    gm_status s = gm_ws_carve(&mlp->ws, L + 4, slots, counts);
+    if (s == GM_OK) {
         mlp->batch = N;
+        mlp->members = members;
+    }
     return s;
+}
+
+typedef struct mlp_pass {
+    gm_mlp *mlp;
+    const gm_param_table *t;
+    const float *x;
+    float *dout, *dx;
+    int N;
+    gm_grads grads;
+} mlp_pass;
+
+static void forward_job(const gm_member *self, void *arg)
+{
+    const mlp_pass *p = arg;
+    gm_mlp *mlp = p->mlp;
+    const float *in = p->x;
+    for (int i = 0; i < mlp->n_layers; i++) {
+        if (i > 0)
+            gm_team_sync(self);  /* the layer reads every member's share of its input */
+        int w = mlp->first_param + 2 * i, o0, o1;
+        gm_team_share(self, mlp->width[i + 1], &o0, &o1);
+        gm_dense_forward_share(mlp->out[i], in, gm_param_data(p->t, w), gm_param_data(p->t, w + 1), p->N,
+                               mlp->width[i], mlp->width[i + 1], o0, o1, mlp->act[i], mlp->slope);
+        in = mlp->out[i];
+    }
 }
 
 const float *gm_mlp_forward(gm_mlp *mlp, const gm_param_table *t, const float *x, int N)
 {
-    const float *in = x;
-    for (int i = 0; i < mlp->n_layers; i++) {
+    mlp_pass p = { .mlp = mlp, .t = t, .x = x, .N = N };
+    gm_team_run(mlp->team, forward_job, &p);
+    return mlp->out[mlp->n_layers - 1];
+}
+
+/* rows a member needs before the products are better split by rows */
+enum { MIN_ROWS_PER_MEMBER = 32 };
+
+static void infer_job(const gm_member *self, void *arg)
+{
+    const mlp_pass *p = arg;
+    gm_mlp *mlp = p->mlp;
+    int n0, n1;
+    gm_team_share(self, p->N, &n0, &n1);
+    const float *in = p->x + (size_t)n0 * mlp->width[0];
+    for (int i = 0; i < mlp->n_layers && n1 > n0; i++) {
         int w = mlp->first_param + 2 * i;
-        gm_dense_forward(mlp->out[i], in, gm_param_data(t, w), gm_param_data(t, w + 1),
-                         N, mlp->width[i], mlp->width[i + 1], mlp->act[i], mlp->slope);
-        in = mlp->out[i];
+        float *out = mlp->out[i] + (size_t)n0 * mlp->width[i + 1];
+        gm_dense_forward(out, in, gm_param_data(p->t, w), gm_param_data(p->t, w + 1), n1 - n0, mlp->width[i],
+                         mlp->width[i + 1], mlp->act[i], mlp->slope);
+        in = out;
     }
-    return in;
+}
+
+const float *gm_mlp_infer(gm_mlp *mlp, const gm_param_table *t, const float *x, int N)
+{
+    if (N < MIN_ROWS_PER_MEMBER * gm_team_size(mlp->team))
+        return gm_mlp_forward(mlp, t, x, N);
+    mlp_pass p = { .mlp = mlp, .t = t, .x = x, .N = N };
+    gm_team_run(mlp->team, infer_job, &p);
+    return mlp->out[mlp->n_layers - 1];
+}
+
+/* columns [d0, d1) of dx (N, D) += the other members' parts */
+static void add_partials(float *dx, const float *partials, int members, int N, int D, int d0, int d1)
+{
+    for (int q = 1; q < members; q++) {
+        const float *part = partials + (size_t)(q - 1) * N * D;
+        for (int n = 0; n < N; n++)
+            for (int d = d0; d < d1; d++)
+                dx[(size_t)n * D + d] += part[(size_t)n * D + d];
+    }
+}
+
+static void backward_job(const gm_member *self, void *arg)
+{
+    const mlp_pass *p = arg;
+    gm_mlp *mlp = p->mlp;
+    const bool want = p->grads != GM_GRADS_SKIP;
+    const int N = p->N;
+    float *dy = p->dout;
+    for (int i = mlp->n_layers - 1; i >= 0; i--) {
+        int w = mlp->first_param + 2 * i, o0, o1;
+        const int D = mlp->width[i];
+        const float *in = i > 0 ? mlp->out[i - 1] : p->x;
+        float *din = i > 0 ? mlp->delta[i % 2] : p->dx;
+        /* member 0 writes its part of dx in place, the others beside it;
+         * the parts alternate buffers so that a layer's never meet the next's */
+        float *part = din && self->rank > 0 ? mlp->partial[i % 2] + (size_t)(self->rank - 1) * N * D : din;
+        gm_team_share(self, mlp->width[i + 1], &o0, &o1);
+        gm_dense_backward_share(part, want ? gm_param_grad(p->t, w) : NULL, want ? gm_param_grad(p->t, w + 1) : NULL,
+                                p->grads == GM_GRADS_ADD, dy, in, gm_param_data(p->t, w), mlp->out[i], N, D,
+                                mlp->width[i + 1], o0, o1, mlp->act[i], mlp->slope);
+        if (din && self->size > 1) {
+            int d0, d1;
+            gm_team_sync(self);
+            gm_team_share(self, D, &d0, &d1);
+            add_partials(din, mlp->partial[i % 2], self->size, N, D, d0, d1);
+        }
+        dy = din;
+    }
 }
 
 void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N, gm_grads grads)
 {
-    const bool want = grads != GM_GRADS_SKIP;
-    float *dy = dout;
-    for (int i = mlp->n_layers - 1; i >= 0; i--) {
-        int w = mlp->first_param + 2 * i;
-        const float *in = i > 0 ? mlp->out[i - 1] : x;
-        float *din = i > 0 ? mlp->delta[i % 2] : dx;
-        gm_dense_backward(din, want ? gm_param_grad(t, w) : NULL, want ? gm_param_grad(t, w + 1) : NULL,
-                          grads == GM_GRADS_ADD, dy, in, gm_param_data(t, w), mlp->out[i], N, mlp->width[i], mlp->width[i + 1],
-                          mlp->act[i], mlp->slope);
-        dy = din;
-    }
+    mlp_pass p = { .mlp = mlp, .t = t, .x = x, .dout = dout, .dx = dx, .N = N, .grads = grads };
+    gm_team_run(mlp->team, backward_job, &p);
 }

@@ -2,12 +2,15 @@
  * activation, whose parameters live in a shared gm_param_table under a name
  * prefix ("enc.0.weight", "enc.0.bias", ...). It owns the workspace holding
  * every layer's output for one batch, reused while the batch size fits.
+ * Its passes run on a team (core/team.h): each member computes its share
+ * of every layer's outputs, the same share in every pass.
  * Legend: N batch, D input width, O output width. */
 #ifndef GM_NN_MLP_H
 #define GM_NN_MLP_H
 
 #include "params.h"
 #include "core/rng.h"
+#include "core/team.h"
 #include "core/workspace.h"
 
 #define GM_MLP_MAX_LAYERS 8
@@ -18,10 +21,12 @@ typedef struct gm_mlp {
     int act[GM_MLP_MAX_LAYERS];
     float slope;                       /* leaky relu's negative slope */
     int first_param;                   /* layer i: weight at first_param + 2i, bias next */
-    int batch;                         /* rows the workspace is carved for */
+    gm_team *team;                     /* runs the passes; NULL: the caller alone */
+    int batch, members;                /* rows and team size the workspace is carved for */
     gm_workspace ws;
     float *out[GM_MLP_MAX_LAYERS];     /* (batch, width[i+1]) */
     float *delta[2];                   /* ping-pong gradients, (batch, widest) */
+    float *partial[2];                 /* ping-pong dx of members 1.. (members - 1, batch, widest input) */
 } gm_mlp;
 
 /* Declare the layers' parameters in t. widths has n_layers + 1 entries. */
@@ -34,12 +39,18 @@ void gm_mlp_free(gm_mlp *mlp);
 static inline int gm_mlp_in(const gm_mlp *mlp) { return mlp->width[0]; }
 static inline int gm_mlp_out(const gm_mlp *mlp) { return mlp->width[mlp->n_layers]; }
 
-/* Make the workspace fit N rows; allocates only when N exceeds what it had. */
+/* Make the workspace fit N rows and the team; allocates only when N
+ * exceeds what it had or the team grew. */
 gm_status gm_mlp_reserve(gm_mlp *mlp, int N);
 
 /* x (N, D) -> returns the output (N, O), owned by the MLP, valid until its
  * next forward. Requires gm_mlp_reserve(mlp, N). */
 const float *gm_mlp_forward(gm_mlp *mlp, const gm_param_table *t, const float *x, int N);
+
+/* The same output for a pass no backward follows: on a team, each member
+ * takes its share of the rows through every layer, without meeting the
+ * others, when there are enough rows for that (else as gm_mlp_forward). */
+const float *gm_mlp_infer(gm_mlp *mlp, const gm_param_table *t, const float *x, int N);
 
 /* What a backward pass does with the gradients of its layers' parameters. */
 typedef enum gm_grads {

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,20 +71,62 @@ void gm_params_use_state(gm_param_table *t, float *state)
     t->v = state + 2 * t->total;
 }
 
-int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const float *keep)
+typedef struct adam_pass {
+    gm_param_table *t;
+    const gm_optimizer_config *cfg;
+    float *out;          /* the state to write; t->data when in place */
+    atomic_int finite;   /* cleared by a member that finds a bad gradient */
+} adam_pass;
+
+void gm_params_share(const gm_member *self, const gm_param_table *t, int i, size_t *begin, size_t *end)
 {
+    const gm_param *p = &t->items[i];
+    int r0, r1;
+    gm_team_share(self, (int)p->shape[0], &r0, &r1);
+    const size_t row = p->numel / (size_t)p->shape[0];
+    *begin = p->offset + (size_t)r0 * row;
+    *end = p->offset + (size_t)r1 * row;
+}
+
+static void adam_job(const gm_member *self, void *arg)
+{
+    adam_pass *a = arg;
+    gm_param_table *t = a->t;
     const size_t n = t->total;
-    if (!gm_all_finite(t->grad, n))
+    size_t begin, end;
+    for (int i = 0; i < t->count && atomic_load(&a->finite); i++) {
+        gm_params_share(self, t, i, &begin, &end);
+        if (!gm_all_finite(t->grad + begin, end - begin))
+            atomic_store(&a->finite, 0);
+    }
+    gm_team_sync(self);
+    if (!atomic_load(&a->finite))
+        return;
+    for (int i = 0; i < t->count; i++) {
+        gm_params_share(self, t, i, &begin, &end);
+        const size_t len = end - begin;
+        if (a->out == t->data)
+            gm_adam_update(t->data + begin, t->m + begin, t->v + begin, t->grad + begin, len, a->cfg,
+                           t->step + 1);
+        else
+            gm_adam_update_to(a->out + begin, a->out + n + begin, a->out + 2 * n + begin, t->data + begin,
+                              t->m + begin, t->v + begin, t->grad + begin, len, a->cfg, t->step + 1);
+    }
+}
+
+int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const float *keep, gm_team *team)
+{
+    float *out = t->data;
+    if (t->n_states > 1) {
+        out = t->block;
+        for (int i = 1; i < t->n_states && (out == t->data || out == keep); i++)
+            out = t->block + (size_t)3 * i * t->total;
+    }
+    adam_pass a = { .t = t, .cfg = cfg, .out = out, .finite = 1 };
+    gm_team_run(team, adam_job, &a);
+    if (!atomic_load(&a.finite))
         return 0;
     t->step++;
-    if (t->n_states == 1) {
-        gm_adam_update(t->data, t->m, t->v, t->grad, n, cfg, t->step);
-        return 1;
-    }
-    float *out = t->block;
-    for (int i = 1; i < t->n_states && (out == t->data || out == keep); i++)
-        out = t->block + (size_t)3 * i * n;
-    gm_adam_update_to(out, out + n, out + 2 * n, t->data, t->m, t->v, t->grad, n, cfg, t->step);
     gm_params_use_state(t, out);
     return 1;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "genmodel/common.h"
+#include "core/team.h"
 
 #define GM_PARAM_NAME_MAX 48
 #define GM_PARAM_MAX_RANK 2
@@ -46,8 +47,14 @@ static inline float *gm_param_grad(const gm_param_table *t, int i) { return t->g
 /* One Adam step over the whole table; t->step counts it. With one state
  * it is made in place; with more it is written to a state that is neither
  * the current one nor keep (NULL: none to keep), which then becomes
- * current. If a gradient is not finite nothing changes and 0 is returned. */
-int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const float *keep);
+ * current. If a gradient is not finite nothing changes and 0 is returned.
+ * On a team, each member updates its share of every tensor's rows: the
+ * rows whose gradients its share of a layer's outputs computed. */
+int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const float *keep, gm_team *team);
+
+/* The member's share of tensor i: floats [*begin, *end) of each run, its
+ * share of the tensor's rows (those of a layer's outputs it computes). */
+void gm_params_share(const gm_member *self, const gm_param_table *t, int i, size_t *begin, size_t *end);
 
 /* Point the table's data and moments at a state (as t->data gave it). */
 void gm_params_use_state(gm_param_table *t, float *state);

@@ -370,11 +370,11 @@ static void test_matches_pytorch_first_step(void **state)
     gm_gan_losses l;
     assert_int_equal(gm_gan_disc_gradients(gan, fx_x, NULL, FX_N, fx_z, NULL, &l), GM_OK);
     assert_float_equal(l.d_loss, fx_d_loss, 1e-6 * fx_d_loss);
-    gm_params_adam_step(dt, &cfg.disc_optim, NULL);
+    gm_params_adam_step(dt, &cfg.disc_optim, NULL, NULL);
     compare_table(dt, fx_disc_step);
     assert_int_equal(gm_gan_gen_gradients(gan, NULL, FX_N, fx_z, &l), GM_OK);
     assert_float_equal(l.g_loss, fx_g_loss, 1e-6 * fx_g_loss);
-    gm_params_adam_step(gt, &cfg.gen_optim, NULL);
+    gm_params_adam_step(gt, &cfg.gen_optim, NULL, NULL);
     compare_table(gt, fx_gen_step);
     gm_gan_free(gan);
 }

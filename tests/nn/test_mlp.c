@@ -1,5 +1,6 @@
 /* The MLP: gradients of a whole stack against finite differences, a real
- * (XOR-like) task learned to low loss, no allocation in a repeated step, and
+ * (XOR-like) task learned to low loss, the same passes on a team of
+ * threads as on the caller alone, no allocation in a repeated step, and
  * every allocation failure reported cleanly. */
 #include <math.h>
 #include <setjmp.h>
@@ -41,17 +42,25 @@ static double weighted_output(const double *x, void *vc)
     return s;
 }
 
+/* an MLP with weights from seed, on team, its workspace carved for N rows */
+static void build(gm_mlp *mlp, gm_param_table *t, int layers, const int *w, const int *a, uint64_t seed,
+                  gm_team *team, int N)
+{
+    gm_rng rng;
+    gm_rng_init(&rng, seed);
+    assert_int_equal(gm_mlp_init(mlp, t, "net", layers, w, a, 0.0f), GM_OK);
+    assert_int_equal(gm_params_alloc(t, 1), GM_OK);
+    gm_mlp_init_weights(mlp, t, &rng);
+    mlp->team = team;
+    assert_int_equal(gm_mlp_reserve(mlp, N), GM_OK);
+}
+
 static void test_gradients(void **state)
 {
     (void)state;
     gm_param_table t = { 0 };
     gm_mlp mlp;
-    gm_rng rng;
-    gm_rng_init(&rng, 1);
-    assert_int_equal(gm_mlp_init(&mlp, &t, "net", L, widths, acts, 0.0f), GM_OK);
-    assert_int_equal(gm_params_alloc(&t, 2), GM_OK);
-    gm_mlp_init_weights(&mlp, &t, &rng);
-    assert_int_equal(gm_mlp_reserve(&mlp, GN), GM_OK);
+    build(&mlp, &t, L, widths, acts, 1, NULL, GN);
 
     float x[GN * 5], dout[GN * 3], dx[GN * 5], grad[200];
     double all[200], w[GN * 3];
@@ -142,7 +151,7 @@ static gm_status classifier_step(classifier *c, const float *x, const int32_t *y
     gm_softmax_xent_forward(loss, logits, y, n, 2);
     gm_softmax_xent_backward(dlogits, logits, y, 1.0f / n, n, 2);
     gm_mlp_backward(&c->mlp, &c->t, x, dlogits, NULL, n, GM_GRADS_SET);
-    gm_params_adam_step(&c->t, &c->opt, NULL);
+    gm_params_adam_step(&c->t, &c->opt, NULL, NULL);
     *mean_loss = 0;
     for (int i = 0; i < n; i++)
         *mean_loss += loss[i] / n;
@@ -210,6 +219,65 @@ static void test_repeated_step_allocates_nothing(void **state)
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
 }
 
+/* ---- a team computes what the caller alone does ---- */
+
+/* widths whose shares are uneven, one of them (the width-1 layer) empty
+ * for some member; enough rows for gm_mlp_infer to split rows on 3 */
+enum { TN = 100, TL = 4 };
+static const int team_widths[TL + 1] = { 37, 40, 17, 1, 23 };
+static const int team_acts[TL] = { GM_ACT_RELU, GM_ACT_TANH, GM_ACT_IDENTITY, GM_ACT_SIGMOID };
+
+typedef struct {
+    float out[TN * 23], infer[TN * 23], dx[TN * 37], grad[4096];
+} pass_result;
+
+static void passes_on(gm_team *team, pass_result *r)
+{
+    gm_param_table t = { 0 };
+    gm_mlp mlp;
+    build(&mlp, &t, TL, team_widths, team_acts, 7, team, TN);
+    assert_true(t.total <= sizeof r->grad / sizeof *r->grad);
+
+    static float x[TN * 37], dout[TN * 23];
+    gm_test_fill(x, TN * 37, -1.0f, 1.0f, 11);
+    gm_test_fill(dout, TN * 23, -1.0f, 1.0f, 12);
+    memcpy(r->infer, gm_mlp_infer(&mlp, &t, x, TN), sizeof r->infer);
+    memcpy(r->out, gm_mlp_forward(&mlp, &t, x, TN), sizeof r->out);
+    gm_mlp_backward(&mlp, &t, x, dout, r->dx, TN, GM_GRADS_SET);
+    memcpy(r->grad, t.grad, t.total * sizeof *t.grad);
+    gm_mlp_free(&mlp);
+    gm_params_free(&t);
+}
+
+static void as_double(const float *x, double *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = x[i];
+}
+
+static void test_team_matches_the_caller_alone(void **state)
+{
+    (void)state;
+    static pass_result alone, shared;
+    static double want[4096];
+    passes_on(NULL, &alone);
+    for (int size = 2; size <= 3; size++) {
+        gm_team *team;
+        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        passes_on(team, &shared);
+        gm_team_free(team);
+        /* the products split by outputs, so only dx's sum over them is
+         * added in another order */
+        as_double(alone.out, want, TN * 23);
+        gm_assert_close(shared.out, want, TN * 23, 1e-6, 1e-6, "forward");
+        gm_assert_close(shared.infer, want, TN * 23, 1e-6, 1e-6, "forward by rows");
+        as_double(alone.dx, want, TN * 37);
+        gm_assert_close(shared.dx, want, TN * 37, 1e-6, 1e-5, "dx");
+        as_double(alone.grad, want, 4096);
+        gm_assert_close(shared.grad, want, 4096, 1e-6, 1e-5, "parameter gradients");
+    }
+}
+
 /* build, one step at BATCH, free: every allocation an MLP's life makes */
 static gm_status life_cycle(void *ctx)
 {
@@ -239,6 +307,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learns_xor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_team_matches_the_caller_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_step_allocates_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, setup, teardown),
     };

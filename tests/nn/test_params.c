@@ -68,14 +68,14 @@ static void test_step_refused_and_states(void **state)
     const float poison[2] = { INFINITY, NAN };
     for (int k = 0; k < 2; k++) {
         g[2] = poison[k];
-        assert_false(gm_params_adam_step(&t, &cfg, NULL));
+        assert_false(gm_params_adam_step(&t, &cfg, NULL, NULL));
         assert_ptr_equal(t.data, first);
         assert_int_equal(t.step, 0);
     }
     g[2] = 1.0f;
 
     /* updates go to another state; the one to keep is never written */
-    assert_true(gm_params_adam_step(&t, &cfg, first));
+    assert_true(gm_params_adam_step(&t, &cfg, first, NULL));
     assert_true(t.data != first && t.m == t.data + t.total && t.v == t.data + 2 * t.total);
     assert_int_equal(t.step, 1);
     for (int i = 0; i < 4; i++) {
@@ -83,7 +83,7 @@ static void test_step_refused_and_states(void **state)
         assert_true(first[i] == 1.0f);
     }
     float *second = t.data;
-    assert_true(gm_params_adam_step(&t, &cfg, first));
+    assert_true(gm_params_adam_step(&t, &cfg, first, NULL));
     assert_true(t.data != first && t.data != second);
     assert_true(first[0] == 1.0f);
     gm_params_use_state(&t, first);  /* back to where it began */
@@ -106,7 +106,7 @@ static void test_step_in_place(void **state)
     gm_test_fill(g, 20, -1.0f, 1.0f, 2);
     gm_optimizer_config cfg;
     gm_optimizer_config_default(&cfg, 0.1f);
-    assert_true(gm_params_adam_step(&t, &cfg, NULL));
+    assert_true(gm_params_adam_step(&t, &cfg, NULL, NULL));
     assert_ptr_equal(t.data, data);
     assert_int_equal(t.step, 1);
     for (int i = 0; i < 20; i++)
@@ -115,7 +115,7 @@ static void test_step_in_place(void **state)
     memcpy(before[1], t.m, sizeof before[1]);
     memcpy(before[2], t.v, sizeof before[2]);
     g[19] = NAN;
-    assert_false(gm_params_adam_step(&t, &cfg, NULL));
+    assert_false(gm_params_adam_step(&t, &cfg, NULL, NULL));
     assert_int_equal(t.step, 1);
     assert_memory_equal(before[0], t.data, sizeof before[0]);
     assert_memory_equal(before[1], t.m, sizeof before[1]);

@@ -9,13 +9,13 @@ def version():
 
 
 def set_num_threads(n):
-    """Set the number of OpenBLAS threads (n >= 1). Process-wide: it
-    changes the setting for every model and for numpy's BLAS too if numpy
-    shares the same OpenBLAS. To train several models from Python threads,
-    set 1 and parallelise across models."""
+    """Set how many threads each model works with (n >= 1). Process-wide:
+    it changes the setting for every model, and OpenBLAS's count too (numpy's
+    BLAS as well, if numpy shares the same OpenBLAS). To train several models
+    from Python threads, set 1 and parallelise across models."""
     lib.gm_set_num_threads(_convert.int32(n, "n"))
 
 
 def get_num_threads():
-    """The number of OpenBLAS threads."""
+    """How many threads each model works with."""
     return lib.gm_get_num_threads()

@@ -1,0 +1,52 @@
+/* A team of threads that run one job together, each member on its own
+ * share of the data: the library's parallelism, in place of OpenBLAS's.
+ *
+ * Why not let OpenBLAS split every product: it splits each one afresh, so
+ * both cores read every weight matrix and write parts of every gradient,
+ * and the passes between the products (activations, losses, Adam) then
+ * pull lines the other core holds, at ~10 ns a line. A member instead owns
+ * the same share of every layer's outputs for the whole step (its rows of
+ * W, of dW and of Adam's moments, its columns of each activation) and runs
+ * single-threaded products on them; only activations cross cores.
+ *
+ * While a job runs, OpenBLAS is set to one thread and restored after. */
+#ifndef GM_CORE_TEAM_H
+#define GM_CORE_TEAM_H
+
+#include "genmodel/common.h"
+
+typedef struct gm_team gm_team;
+
+/* What a job's function is told: its rank in [0, size). */
+typedef struct gm_member {
+    gm_team *team;  /* NULL for a job run on the caller alone */
+    int rank, size;
+} gm_member;
+
+typedef void gm_job(const gm_member *self, void *arg);
+
+/* A team of size members: the caller and size - 1 threads. Fewer when the
+ * system refuses a thread (a team of 1 still works). *team is NULL for
+ * size 1. */
+gm_status gm_team_create(int size, gm_team **team);
+void gm_team_free(gm_team *team);
+/* Members of the team; 1 for NULL. */
+int gm_team_size(const gm_team *team);
+
+/* Make *team have size members, replacing it if its size differs. On
+ * failure *team is NULL (the caller works alone) and the status says why. */
+gm_status gm_team_fit(gm_team **team, int size);
+
+/* Run job on every member, the caller being rank 0; returns when all are
+ * done, with their writes visible. A NULL team runs it on the caller. */
+void gm_team_run(gm_team *team, gm_job *job, void *arg);
+
+/* Wait until every member of the job has reached this point. */
+void gm_team_sync(const gm_member *self);
+
+/* The member's share [*begin, *end) of n columns (or rows): contiguous,
+ * split at multiples of 16 floats (a cache line) so that no two members
+ * write one line. The same n gives the same shares in every job. */
+void gm_team_share(const gm_member *self, int n, int *begin, int *end);
+
+#endif

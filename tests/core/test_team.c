@@ -1,0 +1,149 @@
+/* The thread team: shares that tile their range on cache-line bounds, every
+ * member running every job once, barriers that order writes, OpenBLAS's
+ * thread count given back, and a failed allocation reported cleanly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cblas.h>
+#include <cmocka.h>
+
+#include "core/team.h"
+#include "gm_test.h"
+
+static void test_shares_tile_the_range(void **state)
+{
+    (void)state;
+    const int sizes[] = { 0, 1, 15, 16, 17, 40, 400, 784, 1000 };
+    for (int size = 1; size <= 5; size++)
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+            int n = sizes[k], next = 0;
+            for (int rank = 0; rank < size; rank++) {
+                const gm_member m = { NULL, rank, size };
+                int begin, end;
+                gm_team_share(&m, n, &begin, &end);
+                assert_int_equal(begin, next);
+                assert_true(end >= begin);
+                assert_true(end == n || end % 16 == 0);
+                next = end;
+            }
+            assert_int_equal(next, n);
+        }
+    /* balanced up to a cache line where the range allows it */
+    const gm_member first = { NULL, 0, 2 };
+    int begin, end;
+    gm_team_share(&first, 784, &begin, &end);
+    assert_int_equal(end, 400);
+}
+
+enum { MAX_MEMBERS = 4, ROUNDS = 200 };
+
+typedef struct {
+    int runs[MAX_MEMBERS];
+    int size_seen[MAX_MEMBERS];
+    int slot[MAX_MEMBERS];
+    int mismatches;
+} tally;
+
+/* each round, every member writes its slot, waits, and checks all slots */
+static void barrier_job(const gm_member *self, void *arg)
+{
+    tally *t = arg;
+    t->runs[self->rank]++;
+    t->size_seen[self->rank] = self->size;
+    for (int round = 1; round <= ROUNDS; round++) {
+        t->slot[self->rank] = round;
+        gm_team_sync(self);
+        for (int r = 0; r < self->size; r++)
+            if (t->slot[r] != round)
+                __atomic_fetch_add(&t->mismatches, 1, __ATOMIC_RELAXED);
+        gm_team_sync(self);
+    }
+}
+
+static void test_every_member_runs_every_job(void **state)
+{
+    (void)state;
+    for (int size = 1; size <= MAX_MEMBERS; size++) {
+        gm_team *team;
+        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        assert_int_equal(gm_team_size(team), size);
+        assert_true(size > 1 || team == NULL);
+        tally t = { 0 };
+        for (int job = 0; job < 5; job++)
+            gm_team_run(team, barrier_job, &t);
+        for (int r = 0; r < size; r++) {
+            assert_int_equal(t.runs[r], 5);
+            assert_int_equal(t.size_seen[r], size);
+        }
+        for (int r = size; r < MAX_MEMBERS; r++)
+            assert_int_equal(t.runs[r], 0);
+        assert_int_equal(t.mismatches, 0);
+        gm_team_free(team);
+    }
+}
+
+static void note_blas_threads(const gm_member *self, void *arg)
+{
+    ((int *)arg)[self->rank] = openblas_get_num_threads();
+}
+
+static void test_openblas_is_solo_inside_and_restored_after(void **state)
+{
+    (void)state;
+    const int before = openblas_get_num_threads();
+    openblas_set_num_threads(2);
+    gm_team *team;
+    assert_int_equal(gm_team_create(2, &team), GM_OK);
+    int seen[2] = { 0, 0 };
+    gm_team_run(team, note_blas_threads, seen);
+    assert_int_equal(seen[0], 1);
+    assert_int_equal(seen[1], 1);
+    assert_int_equal(openblas_get_num_threads(), 2);
+    gm_team_free(team);
+    openblas_set_num_threads(before);
+}
+
+static void test_fit_replaces_a_team_of_another_size(void **state)
+{
+    (void)state;
+    gm_team *team = NULL;
+    assert_int_equal(gm_team_fit(&team, 3), GM_OK);
+    assert_int_equal(gm_team_size(team), 3);
+    gm_team *same = team;
+    assert_int_equal(gm_team_fit(&team, 3), GM_OK);
+    assert_ptr_equal(team, same);
+    assert_int_equal(gm_team_fit(&team, 1), GM_OK);
+    assert_null(team);
+    assert_int_equal(gm_team_size(team), 1);
+}
+
+static gm_status create_a_team(void *ctx)
+{
+    (void)ctx;
+    gm_team *team;
+    gm_status s = gm_team_create(3, &team);
+    gm_team_free(team);
+    return s;
+}
+
+static void test_every_allocation_failure(void **state)
+{
+    (void)state;
+    gm_test_alloc_install();
+    assert_true(gm_test_alloc_sweep(create_a_team, NULL) >= 1);
+    gm_test_alloc_uninstall();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shares_tile_the_range),
+        cmocka_unit_test(test_every_member_runs_every_job),
+        cmocka_unit_test(test_openblas_is_solo_inside_and_restored_after),
+        cmocka_unit_test(test_fit_replaces_a_team_of_another_size),
+        cmocka_unit_test(test_every_allocation_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

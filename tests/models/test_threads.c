@@ -1,0 +1,210 @@
+/* The models on teams of threads (gm_set_num_threads): a VAE and a GAN
+ * trained on 2 or 3 threads end where one thread ends, up to the rounding
+ * of the sums a team adds in another order; inference agrees; a failed step
+ * on a team changes nothing. Widths and batch are chosen so that shares are
+ * uneven, some empty, and inference splits by rows on 2 threads only. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "models/gan_internal.h"
+#include "models/vae_internal.h"
+#include "gm_test.h"
+
+enum { N = 70, STEPS = 4, MAX_THREADS = 3 };
+
+static void as_double(const float *x, double *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = x[i];
+}
+
+static void assert_tables_close(const gm_param_table *got, const gm_param_table *want, double atol,
+                                const char *what)
+{
+    double *w = malloc(want->total * sizeof *w);
+    as_double(want->data, w, want->total);
+    gm_assert_close(got->data, w, want->total, atol, 1e-4, what);
+    free(w);
+}
+
+/* ---- VAE ---- */
+
+enum { VD = 100, VZ = 5, VC = 3 };
+
+typedef struct {
+    gm_vae *vae;
+    gm_vae_losses losses;
+    float recon[N * VD], sample[N * VD];
+} vae_run;
+
+static void vae_train_on(int threads, const gm_vae_config *cfg, vae_run *r)
+{
+    static float x[N * VD];
+    int32_t labels[N];
+    gm_test_fill(x, N * VD, 0.0f, 1.0f, 3);
+    for (int n = 0; n < N; n++)
+        labels[n] = n % VC;
+    const int32_t *lab = cfg->n_classes ? labels : NULL;
+    assert_int_equal(gm_set_num_threads(threads), GM_OK);
+    assert_int_equal(gm_vae_create(cfg, &r->vae), GM_OK);
+    for (int step = 0; step < STEPS; step++)
+        assert_int_equal(gm_vae_train_step(r->vae, x, lab, N, &r->losses), GM_OK);
+    assert_int_equal(gm_vae_reconstruct(r->vae, x, lab, N, r->recon), GM_OK);
+    assert_int_equal(gm_vae_sample(r->vae, lab, N, r->sample), GM_OK);
+}
+
+static void vae_config(gm_vae_config *cfg)
+{
+    gm_vae_config_init(cfg);
+    cfg->input_dim = VD;
+    cfg->latent_dim = VZ;
+    cfg->enc_hidden[0] = 48;
+    cfg->dec_hidden[0] = 40;
+    cfg->seed = 5;
+}
+
+static void check_vae_across_threads(const gm_vae_config *cfg)
+{
+    const int before = gm_get_num_threads();
+    static vae_run runs[MAX_THREADS + 1];
+    static double want[N * VD];
+    for (int threads = 1; threads <= MAX_THREADS; threads++)
+        vae_train_on(threads, cfg, &runs[threads]);
+    for (int threads = 2; threads <= MAX_THREADS; threads++) {
+        const vae_run *one = &runs[1], *r = &runs[threads];
+        assert_float_equal(r->losses.recon, one->losses.recon, 1e-5 * fabs(one->losses.recon));
+        assert_float_equal(r->losses.kl, one->losses.kl, 1e-5 * fabs(one->losses.kl) + 1e-7);
+        assert_tables_close(gm_vae_param_table(r->vae), gm_vae_param_table(one->vae), 1e-5, "VAE weights");
+        as_double(one->recon, want, N * VD);
+        gm_assert_close(r->recon, want, N * VD, 1e-5, 1e-4, "reconstructions");
+        as_double(one->sample, want, N * VD);
+        gm_assert_close(r->sample, want, N * VD, 1e-5, 1e-4, "samples");
+    }
+    for (int threads = 1; threads <= MAX_THREADS; threads++)
+        gm_vae_free(runs[threads].vae);
+    gm_set_num_threads(before);
+}
+
+static void test_vae_bernoulli(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    vae_config(&cfg);
+    check_vae_across_threads(&cfg);
+}
+
+static void test_vae_conditional_gaussian(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    vae_config(&cfg);
+    cfg.n_classes = VC;
+    cfg.likelihood = GM_LIKELIHOOD_GAUSSIAN;
+    cfg.activation = GM_ACT_ELU;
+    check_vae_across_threads(&cfg);
+}
+
+/* a log-variance of 1000 overflows: the step fails on a team as it does alone */
+static void test_vae_failed_step_on_a_team_changes_nothing(void **state)
+{
+    (void)state;
+    const int before_threads = gm_get_num_threads();
+    gm_vae_config cfg;
+    vae_config(&cfg);
+    vae_run r;
+    vae_train_on(3, &cfg, &r);
+    gm_param_table *t = gm_vae_param_table(r.vae);
+    const size_t bytes = 3 * t->total * sizeof(float);
+    float *before = malloc(bytes);
+    gm_param_data(t, 3)[VZ] = 1000.0f;  /* tensor 3: the encoder head's bias, [mu | logvar] */
+    memcpy(before, t->data, bytes);
+    static float x[N * VD];
+    gm_test_fill(x, N * VD, 0.0f, 1.0f, 4);
+    assert_int_equal(gm_vae_train_step(r.vae, x, NULL, N, NULL), GM_ERR_NUMERIC);
+    assert_memory_equal(t->data, before, bytes);
+    assert_int_equal(gm_vae_step_count(r.vae), STEPS);
+    free(before);
+    gm_vae_free(r.vae);
+    gm_set_num_threads(before_threads);
+}
+
+/* ---- GAN: the library's defaults (hinge, instance noise, EMA), conditional ---- */
+
+enum { GD = 50, GC = 2 };
+
+typedef struct {
+    gm_gan *gan;
+    gm_gan_losses losses;
+    float samples[N * GD], logits[N];
+} gan_run;
+
+static void gan_train_on(int threads, gan_run *r)
+{
+    static float x[N * GD];
+    int32_t labels[N];
+    gm_test_fill(x, N * GD, 0.0f, 1.0f, 6);
+    for (int n = 0; n < N; n++)
+        labels[n] = n % GC;
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    cfg.data_dim = GD;
+    cfg.noise_dim = 8;
+    cfg.gen_hidden[0] = 32;
+    cfg.gen_hidden[1] = 48;
+    cfg.disc_hidden[0] = 48;
+    cfg.disc_hidden[1] = 20;
+    cfg.n_classes = GC;
+    cfg.ema_decay = 0.9f;
+    cfg.seed = 9;
+    assert_int_equal(gm_set_num_threads(threads), GM_OK);
+    assert_int_equal(gm_gan_create(&cfg, &r->gan), GM_OK);
+    for (int step = 0; step < STEPS; step++)
+        assert_int_equal(gm_gan_train_step(r->gan, x, labels, N, &r->losses), GM_OK);
+    assert_int_equal(gm_gan_sample(r->gan, labels, N, r->samples), GM_OK);
+    assert_int_equal(gm_gan_discriminate(r->gan, x, labels, N, r->logits), GM_OK);
+}
+
+static void test_gan_defaults(void **state)
+{
+    (void)state;
+    const int before = gm_get_num_threads();
+    static gan_run runs[MAX_THREADS + 1];
+    static double want[N * GD];
+    for (int threads = 1; threads <= MAX_THREADS; threads++)
+        gan_train_on(threads, &runs[threads]);
+    for (int threads = 2; threads <= MAX_THREADS; threads++) {
+        const gan_run *one = &runs[1], *r = &runs[threads];
+        assert_float_equal(r->losses.d_loss, one->losses.d_loss, 1e-5 * fabs(one->losses.d_loss));
+        assert_float_equal(r->losses.g_loss, one->losses.g_loss, 1e-5 * fabs(one->losses.g_loss));
+        assert_tables_close(gm_gan_gen_table(r->gan), gm_gan_gen_table(one->gan), 1e-5, "G weights");
+        assert_tables_close(gm_gan_disc_table(r->gan), gm_gan_disc_table(one->gan), 1e-5, "D weights");
+        const size_t total = gm_gan_gen_table(one->gan)->total;
+        double *ema = malloc(total * sizeof *ema);
+        as_double(gm_gan_ema(one->gan), ema, total);
+        gm_assert_close(gm_gan_ema(r->gan), ema, total, 1e-5, 1e-4, "EMA weights");
+        free(ema);
+        as_double(one->samples, want, N * GD);
+        gm_assert_close(r->samples, want, N * GD, 1e-5, 1e-4, "samples");
+        as_double(one->logits, want, N);
+        gm_assert_close(r->logits, want, N, 1e-5, 1e-4, "D(x)");
+    }
+    for (int threads = 1; threads <= MAX_THREADS; threads++)
+        gm_gan_free(runs[threads].gan);
+    gm_set_num_threads(before);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vae_bernoulli),
+        cmocka_unit_test(test_vae_conditional_gaussian),
+        cmocka_unit_test(test_vae_failed_step_on_a_team_changes_nothing),
+        cmocka_unit_test(test_gan_defaults),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

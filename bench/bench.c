@@ -8,11 +8,13 @@
  *
  * Each figure is one line, "RESULT name=... batch=... threads=... unit=...
  * key=value ...", which bench/report.py gathers into a table. The
- * sgemm-only limit replays, on preallocated buffers, exactly the BLAS calls
- * one call of the library makes (lib/nn/mlp.c, lib/nn/dense.c,
+ * sgemm-only limit replays, on preallocated buffers, the BLAS calls one
+ * call of the library makes on one thread (lib/nn/mlp.c, lib/nn/dense.c,
  * lib/models/vae.c and gan.c), leaving out the activations, losses and the
  * optimizer: a step that makes these products through OpenBLAS cannot be
- * faster.
+ * faster. On T threads the replay makes the same whole products on T
+ * OpenBLAS threads; the library's team makes each member's share of them
+ * instead (lib/core/team.h), so it can beat that limit.
  * Legend: N batch, D data (784), Z latent or noise. */
 #include <cblas.h>
 #include <stdint.h>
@@ -508,8 +510,8 @@ static int cmd_run(int argc, char **argv)
     }
     if (threads < 1 || !(seconds > 0.0))
         return usage();
-    /* gm_set_num_threads reaches OpenBLAS today; the replay calls OpenBLAS
-     * itself, so it sets the count there too, whatever the library does */
+    /* the library's team sets OpenBLAS to 1 thread while it works and
+     * restores it; the replay runs on OpenBLAS's threads, so it sets them */
     check(gm_set_num_threads(threads), "gm_set_num_threads");
     openblas_set_num_threads(threads);
     if (openblas_get_num_threads() != threads)

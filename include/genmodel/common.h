@@ -54,12 +54,14 @@ GM_API const char *gm_last_error(void);
 GM_API int gm_version(void);
 GM_API const char *gm_version_string(void);
 
-/** Number of threads a handle works with (n >= 1); until it is set,
- * OpenBLAS's own count (OPENBLAS_NUM_THREADS, else the cores). A handle
- * keeps its own threads, each owning a share of every layer, and calls
- * OpenBLAS single-threaded from them: while a handle works, OpenBLAS is set
- * to 1 thread, then back. Process-wide: it also sets OpenBLAS's count for
- * the host program's own BLAS calls. */
+/** Number of threads a handle works with (n >= 1; above GM_MAX_THREADS it
+ * is taken as GM_MAX_THREADS); until it is set, OpenBLAS's own count
+ * (OPENBLAS_NUM_THREADS, else the cores) when first needed. A handle keeps
+ * its own threads, each owning a share of every layer, and calls OpenBLAS
+ * single-threaded from them: while any handle works, OpenBLAS is set to
+ * 1 thread, then back. Process-wide: it also sets OpenBLAS's count for the
+ * host program's own BLAS calls. */
+#define GM_MAX_THREADS 64
 GM_API gm_status gm_set_num_threads(int32_t n);
 GM_API int32_t gm_get_num_threads(void);
 

@@ -1,6 +1,6 @@
 /* OpenBLAS through cblas: matrix products and the thread counts. */
 #include <cblas.h>
-#include <stdatomic.h>
+#include <pthread.h>
 
 #include "blas.h"
 #include "error.h"
@@ -25,16 +25,27 @@ void gm_gemv(bool trans, int M, int N, float alpha, const float *A,
                 A, N, x, 1, beta, y, 1);
 }
 
-/* 0 until gm_set_num_threads: then OpenBLAS's own count (from
- * OPENBLAS_NUM_THREADS or the cores) is the library's */
-static atomic_int library_threads;
+/* The library's thread count: set by gm_set_num_threads, else OpenBLAS's
+ * count when first asked (later readings of OpenBLAS's count would see
+ * the 1 a working team sets). */
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static int library_threads;
+/* teams working now, and the OpenBLAS count to give back when none is */
+static int solo_teams, blas_threads_after;
 
 gm_status gm_set_num_threads(int32_t n)
 {
     if (n < 1)
         return gm_fail(GM_ERR_INVALID_ARG, "gm_set_num_threads: n must be >= 1 (got %d)", (int)n);
-    atomic_store(&library_threads, n);
-    openblas_set_num_threads(n);
+    if (n > GM_MAX_THREADS)
+        n = GM_MAX_THREADS;
+    pthread_mutex_lock(&threads_lock);
+    library_threads = n;
+    if (solo_teams)
+        blas_threads_after = n;
+    else
+        openblas_set_num_threads(n);
+    pthread_mutex_unlock(&threads_lock);
     return GM_OK;
 }
 
@@ -45,22 +56,34 @@ int32_t gm_get_num_threads(void)
 
 int gm_threads(void)
 {
-    int n = atomic_load(&library_threads);
-    if (n < 1)
-        n = openblas_get_num_threads();
-    return n > 1 ? n : 1;
+    pthread_mutex_lock(&threads_lock);
+    if (library_threads < 1) {
+        int n = solo_teams ? blas_threads_after : openblas_get_num_threads();
+        library_threads = n < 1 ? 1 : n > GM_MAX_THREADS ? GM_MAX_THREADS : n;
+    }
+    int n = library_threads;
+    pthread_mutex_unlock(&threads_lock);
+    return n;
 }
 
-int gm_blas_threads_solo(void)
+/* Counted, so that handles working at once in the host's threads share one
+ * setting: OpenBLAS is at 1 thread from the first team's start to the last
+ * team's end. */
+void gm_blas_solo_begin(void)
 {
-    int saved = openblas_get_num_threads();
-    if (saved != 1)
-        openblas_set_num_threads(1);
-    return saved;
+    pthread_mutex_lock(&threads_lock);
+    if (solo_teams++ == 0) {
+        blas_threads_after = openblas_get_num_threads();
+        if (blas_threads_after != 1)
+            openblas_set_num_threads(1);
+    }
+    pthread_mutex_unlock(&threads_lock);
 }
 
-void gm_blas_threads_restore(int saved)
+void gm_blas_solo_end(void)
 {
-    if (saved != 1)
-        openblas_set_num_threads(saved);
+    pthread_mutex_lock(&threads_lock);
+    if (--solo_teams == 0 && blas_threads_after != 1)
+        openblas_set_num_threads(blas_threads_after);
+    pthread_mutex_unlock(&threads_lock);
 }

@@ -19,11 +19,11 @@ void gm_gemm_ld(bool trans_a, bool trans_b, int M, int N, int K, float alpha, co
 void gm_gemv(bool trans, int M, int N, float alpha, const float *A,
              const float *x, float beta, float *y);
 
-/* The library's thread count (gm_set_num_threads), at least 1. */
+/* The library's thread count (gm_set_num_threads), in [1, GM_MAX_THREADS]. */
 int gm_threads(void);
-/* Set OpenBLAS to one thread while the library's own threads call it, and
- * return what to give back to gm_blas_threads_restore afterwards. */
-int gm_blas_threads_solo(void);
-void gm_blas_threads_restore(int saved);
+/* OpenBLAS at one thread while the library's own threads call it: each
+ * begin is paired with an end; the count is restored after the last end. */
+void gm_blas_solo_begin(void);
+void gm_blas_solo_end(void);
 
 #endif

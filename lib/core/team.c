@@ -15,8 +15,10 @@
 enum { SPINS_BEFORE_YIELD = 1 << 12, SPINS_BEFORE_SLEEP = 1 << 16 };
 
 struct gm_team {
-    int size;
+    int size;          /* members: the caller and size - 1 threads */
+    int requested;     /* what gm_team_create was asked for */
     pthread_t *threads;
+    gm_member *members;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     gm_job *job;
@@ -74,46 +76,36 @@ static void *worker(void *arg)
     }
 }
 
-/* the workers' gm_member records live after the thread handles */
-static gm_member *members(gm_team *t)
-{
-    return (gm_member *)(void *)(t->threads + t->size);
-}
-
 gm_status gm_team_create(int size, gm_team **team)
 {
     *team = NULL;
     if (size < 2)
         return GM_OK;
     gm_team *t = gm_calloc(1, sizeof *t);
-    void *records = gm_calloc((size_t)size, sizeof(pthread_t) + sizeof(gm_member));
-    if (!t || !records) {
+    pthread_t *threads = gm_calloc((size_t)size, sizeof *threads);
+    gm_member *members = gm_calloc((size_t)size, sizeof *members);
+    if (!t || !threads || !members) {
         gm_free(t);
-        gm_free(records);
+        gm_free(threads);
+        gm_free(members);
         return gm_fail(GM_ERR_NO_MEMORY, "cannot allocate a team of %d threads", size);
     }
-    t->threads = records;
-    t->size = size;
+    t->threads = threads;
+    t->members = members;
+    t->requested = size;
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->wake, NULL);
+    /* a worker reads its record only in a job, so the size can still shrink
+     * to the threads the system grants */
     int started = 1;
     for (; started < size; started++) {
-        gm_member *m = &members(t)[started];
-        *m = (gm_member){ .team = t, .rank = started, .size = size };
-        if (pthread_create(&t->threads[started], NULL, worker, m) != 0)
+        members[started] = (gm_member){ .team = t, .rank = started, .size = size };
+        if (pthread_create(&threads[started], NULL, worker, &members[started]) != 0)
             break;
     }
-    if (started < size) {
-        /* keep the threads that started: shrink the team to them before
-         * any job has told a member its size */
-        for (int i = 1; i < started; i++)
-            members(t)[i].size = started;
-        t->size = started;
-    }
-    if (t->size < 2) {
-        gm_team_free(t);
-        return GM_OK;
-    }
+    for (int i = 1; i < started; i++)
+        members[i].size = started;
+    t->size = started;
     *team = t;
     return GM_OK;
 }
@@ -131,6 +123,7 @@ void gm_team_free(gm_team *t)
     pthread_cond_destroy(&t->wake);
     pthread_mutex_destroy(&t->lock);
     gm_free(t->threads);
+    gm_free(t->members);
     gm_free(t);
 }
 
@@ -141,7 +134,8 @@ int gm_team_size(const gm_team *team)
 
 gm_status gm_team_fit(gm_team **team, int size)
 {
-    if (gm_team_size(*team) == size || (size < 2 && !*team))
+    /* a team the system gave fewer threads than asked stays as it is */
+    if (*team ? (*team)->requested == size : size < 2)
         return GM_OK;
     gm_team_free(*team);
     return gm_team_create(size, team);
@@ -149,11 +143,11 @@ gm_status gm_team_fit(gm_team **team, int size)
 
 void gm_team_run(gm_team *t, gm_job *job, void *arg)
 {
-    if (!t) {
+    if (!t || t->size == 1) {
         job(&(gm_member){ .team = NULL, .rank = 0, .size = 1 }, arg);
         return;
     }
-    int blas_threads = gm_blas_threads_solo();
+    gm_blas_solo_begin();
     pthread_mutex_lock(&t->lock);
     t->job = job;
     t->arg = arg;
@@ -163,7 +157,7 @@ void gm_team_run(gm_team *t, gm_job *job, void *arg)
     const gm_member self = { .team = t, .rank = 0, .size = t->size };
     job(&self, arg);
     gm_team_sync(&self);
-    gm_blas_threads_restore(blas_threads);
+    gm_blas_solo_end();
 }
 
 void gm_team_share(const gm_member *self, int n, int *begin, int *end)

@@ -25,16 +25,16 @@ typedef struct gm_member {
 
 typedef void gm_job(const gm_member *self, void *arg);
 
-/* A team of size members: the caller and size - 1 threads. Fewer when the
- * system refuses a thread (a team of 1 still works). *team is NULL for
- * size 1. */
+/* A team of size members: the caller and size - 1 threads; fewer when the
+ * system refuses a thread (down to the caller alone, which still works).
+ * *team is NULL for size 1. */
 gm_status gm_team_create(int size, gm_team **team);
 void gm_team_free(gm_team *team);
 /* Members of the team; 1 for NULL. */
 int gm_team_size(const gm_team *team);
 
-/* Make *team have size members, replacing it if its size differs. On
- * failure *team is NULL (the caller works alone) and the status says why. */
+/* Make *team a team created for size members, replacing one created for
+ * another size. On failure *team is NULL and the status says why. */
 gm_status gm_team_fit(gm_team **team, int size);
 
 /* Run job on every member, the caller being rank 0; returns when all are
@@ -45,8 +45,11 @@ void gm_team_run(gm_team *team, gm_job *job, void *arg);
 void gm_team_sync(const gm_member *self);
 
 /* The member's share [*begin, *end) of n columns (or rows): contiguous,
- * split at multiples of 16 floats (a cache line) so that no two members
- * write one line. The same n gives the same shares in every job. */
+ * split at multiples of 16, so that the members' runs of a vector of n
+ * floats, or of rows of a matrix, meet on cache-line bounds (columns of a
+ * matrix whose rows are not a multiple of 16 floats long share a line at
+ * the edges: harmless, if slower). The same n gives the same shares in
+ * every job; n below 16 falls to the last member alone. */
 void gm_team_share(const gm_member *self, int n, int *begin, int *end);
 
 #endif

@@ -212,12 +212,14 @@ static gm_status check_call(const gm_gan *gan, const void *in, const void *out, 
 
 /* ---- workspace and shared pieces ---- */
 
-static gm_status reserve(gm_gan *gan, int N)
+/* the workspace for N rows on the current team; with training, for the
+ * backward passes too */
+static gm_status reserve(gm_gan *gan, int N, bool training)
 {
     gm_status s = gm_team_fit(&gan->team, gm_threads());
+    gan->g.team = gan->d.team = gan->team;
     if (s != GM_OK)
         return s;
-    gan->g.team = gan->d.team = gan->team;
     if (N > gan->batch) {
         const size_t D = gan->cfg.data_dim, Z = gan->cfg.noise_dim, C = gan->cfg.n_classes, rows = (size_t)N;
         float **slots[] = { &gan->zin, &gan->din, &gan->ddin, &gan->dfake, &gan->dlogit, &gan->noise };
@@ -227,10 +229,9 @@ static gm_status reserve(gm_gan *gan, int N)
             return s;
         gan->batch = N;
     }
-    /* each fits the team as well as the rows */
-    if ((s = gm_mlp_reserve(&gan->g, N)) != GM_OK)
+    if ((s = gm_mlp_reserve(&gan->g, N, training)) != GM_OK)
         return s;
-    return gm_mlp_reserve(&gan->d, 2 * N);
+    return gm_mlp_reserve(&gan->d, 2 * N, training);
 }
 
 /* G(z) for fresh noise (or the caller's z), through the EMA weights if asked */
@@ -272,8 +273,8 @@ typedef struct fill_pass {
     int N;
 } fill_pass;
 
-/* the member's share of the columns: those its share of D's first layer
- * will read most (and of the generator's last layer, the ones it wrote) */
+/* the member's share of the columns: for generated rows, the ones its
+ * share of the generator's last layer wrote */
 static void fill_job(const gm_member *self, void *arg)
 {
     const fill_pass *p = arg;
@@ -399,7 +400,7 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
     const char *who = "gm_gan_train_step";
     gm_status s = check_call(gan, x, x, labels, n, who);
     if (s != GM_OK || (s = gm_model_check_values(x, n, gan->cfg.data_dim, -FLT_MAX, FLT_MAX, "the finite numbers", who)) != GM_OK ||
-        (s = reserve(gan, n)) != GM_OK)
+        (s = reserve(gan, n, true)) != GM_OK)
         return s;
     const gm_rng rng_before = gan->rng;
     float *first = gan->disc.data;
@@ -428,14 +429,14 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
 gm_status gm_gan_disc_gradients(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, const float *z,
                                 const float *alpha, gm_gan_losses *losses)
 {
-    gm_status s = reserve(gan, n);
+    gm_status s = reserve(gan, n, true);
     return s != GM_OK ? s : disc_gradients(gan, x, labels, n, z, alpha, losses, "gm_gan_disc_gradients");
 }
 
 gm_status gm_gan_gen_gradients(gm_gan *gan, const int32_t *labels, int32_t n, const float *z,
                                gm_gan_losses *losses)
 {
-    gm_status s = reserve(gan, n);
+    gm_status s = reserve(gan, n, true);
     if (s != GM_OK)
         return s;
     generate(gan, z, labels, n, 0, true);
@@ -473,7 +474,7 @@ static gm_status generate_rows(gm_gan *gan, const float *z, const int32_t *label
                                float *x_out, const char *who)
 {
     gm_status s = check_call(gan, x_out, x_out, labels, n, who);
-    if (s != GM_OK || (s = reserve(gan, n < CHUNK ? n : CHUNK)) != GM_OK)
+    if (s != GM_OK || (s = reserve(gan, n < CHUNK ? n : CHUNK, false)) != GM_OK)
         return s;
     const int D = gan->cfg.data_dim, Z = gan->cfg.noise_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -501,7 +502,7 @@ gm_status gm_gan_sample(gm_gan *gan, const int32_t *labels, int32_t n, float *x_
 gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, float *logits)
 {
     gm_status s = check_call(gan, x, logits, labels, n, "gm_gan_discriminate");
-    if (s != GM_OK || (s = reserve(gan, n < CHUNK ? n : CHUNK)) != GM_OK)
+    if (s != GM_OK || (s = reserve(gan, n < CHUNK ? n : CHUNK, false)) != GM_OK)
         return s;
     const int D = gan->cfg.data_dim, C = gan->cfg.n_classes;
     for (int32_t at = 0; at < n; at += CHUNK) {

@@ -204,38 +204,38 @@ static gm_status check_data(const gm_vae *vae, const float *x, int32_t n, const 
 
 /* ---- workspace and the pieces every pass shares ---- */
 
-static gm_status reserve(gm_vae *vae, int N)
+/* the workspace for N rows on the current team; with training, for the
+ * backward passes too */
+static gm_status reserve(gm_vae *vae, int N, bool training)
 {
     gm_status s = gm_team_fit(&vae->team, gm_threads());
-    if (s != GM_OK)
-        return s;
     vae->enc.team = vae->dec.team = vae->team;
-    const int members = gm_team_size(vae->team);
-    if (N <= vae->batch && members <= vae->members)
-        return GM_OK;
-    const size_t D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
-    const size_t rows = (size_t)N, dbl = 2 * rows; /* a double is two floats */
-    float *recon, *kl, *gap, *acc, *acc2;
-    float **slots[] = { &vae->xin, &vae->zin, &vae->eps, &vae->dlogits, &vae->dmulv, &vae->dzin,
-                        &recon, &kl, &gap, &acc, &acc2 };
-    const size_t counts[] = { C ? rows * (D + C) : 0, rows * (Z + C), rows * Z, rows * D, rows * 2 * Z,
-                              rows * (Z + C), dbl * members, dbl, dbl, dbl, dbl };
-    s = gm_ws_carve(&vae->ws, 11, slots, counts);
-    if (s == GM_OK)
-        s = gm_mlp_reserve(&vae->enc, N);
-    if (s == GM_OK)
-        s = gm_mlp_reserve(&vae->dec, N);
     if (s != GM_OK)
         return s;
-    /* the slots are 64-byte aligned, so they hold doubles as well */
-    vae->recon = (double *)(void *)recon;
-    vae->kl = (double *)(void *)kl;
-    vae->gap = (double *)(void *)gap;
-    vae->acc = (double *)(void *)acc;
-    vae->acc2 = (double *)(void *)acc2;
-    vae->batch = N;
-    vae->members = members;
-    return GM_OK;
+    const int members = gm_team_size(vae->team);
+    if (N > vae->batch || members > vae->members) {
+        const int rows_fit = N > vae->batch ? N : vae->batch, parts = members > vae->members ? members : vae->members;
+        const size_t D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
+        const size_t rows = (size_t)rows_fit, dbl = 2 * rows; /* a double is two floats */
+        float *recon, *kl, *gap, *acc, *acc2;
+        float **slots[] = { &vae->xin, &vae->zin, &vae->eps, &vae->dlogits, &vae->dmulv, &vae->dzin,
+                            &recon, &kl, &gap, &acc, &acc2 };
+        const size_t counts[] = { C ? rows * (D + C) : 0, rows * (Z + C), rows * Z, rows * D, rows * 2 * Z,
+                                  rows * (Z + C), dbl * parts, dbl, dbl, dbl, dbl };
+        if ((s = gm_ws_carve(&vae->ws, 11, slots, counts)) != GM_OK)
+            return s;
+        /* the slots are 64-byte aligned, so they hold doubles as well */
+        vae->recon = (double *)(void *)recon;
+        vae->kl = (double *)(void *)kl;
+        vae->gap = (double *)(void *)gap;
+        vae->acc = (double *)(void *)acc;
+        vae->acc2 = (double *)(void *)acc2;
+        vae->batch = rows_fit;
+        vae->members = parts;
+    }
+    if ((s = gm_mlp_reserve(&vae->enc, N, training)) != GM_OK)
+        return s;
+    return gm_mlp_reserve(&vae->dec, N, training);
 }
 
 /* q(z|x) for N rows: returns the packed [mu | logvar] (N, 2Z); a backward
@@ -313,7 +313,7 @@ static const float *decode_recon(gm_vae *vae, const float *x, int N, float *dlog
     return logits;
 }
 
-/* by rows, as gm_mlp_infer hands them out */
+/* by rows, as gm_mlp_infer hands them out when there are enough of them */
 static void mean_job(const gm_member *self, void *arg)
 {
     const likelihood_pass *p = arg;
@@ -379,7 +379,7 @@ gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, 
 {
     const char *who = "gm_vae_train_step";
     gm_status s = check_call(vae, x, x, labels, n, who);
-    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK || (s = reserve(vae, n)) != GM_OK)
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK || (s = reserve(vae, n, true)) != GM_OK)
         return s;
     const gm_rng rng_before = vae->rng;
     gm_rng_normal(&vae->rng, vae->eps, (size_t)n * vae->cfg.latent_dim);
@@ -408,7 +408,7 @@ gm_rng *gm_vae_rng(gm_vae *vae)
 gm_status gm_vae_gradients(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, const float *eps,
                            gm_vae_losses *losses)
 {
-    gm_status s = reserve(vae, n);
+    gm_status s = reserve(vae, n, true);
     if (s != GM_OK)
         return s;
     memcpy(vae->eps, eps, (size_t)n * vae->cfg.latent_dim * sizeof *eps);
@@ -433,7 +433,7 @@ gm_status gm_vae_encode(gm_vae *vae, const float *x, const int32_t *labels, int3
     gm_status s = check_call(vae, x, mu, labels, n, "gm_vae_encode");
     if (s == GM_OK && !logvar)
         s = gm_fail(GM_ERR_INVALID_ARG, "gm_vae_encode: logvar is NULL");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -452,7 +452,7 @@ gm_status gm_vae_reparameterize(gm_vae *vae, const float *mu, const float *logva
     gm_status s = check_args(vae, mu, z, n, "gm_vae_reparameterize");
     if (s == GM_OK && !logvar)
         s = gm_fail(GM_ERR_INVALID_ARG, "gm_vae_reparameterize: logvar is NULL");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
         return s;
     const int Z = vae->cfg.latent_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -467,7 +467,7 @@ gm_status gm_vae_reparameterize(gm_vae *vae, const float *mu, const float *logva
 gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int32_t n, float *x_out)
 {
     gm_status s = check_call(vae, z, x_out, labels, n, "gm_vae_decode");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -484,7 +484,7 @@ gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int3
 gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_out)
 {
     gm_status s = check_call(vae, x_out, x_out, labels, n, "gm_vae_sample");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -502,7 +502,7 @@ gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_
 gm_status gm_vae_reconstruct(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, float *x_out)
 {
     gm_status s = check_call(vae, x, x_out, labels, n, "gm_vae_reconstruct");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -540,7 +540,7 @@ static gm_status estimate(gm_vae *vae, const float *x, const int32_t *labels, in
     if (s == GM_OK && m < 1)
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: the number of draws must be >= 1 (got %d)", who, (int)m);
     if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
-        (s = reserve(vae, n < CHUNK ? n : CHUNK)) != GM_OK)
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
     double total_recon = 0.0, total_kl = 0.0;

@@ -12,7 +12,7 @@
 
 /* x (N, D). Runs the MLP forward on x, accumulates dP/dtheta into t's
  * gradients and returns P (*status gets GM_ERR_NO_MEMORY if ws cannot
- * grow; it is the only failure). Requires gm_mlp_reserve(mlp, N). */
+ * grow; it is the only failure). Requires gm_mlp_reserve(mlp, N, true). */
 double gm_grad_penalty(gm_mlp *mlp, gm_param_table *t, gm_workspace *ws, const float *x, int N, int cols,
                        float weight, gm_status *status);
 

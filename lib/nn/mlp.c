@@ -52,17 +52,21 @@ void gm_mlp_free(gm_mlp *mlp)
     mlp->batch = 0;
 }
 
-gm_status gm_mlp_reserve(gm_mlp *mlp, int N)
+gm_status gm_mlp_reserve(gm_mlp *mlp, int N, bool backward)
 {
     const int members = gm_team_size(mlp->team);
-    if (N <= mlp->batch && members <= mlp->members)
+    if (N <= mlp->batch && (!backward || (N <= mlp->backward_batch && members <= mlp->members)))
         return GM_OK;
+    /* what was reserved stays reserved: carve for the larger of each */
+    const int rows = N > mlp->batch ? N : mlp->batch;
+    const int back_rows = backward && N > mlp->backward_batch ? N : mlp->backward_batch;
+    const int back_members = backward && members > mlp->members ? members : mlp->members;
     float **slots[GM_MLP_MAX_LAYERS + 4];
     size_t counts[GM_MLP_MAX_LAYERS + 4];
     int widest = 0, widest_input = 0;
     for (int i = 0; i < mlp->n_layers; i++) {
         slots[i] = &mlp->out[i];
-        counts[i] = (size_t)N * mlp->width[i + 1];
+        counts[i] = (size_t)rows * mlp->width[i + 1];
         if (mlp->width[i + 1] > widest)
             widest = mlp->width[i + 1];
         if (mlp->width[i] > widest_input)
@@ -71,14 +75,15 @@ gm_status gm_mlp_reserve(gm_mlp *mlp, int N)
     const int L = mlp->n_layers;
     slots[L] = &mlp->delta[0];
     slots[L + 1] = &mlp->delta[1];
-    counts[L] = counts[L + 1] = (size_t)N * widest;
+    counts[L] = counts[L + 1] = (size_t)back_rows * widest;
     slots[L + 2] = &mlp->partial[0];
     slots[L + 3] = &mlp->partial[1];
-    counts[L + 2] = counts[L + 3] = (size_t)(members - 1) * N * widest_input;
+    counts[L + 2] = counts[L + 3] = (size_t)(back_members > 1 ? back_members - 1 : 0) * back_rows * widest_input;
     gm_status s = gm_ws_carve(&mlp->ws, L + 4, slots, counts);
     if (s == GM_OK) {
-        mlp->batch = N;
-        mlp->members = members;
+        mlp->batch = rows;
+        mlp->backward_batch = back_rows;
+        mlp->members = back_members;
     }
     return s;
 }
@@ -174,6 +179,9 @@ static void backward_job(const gm_member *self, void *arg)
                                 p->grads == GM_GRADS_ADD, dy, in, gm_param_data(p->t, w), mlp->out[i], N, D,
                                 mlp->width[i + 1], o0, o1, mlp->act[i], mlp->slope);
         if (din && self->size > 1) {
+            /* the member sums the columns that are its share of layer
+             * i - 1's outputs, the only ones of din it reads next: no
+             * barrier is needed after the sum */
             int d0, d1;
             gm_team_sync(self);
             gm_team_share(self, D, &d0, &d1);

@@ -8,6 +8,8 @@
 #ifndef GM_NN_MLP_H
 #define GM_NN_MLP_H
 
+#include <stdbool.h>
+
 #include "params.h"
 #include "core/rng.h"
 #include "core/team.h"
@@ -22,7 +24,8 @@ typedef struct gm_mlp {
     float slope;                       /* leaky relu's negative slope */
     int first_param;                   /* layer i: weight at first_param + 2i, bias next */
     gm_team *team;                     /* runs the passes; NULL: the caller alone */
-    int batch, members;                /* rows and team size the workspace is carved for */
+    int batch;                         /* rows the outputs are carved for */
+    int backward_batch, members;       /* rows and team size the gradients are carved for */
     gm_workspace ws;
     float *out[GM_MLP_MAX_LAYERS];     /* (batch, width[i+1]) */
     float *delta[2];                   /* ping-pong gradients, (batch, widest) */
@@ -39,12 +42,12 @@ void gm_mlp_free(gm_mlp *mlp);
 static inline int gm_mlp_in(const gm_mlp *mlp) { return mlp->width[0]; }
 static inline int gm_mlp_out(const gm_mlp *mlp) { return mlp->width[mlp->n_layers]; }
 
-/* Make the workspace fit N rows and the team; allocates only when N
- * exceeds what it had or the team grew. */
-gm_status gm_mlp_reserve(gm_mlp *mlp, int N);
+/* Make the workspace fit N rows, and with backward the gradients of N rows
+ * on the team too; allocates only when it did not fit already. */
+gm_status gm_mlp_reserve(gm_mlp *mlp, int N, bool backward);
 
 /* x (N, D) -> returns the output (N, O), owned by the MLP, valid until its
- * next forward. Requires gm_mlp_reserve(mlp, N). */
+ * next forward. Requires gm_mlp_reserve(mlp, N, ...). */
 const float *gm_mlp_forward(gm_mlp *mlp, const gm_param_table *t, const float *x, int N);
 
 /* The same output for a pass no backward follows: on a team, each member
@@ -60,7 +63,8 @@ typedef enum gm_grads {
 } gm_grads;
 
 /* After gm_mlp_forward on the same x: dout (N, O) is dL/d(output) and is
- * overwritten. Writes dx (N, D) unless NULL. */
+ * overwritten. Writes dx (N, D) unless NULL. Requires
+ * gm_mlp_reserve(mlp, N, true) since the team last changed. */
 void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N, gm_grads grads);
 
 #endif

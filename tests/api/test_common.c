@@ -58,6 +58,8 @@ static void test_threads(void **state)
     assert_int_equal(gm_get_num_threads(), 1);
     assert_int_equal(gm_set_num_threads(-3), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_get_num_threads(), 1);
+    assert_int_equal(gm_set_num_threads(100000), GM_OK);
+    assert_int_equal(gm_get_num_threads(), GM_MAX_THREADS);
     assert_int_equal(gm_set_num_threads(before), GM_OK);
 }
 

@@ -1,9 +1,11 @@
 /* The models on teams of threads (gm_set_num_threads): a VAE and a GAN
  * trained on 2 or 3 threads end where one thread ends, up to the rounding
  * of the sums a team adds in another order; inference agrees; a failed step
- * on a team changes nothing. Widths and batch are chosen so that shares are
+ * on a team changes nothing; handles trained at once from the host's
+ * threads end exactly where they end one after the other. Widths and batch are chosen so that shares are
  * uneven, some empty, and inference splits by rows on 2 threads only. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +135,60 @@ static void test_vae_failed_step_on_a_team_changes_nothing(void **state)
     gm_set_num_threads(before_threads);
 }
 
+/* ---- handles at once ---- */
+
+typedef struct {
+    const gm_vae_config *cfg;
+    const float *x;
+    gm_vae *vae;
+    gm_status status;
+} vae_job;
+
+/* no cmocka assertion here: it may run off the test's thread */
+static void *train_job(void *arg)
+{
+    vae_job *j = arg;
+    j->status = gm_vae_create(j->cfg, &j->vae);
+    for (int step = 0; step < STEPS && j->status == GM_OK; step++)
+        j->status = gm_vae_train_step(j->vae, j->x, NULL, N, NULL);
+    return NULL;
+}
+
+/* the reference VAE, whose products OpenBLAS would split if a handle's
+ * threads called it while another set it back to 2 threads */
+enum { HANDLES = 3, REF_D = 784 };
+
+static void test_handles_at_once_match_one_after_another(void **state)
+{
+    (void)state;
+    const int before = gm_get_num_threads();
+    assert_int_equal(gm_set_num_threads(2), GM_OK);
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    static float x[HANDLES][N * REF_D];
+    vae_job alone[HANDLES], together[HANDLES];
+    for (int h = 0; h < HANDLES; h++) {
+        gm_test_fill(x[h], N * REF_D, 0.0f, 1.0f, 20 + h);
+        alone[h] = together[h] = (vae_job){ .cfg = &cfg, .x = x[h] };
+        train_job(&alone[h]);
+    }
+    pthread_t threads[HANDLES];
+    for (int h = 0; h < HANDLES; h++)
+        assert_int_equal(pthread_create(&threads[h], NULL, train_job, &together[h]), 0);
+    for (int h = 0; h < HANDLES; h++)
+        pthread_join(threads[h], NULL);
+    assert_int_equal(gm_get_num_threads(), 2);
+    for (int h = 0; h < HANDLES; h++) {
+        assert_int_equal(alone[h].status, GM_OK);
+        assert_int_equal(together[h].status, GM_OK);
+        const gm_param_table *a = gm_vae_param_table(alone[h].vae), *b = gm_vae_param_table(together[h].vae);
+        assert_memory_equal(a->data, b->data, a->total * sizeof(float));
+        gm_vae_free(alone[h].vae);
+        gm_vae_free(together[h].vae);
+    }
+    gm_set_num_threads(before);
+}
+
 /* ---- GAN: the library's defaults (hinge, instance noise, EMA), conditional ---- */
 
 enum { GD = 50, GC = 2 };
@@ -204,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_vae_bernoulli),
         cmocka_unit_test(test_vae_conditional_gaussian),
         cmocka_unit_test(test_vae_failed_step_on_a_team_changes_nothing),
+        cmocka_unit_test(test_handles_at_once_match_one_after_another),
         cmocka_unit_test(test_gan_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

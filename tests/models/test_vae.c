@@ -1,8 +1,8 @@
 /* The VAE from the inside: the gradient of the whole objective against
  * finite differences of a double-precision reference, the loss terms
  * against hand-computed values, the exact IWAE of a model whose posterior
- * is its prior, bit-identical reruns, and a failed step that changes
- * nothing. */
+ * is its prior, bit-identical reruns, a failed step that changes
+ * nothing, and a failed growth that leaves a working model. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -299,6 +299,30 @@ static void test_numeric_failure_changes_nothing(void **state)
     gm_vae_free(twin);
 }
 
+/* A step at a larger batch that runs out of memory part-way (k-th
+ * allocation) leaves a model that still works at the batch it had. */
+static void test_failed_growth_leaves_a_working_model(void **state)
+{
+    (void)state;
+    gm_vae_config cfg;
+    small_config(&cfg);
+    static float x[64 * D];
+    gm_test_fill(x, 64 * D, 0.0f, 1.0f, 8);
+    gm_test_alloc_install();
+    for (size_t k = 1; k <= 4; k++) {
+        gm_vae *vae;
+        assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+        assert_int_equal(gm_vae_train_step(vae, x, NULL, 8, NULL), GM_OK);
+        gm_test_alloc_reset(k);
+        gm_status s = gm_vae_train_step(vae, x, NULL, 64, NULL);
+        assert_true(s == GM_OK || s == GM_ERR_NO_MEMORY);
+        gm_test_alloc_reset(0);
+        assert_int_equal(gm_vae_train_step(vae, x, NULL, 8, NULL), GM_OK);
+        gm_vae_free(vae);
+    }
+    gm_test_alloc_uninstall();
+}
+
 /* ---- the first step of PyTorch's VAE (tests/models/make_vae_fixture.py) ---- */
 
 static void compare_table(gm_param_table *t, float *(*get)(const gm_param_table *, int),
@@ -343,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_iwae_tightens_with_k),
         cmocka_unit_test(test_same_seed_same_bits),
         cmocka_unit_test(test_numeric_failure_changes_nothing),
+        cmocka_unit_test(test_failed_growth_leaves_a_working_model),
         cmocka_unit_test(test_matches_pytorch_first_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,7 @@ static void check(int act)
     /* larger weights than the default make ||g|| differ from 1 */
     for (size_t i = 0; i < t.total; i++)
         t.data[i] *= 3.0f;
-    assert_int_equal(gm_mlp_reserve(&mlp, N), GM_OK);
+    assert_int_equal(gm_mlp_reserve(&mlp, N, true), GM_OK);
     float x[N * 4];
     gm_test_fill(x, N * 4, -1.0f, 1.0f, 4);
 

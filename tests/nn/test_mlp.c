@@ -52,7 +52,7 @@ static void build(gm_mlp *mlp, gm_param_table *t, int layers, const int *w, cons
     assert_int_equal(gm_params_alloc(t, 1), GM_OK);
     gm_mlp_init_weights(mlp, t, &rng);
     mlp->team = team;
-    assert_int_equal(gm_mlp_reserve(mlp, N), GM_OK);
+    assert_int_equal(gm_mlp_reserve(mlp, N, true), GM_OK);
 }
 
 static void test_gradients(void **state)
@@ -144,7 +144,7 @@ static gm_status classifier_step(classifier *c, const float *x, const int32_t *y
 {
     float dlogits[BATCH * 2];
     double loss[BATCH];
-    gm_status s = gm_mlp_reserve(&c->mlp, n);
+    gm_status s = gm_mlp_reserve(&c->mlp, n, true);
     if (s != GM_OK)
         return s;
     const float *logits = gm_mlp_forward(&c->mlp, &c->t, x, n);
@@ -278,6 +278,29 @@ static void test_team_matches_the_caller_alone(void **state)
     }
 }
 
+/* a pass no backward follows reserves no gradients, whatever the team */
+static void test_inference_reserves_no_gradients(void **state)
+{
+    (void)state;
+    gm_team *team;
+    assert_int_equal(gm_team_create(3, &team), GM_OK);
+    gm_param_table t = { 0 };
+    gm_mlp mlp;
+    build(&mlp, &t, TL, team_widths, team_acts, 7, NULL, 1);
+    mlp.team = team;
+    assert_int_equal(gm_mlp_reserve(&mlp, 100, false), GM_OK);
+    assert_int_equal(mlp.batch, 100);
+    assert_int_equal(mlp.backward_batch, 1);
+    assert_int_equal(mlp.members, 1);
+    assert_int_equal(gm_mlp_reserve(&mlp, 50, true), GM_OK);
+    assert_int_equal(mlp.batch, 100);
+    assert_int_equal(mlp.backward_batch, 50);
+    assert_int_equal(mlp.members, 3);
+    gm_mlp_free(&mlp);
+    gm_params_free(&t);
+    gm_team_free(team);
+}
+
 /* build, one step at BATCH, free: every allocation an MLP's life makes */
 static gm_status life_cycle(void *ctx)
 {
@@ -308,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learns_xor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_team_matches_the_caller_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inference_reserves_no_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_step_allocates_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, setup, teardown),
     };

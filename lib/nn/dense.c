@@ -46,12 +46,6 @@ void gm_dense_backward_share(float *dx, float *dW, float *db, bool accumulate, f
         gm_gemm_ld(false, false, N, D, width, 1.0f, dy + o0, O, W + (size_t)o0 * D, D, 0.0f, dx, D);
 }
 
-void gm_dense_backward(float *dx, float *dW, float *db, bool accumulate, float *dy, const float *x,
-                       const float *W, const float *y, int N, int D, int O, int act, float slope)
-{
-    gm_dense_backward_share(dx, dW, db, accumulate, dy, x, W, y, N, D, O, 0, O, act, slope);
-}
-
 void gm_dense_init(gm_rng *rng, float *W, float *b, int D, int O)
 {
     /* kaiming_uniform(a=sqrt(5)) reduces to this bound, and so does the bias's */

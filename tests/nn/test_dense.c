@@ -1,5 +1,6 @@
 /* The dense layer: forward against a double reference, and the gradients
- * of W, b and x against finite differences, for every activation. */
+ * of W, b and x against finite differences, for every activation, made as
+ * two team members make them (each its share of the outputs). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +37,17 @@ static double weighted_output(const double *p, void *vc)
     return s;
 }
 
+/* backward over the outputs [0, 1) and [1, O), their parts of dx added */
+static void backward_in_two_shares(float *dx, float *dW, float *db, bool accumulate, float *dy, const float *x,
+                                   const float *W, const float *y, int act)
+{
+    float part[N * D];
+    gm_dense_backward_share(dx, dW, db, accumulate, dy, x, W, y, N, D, O, 0, 1, act, (float)SLOPE);
+    gm_dense_backward_share(part, dW, db, accumulate, dy, x, W, y, N, D, O, 1, O, act, (float)SLOPE);
+    for (int i = 0; i < N * D; i++)
+        dx[i] += part[i];
+}
+
 static void check_layer(int act)
 {
     float p[NP], y[N * O], dy[N * O], grad[NP];
@@ -57,10 +69,10 @@ static void check_layer(int act)
     memcpy(dy2, dy, sizeof dy);
     for (int i = 0; i < NW + O; i++)
         grad[i] = NAN, added[i] = 1.0f;
-    gm_dense_backward(grad + NW + O, grad, grad + NW, false, dy, x, W, y, N, D, O, act, (float)SLOPE);
+    backward_in_two_shares(grad + NW + O, grad, grad + NW, false, dy, x, W, y, act);
     ctx_t c = { act, w };
     gm_check_gradient(weighted_output, &c, pd, NP, grad, 1e-3, 1e-5, "dense backward");
-    gm_dense_backward(added + NW + O, added, added + NW, true, dy2, x, W, y, N, D, O, act, (float)SLOPE);
+    backward_in_two_shares(added + NW + O, added, added + NW, true, dy2, x, W, y, act);
     for (int i = 0; i < NW + O; i++)
         assert_float_equal(added[i] - 1.0f, grad[i], 1e-6);
 }

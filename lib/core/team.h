@@ -7,9 +7,11 @@
  * pull lines the other core holds, at ~10 ns a line. A member instead owns
  * the same share of every layer's outputs for the whole step (its rows of
  * W, of dW and of Adam's moments, its columns of each activation) and runs
- * single-threaded products on them; only activations cross cores.
+ * single-threaded products on them; only activations and the members'
+ * parts of each input gradient cross cores.
  *
- * While a job runs, OpenBLAS is set to one thread and restored after. */
+ * While any team's job runs, OpenBLAS is at one thread; its count comes
+ * back when the last one ends (core/blas.h). */
 #ifndef GM_CORE_TEAM_H
 #define GM_CORE_TEAM_H
 
@@ -49,7 +51,7 @@ void gm_team_sync(const gm_member *self);
  * floats, or of rows of a matrix, meet on cache-line bounds (columns of a
  * matrix whose rows are not a multiple of 16 floats long share a line at
  * the edges: harmless, if slower). The same n gives the same shares in
- * every job; n below 16 falls to the last member alone. */
+ * every job; a small n leaves the first members' shares empty. */
 void gm_team_share(const gm_member *self, int n, int *begin, int *end);
 
 #endif

@@ -29,7 +29,7 @@ typedef struct gm_mlp {
     gm_workspace ws;
     float *out[GM_MLP_MAX_LAYERS];     /* (batch, width[i+1]) */
     float *delta[2];                   /* ping-pong gradients, (batch, widest) */
-    float *partial[2];                 /* ping-pong dx of members 1.. (members - 1, batch, widest input) */
+    float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest input) */
 } gm_mlp;
 
 /* Declare the layers' parameters in t. widths has n_layers + 1 entries. */

@@ -2,9 +2,11 @@
 # Every complete C program in README.md and docs/*.md (a ```c block with a
 # main function) compiles and links against the built library without a
 # single warning. Fragments (blocks without main) are left alone.
-# Usage: check_doc_examples.sh SOURCE_ROOT BUILD_ROOT
+# Usage: check_doc_examples.sh SOURCE_ROOT BUILD_ROOT B_SANITIZE
 set -eu
-src=$1 build=$2
+src=$1 build=$2 sanitize=$3
+san=""
+[ "$sanitize" = none ] || san="-fsanitize=$sanitize"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 lib=$(find "$build/lib" -maxdepth 1 -name 'libgenmodel.so' | head -n 1)
@@ -23,7 +25,7 @@ for f in "$tmp"/*.c; do
   [ -e "$f" ] || continue
   grep -q 'int main' "$f" || continue
   count=$((count + 1))
-  if ! cc -std=c11 -Wall -Wextra -Wpedantic -Werror -I"$src/include" -I"$build/include" \
+  if ! cc -std=c11 $san -Wall -Wextra -Wpedantic -Werror -I"$src/include" -I"$build/include" \
        "$f" -L"$(dirname "$lib")" -lgenmodel -o "$f.out" 2>"$f.log"; then
     echo "$(basename "$f"): does not compile cleanly:"; cat "$f.log"; exit 1
   fi

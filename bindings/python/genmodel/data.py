@@ -23,7 +23,12 @@ class Dataset(Handle):
     ``Dataset(images_path, labels_path=None)`` loads the files; see
     ``Dataset.load_dir`` for the MNIST family's four-file layout. Raises
     FileError or FormatError.
+
+    The library only reads a dataset, so threads may gather from one at
+    once; close() waits for them.
     """
+
+    _concurrent_calls = True
 
     def __init__(self, images_path, labels_path=None):
         out = c_void_p()
@@ -42,26 +47,31 @@ class Dataset(Handle):
         return ds
 
     def __len__(self):
-        return lib.gm_dataset_count(self._h)
+        with self._use() as h:
+            return lib.gm_dataset_count(h)
 
     @property
     def dim(self):
         """Floats per sample (784 for MNIST)."""
-        return lib.gm_dataset_dim(self._h)
+        with self._use() as h:
+            return lib.gm_dataset_dim(h)
 
     @property
     def shape(self):
         """(height, width) of a sample as an image."""
-        return (lib.gm_dataset_height(self._h), lib.gm_dataset_width(self._h))
+        with self._use() as h:
+            return (lib.gm_dataset_height(h), lib.gm_dataset_width(h))
 
     @property
     def has_labels(self):
-        return bool(lib.gm_dataset_has_labels(self._h))
+        with self._use() as h:
+            return bool(lib.gm_dataset_has_labels(h))
 
     @property
     def n_classes(self):
         """1 + the largest label (0 without labels)."""
-        return lib.gm_dataset_n_classes(self._h)
+        with self._use() as h:
+            return lib.gm_dataset_n_classes(h)
 
     def gather(self, indices=None):
         """Rows `indices` (all rows when None) as (x, labels): x float32
@@ -71,13 +81,15 @@ class Dataset(Handle):
         indices = _convert.int32s(indices, None, "indices")
         x = _convert.floats(len(indices), self.dim)
         labels = np.empty(len(indices), dtype=np.int32) if self.has_labels else None
-        lib.gm_dataset_gather(self._h, indices, len(indices), x, labels)
+        with self._use() as h:
+            lib.gm_dataset_gather(h, indices, len(indices), x, labels)
         return x, labels
 
     def __repr__(self):
-        if self.closed:
+        try:
+            return f"<Dataset {len(self)} x {self.shape[0]}x{self.shape[1]}, {self.n_classes} classes>"
+        except ValueError:  # closed, perhaps by another thread just now
             return "<Dataset (closed)>"
-        return f"<Dataset {len(self)} x {self.shape[0]}x{self.shape[1]}, {self.n_classes} classes>"
 
 
 def load_mnist(directory=FASHION_MNIST_DIR, split="train"):

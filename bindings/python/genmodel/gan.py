@@ -79,7 +79,8 @@ class GAN(Model):
 
     def set_lr(self, gen_lr, disc_lr):
         """Change both learning rates for later steps (each > 0)."""
-        lib.gm_gan_set_lr(self._h, gen_lr, disc_lr)
+        with self._use() as h:
+            lib.gm_gan_set_lr(h, gen_lr, disc_lr)
 
     def generate(self, z, labels=None, use_ema=True):
         """G(z) for noise z (n, noise_dim): (n, data_dim). use_ema selects
@@ -88,7 +89,8 @@ class GAN(Model):
         z = _convert.rows(z, self._z_dim, "z")
         labels = _convert.labels(labels, len(z))
         x = _convert.floats(len(z), self._x_dim)
-        lib.gm_gan_generate(self._h, z, labels, len(z), bool(use_ema), x)
+        with self._use() as h:
+            lib.gm_gan_generate(h, z, labels, len(z), bool(use_ema), x)
         return x
 
     def discriminate(self, x, labels=None):
@@ -96,5 +98,6 @@ class GAN(Model):
         'wgan-gp') of each sample, float32 (n,)."""
         x, labels = self._batch(x, labels)
         out = _convert.floats(len(x))
-        lib.gm_gan_discriminate(self._h, x, labels, len(x), out)
+        with self._use() as h:
+            lib.gm_gan_discriminate(h, x, labels, len(x), out)
         return out

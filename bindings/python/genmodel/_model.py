@@ -5,7 +5,6 @@ A subclass names its C functions by its kind (gm_<kind>_create,
 gm_<kind>_save, ...) and gives its ConfigSpec, its loss struct and the
 namedtuple a training step returns.
 """
-import os
 from ctypes import byref, c_size_t, c_void_p, string_at
 
 import numpy as np
@@ -57,7 +56,7 @@ class Model(Handle):
             data = bytes(source)
             cls._c("load_buffer")(data, len(data), byref(out))
         else:
-            cls._c("load")(os.fsencode(source), byref(out))
+            cls._c("load")(_convert.path(source, "source"), byref(out))
         model = cls.__new__(cls)
         model._adopt(out)
         return model
@@ -65,8 +64,9 @@ class Model(Handle):
     def save(self, path):
         """Save the config, weights, optimizer state and random state to a
         safetensors file, atomically: on failure the old file is untouched."""
+        path = _convert.path(path)
         with self._use() as h:
-            self._c("save")(h, os.fsencode(path))
+            self._c("save")(h, path)
 
     def to_bytes(self):
         """The checkpoint save() would write, as bytes."""

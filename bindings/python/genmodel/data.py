@@ -4,7 +4,6 @@ A Dataset keeps its pixels as uint8, as the file has them; gather()
 converts the rows asked for to float32 in [0, 1].
 """
 import math
-import os
 from ctypes import byref, c_void_p
 
 import numpy as np
@@ -31,17 +30,23 @@ class Dataset(Handle):
     _concurrent_calls = True
 
     def __init__(self, images_path, labels_path=None):
+        images_path = _convert.path(images_path, "images_path")
+        labels_path = None if labels_path is None else _convert.path(labels_path, "labels_path")
         out = c_void_p()
-        lib.gm_dataset_load(os.fsencode(images_path),
-                            None if labels_path is None else os.fsencode(labels_path), byref(out))
+        lib.gm_dataset_load(images_path, labels_path, byref(out))
         self._own(out, lib.gm_dataset_free)
 
     @classmethod
     def load_dir(cls, directory=FASHION_MNIST_DIR, split="train"):
         """The split 'train' or 't10k' of an MNIST-family directory:
         SPLIT-images-idx3-ubyte and SPLIT-labels-idx1-ubyte, gzipped or not."""
+        directory = _convert.path(directory, "directory")
+        if not isinstance(split, str):
+            raise TypeError(f"split must be a str, 'train' or 't10k'; got {type(split).__name__}")
+        if "\0" in split:
+            raise ValueError("split contains a null byte")
         out = c_void_p()
-        lib.gm_dataset_load_dir(os.fsencode(directory), split.encode(), byref(out))
+        lib.gm_dataset_load_dir(directory, split.encode(), byref(out))
         ds = cls.__new__(cls)
         ds._own(out, lib.gm_dataset_free)
         return ds
@@ -104,6 +109,9 @@ def _images(images, height, width):
     3-D array gives them; for a 2-D one they default to the square that
     holds a row (a 1-pixel-high strip if there is none)."""
     images = np.asarray(images)
+    height, width = (None if v is None else _convert.int32(v, name) for v, name in ((height, "height"), (width, "width")))
+    if min(height or 1, width or 1) < 1:
+        raise ValueError(f"height and width must be >= 1 (got {height}, {width})")
     if images.ndim == 3:
         height, width = images.shape[1:] if height is None else (height, width)
         images = images.reshape(len(images), -1)
@@ -117,7 +125,7 @@ def _images(images, height, width):
         width = dim // height
     if height * width != dim:
         raise ValueError(f"images of {height}x{width} pixels need rows of {height * width} values, got {dim}")
-    return _convert.rows(images, dim, "images"), _convert.int32(height, "height"), _convert.int32(width, "width")
+    return _convert.rows(images, dim, "images"), height, width
 
 
 def write_image_grid(path, images, height=None, width=None, cols=None):
@@ -127,14 +135,14 @@ def write_image_grid(path, images, height=None, width=None, cols=None):
     PGM otherwise."""
     images, height, width = _images(images, height, width)
     cols = math.ceil(math.sqrt(len(images))) if cols is None else cols
-    lib.gm_image_write_grid(os.fsencode(path), images, len(images), height, width, _convert.int32(cols, "cols"))
+    lib.gm_image_write_grid(_convert.path(path), images, len(images), height, width, _convert.int32(cols, "cols"))
 
 
 def write_idx(path, images, height=None, width=None):
     """Write images, floats in [0, 1], as an uncompressed IDX file of
     unsigned bytes (n, height, width): the format the datasets come in."""
     images, height, width = _images(images, height, width)
-    lib.gm_idx_write_images(os.fsencode(path), images, len(images), height, width)
+    lib.gm_idx_write_images(_convert.path(path), images, len(images), height, width)
 
 
 def have_png():

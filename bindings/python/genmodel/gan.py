@@ -79,6 +79,7 @@ class GAN(Model):
 
     def set_lr(self, gen_lr, disc_lr):
         """Change both learning rates for later steps (each > 0)."""
+        gen_lr, disc_lr = _convert.float32(gen_lr, "gen_lr"), _convert.float32(disc_lr, "disc_lr")
         with self._use() as h:
             lib.gm_gan_set_lr(h, gen_lr, disc_lr)
 

@@ -66,6 +66,7 @@ class VAE(Model):
 
     def set_lr(self, lr):
         """Change the learning rate for later steps (lr > 0)."""
+        lr = _convert.float32(lr, "lr")
         with self._use() as h:
             lib.gm_vae_set_lr(h, lr)
 
@@ -112,9 +113,10 @@ class VAE(Model):
         """The importance-weighted bound with k >= 1 samples, an estimate of
         log p(x) that tightens as k grows: float64 (n,)."""
         x, labels = self._batch(x, labels)
+        k = _convert.int32(k, "k")
         out = _convert.doubles(len(x))
         with self._use() as h:
-            lib.gm_vae_iwae(h, x, labels, len(x), _convert.int32(k, "k"), out)
+            lib.gm_vae_iwae(h, x, labels, len(x), k, out)
         return out
 
     def reconstruct(self, x, labels=None):
@@ -129,7 +131,8 @@ class VAE(Model):
         """Anomaly score of each sample, float64 (n,): the negative ELBO
         averaged over m draws of z. Higher is less like the training data."""
         x, labels = self._batch(x, labels)
+        m = _convert.int32(m, "m")
         out = _convert.doubles(len(x))
         with self._use() as h:
-            lib.gm_vae_score(h, x, labels, len(x), _convert.int32(m, "m"), out)
+            lib.gm_vae_score(h, x, labels, len(x), m, out)
         return out

@@ -159,6 +159,8 @@ class Model(Handle):
         1, is called after each epoch; returning False stops training.
         """
         x, labels = self._batch(x, labels)
+        if not len(x):
+            raise ValueError(f"fit: x has no rows (shape {x.shape}); an epoch needs at least one sample")
         batch_size = _convert.count(batch_size, "batch_size")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")

@@ -80,14 +80,16 @@ class Dataset(Handle):
 
     def gather(self, indices=None):
         """Rows `indices` (all rows when None) as (x, labels): x float32
-        (n, dim) in [0, 1], labels int32 (n,) or None without labels."""
+        (n, dim) in [0, 1], labels int32 (n,) or None without labels. No
+        indices give n = 0, as indexing a numpy array with [] does."""
         if indices is None:
             indices = np.arange(len(self), dtype=np.int32)
         indices = _convert.int32s(indices, None, "indices")
         x = _convert.floats(len(indices), self.dim)
         labels = np.empty(len(indices), dtype=np.int32) if self.has_labels else None
-        with self._use() as h:
-            lib.gm_dataset_gather(h, indices, len(indices), x, labels)
+        if len(indices):  # the library takes n >= 1; nothing to copy otherwise
+            with self._use() as h:
+                lib.gm_dataset_gather(h, indices, len(indices), x, labels)
         return x, labels
 
     def __repr__(self):

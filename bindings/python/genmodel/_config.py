@@ -16,6 +16,7 @@ from ._lib import OPTIMIZERS
 # how a value is checked for each C field type
 _CONVERT = {ctypes.c_int32: int32, ctypes.c_uint64: uint64, ctypes.c_float: float32}
 
+
 def init_struct(struct_type, init_size):
     """A size-first struct (a config, gm_checkpoint_info) filled by the
     library's _init_size function for the size this binding's mirror has:
@@ -33,13 +34,14 @@ def _shortest(value):
 
 
 def _sequence(value, name, what):
-    """value as a tuple; TypeError naming the field for a non-sequence."""
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of {what}, got {type(value).__name__}")
-    try:
-        return tuple(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a sequence of {what}, got {type(value).__name__}") from None
+    """value as a tuple; TypeError naming the field for a non-sequence (a
+    string too, whose characters would pass for items)."""
+    if not isinstance(value, (str, bytes)):
+        try:
+            return tuple(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name} must be a sequence of {what}, got {type(value).__name__}")
 
 
 def _leaf(cfg, path):

@@ -145,8 +145,8 @@ def _os_reason(message):
 
 def error_for(status, message):
     """The exception for a failed call: its class from the status, its text
-    from gm_last_error() (or gm_strerror() when the library left none), as
-    bytes."""
+    from message, the bytes gm_last_error() (or gm_strerror(), when the
+    library left none) returned."""
     cls = _BY_STATUS.get(status, GenModelError)
     reason = _os_reason(message) if cls is FileError else None
     if reason is not None:

@@ -7,12 +7,15 @@ defaults always come from the library's _config_init; a keyword argument
 overrides only its own field.
 """
 import ctypes
-import numbers
 
 import numpy as np
 
-from ._convert import int32
+from ._convert import float32, int32, uint64
 from ._lib import OPTIMIZERS
+
+# how a value is checked for each C field type
+_CONVERT = {ctypes.c_int32: int32, ctypes.c_uint64: uint64, ctypes.c_float: float32}
+
 
 def init_struct(struct_type, init_size):
     """A size-first struct (a config, gm_checkpoint_info) filled by the
@@ -30,6 +33,17 @@ def _shortest(value):
     return float(str(np.float32(value))) if isinstance(value, float) else value
 
 
+def _sequence(value, name, what):
+    """value as a tuple; TypeError naming the field for a non-sequence (a
+    string too, whose characters would pass for items)."""
+    if not isinstance(value, (str, bytes)):
+        try:
+            return tuple(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name} must be a sequence of {what}, got {type(value).__name__}")
+
+
 def _leaf(cfg, path):
     """(struct, field name) of a dotted C path such as 'gen_optim.lr'."""
     *parents, name = path.split(".")
@@ -39,7 +53,7 @@ def _leaf(cfg, path):
 
 
 class Scalar:
-    """A number stored as is: int32_t, uint64_t or float."""
+    """A number stored as is: int32_t, uint64_t or float, checked to fit."""
 
     def __init__(self, name, path=None):
         self.name, self.path = name, path or name
@@ -50,12 +64,7 @@ class Scalar:
 
     def set(self, cfg, value):
         struct, field = _leaf(cfg, self.path)
-        try:
-            setattr(struct, field, value)
-        except TypeError as e:
-            raise TypeError(f"{self.name}: {e}") from None
-        if isinstance(value, numbers.Integral) and getattr(struct, field) != value:  # ctypes wraps integers
-            raise ValueError(f"{self.name} = {value} is out of range")
+        setattr(struct, field, _CONVERT[dict(struct._fields_)[field]](value, self.name))
 
 
 class Choice(Scalar):
@@ -70,6 +79,9 @@ class Choice(Scalar):
         return next((k for k, v in self.choices.items() if v == value), value)
 
     def set(self, cfg, value):
+        if not isinstance(value, str):
+            raise TypeError(f"{self.name} must be a string, one of {', '.join(map(repr, self.choices))}; "
+                            f"got {type(value).__name__}")
         if value not in self.choices:
             raise ValueError(f"{self.name} must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
         super().set(cfg, self.choices[value])
@@ -85,7 +97,7 @@ class Hidden:
         return tuple(getattr(cfg, self.widths_path)[:getattr(cfg, self.count_path)])
 
     def set(self, cfg, widths):
-        widths = tuple(widths)
+        widths = _sequence(widths, self.name, "widths")
         array = getattr(cfg, self.widths_path)
         if len(widths) > len(array):
             raise ValueError(f"{self.name}: at most {len(array)} hidden layers, got {len(widths)}")
@@ -105,7 +117,7 @@ class Betas:
         return tuple(beta.get(cfg) for beta in self._pair)
 
     def set(self, cfg, betas):
-        betas = tuple(betas)
+        betas = _sequence(betas, self.name, "two numbers")
         if len(betas) != 2:
             raise ValueError(f"{self.name} must be a pair (beta1, beta2), got {betas!r}")
         for beta, value in zip(self._pair, betas):

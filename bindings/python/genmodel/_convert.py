@@ -1,24 +1,83 @@
 """Python values at the C boundary.
 
-Inputs become C-contiguous float32 (int32 for labels) arrays, copied only
-when their dtype or layout is wrong, and their shapes are checked here,
-before any C call, so a mistake names the expected shape. Integers passed
-as int32_t are range-checked (ctypes would silently wrap them). Outputs are
-allocated here with np.empty and filled by C.
+Every value is converted and checked here, before any C call, so a mistake
+is a TypeError or ValueError naming the argument (ctypes would raise its own
+ArgumentError, or silently wrap an integer or round a float to infinity).
+Inputs become C-contiguous, aligned float32 (int32 for labels) arrays,
+copied only when their dtype or layout is wrong, and their shapes are
+checked, so a mistake names the expected shape. Outputs are allocated here
+with np.empty and filled by C.
 """
+import math
+import numbers
 import operator
+import os
+from ctypes import c_float
 
 import numpy as np
 
 INT32_MAX = 2**31 - 1
+UINT64_MAX = 2**64 - 1
+FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def _not_bool(value, name, kind):
+    # a bool is an int to Python, but passing one for a number is a mistake
+    # (True would train on one sample, or at a learning rate of 1)
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}")
+
+
+def integer(value, name):
+    """value as a Python int: an int or a numpy integer, not a bool or a
+    float (TypeError)."""
+    _not_bool(value, name, "an integer")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
 
 
 def int32(value, name):
     """value as a Python int that fits an int32_t."""
-    value = operator.index(value)
+    value = integer(value, name)
     if not -INT32_MAX - 1 <= value <= INT32_MAX:
         raise ValueError(f"{name} = {value} does not fit in 32 bits")
     return value
+
+
+def uint64(value, name):
+    """value as a Python int that fits a uint64_t."""
+    value = integer(value, name)
+    if not 0 <= value <= UINT64_MAX:
+        raise ValueError(f"{name} = {value} is out of range [0, 2**64 - 1]")
+    return value
+
+
+def float32(value, name):
+    """value as a Python float that stays finite as a C float if it was
+    finite; NaN and infinities pass, for the library to judge."""
+    _not_bool(value, name, "a real number")
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    try:
+        f = float(value)
+    except OverflowError:  # an int beyond any double
+        f = None
+    if f is None or (math.isinf(c_float(f).value) and not math.isinf(f)):
+        raise ValueError(f"{name} is too large for a 32-bit float (at most {FLT_MAX:.8g})")
+    return f
+
+
+def path(value, name="path"):
+    """A file name (str, bytes or os.PathLike) as bytes for a char *."""
+    try:
+        encoded = os.fsencode(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}") from None
+    if b"\0" in encoded:
+        raise ValueError(f"{name} contains a null byte")
+    return encoded
 
 
 def count(n, name="n"):
@@ -31,9 +90,14 @@ def count(n, name="n"):
 
 
 def rows(x, dim, name):
-    """x as a C-contiguous float32 array of shape (n, dim); the array itself
-    when it already is one."""
-    a = np.ascontiguousarray(x, dtype=np.float32)
+    """x as a C-contiguous, aligned float32 array of shape (n, dim); the
+    array itself when it already is one."""
+    try:
+        a = np.ascontiguousarray(x, dtype=np.float32)
+    except (TypeError, ValueError) as e:  # numpy's message does not say which argument
+        raise type(e)(f"{name} must be an array of numbers: {e}") from None
+    if not a.flags.aligned:  # a view at an odd byte offset: C needs aligned floats
+        a = a.copy()
     if a.ndim != 2 or a.shape[1] != dim:
         raise ValueError(f"{name} must have shape (n, {dim}), got {np.shape(x)}")
     count(a.shape[0], f"the number of rows of {name}")
@@ -41,9 +105,11 @@ def rows(x, dim, name):
 
 
 def int32s(a, n, name):
-    """Integers as a C-contiguous int32 array of shape (n,), of any length
-    when n is None."""
+    """Integers as a C-contiguous, aligned int32 array of shape (n,), of any
+    length when n is None. An empty sequence of any dtype is empty integers."""
     a = np.asarray(a)
+    if a.size == 0 and a.ndim == 1:  # [] is float64 to numpy, but an empty list of integers too
+        a = a.astype(np.int32)
     if a.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integers, got dtype {a.dtype}")
     if a.ndim != 1 or (n is not None and len(a) != n):
@@ -51,7 +117,8 @@ def int32s(a, n, name):
     if a.dtype != np.int32 and a.size and (a.min() < -INT32_MAX - 1 or a.max() > INT32_MAX):
         raise ValueError(f"{name} must fit in 32 bits")
     count(len(a), f"the length of {name}")
-    return np.ascontiguousarray(a, dtype=np.int32)
+    a = np.ascontiguousarray(a, dtype=np.int32)
+    return a if a.flags.aligned else a.copy()
 
 
 def labels(y, n):

@@ -4,8 +4,12 @@ Each carries the library's own message (gm_last_error(), read on the
 calling thread right after the failing call) and the status number.
 Where a standard exception fits, the class also derives from it, so
 ``except ValueError`` catches a refused argument and ``except OSError`` a
-failed file operation.
+failed file operation; a FileError is also the OSError subclass its errno
+names (``except FileNotFoundError``), with errno, strerror and filename set.
 """
+import errno as _errno
+import os
+import re
 
 
 class GenModelError(Exception):
@@ -39,9 +43,35 @@ class NoMemoryError(GenModelError, MemoryError):
 
 class FileError(GenModelError, OSError):
     """GM_ERR_IO: a file could not be opened, read, written, synced or
-    renamed; the message carries the operating system's reason."""
+    renamed; the message carries the operating system's reason.
+
+    When the reason is an errno (the message ends with its strerror text),
+    errno, strerror and filename are set as for the OSError Python would
+    raise (filename2 too for a rename), and the exception is an instance of
+    the matching subclass as well: FileError.FileNotFoundError is both a
+    FileError and a FileNotFoundError, and so on for PermissionError,
+    IsADirectoryError, NotADirectoryError and FileExistsError. Otherwise
+    (a file that shrank while being read, a device instead of a file) errno
+    is None. str() is always the library's message.
+    """
 
     status = 3
+
+    def __str__(self):
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+    def __reduce__(self):
+        # OSError's own keeps errno and the file names only when args hold
+        # them; here args hold the message, so they travel as state
+        state = {name: getattr(self, name) for name in ("errno", "strerror", "filename", "filename2")}
+        return type(self), self.args, state
+
+
+for _base in (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError):
+    setattr(FileError, _base.__name__, type(_base.__name__, (FileError, _base), {
+        "__module__": __name__, "__qualname__": f"FileError.{_base.__name__}",
+        "__doc__": f"A FileError that is a {_base.__name__} too."}))
+del _base
 
 
 class FormatError(GenModelError):
@@ -90,10 +120,40 @@ _BY_STATUS = {
 }
 
 
+# "... 'PATH': REASON", "... 'FROM' to 'TO': REASON" (a rename) or "...
+# 'DIR' to fsync it: REASON", where REASON is strerror(errno): the form of
+# every GM_ERR_IO message (lib/io). Bytes, so that a file name that is not
+# UTF-8 comes back as os.fsdecode() gives it.
+_OS_FAILURE = re.compile(rb"'(.*?)'(?: to '(.*)')?(?: to fsync it)?: ([^:]*)\Z", re.DOTALL)
+
+
+def _os_reason(message):
+    """(errno, strerror, filename, filename2) from a GM_ERR_IO message, or
+    None when it does not end with an errno's text. The library and Python
+    share the C library's strerror, so the text maps back to the number;
+    the table is built now, in the locale the message was made in."""
+    match = _OS_FAILURE.search(message)
+    if not match:
+        return None
+    reason = match.group(3).decode("utf-8", "replace")
+    code = next((code for code in _errno.errorcode if os.strerror(code) == reason), None)
+    if code is None:
+        return None
+    names = [None if name is None else os.fsdecode(name) for name in match.group(1, 2)]
+    return code, reason, *names
+
+
 def error_for(status, message):
     """The exception for a failed call: its class from the status, its text
-    from gm_last_error() (or gm_strerror() when the library left none)."""
+    from message, the bytes gm_last_error() (or gm_strerror(), when the
+    library left none) returned."""
     cls = _BY_STATUS.get(status, GenModelError)
-    err = cls(message)
+    reason = _os_reason(message) if cls is FileError else None
+    if reason is not None:
+        kind = type(OSError(reason[0], reason[1]))  # Python's own errno -> subclass mapping
+        cls = getattr(FileError, kind.__name__, FileError)
+    err = cls(message.decode("utf-8", "replace"))
     err.status = status
+    if reason is not None:
+        err.errno, err.strerror, err.filename, err.filename2 = reason
     return err

@@ -271,7 +271,7 @@ def _load():
 
 def _check_status(status, func, args):
     if status != 0:
-        raise error_for(status, (lib.gm_last_error() or lib.gm_strerror(status)).decode("utf-8", "replace"))
+        raise error_for(status, lib.gm_last_error() or lib.gm_strerror(status))
     return status
 
 

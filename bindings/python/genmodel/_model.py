@@ -5,7 +5,6 @@ A subclass names its C functions by its kind (gm_<kind>_create,
 gm_<kind>_save, ...) and gives its ConfigSpec, its loss struct and the
 namedtuple a training step returns.
 """
-import os
 from ctypes import byref, c_size_t, c_void_p, string_at
 
 import numpy as np
@@ -41,7 +40,8 @@ class Model(Handle):
 
     def _read_config(self):
         cfg = self._spec.defaults()
-        self._c("get_config")(self._h, byref(cfg))
+        with self._use() as h:
+            self._c("get_config")(h, byref(cfg))
         return cfg
 
     # ---- persistence ----
@@ -56,7 +56,7 @@ class Model(Handle):
             data = bytes(source)
             cls._c("load_buffer")(data, len(data), byref(out))
         else:
-            cls._c("load")(os.fsencode(source), byref(out))
+            cls._c("load")(_convert.path(source, "source"), byref(out))
         model = cls.__new__(cls)
         model._adopt(out)
         return model
@@ -64,12 +64,15 @@ class Model(Handle):
     def save(self, path):
         """Save the config, weights, optimizer state and random state to a
         safetensors file, atomically: on failure the old file is untouched."""
-        self._c("save")(self._h, os.fsencode(path))
+        path = _convert.path(path)
+        with self._use() as h:
+            self._c("save")(h, path)
 
     def to_bytes(self):
         """The checkpoint save() would write, as bytes."""
         buf, size = c_void_p(), c_size_t()
-        self._c("save_buffer")(self._h, byref(buf), byref(size))
+        with self._use() as h:
+            self._c("save_buffer")(h, byref(buf), byref(size))
         try:
             return string_at(buf, size.value)
         finally:
@@ -90,19 +93,22 @@ class Model(Handle):
     @property
     def step(self):
         """Optimizer updates applied so far (a GAN's generator updates)."""
-        return self._c("step_count")(self._h)
+        with self._use() as h:
+            return self._c("step_count")(h)
 
     def shuffle(self, n):
         """A random permutation of 0..n-1 (int32) from the model's seeded
         generator: the order of an epoch."""
         order = np.empty(_convert.count(n), dtype=np.int32)
-        self._c("shuffle")(self._h, order, len(order))
+        with self._use() as h:
+            self._c("shuffle")(h, order, len(order))
         return order
 
     def __repr__(self):
-        if self.closed:
+        try:
+            return f"<{type(self).__name__} step={self.step} {self._shape()}>"
+        except ValueError:  # closed, perhaps by another thread just now
             return f"<{type(self).__name__} (closed)>"
-        return f"<{type(self).__name__} step={self.step} {self._shape()}>"
 
     # ---- training ----
 
@@ -127,7 +133,8 @@ class Model(Handle):
         nothing."""
         x, labels = self._batch(x, labels)
         losses = self._losses_struct()
-        self._c("train_step")(self._h, x, labels, len(x), byref(losses))
+        with self._use() as h:
+            self._c("train_step")(h, x, labels, len(x), byref(losses))
         return self._losses(*(getattr(losses, name) for name in self._losses._fields))
 
     def sample(self, n, labels=None):
@@ -138,7 +145,8 @@ class Model(Handle):
         n = _convert.count(n)
         labels = _convert.labels(labels, n)
         x = _convert.floats(n, self._x_dim)
-        self._c("sample")(self._h, labels, n, x)
+        with self._use() as h:
+            self._c("sample")(h, labels, n, x)
         return x
 
     def fit(self, x, epochs, batch_size=128, labels=None, callback=None):
@@ -151,6 +159,8 @@ class Model(Handle):
         1, is called after each epoch; returning False stops training.
         """
         x, labels = self._batch(x, labels)
+        if not len(x):
+            raise ValueError(f"fit: x has no rows (shape {x.shape}); an epoch needs at least one sample")
         batch_size = _convert.count(batch_size, "batch_size")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")

@@ -4,6 +4,7 @@ import os
 from collections import namedtuple
 from ctypes import byref
 
+from . import _convert
 from ._config import init_struct
 from ._errors import MismatchError, UnsupportedError
 from ._lib import MODEL_KINDS, gm_checkpoint_info, lib
@@ -19,9 +20,15 @@ _KIND_NAMES = {value: name for name, value in MODEL_KINDS.items()}
 
 
 def checkpoint_info(path):
-    """Read a checkpoint's header (not its tensors): a CheckpointInfo.
-    Raises FileError, FormatError or VersionError as loading would."""
-    name = os.fsencode(path)
+    """Read a checkpoint file's header (not its tensors): a CheckpointInfo.
+    path is a str or os.PathLike. Bytes are refused (TypeError): to load()
+    they are a checkpoint's contents, so here they would be ambiguous; give
+    a bytes file name as os.fsdecode(name). Raises FileError, FormatError or
+    VersionError as loading would."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        raise TypeError("checkpoint_info: path must be a str or os.PathLike, not bytes (a checkpoint in memory "
+                        "is read by genmodel.load; a bytes file name can be given as os.fsdecode(name))")
+    name = _convert.path(path)
     info = init_struct(gm_checkpoint_info, lib.gm_checkpoint_info_init_size)
     lib.gm_checkpoint_peek(name, byref(info))
     kind = _KIND_NAMES.get(info.kind)

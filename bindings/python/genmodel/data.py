@@ -4,7 +4,6 @@ A Dataset keeps its pixels as uint8, as the file has them; gather()
 converts the rows asked for to float32 in [0, 1].
 """
 import math
-import os
 from ctypes import byref, c_void_p
 
 import numpy as np
@@ -23,61 +22,81 @@ class Dataset(Handle):
     ``Dataset(images_path, labels_path=None)`` loads the files; see
     ``Dataset.load_dir`` for the MNIST family's four-file layout. Raises
     FileError or FormatError.
+
+    The library only reads a dataset, so threads may gather from one at
+    once; close() waits for them.
     """
 
+    _concurrent_calls = True
+
     def __init__(self, images_path, labels_path=None):
+        images_path = _convert.path(images_path, "images_path")
+        labels_path = None if labels_path is None else _convert.path(labels_path, "labels_path")
         out = c_void_p()
-        lib.gm_dataset_load(os.fsencode(images_path),
-                            None if labels_path is None else os.fsencode(labels_path), byref(out))
+        lib.gm_dataset_load(images_path, labels_path, byref(out))
         self._own(out, lib.gm_dataset_free)
 
     @classmethod
     def load_dir(cls, directory=FASHION_MNIST_DIR, split="train"):
         """The split 'train' or 't10k' of an MNIST-family directory:
         SPLIT-images-idx3-ubyte and SPLIT-labels-idx1-ubyte, gzipped or not."""
+        directory = _convert.path(directory, "directory")
+        if not isinstance(split, str):
+            raise TypeError(f"split must be a str, 'train' or 't10k'; got {type(split).__name__}")
+        if "\0" in split:
+            raise ValueError("split contains a null byte")
         out = c_void_p()
-        lib.gm_dataset_load_dir(os.fsencode(directory), split.encode(), byref(out))
+        lib.gm_dataset_load_dir(directory, split.encode(), byref(out))
         ds = cls.__new__(cls)
         ds._own(out, lib.gm_dataset_free)
         return ds
 
     def __len__(self):
-        return lib.gm_dataset_count(self._h)
+        with self._use() as h:
+            return lib.gm_dataset_count(h)
 
     @property
     def dim(self):
         """Floats per sample (784 for MNIST)."""
-        return lib.gm_dataset_dim(self._h)
+        with self._use() as h:
+            return lib.gm_dataset_dim(h)
 
     @property
     def shape(self):
         """(height, width) of a sample as an image."""
-        return (lib.gm_dataset_height(self._h), lib.gm_dataset_width(self._h))
+        with self._use() as h:
+            return (lib.gm_dataset_height(h), lib.gm_dataset_width(h))
 
     @property
     def has_labels(self):
-        return bool(lib.gm_dataset_has_labels(self._h))
+        with self._use() as h:
+            return bool(lib.gm_dataset_has_labels(h))
 
     @property
     def n_classes(self):
         """1 + the largest label (0 without labels)."""
-        return lib.gm_dataset_n_classes(self._h)
+        with self._use() as h:
+            return lib.gm_dataset_n_classes(h)
 
     def gather(self, indices=None):
         """Rows `indices` (all rows when None) as (x, labels): x float32
-        (n, dim) in [0, 1], labels int32 (n,) or None without labels."""
+        (n, dim) in [0, 1], labels int32 (n,) or None without labels. No
+        indices give n = 0, as indexing a numpy array with [] does."""
         if indices is None:
             indices = np.arange(len(self), dtype=np.int32)
         indices = _convert.int32s(indices, None, "indices")
         x = _convert.floats(len(indices), self.dim)
         labels = np.empty(len(indices), dtype=np.int32) if self.has_labels else None
-        lib.gm_dataset_gather(self._h, indices, len(indices), x, labels)
+        if len(indices):  # the library takes n >= 1; nothing to copy otherwise
+            with self._use() as h:
+                lib.gm_dataset_gather(h, indices, len(indices), x, labels)
         return x, labels
 
     def __repr__(self):
-        if self.closed:
+        try:
+            return f"<Dataset {len(self)} x {self.shape[0]}x{self.shape[1]}, {self.n_classes} classes>"
+        except ValueError:  # closed, perhaps by another thread just now
             return "<Dataset (closed)>"
-        return f"<Dataset {len(self)} x {self.shape[0]}x{self.shape[1]}, {self.n_classes} classes>"
 
 
 def load_mnist(directory=FASHION_MNIST_DIR, split="train"):
@@ -92,6 +111,9 @@ def _images(images, height, width):
     3-D array gives them; for a 2-D one they default to the square that
     holds a row (a 1-pixel-high strip if there is none)."""
     images = np.asarray(images)
+    height, width = (None if v is None else _convert.int32(v, name) for v, name in ((height, "height"), (width, "width")))
+    if min(height or 1, width or 1) < 1:
+        raise ValueError(f"height and width must be >= 1 (got {height}, {width})")
     if images.ndim == 3:
         height, width = images.shape[1:] if height is None else (height, width)
         images = images.reshape(len(images), -1)
@@ -105,7 +127,7 @@ def _images(images, height, width):
         width = dim // height
     if height * width != dim:
         raise ValueError(f"images of {height}x{width} pixels need rows of {height * width} values, got {dim}")
-    return _convert.rows(images, dim, "images"), _convert.int32(height, "height"), _convert.int32(width, "width")
+    return _convert.rows(images, dim, "images"), height, width
 
 
 def write_image_grid(path, images, height=None, width=None, cols=None):
@@ -115,14 +137,14 @@ def write_image_grid(path, images, height=None, width=None, cols=None):
     PGM otherwise."""
     images, height, width = _images(images, height, width)
     cols = math.ceil(math.sqrt(len(images))) if cols is None else cols
-    lib.gm_image_write_grid(os.fsencode(path), images, len(images), height, width, _convert.int32(cols, "cols"))
+    lib.gm_image_write_grid(_convert.path(path), images, len(images), height, width, _convert.int32(cols, "cols"))
 
 
 def write_idx(path, images, height=None, width=None):
     """Write images, floats in [0, 1], as an uncompressed IDX file of
     unsigned bytes (n, height, width): the format the datasets come in."""
     images, height, width = _images(images, height, width)
-    lib.gm_idx_write_images(os.fsencode(path), images, len(images), height, width)
+    lib.gm_idx_write_images(_convert.path(path), images, len(images), height, width)
 
 
 def have_png():

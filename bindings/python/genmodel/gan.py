@@ -79,16 +79,25 @@ class GAN(Model):
 
     def set_lr(self, gen_lr, disc_lr):
         """Change both learning rates for later steps (each > 0)."""
-        lib.gm_gan_set_lr(self._h, gen_lr, disc_lr)
+        gen_lr, disc_lr = _convert.float32(gen_lr, "gen_lr"), _convert.float32(disc_lr, "disc_lr")
+        with self._use() as h:
+            lib.gm_gan_set_lr(h, gen_lr, disc_lr)
 
-    def generate(self, z, labels=None, use_ema=True):
-        """G(z) for noise z (n, noise_dim): (n, data_dim). use_ema selects
-        the moving average of the generator's weights when the GAN keeps
-        one (ema_decay > 0); otherwise it has no effect."""
+    def generate(self, z, labels=None, use_ema=None):
+        """G(z) for noise z (n, noise_dim): (n, data_dim). use_ema True
+        selects the moving average of the generator's weights, which a GAN
+        keeps when ema_decay > 0; False the raw weights; None (the default)
+        the average when there is one, as sample() does. True for a GAN
+        without an average is a ValueError."""
         z = _convert.rows(z, self._z_dim, "z")
         labels = _convert.labels(labels, len(z))
+        has_ema = self._cfg.ema_decay > 0
+        use_ema = has_ema if use_ema is None else bool(use_ema)
+        if use_ema and not has_ema:
+            raise ValueError("generate: use_ema=True, but this GAN keeps no moving average (ema_decay = 0)")
         x = _convert.floats(len(z), self._x_dim)
-        lib.gm_gan_generate(self._h, z, labels, len(z), bool(use_ema), x)
+        with self._use() as h:
+            lib.gm_gan_generate(h, z, labels, len(z), use_ema, x)
         return x
 
     def discriminate(self, x, labels=None):
@@ -96,5 +105,6 @@ class GAN(Model):
         'wgan-gp') of each sample, float32 (n,)."""
         x, labels = self._batch(x, labels)
         out = _convert.floats(len(x))
-        lib.gm_gan_discriminate(self._h, x, labels, len(x), out)
+        with self._use() as h:
+            lib.gm_gan_discriminate(h, x, labels, len(x), out)
         return out

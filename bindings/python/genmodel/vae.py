@@ -66,13 +66,16 @@ class VAE(Model):
 
     def set_lr(self, lr):
         """Change the learning rate for later steps (lr > 0)."""
-        lib.gm_vae_set_lr(self._h, lr)
+        lr = _convert.float32(lr, "lr")
+        with self._use() as h:
+            lib.gm_vae_set_lr(h, lr)
 
     def encode(self, x, labels=None):
         """q(z|x): (mu, logvar), each (n, latent_dim)."""
         x, labels = self._batch(x, labels)
         mu, logvar = _convert.floats(len(x), self._z_dim), _convert.floats(len(x), self._z_dim)
-        lib.gm_vae_encode(self._h, x, labels, len(x), mu, logvar)
+        with self._use() as h:
+            lib.gm_vae_encode(h, x, labels, len(x), mu, logvar)
         return mu, logvar
 
     def reparameterize(self, mu, logvar):
@@ -83,7 +86,8 @@ class VAE(Model):
         if logvar.shape != mu.shape:
             raise ValueError(f"logvar must have the shape of mu, {mu.shape}, got {logvar.shape}")
         z = _convert.floats(len(mu), self._z_dim)
-        lib.gm_vae_reparameterize(self._h, mu, logvar, len(mu), z)
+        with self._use() as h:
+            lib.gm_vae_reparameterize(h, mu, logvar, len(mu), z)
         return z
 
     def decode(self, z, labels=None):
@@ -92,7 +96,8 @@ class VAE(Model):
         z = _convert.rows(z, self._z_dim, "z")
         labels = _convert.labels(labels, len(z))
         x = _convert.floats(len(z), self._x_dim)
-        lib.gm_vae_decode(self._h, z, labels, len(z), x)
+        with self._use() as h:
+            lib.gm_vae_decode(h, z, labels, len(z), x)
         return x
 
     def elbo(self, x, labels=None):
@@ -100,28 +105,34 @@ class VAE(Model):
         float64 (n,); no update."""
         x, labels = self._batch(x, labels)
         out = _convert.doubles(len(x))
-        lib.gm_vae_elbo(self._h, x, labels, len(x), out, None)
+        with self._use() as h:
+            lib.gm_vae_elbo(h, x, labels, len(x), out, None)
         return out
 
     def iwae(self, x, k, labels=None):
         """The importance-weighted bound with k >= 1 samples, an estimate of
         log p(x) that tightens as k grows: float64 (n,)."""
         x, labels = self._batch(x, labels)
+        k = _convert.int32(k, "k")
         out = _convert.doubles(len(x))
-        lib.gm_vae_iwae(self._h, x, labels, len(x), _convert.int32(k, "k"), out)
+        with self._use() as h:
+            lib.gm_vae_iwae(h, x, labels, len(x), k, out)
         return out
 
     def reconstruct(self, x, labels=None):
         """Each sample decoded from its posterior mean, (n, input_dim)."""
         x, labels = self._batch(x, labels)
         out = _convert.floats(len(x), self._x_dim)
-        lib.gm_vae_reconstruct(self._h, x, labels, len(x), out)
+        with self._use() as h:
+            lib.gm_vae_reconstruct(h, x, labels, len(x), out)
         return out
 
     def score(self, x, m=10, labels=None):
         """Anomaly score of each sample, float64 (n,): the negative ELBO
         averaged over m draws of z. Higher is less like the training data."""
         x, labels = self._batch(x, labels)
+        m = _convert.int32(m, "m")
         out = _convert.doubles(len(x))
-        lib.gm_vae_score(self._h, x, labels, len(x), _convert.int32(m, "m"), out)
+        with self._use() as h:
+            lib.gm_vae_score(h, x, labels, len(x), m, out)
         return out

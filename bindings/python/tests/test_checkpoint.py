@@ -47,6 +47,11 @@ def test_checkpoint_info(tmp_path):
         gan.save(tmp_path / "gan.safetensors")
         info = genmodel.checkpoint_info(tmp_path / "gan.safetensors")
         assert info == ("gan", 1, 1, gan.config)
+        assert genmodel.checkpoint_info(str(tmp_path / "gan.safetensors")) == info
+        # bytes are a checkpoint's contents to load(), so never a file name here
+        for blob in (gan.to_bytes(), str(tmp_path / "gan.safetensors").encode()):
+            with pytest.raises(TypeError, match="not bytes"):
+                genmodel.checkpoint_info(blob)
 
 
 @pytest.mark.parametrize("cls, name", [(genmodel.VAE, "vae-v1.safetensors"), (genmodel.GAN, "gan-v1.safetensors")])

@@ -84,3 +84,16 @@ def test_image_grid_defaults_to_square_cells_and_grid(tmp_path):
 def test_png_grid(images, tmp_path):
     genmodel.write_image_grid(tmp_path / "grid.PNG", images, 3, 4)
     assert (tmp_path / "grid.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gather_of_no_indices_is_empty(images, tmp_path):
+    # as x[[]] is for a numpy array: whatever dtype the empty sequence has
+    genmodel.write_idx(tmp_path / "x.idx3", images, 3, 4)
+    write_idx_labels(tmp_path / "y.idx1", np.arange(10) % 7)
+    with genmodel.Dataset(tmp_path / "x.idx3", tmp_path / "y.idx1") as ds, genmodel.Dataset(tmp_path / "x.idx3") as bare:
+        for indices in ([], (), np.array([]), np.array([], np.int64)):
+            x, labels = ds.gather(indices)
+            assert (x.shape, x.dtype, labels.shape, labels.dtype) == ((0, 12), np.float32, (0,), np.int32)
+            assert bare.gather(indices)[1] is None and bare.gather(indices)[0].shape == (0, 12)
+        with pytest.raises(ValueError, match=r"indices must have shape \(n,\)"):
+            ds.gather(np.zeros((0, 1), np.int32))

@@ -1,5 +1,11 @@
 """Each gm_status raises its own GenModelError subclass, carrying the
 library's message from gm_last_error()."""
+import errno
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
 import threading
 
 import numpy as np
@@ -7,7 +13,7 @@ import pytest
 
 import genmodel
 from genmodel import _lib
-from helpers import TINY_VAE, read_safetensors, write_safetensors
+from helpers import TINY_VAE, python_env, read_safetensors, write_safetensors
 
 
 @pytest.fixture
@@ -61,9 +67,90 @@ def test_io(tmp_path):
     assert isinstance(info.value, OSError) and info.value.status == 3
 
 
-def test_save_into_a_missing_directory_is_an_io_error(vae, tmp_path):
-    with pytest.raises(genmodel.FileError, match="No such file or directory"):
-        vae.save(tmp_path / "no" / "such" / "dir" / "vae.safetensors")
+def os_error(call):
+    """The FileError call raises, checked to carry what Python's own
+    OSError would: errno, strerror, and the library's message as str()."""
+    with pytest.raises(genmodel.FileError) as info:
+        call()
+    err = info.value
+    assert err.strerror == os.strerror(err.errno) and str(err).endswith(f": {err.strerror}")
+    return err
+
+
+def test_a_missing_file_is_a_file_not_found_error(tmp_path):
+    missing = tmp_path / "missing.safetensors"
+    for call in (lambda: genmodel.VAE.load(missing), lambda: genmodel.checkpoint_info(missing),
+                 lambda: genmodel.Dataset(missing)):
+        err = os_error(call)
+        assert isinstance(err, FileNotFoundError) and type(err) is genmodel.FileError.FileNotFoundError
+        assert (err.errno, err.filename, err.filename2) == (errno.ENOENT, str(missing), None)
+    err = os_error(lambda: genmodel.Dataset.load_dir(tmp_path))  # the name the library looked for last
+    assert isinstance(err, FileNotFoundError) and err.filename == str(tmp_path / "train-images-idx3-ubyte.gz")
+
+
+def test_writing_into_a_missing_directory_is_a_file_not_found_error(vae, tmp_path):
+    target = tmp_path / "no" / "such" / "dir" / "out"
+    for call in (lambda: vae.save(target), lambda: genmodel.write_idx(target, np.zeros((1, 4))),
+                 lambda: genmodel.write_image_grid(target, np.zeros((1, 4)))):
+        err = os_error(call)
+        assert isinstance(err, FileNotFoundError) and err.errno == errno.ENOENT
+        assert err.filename.startswith(str(target))  # save() names its temporary file beside the target
+
+
+def test_a_path_through_a_regular_file_is_not_a_directory(vae, tmp_path):
+    # ENOTDIR bites as root too, where a permission test cannot
+    (tmp_path / "file").write_bytes(b"x")
+    under = tmp_path / "file" / "vae.safetensors"
+    for call in (lambda: genmodel.VAE.load(under), lambda: vae.save(under)):
+        err = os_error(call)
+        assert isinstance(err, NotADirectoryError) and err.errno == errno.ENOTDIR
+    err = os_error(lambda: genmodel.GAN.load(tmp_path))
+    assert isinstance(err, IsADirectoryError) and (err.errno, err.filename) == (errno.EISDIR, str(tmp_path))
+
+
+UNREADABLE = """
+import errno, sys
+import genmodel
+try:
+    genmodel.VAE.load(sys.argv[1])
+except PermissionError as err:
+    assert isinstance(err, genmodel.FileError) and (err.errno, err.filename) == (errno.EACCES, sys.argv[1]), err
+    print("ok")
+"""
+
+
+def test_an_unreadable_file_is_a_permission_error(vae):
+    # root reads any file, so as root the check runs in a child as nobody
+    as_root = os.geteuid() == 0
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        path = os.path.join(tmp, "vae.safetensors")
+        vae.save(path)
+        os.chmod(path, 0)
+        if not as_root:
+            err = os_error(lambda: genmodel.VAE.load(path))
+            assert isinstance(err, PermissionError) and (err.errno, err.filename) == (errno.EACCES, path)
+            return
+        result = subprocess.run([sys.executable, "-c", UNREADABLE, path], capture_output=True, text=True,
+                                env=python_env(), user=65534)
+    if "ModuleNotFoundError" in result.stderr or "ImportError" in result.stderr:
+        pytest.skip(f"user nobody cannot import genmodel here: {result.stderr.strip().splitlines()[-1]}")
+    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stderr
+
+
+def test_a_failure_without_an_errno_is_a_plain_file_error():
+    # /dev/null opens, but is no regular file: no errno to report
+    with pytest.raises(genmodel.FileError, match="not a regular file") as info:
+        genmodel.VAE.load("/dev/null")
+    assert type(info.value) is genmodel.FileError and info.value.errno is None
+
+
+def test_file_errors_pickle_whole(tmp_path):
+    # as multiprocessing sends them back from a worker
+    err = os_error(lambda: genmodel.Dataset(tmp_path / "missing"))
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is type(err) and str(again) == str(err)
+    assert (again.errno, again.strerror, again.filename, again.status) == (err.errno, err.strerror, err.filename, 3)
 
 
 def test_format(vae):

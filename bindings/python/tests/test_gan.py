@@ -35,9 +35,12 @@ def test_moving_average_of_the_generator():
     with genmodel.GAN(**dict(TINY_GAN, ema_decay=0.9)) as gan:
         gan.fit(x, 2, batch_size=16)
         assert not np.array_equal(gan.generate(z, use_ema=True), gan.generate(z, use_ema=False))
-    with genmodel.GAN(**dict(TINY_GAN, ema_decay=0.0)) as gan:  # without an average, use_ema changes nothing
+        assert np.array_equal(gan.generate(z), gan.generate(z, use_ema=True))  # by default, the average
+    with genmodel.GAN(**dict(TINY_GAN, ema_decay=0.0)) as gan:  # without an average: the raw weights
         gan.fit(x, 2, batch_size=16)
-        assert np.array_equal(gan.generate(z, use_ema=True), gan.generate(z, use_ema=False))
+        assert np.array_equal(gan.generate(z), gan.generate(z, use_ema=False))
+        with pytest.raises(ValueError, match="keeps no moving average"):  # never silently the raw weights
+            gan.generate(z, use_ema=True)
 
 
 def test_discriminator_learns_to_tell_real_from_noise():

@@ -185,3 +185,11 @@ def test_conditional_models_take_labels(cls, config, tmp_path):
         assert samples.shape == (8, 16)
         with pytest.raises(genmodel.InvalidArgumentError, match="labels must be given for a conditional model"):
             model.sample(8)
+
+
+@pytest.mark.parametrize("cls, config", MODELS)
+def test_fit_on_no_rows_names_its_argument(cls, config):
+    with cls(**config) as model:
+        with pytest.raises(ValueError, match=r"fit: x has no rows \(shape \(0, 16\)\)") as info:
+            model.fit(np.zeros((0, 16), np.float32), 1)
+        assert not isinstance(info.value, genmodel.GenModelError) and model.step == 0

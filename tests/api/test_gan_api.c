@@ -69,6 +69,25 @@ static void test_config_checks(void **state)
     assert_int_equal(gm_gan_create(&cfg, &gan), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_gan_create(NULL, &gan), GM_ERR_INVALID_ARG);
     gm_gan_free(NULL);
+
+    static union { gm_gan_config cfg; unsigned char bytes[GM_MAX_STRUCT_SIZE + 64]; } huge;
+    memset(&huge, 0, sizeof huge);
+    small_config(&huge.cfg);
+    huge.cfg.struct_size = GM_MAX_STRUCT_SIZE + 1;
+    gan = (gm_gan *)&cfg;
+    assert_int_equal(gm_gan_create(&huge.cfg, &gan), GM_ERR_INVALID_ARG);
+    assert_null(gan);
+    assert_non_null(strstr(gm_last_error(), "gm_gan_create: config struct_size is 4097"));
+    huge.cfg.struct_size = sizeof cfg;
+    assert_int_equal(gm_gan_create(&huge.cfg, &gan), GM_OK);
+    huge.cfg.struct_size = GM_MAX_STRUCT_SIZE + 1;
+    assert_int_equal(gm_gan_get_config(gan, &huge.cfg), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_gan_get_config: config struct_size"));
+    gm_gan_free(gan);
+    memset(&huge, 0xab, sizeof huge);
+    gm_gan_config_init_size(&huge.cfg, GM_MAX_STRUCT_SIZE + 1);
+    for (size_t i = 0; i < sizeof huge; i++)
+        assert_int_equal(huge.bytes[i], 0xab);
 }
 
 static void test_null_sizes_and_labels(void **state)

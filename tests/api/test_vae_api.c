@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -58,6 +59,30 @@ static void test_config_abi(void **state)
     assert_int_equal(gm_vae_create(NULL, &vae), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_vae_create(&cfg, NULL), GM_ERR_INVALID_ARG);
     gm_vae_free(NULL);
+
+    /* a struct_size above the stated maximum is garbage: refused before any
+     * byte past the size field is read, even when the bytes are there and zero */
+    static union { gm_vae_config cfg; unsigned char bytes[GM_MAX_STRUCT_SIZE + 64]; } huge;
+    memset(&huge, 0, sizeof huge);
+    gm_vae_config_init(&huge.cfg);
+    huge.cfg.struct_size = GM_MAX_STRUCT_SIZE;
+    assert_int_equal(gm_vae_create(&huge.cfg, &vae), GM_OK);
+    assert_int_equal(gm_vae_get_config(vae, &huge.cfg), GM_OK);
+    huge.cfg.struct_size = GM_MAX_STRUCT_SIZE + 1;
+    assert_int_equal(gm_vae_get_config(vae, &huge.cfg), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_vae_get_config: config struct_size is 4097"));
+    gm_vae_free(vae);
+    vae = (gm_vae *)&cfg;
+    assert_int_equal(gm_vae_create(&huge.cfg, &vae), GM_ERR_INVALID_ARG);
+    assert_null(vae);
+    assert_non_null(strstr(gm_last_error(), "gm_vae_create: config struct_size is 4097"));
+    huge.cfg.struct_size = SIZE_MAX;
+    assert_int_equal(gm_vae_create(&huge.cfg, &vae), GM_ERR_INVALID_ARG);
+    /* init with a garbage size writes nothing at all */
+    memset(&huge, 0xab, sizeof huge);
+    gm_vae_config_init_size(&huge.cfg, GM_MAX_STRUCT_SIZE + 1);
+    for (size_t i = 0; i < sizeof huge; i++)
+        assert_int_equal(huge.bytes[i], 0xab);
 
     /* init writes no byte past the struct its caller was compiled with */
     union { gm_vae_config cfg; unsigned char bytes[sizeof(gm_vae_config) + 16]; } older, newer;

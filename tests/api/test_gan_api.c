@@ -4,6 +4,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -135,10 +137,18 @@ static void test_generate_and_ema(void **state)
         assert_int_equal(gm_gan_train_step(plain, x, NULL, N, NULL), GM_OK);
         assert_int_equal(gm_gan_train_step(smooth, x, NULL, N, NULL), GM_OK);
     }
-    /* without an EMA both paths are the live generator */
+    /* without an EMA, asking for it is an error, not the live generator in
+     * disguise; sample draws from the live generator as documented */
     assert_int_equal(gm_gan_generate(plain, z, NULL, N, 0, live), GM_OK);
-    assert_int_equal(gm_gan_generate(plain, z, NULL, N, 1, ema), GM_OK);
+    memcpy(ema, live, sizeof ema);
+    assert_int_equal(gm_gan_generate(plain, z, NULL, N, 1, ema), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_gan_generate: use_ema is 1 but this GAN keeps no moving average"));
     assert_memory_equal(live, ema, sizeof live);
+    for (int32_t bad_flag = -1; bad_flag <= 2; bad_flag += 3) {  /* only 0 and 1 are flags */
+        assert_int_equal(gm_gan_generate(smooth, z, NULL, N, bad_flag, ema), GM_ERR_INVALID_ARG);
+        assert_non_null(strstr(gm_last_error(), "use_ema must be 0 or 1"));
+    }
+    assert_int_equal(gm_gan_sample(plain, NULL, N, ema), GM_OK);
     /* with one, the average lags the live weights */
     assert_int_equal(gm_gan_generate(smooth, z, NULL, N, 0, live), GM_OK);
     assert_int_equal(gm_gan_generate(smooth, z, NULL, N, 1, ema), GM_OK);
@@ -151,6 +161,94 @@ static void test_generate_and_ema(void **state)
         assert_true(isfinite(logits[i]));
     gm_gan_free(plain);
     gm_gan_free(smooth);
+}
+
+/* generate (z), discriminate and train_step (x) refuse a NaN or an infinity
+ * anywhere, by row and column, before any work. D takes any finite x, even
+ * outside the sigmoid generator's [0, 1]: it was trained on real rows plus
+ * instance noise, and a GAN has no likelihood to give x a domain. */
+static void test_every_call_refuses_bad_data(void **state)
+{
+    (void)state;
+    gm_gan *gan = small_gan(0, 0.9f), *twin = small_gan(0, 0.9f);
+    float data[N * D], out[N * D], before[N * D];
+    const float bad[] = { NAN, INFINITY, -INFINITY };
+    char want[96];
+    for (int call = 0; call < 4; call++) {
+        const int cols = call < 2 ? Z : D;
+        for (size_t k = 0; k <= sizeof bad / sizeof *bad; k++) {
+            gm_test_fill(data, N * D, 0.0f, 1.0f, (uint32_t)(call + 1));
+            int row = 0, col = 0;
+            if (k == sizeof bad / sizeof *bad) {
+                row = 3;
+                for (int c = 0; c < cols; c++)
+                    data[row * cols + c] = NAN;
+            } else {
+                row = N - 1 - (int)k, col = (5 * (int)k + 1) % cols;
+                data[row * cols + col] = bad[k];
+            }
+            gm_test_fill(out, N * D, 5.0f, 6.0f, 99);
+            memcpy(before, out, sizeof out);
+            gm_status s = call == 0   ? gm_gan_generate(gan, data, NULL, N, 0, out)
+                          : call == 1 ? gm_gan_generate(gan, data, NULL, N, 1, out)
+                          : call == 2 ? gm_gan_discriminate(gan, data, NULL, N, out)
+                                      : gm_gan_train_step(gan, data, NULL, N, NULL);
+            assert_int_equal(s, GM_ERR_INVALID_ARG);
+            snprintf(want, sizeof want, "%s: %s[%d][%d] = ",
+                     call < 2 ? "gm_gan_generate" : call == 2 ? "gm_gan_discriminate" : "gm_gan_train_step",
+                     call < 2 ? "z" : "x", row, col);
+            if (!strstr(gm_last_error(), want) || !strstr(gm_last_error(), "is outside the finite numbers"))
+                fail_msg("call %d: '%s' does not name %s", call, gm_last_error(), want);
+            assert_memory_equal(out, before, sizeof out);
+        }
+    }
+    assert_int_equal(gm_gan_step_count(gan), 0);
+    float mine[N * D], theirs[N * D];
+    assert_int_equal(gm_gan_sample(gan, NULL, N, mine), GM_OK);
+    assert_int_equal(gm_gan_sample(twin, NULL, N, theirs), GM_OK);
+    assert_memory_equal(mine, theirs, sizeof mine);
+
+    gm_test_fill(data, N * D, -3.0f, 3.0f, 4);
+    assert_int_equal(gm_gan_discriminate(gan, data, NULL, N, out), GM_OK);
+    assert_int_equal(gm_gan_train_step(gan, data, NULL, N, NULL), GM_OK);
+    gm_gan_free(gan);
+    gm_gan_free(twin);
+}
+
+static void test_huge_sizes(void **state)
+{
+    (void)state;
+    static const struct { const char *message; int which; } cases[] = {
+        { "noise_dim must be in [1, 16777216] (got 2147483647)", 0 },
+        { "data_dim must be in [1, 16777216] (got 2147483647)", 1 },
+        { "gen_hidden[1] must be in [1, 16777216] (got 2147483647)", 2 },
+        { "disc_hidden[0] must be in [1, 16777216] (got -2147483648)", 3 },
+        { "n_classes must be in [0, 65536] (got 2147483647)", 4 },
+        { "the largest layer maps noise_dim + n_classes = 16842752 to gen_hidden[0] = 256", 5 },
+        { "the largest layer maps data_dim = 12582912 to disc_hidden[0] = 512", 6 },
+        { "the largest layer maps gen_hidden[1] = 512 to data_dim = 2097152", 7 },
+        { "n_disc_hidden must be in [0, 4] (got -2147483648)", 8 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gm_gan_config cfg;
+        gm_gan_config_init(&cfg);
+        switch (cases[i].which) {
+        case 0: cfg.noise_dim = INT32_MAX; break;
+        case 1: cfg.data_dim = INT32_MAX; break;
+        case 2: cfg.gen_hidden[1] = INT32_MAX; break;
+        case 3: cfg.disc_hidden[0] = INT32_MIN; break;
+        case 4: cfg.n_classes = INT32_MAX; break;
+        case 5: cfg.noise_dim = GM_MAX_DIM, cfg.n_classes = GM_MAX_CLASSES; break;
+        case 6: cfg.data_dim = 3 << 22, cfg.gen_hidden[1] = 1; break;
+        case 7: cfg.data_dim = 1 << 21; break;  /* 2^30 + 2^21 in G's last layer alone */
+        case 8: cfg.n_disc_hidden = INT32_MIN; break;
+        }
+        gm_gan *gan = (gm_gan *)&cfg;
+        assert_int_equal(gm_gan_create(&cfg, &gan), GM_ERR_INVALID_ARG);
+        assert_null(gan);
+        if (!strstr(gm_last_error(), cases[i].message) || strncmp(gm_last_error(), "gm_gan_create: ", 15) != 0)
+            fail_msg("case %d: '%s'", cases[i].which, gm_last_error());
+    }
 }
 
 static int alloc_setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
@@ -183,6 +281,26 @@ static void test_every_allocation_failure(void **state)
     assert_true(gm_test_alloc_sweep(life_cycle, NULL) > 5);
 }
 
+/* Each allocation failure is told in the terms of the public call that
+ * met it ("gm_gan_train_step: out of memory: ..."), never of an internal
+ * module. On one thread: a team's own message is lib/core/team.c's. */
+static gm_status named_life_cycle(void *ctx)
+{
+    gm_status s = life_cycle(ctx);
+    if (s != GM_OK && strncmp(gm_last_error(), "gm_gan_", 7) != 0)
+        fail_msg("'%s' does not name the public call", gm_last_error());
+    return s;
+}
+
+static void test_out_of_memory_names_the_call(void **state)
+{
+    (void)state;
+    const int32_t threads = gm_get_num_threads();
+    assert_int_equal(gm_set_num_threads(1), GM_OK);
+    assert_true(gm_test_alloc_sweep(named_life_cycle, NULL) > 3);
+    assert_int_equal(gm_set_num_threads(threads), GM_OK);
+}
+
 static void test_step_allocates_nothing(void **state)
 {
     (void)state;
@@ -208,7 +326,10 @@ int main(void)
         cmocka_unit_test(test_config_checks),
         cmocka_unit_test(test_null_sizes_and_labels),
         cmocka_unit_test(test_generate_and_ema),
+        cmocka_unit_test(test_every_call_refuses_bad_data),
+        cmocka_unit_test(test_huge_sizes),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_names_the_call, alloc_setup, alloc_teardown),
         cmocka_unit_test_setup_teardown(test_step_allocates_nothing, alloc_setup, alloc_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,15 +15,17 @@
 
 enum { N = 7, DIM = 11 };
 
+static const gm_domain unit = { 0.0f, 1.0f, "[0, 1]" };
+
 static void test_values_in_range_pass(void **state)
 {
     (void)state;
     float x[N * DIM];
     gm_test_fill(x, N * DIM, 0.0f, 1.0f, 1);
     x[0] = 0.0f, x[N * DIM - 1] = 1.0f;  /* the bounds themselves are inside */
-    assert_int_equal(gm_model_check_values(x, N, DIM, 0.0f, 1.0f, "[0, 1]", "t"), GM_OK);
+    assert_int_equal(gm_model_check_values("x", x, N, DIM, &unit, "t"), GM_OK);
     x[3] = FLT_MAX, x[4] = -FLT_MAX;
-    assert_int_equal(gm_model_check_values(x, N, DIM, -FLT_MAX, FLT_MAX, "the finite numbers", "t"), GM_OK);
+    assert_int_equal(gm_model_check_values("x", x, N, DIM, &gm_domain_finite, "t"), GM_OK);
 }
 
 static void test_each_bad_value_is_found(void **state)
@@ -37,12 +39,12 @@ static void test_each_bad_value_is_found(void **state)
         for (int at = 0; at < N * DIM; at++) {
             float keep = x[at];
             x[at] = bad[k];
-            assert_int_equal(gm_model_check_values(x, N, DIM, 0.0f, 1.0f, "[0, 1]", "t"), GM_ERR_INVALID_ARG);
+            assert_int_equal(gm_model_check_values("x", x, N, DIM, &unit, "t"), GM_ERR_INVALID_ARG);
             snprintf(where, sizeof where, "x[%d][%d] = ", at / DIM, at % DIM);
             assert_non_null(strstr(gm_last_error(), where));
             assert_non_null(strstr(gm_last_error(), "is outside [0, 1]"));
             if (k < 3)  /* only Inf and NaN are outside the finite numbers */
-                assert_int_equal(gm_model_check_values(x, N, DIM, -FLT_MAX, FLT_MAX, "finite", "t"),
+                assert_int_equal(gm_model_check_values("x", x, N, DIM, &gm_domain_finite, "t"),
                                  GM_ERR_INVALID_ARG);
             x[at] = keep;
         }

@@ -88,7 +88,8 @@ class GAN(Model):
         z = _convert.rows(z, self._z_dim, "z")
         labels = _convert.labels(labels, len(z))
         x = _convert.floats(len(z), self._x_dim)
-        lib.gm_gan_generate(self._h, z, labels, len(z), bool(use_ema), x)
+        # the C call refuses use_ema without an average; here it has no effect
+        lib.gm_gan_generate(self._h, z, labels, len(z), bool(use_ema) and self._cfg.ema_decay > 0, x)
         return x
 
     def discriminate(self, x, labels=None):

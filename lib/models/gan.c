@@ -399,11 +399,30 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
     return GM_OK;
 }
 
+/* The moving average's decay for the update after generator step t (from
+ * 1): min(ema_decay, (t - 1) / (t + 9)). That is TensorFlow's
+ * ExponentialMovingAverage warm-up, min(decay, (1 + n) / (10 + n)), counted
+ * so that the first update copies the weights exactly. The average then
+ * spans about the last tenth of the steps so far, until that reaches the
+ * configured horizon (1 / (1 - decay): 1,000 steps for 0.999, at step
+ * 10,000). A fixed 0.999 from step 1 keeps 67% of its weight on the random
+ * initial generator at step 400, and Adam-style bias correction would
+ * weigh those 400 steps almost evenly, the early ones included: both draw
+ * grey noise while the raw generator already draws garments. The decay
+ * depends on the step count alone, which a checkpoint holds and a failed
+ * step leaves alone, so resumed and rolled-back runs average alike. */
+static float ema_decay_now(const gm_gan *gan)
+{
+    const int64_t t = gan->gen.step;
+    const double warm = (double)(t - 1) / (double)(t + 9);
+    return warm < gan->cfg.ema_decay ? (float)warm : gan->cfg.ema_decay;
+}
+
 /* the member's rows of the moving average: those its Adam just wrote */
 static void ema_job(const gm_member *self, void *arg)
 {
     gm_gan *gan = arg;
-    const float decay = gan->cfg.ema_decay;
+    const float decay = ema_decay_now(gan);
     for (int p = 0; p < gan->gen.count; p++) {
         size_t begin, end;
         gm_params_share(self, &gan->gen, p, &begin, &end);

@@ -82,7 +82,15 @@ typedef struct gm_allocator {
  * before creating handles. OpenBLAS's own buffers do not go through it. */
 GM_API gm_status gm_set_allocator(const gm_allocator *a);
 
-/** Limits every model's config is checked against; a value beyond one is
+/** Random numbers: each handle holds its own counter-based generator,
+ * seeded from its config and saved in its checkpoints; nothing is shared
+ * between handles or with the process. Each model's header says which
+ * calls advance it and by how many draws: training steps, sampling,
+ * reparameterization, the ELBO-based estimates and shuffling do; calls
+ * that map given inputs (encode, decode, reconstruct, generate,
+ * discriminate) do not. A call that fails leaves it as it was.
+ *
+ * Limits every model's config is checked against; a value beyond one is
  * GM_ERR_INVALID_ARG naming the field, so no size computed from a config
  * can overflow.
  * - GM_MAX_STRUCT_SIZE: the largest struct_size a config may carry (a

@@ -127,7 +127,8 @@ GM_API gm_status gm_gan_generate(gm_gan *gan, const float *z, const int32_t *lab
 GM_API gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels, int32_t n,
                                      float *logits);
 
-/** One alternating step on the real batch x (n, data_dim): n_critic updates
+/** One alternating step on the real batch x (n, data_dim), n at most
+ * 2^30 - 1 (the discriminator sees 2n rows at once): n_critic updates
  * of D (each on this batch against fresh samples of G; a conditional GAN
  * generates them with the batch's labels), then one update of G. Fills
  * *losses unless it is NULL. A non-finite value (NaN in x, or a diverging

@@ -435,6 +435,10 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
 {
     const char *who = "gm_gan_train_step";
     gm_status s = check_call(gan, x, x, labels, n, who);
+    /* the discriminator sees the real and the generated rows as one batch of 2n */
+    if (s == GM_OK && n > INT32_MAX / 2)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be <= %d, since the discriminator sees 2n rows (got %d)", who,
+                    (int)(INT32_MAX / 2), (int)n);
     if (s != GM_OK || (s = check_data(gan, x, n, who)) != GM_OK || (s = reserve(gan, n, true, who)) != GM_OK)
         return s;
     const gm_rng rng_before = gan->rng;

@@ -102,6 +102,9 @@ static void test_null_sizes_and_labels(void **state)
     assert_int_equal(gm_gan_train_step(NULL, x, NULL, N, NULL), bad);
     assert_int_equal(gm_gan_train_step(gan, NULL, NULL, N, NULL), bad);
     assert_int_equal(gm_gan_train_step(gan, x, NULL, 0, NULL), bad);
+    /* refused before x, far shorter than that, is read (ASan watches) */
+    assert_int_equal(gm_gan_train_step(gan, x, NULL, INT32_MAX / 2 + 1, NULL), bad);
+    assert_non_null(strstr(gm_last_error(), "gm_gan_train_step: n must be <= 1073741823"));
     assert_int_equal(gm_gan_generate(gan, NULL, NULL, N, 0, x), bad);
     assert_int_equal(gm_gan_generate(gan, z, NULL, N, 0, NULL), bad);
     assert_int_equal(gm_gan_discriminate(gan, x, NULL, -2, logits), bad);

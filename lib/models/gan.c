@@ -89,16 +89,12 @@ static gm_status check_config(const gm_gan_config *c)
     gm_status s;
     if ((s = gm_model_check_size(c->data_dim, 1, GM_MAX_DIM, "data_dim", -1, who)) != GM_OK ||
         (s = gm_model_check_size(c->noise_dim, 1, GM_MAX_DIM, "noise_dim", -1, who)) != GM_OK ||
-        (s = gm_model_check_size(c->n_gen_hidden, 0, GM_GAN_MAX_HIDDEN, "n_gen_hidden", -1, who)) != GM_OK ||
-        (s = gm_model_check_size(c->n_disc_hidden, 0, GM_GAN_MAX_HIDDEN, "n_disc_hidden", -1, who)) != GM_OK ||
-        (s = gm_model_check_size(c->n_classes, 0, GM_MAX_CLASSES, "n_classes", -1, who)) != GM_OK)
+        (s = gm_model_check_size(c->n_classes, 0, GM_MAX_CLASSES, "n_classes", -1, who)) != GM_OK ||
+        (s = gm_model_check_hidden(c->n_gen_hidden, c->gen_hidden, GM_GAN_MAX_HIDDEN, "n_gen_hidden", "gen_hidden",
+                                   who)) != GM_OK ||
+        (s = gm_model_check_hidden(c->n_disc_hidden, c->disc_hidden, GM_GAN_MAX_HIDDEN, "n_disc_hidden",
+                                   "disc_hidden", who)) != GM_OK)
         return s;
-    for (int i = 0; i < c->n_gen_hidden; i++)
-        if ((s = gm_model_check_size(c->gen_hidden[i], 1, GM_MAX_DIM, "gen_hidden", i, who)) != GM_OK)
-            return s;
-    for (int i = 0; i < c->n_disc_hidden; i++)
-        if ((s = gm_model_check_size(c->disc_hidden[i], 1, GM_MAX_DIM, "disc_hidden", i, who)) != GM_OK)
-            return s;
     gm_model_net nets[2];
     describe(c, nets);
     if ((s = gm_model_check_params(nets, 2, who)) != GM_OK)

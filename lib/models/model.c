@@ -55,6 +55,15 @@ gm_status gm_model_check_size(int32_t value, int32_t lo, int32_t hi, const char 
                    (int)value);
 }
 
+gm_status gm_model_check_hidden(int32_t count, const int32_t *widths, int max, const char *count_field,
+                                const char *field, const char *who)
+{
+    gm_status s = gm_model_check_size(count, 0, max, count_field, -1, who);
+    for (int i = 0; s == GM_OK && i < count; i++)
+        s = gm_model_check_size(widths[i], 1, GM_MAX_DIM, field, i, who);
+    return s;
+}
+
 void gm_model_net_init(gm_model_net *net, int in, const char *in_field, int n_hidden, const int32_t *hidden,
                        const char *hidden_field, int out, const char *out_field)
 {

@@ -29,6 +29,11 @@ gm_status gm_model_check_values(const char *name, const float *x, int32_t n, int
 /* A size field of a config in [lo, hi]; index >= 0 names field[index]. */
 gm_status gm_model_check_size(int32_t value, int32_t lo, int32_t hi, const char *field, int index, const char *who);
 
+/* A network's hidden layers: their count (the field count_field) in
+ * [0, max], then each width (field[i]) in [1, GM_MAX_DIM]. */
+gm_status gm_model_check_hidden(int32_t count, const int32_t *widths, int max, const char *count_field,
+                                const char *field, const char *who);
+
 /* One network as a config gives it: widths in, hidden..., out (n_layers + 1
  * of them), each with the field it comes from, for the parameter count. */
 enum { GM_MODEL_MAX_LAYERS = 5 };

@@ -84,16 +84,12 @@ static gm_status check_config(const gm_vae_config *c)
     gm_status s;
     if ((s = gm_model_check_size(c->input_dim, 1, GM_MAX_DIM, "input_dim", -1, who)) != GM_OK ||
         (s = gm_model_check_size(c->latent_dim, 1, GM_MAX_DIM, "latent_dim", -1, who)) != GM_OK ||
-        (s = gm_model_check_size(c->n_enc_hidden, 0, GM_VAE_MAX_HIDDEN, "n_enc_hidden", -1, who)) != GM_OK ||
-        (s = gm_model_check_size(c->n_dec_hidden, 0, GM_VAE_MAX_HIDDEN, "n_dec_hidden", -1, who)) != GM_OK ||
-        (s = gm_model_check_size(c->n_classes, 0, GM_MAX_CLASSES, "n_classes", -1, who)) != GM_OK)
+        (s = gm_model_check_size(c->n_classes, 0, GM_MAX_CLASSES, "n_classes", -1, who)) != GM_OK ||
+        (s = gm_model_check_hidden(c->n_enc_hidden, c->enc_hidden, GM_VAE_MAX_HIDDEN, "n_enc_hidden", "enc_hidden",
+                                   who)) != GM_OK ||
+        (s = gm_model_check_hidden(c->n_dec_hidden, c->dec_hidden, GM_VAE_MAX_HIDDEN, "n_dec_hidden", "dec_hidden",
+                                   who)) != GM_OK)
         return s;
-    for (int i = 0; i < c->n_enc_hidden; i++)
-        if ((s = gm_model_check_size(c->enc_hidden[i], 1, GM_MAX_DIM, "enc_hidden", i, who)) != GM_OK)
-            return s;
-    for (int i = 0; i < c->n_dec_hidden; i++)
-        if ((s = gm_model_check_size(c->dec_hidden[i], 1, GM_MAX_DIM, "dec_hidden", i, who)) != GM_OK)
-            return s;
     gm_model_net nets[2];
     describe(c, nets);
     if ((s = gm_model_check_params(nets, 2, who)) != GM_OK)

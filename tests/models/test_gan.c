@@ -191,13 +191,19 @@ static void test_wgan_gp(void **s) { (void)s; check_loss(GM_GAN_WGAN_GP); }
 
 /* ---- determinism and failure ---- */
 
+/* the fixed batch every test here trains on: 16 rows of x, labels 0, 1, ... */
+static void fixed_batch(float x[16 * D], int32_t labels[16])
+{
+    gm_test_fill(x, 16 * D, 0.0f, 1.0f, 5);
+    for (int i = 0; i < 16; i++)
+        labels[i] = i % C;
+}
+
 static void train(gm_gan *gan, int steps)
 {
     float x[16 * D];
     int32_t labels[16];
-    gm_test_fill(x, 16 * D, 0.0f, 1.0f, 5);
-    for (int i = 0; i < 16; i++)
-        labels[i] = i % C;
+    fixed_batch(x, labels);
     for (int i = 0; i < steps; i++)
         assert_int_equal(gm_gan_train_step(gan, x, labels, 16, NULL), GM_OK);
 }
@@ -251,9 +257,7 @@ static void test_failed_step_changes_nothing(void **state)
     assert_int_equal(gm_gan_set_lr(gan, cfg.gen_optim.lr, 1e35f), GM_OK);
     float x[16 * D];
     int32_t labels[16];
-    gm_test_fill(x, 16 * D, 0.0f, 1.0f, 5);
-    for (int i = 0; i < 16; i++)
-        labels[i] = i % C;
+    fixed_batch(x, labels);
     assert_int_equal(gm_gan_train_step(gan, x, labels, 16, NULL), GM_ERR_NUMERIC);
     assert_memory_equal(dt->data, before, dt->total * sizeof(float));
     assert_memory_equal(dt->m, before + dt->total, 2 * dt->total * sizeof(float));
@@ -312,9 +316,7 @@ static void test_ema_warm_up(void **state)
     assert_int_equal(gm_gan_set_lr(gan, cfg.gen_optim.lr, 1e35f), GM_OK);
     float x[16 * D];
     int32_t labels[16];
-    gm_test_fill(x, 16 * D, 0.0f, 1.0f, 5);
-    for (int i = 0; i < 16; i++)
-        labels[i] = i % C;
+    fixed_batch(x, labels);
     assert_int_equal(gm_gan_train_step(gan, x, labels, 16, NULL), GM_ERR_NUMERIC);
     assert_memory_equal(ema, before, total * sizeof *ema);
     assert_int_equal(gm_gan_step_count(gan), 12);

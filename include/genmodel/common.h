@@ -82,6 +82,30 @@ typedef struct gm_allocator {
  * before creating handles. OpenBLAS's own buffers do not go through it. */
 GM_API gm_status gm_set_allocator(const gm_allocator *a);
 
+/** Random numbers: each handle holds its own counter-based generator,
+ * seeded from its config and saved in its checkpoints; nothing is shared
+ * between handles or with the process. Each model's header says which
+ * calls advance it and by how many draws: training steps, sampling,
+ * reparameterization, the ELBO-based estimates and shuffling do; calls
+ * that map given inputs (encode, decode, reconstruct, generate,
+ * discriminate) do not. A call that fails leaves it as it was.
+ *
+ * Limits every model's config is checked against; a value beyond one is
+ * GM_ERR_INVALID_ARG naming the field, so no size computed from a config
+ * can overflow.
+ * - GM_MAX_STRUCT_SIZE: the largest struct_size a config may carry (a
+ *   larger one is garbage, and reading it would run past the caller's
+ *   struct); a _config_init_size with a larger size writes nothing.
+ * - GM_MAX_DIM: every data, latent, noise and hidden width, 1 to 2^24.
+ * - GM_MAX_CLASSES: n_classes, 0 to 65536.
+ * - GM_MAX_PARAMS: a model's weights and biases (a VAE's encoder and
+ *   decoder together, a GAN's generator and discriminator together), at
+ *   most 2^30 floats (4 GiB, before the optimizer's moments). */
+#define GM_MAX_STRUCT_SIZE 4096
+#define GM_MAX_DIM (1 << 24)
+#define GM_MAX_CLASSES 65536
+#define GM_MAX_PARAMS (1 << 30)
+
 /** Hidden-layer activations (int32_t fields in configs hold these). */
 typedef enum gm_activation {
     GM_ACT_IDENTITY = 0,

@@ -7,8 +7,21 @@
  *
  * Arrays are row-major float: x is (n, data_dim), z (n, noise_dim), labels
  * (n) int32 in [0, n_classes), NULL for an unconditional GAN and non-NULL
- * for a conditional one. Random draws come from the handle's seeded
- * generator. */
+ * for a conditional one.
+ *
+ * Inputs are checked, whole, before any work: z and x must be finite
+ * (GM_ERR_INVALID_ARG naming the array, row and column; nothing is
+ * written). x is not confined to [0, 1] even with a sigmoid generator:
+ * the discriminator is trained on real rows plus instance noise, and a
+ * GAN has no likelihood to give x a domain.
+ *
+ * Random draws come from the handle's seeded generator. These calls
+ * advance it: train_step (each discriminator update draws n * noise_dim
+ * normals for G's noise, 2 * n * data_dim for instance noise while its
+ * sigma > 0, n uniforms for WGAN-GP's interpolation; the generator update
+ * n * data_dim for instance noise while sigma > 0; none if the step
+ * fails), sample (n * noise_dim normals) and shuffle (n - 1 integers).
+ * generate and discriminate do not: they are deterministic. */
 #ifndef GENMODEL_GAN_H
 #define GENMODEL_GAN_H
 
@@ -32,12 +45,14 @@ typedef enum gm_gan_loss {
 
 typedef struct gm_gan_config {
     size_t struct_size;                    /**< set by gm_gan_config_init */
-    int32_t data_dim;                      /**< D; default 784 */
-    int32_t noise_dim;                     /**< Z; default 64 */
+    int32_t data_dim;                      /**< D, 1..GM_MAX_DIM; default 784 */
+    int32_t noise_dim;                     /**< Z, 1..GM_MAX_DIM; default 64 */
     int32_t n_gen_hidden;                  /**< generator hidden layers, 0..4; default 2 */
-    int32_t gen_hidden[GM_GAN_MAX_HIDDEN]; /**< their widths, noise side first; default {256, 512} */
+    int32_t gen_hidden[GM_GAN_MAX_HIDDEN]; /**< their widths (1..GM_MAX_DIM), noise side first;
+                                                default {256, 512} */
     int32_t n_disc_hidden;                 /**< discriminator hidden layers, 0..4; default 2 */
-    int32_t disc_hidden[GM_GAN_MAX_HIDDEN];/**< their widths, data side first; default {512, 256} */
+    int32_t disc_hidden[GM_GAN_MAX_HIDDEN];/**< their widths (1..GM_MAX_DIM), data side first;
+                                                default {512, 256} */
     int32_t activation;                    /**< gm_activation of hidden layers; default GM_ACT_LEAKY_RELU */
     float leaky_slope;                     /**< in [0, 1); default 0.2 */
     int32_t gen_output;                    /**< GM_ACT_SIGMOID (data in [0, 1], default) or GM_ACT_TANH ([-1, 1]) */
@@ -50,8 +65,12 @@ typedef struct gm_gan_config {
     int32_t noise_anneal_steps;            /**< sigma decays linearly to 0 over this many steps (0: constant);
                                                 default 10000 */
     float ema_decay;                       /**< EMA of the generator's weights for sampling, in [0, 1); 0: off;
-                                                default 0.999 */
-    int32_t n_classes;                     /**< > 0: conditional on a one-hot label; default 0 */
+                                                default 0.999. Warmed up: the update after generator
+                                                step t uses min(ema_decay, (t - 1) / (t + 9)), so the
+                                                first copies the weights and early averages are not
+                                                dominated by the initial ones (docs/gan.md) */
+    int32_t n_classes;                     /**< 1..GM_MAX_CLASSES (65536): conditional on a one-hot
+                                                label; default 0, unconditional */
     gm_optimizer_config gen_optim;         /**< default Adam, lr 2e-4, betas (0.5, 0.999) */
     gm_optimizer_config disc_optim;        /**< default Adam, lr 2e-4, betas (0.5, 0.999) */
     uint64_t seed;                         /**< weights and every random draw; default 0 */
@@ -77,8 +96,10 @@ typedef struct gm_gan_losses {
 GM_API void gm_gan_config_init_size(gm_gan_config *cfg, size_t size);
 
 /** Create a GAN with freshly initialised weights (PyTorch's defaults, from
- * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field,
- * GM_ERR_VERSION for a config from a newer library, GM_ERR_NO_MEMORY. */
+ * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field
+ * (a size beyond its limit in common.h, or generator and discriminator
+ * together beyond GM_MAX_PARAMS weights), GM_ERR_VERSION for a config from
+ * a newer library, GM_ERR_NO_MEMORY. */
 GM_API gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out);
 
 /** Release a GAN; NULL is a no-op. */
@@ -87,22 +108,27 @@ GM_API void gm_gan_free(gm_gan *gan);
 /** Copy the handle's config into *cfg (cfg->struct_size must be set). */
 GM_API gm_status gm_gan_get_config(const gm_gan *gan, gm_gan_config *cfg);
 
-/** Training steps (generator updates) made so far. */
+/** Training steps (generator updates) made so far; 0 for a NULL gan (a
+ * count, not a status, so it has no error to return). */
 GM_API int64_t gm_gan_step_count(const gm_gan *gan);
 
 /** Change the learning rates for later steps, both > 0. */
 GM_API gm_status gm_gan_set_lr(gm_gan *gan, float gen_lr, float disc_lr);
 
-/** x_out (n, data_dim) = G(z). use_ema selects the moving average of the
- * generator's weights (only when ema_decay > 0). */
+/** x_out (n, data_dim) = G(z), z finite. use_ema is 0 (the generator's
+ * current weights) or 1 (their moving average); 1 on a GAN created with
+ * ema_decay = 0, which keeps no average, is GM_ERR_INVALID_ARG rather than
+ * a silent fallback to the current weights. Deterministic. */
 GM_API gm_status gm_gan_generate(gm_gan *gan, const float *z, const int32_t *labels, int32_t n,
                                  int32_t use_ema, float *x_out);
 
-/** logits (n) = D(x): the discriminator's logit, or the critic's value. */
+/** logits (n) = D(x): the discriminator's logit, or the critic's value.
+ * x must be finite (any finite value). Deterministic. */
 GM_API gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels, int32_t n,
                                      float *logits);
 
-/** One alternating step on the real batch x (n, data_dim): n_critic updates
+/** One alternating step on the real batch x (n, data_dim), n at most
+ * 2^30 - 1 (the discriminator sees 2n rows at once): n_critic updates
  * of D (each on this batch against fresh samples of G; a conditional GAN
  * generates them with the batch's labels), then one update of G. Fills
  * *losses unless it is NULL. A non-finite value (NaN in x, or a diverging
@@ -113,7 +139,8 @@ GM_API gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *l
                                    gm_gan_losses *losses);
 
 /** n samples of G for noise drawn from the handle's generator; through the
- * EMA weights when ema_decay > 0. */
+ * EMA weights when the GAN keeps them (ema_decay > 0), else through the
+ * current weights. */
 GM_API gm_status gm_gan_sample(gm_gan *gan, const int32_t *labels, int32_t n, float *x_out);
 
 /** A uniformly random permutation of 0..n-1 into order (n). */

@@ -8,8 +8,20 @@
  *
  * Arrays are row-major float: x is (n, input_dim), z, mu and logvar are
  * (n, latent_dim), labels (n) int32 in [0, n_classes). labels must be NULL
- * for an unconditional VAE and non-NULL for a conditional one. Random draws
- * come from the handle's own seeded generator. */
+ * for an unconditional VAE and non-NULL for a conditional one.
+ *
+ * Inputs are checked, whole, before any work: x must lie in the
+ * likelihood's domain ([0, 1] for Bernoulli, finite for Gaussian), z, mu
+ * and logvar must be finite; anything else is GM_ERR_INVALID_ARG naming
+ * the array, row and column ("gm_vae_encode: x[3][17] = nan is outside
+ * ..."), and nothing is written.
+ *
+ * Random draws come from the handle's own seeded generator. These calls
+ * advance it: train_step (n * latent_dim normal draws; none if it fails),
+ * reparameterize and sample (n * latent_dim), elbo (n * latent_dim), score
+ * (m * n * latent_dim), iwae (k * n * latent_dim) and shuffle (n - 1
+ * integers). encode, decode and reconstruct do not: they are
+ * deterministic. */
 #ifndef GENMODEL_VAE_H
 #define GENMODEL_VAE_H
 
@@ -30,17 +42,18 @@ typedef enum gm_likelihood {
 
 typedef struct gm_vae_config {
     size_t struct_size;                  /**< set by gm_vae_config_init */
-    int32_t input_dim;                   /**< D; default 784 */
-    int32_t latent_dim;                  /**< Z; default 20 */
+    int32_t input_dim;                   /**< D, 1..GM_MAX_DIM; default 784 */
+    int32_t latent_dim;                  /**< Z, 1..GM_MAX_DIM; default 20 */
     int32_t n_enc_hidden;                /**< encoder hidden layers, 0..4; default 1 */
-    int32_t enc_hidden[GM_VAE_MAX_HIDDEN]; /**< their widths, input side first; default {400} */
+    int32_t enc_hidden[GM_VAE_MAX_HIDDEN]; /**< their widths (1..GM_MAX_DIM), input side first; default {400} */
     int32_t n_dec_hidden;                /**< decoder hidden layers, 0..4; default 1 */
-    int32_t dec_hidden[GM_VAE_MAX_HIDDEN]; /**< their widths, latent side first; default {400} */
+    int32_t dec_hidden[GM_VAE_MAX_HIDDEN]; /**< their widths (1..GM_MAX_DIM), latent side first; default {400} */
     int32_t activation;                  /**< gm_activation of hidden layers; default GM_ACT_RELU */
     float leaky_slope;                   /**< for GM_ACT_LEAKY_RELU, in [0, 1); default 0.01 */
     int32_t likelihood;                  /**< gm_likelihood; default GM_LIKELIHOOD_BERNOULLI */
     float beta;                          /**< weight of the KL term, >= 0; default 1 */
-    int32_t n_classes;                   /**< > 0: conditional on a one-hot label; default 0 */
+    int32_t n_classes;                   /**< 1..GM_MAX_CLASSES (65536): conditional on a one-hot
+                                              label; default 0, unconditional */
     gm_optimizer_config optim;           /**< default Adam, lr 1e-3, betas (0.9, 0.999), eps 1e-8 */
     uint64_t seed;                       /**< weights and every random draw; default 0 */
 } gm_vae_config;
@@ -60,8 +73,10 @@ typedef struct gm_vae_losses {
 GM_API void gm_vae_config_init_size(gm_vae_config *cfg, size_t size);
 
 /** Create a VAE with freshly initialised weights (PyTorch's defaults, from
- * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field,
- * GM_ERR_VERSION for a config from a newer library, GM_ERR_NO_MEMORY. */
+ * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field
+ * (a size beyond its limit in common.h, or encoder and decoder together
+ * beyond GM_MAX_PARAMS weights), GM_ERR_VERSION for a config from a newer
+ * library, GM_ERR_NO_MEMORY. */
 GM_API gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out);
 
 /** Release a VAE; NULL is a no-op. */
@@ -71,23 +86,24 @@ GM_API void gm_vae_free(gm_vae *vae);
  * gm_vae_config_init does; only that many bytes are written). */
 GM_API gm_status gm_vae_get_config(const gm_vae *vae, gm_vae_config *cfg);
 
-/** Optimizer updates applied so far. */
+/** Optimizer updates applied so far; 0 for a NULL vae (a count, not a
+ * status, so it has no error to return). */
 GM_API int64_t gm_vae_step_count(const gm_vae *vae);
 
 /** Change the learning rate for later steps (a schedule), lr > 0. */
 GM_API gm_status gm_vae_set_lr(gm_vae *vae, float lr);
 
-/** q(z|x): mu and logvar (n, latent_dim) of each sample. */
+/** q(z|x): mu and logvar (n, latent_dim) of each sample. Deterministic. */
 GM_API gm_status gm_vae_encode(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
                                float *mu, float *logvar);
 
 /** z = mu + exp(logvar / 2) * eps with eps ~ N(0, I) from the handle's
- * generator; all (n, latent_dim). */
+ * generator; all (n, latent_dim), mu and logvar finite. */
 GM_API gm_status gm_vae_reparameterize(gm_vae *vae, const float *mu, const float *logvar, int32_t n,
                                        float *z);
 
-/** The decoder's mean for each z: probabilities (Bernoulli) or means
- * (Gaussian), x_out (n, input_dim). */
+/** The decoder's mean for each z (finite): probabilities (Bernoulli) or
+ * means (Gaussian), x_out (n, input_dim). Deterministic. */
 GM_API gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int32_t n,
                                float *x_out);
 
@@ -115,7 +131,8 @@ GM_API gm_status gm_vae_iwae(gm_vae *vae, const float *x, const int32_t *labels,
  * For a conditional VAE labels (n) names each sample's class. */
 GM_API gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_out);
 
-/** Decode each sample's posterior mean: x_out (n, input_dim). */
+/** Decode each sample's posterior mean: x_out (n, input_dim).
+ * Deterministic. */
 GM_API gm_status gm_vae_reconstruct(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
                                     float *x_out);
 

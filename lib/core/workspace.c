@@ -11,19 +11,20 @@ static size_t round_to_line(size_t n)
     return (n + FLOATS_PER_LINE - 1) / FLOATS_PER_LINE * FLOATS_PER_LINE;
 }
 
-gm_status gm_ws_carve(gm_workspace *ws, int count, float **const slots[], const size_t counts[])
+gm_status gm_ws_carve(gm_workspace *ws, int count, float **const slots[], const size_t counts[], const char *who)
 {
     size_t total = 0;
     for (int i = 0; i < count; i++) {
         size_t n = round_to_line(counts[i]);
         if (n < counts[i] || total > SIZE_MAX / sizeof(float) - n)
-            return gm_fail(GM_ERR_NO_MEMORY, "workspace: size overflows");
+            return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory: the workspace's size overflows", who);
         total += n;
     }
     if (total > ws->capacity) {
         float *grown = gm_malloc(total * sizeof(float));
         if (!grown)
-            return gm_fail(GM_ERR_NO_MEMORY, "workspace: cannot allocate %zu bytes", total * sizeof(float));
+            return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory: cannot allocate %zu bytes of workspace", who,
+                           total * sizeof(float));
         gm_free(ws->base);
         ws->base = grown;
         ws->capacity = total;

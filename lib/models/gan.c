@@ -3,7 +3,6 @@
  * [x | one-hot] each, real first. Its parameter table holds three optimizer
  * states: an update writes one the step did not start from, so a step that
  * fails part-way returns to its starting state with nothing copied. */
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -71,22 +70,35 @@ void gm_gan_config_init_size(gm_gan_config *out, size_t size)
     gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
+_Static_assert(GM_GAN_MAX_HIDDEN + 1 <= GM_MODEL_MAX_LAYERS, "a network's layers fit gm_model_net");
+
+/* the generator and the discriminator as the config gives them */
+static void describe(const gm_gan_config *c, gm_model_net nets[2])
+{
+    const int C = c->n_classes;
+    gm_model_net_init(&nets[0], c->noise_dim + C, C ? "noise_dim + n_classes" : "noise_dim", c->n_gen_hidden,
+                      c->gen_hidden, "gen_hidden", c->data_dim, "data_dim");
+    gm_model_net_init(&nets[1], c->data_dim + C, C ? "data_dim + n_classes" : "data_dim", c->n_disc_hidden,
+                      c->disc_hidden, "disc_hidden", 1, "the logit");
+}
+
 static gm_status check_config(const gm_gan_config *c)
 {
     const char *who = "gm_gan_create";
-    if (c->data_dim < 1 || c->noise_dim < 1)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: data_dim and noise_dim must be >= 1 (got %d, %d)", who,
-                       (int)c->data_dim, (int)c->noise_dim);
-    if (c->n_gen_hidden < 0 || c->n_gen_hidden > GM_GAN_MAX_HIDDEN || c->n_disc_hidden < 0 ||
-        c->n_disc_hidden > GM_GAN_MAX_HIDDEN)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_gen_hidden and n_disc_hidden must be in [0, %d]", who,
-                       GM_GAN_MAX_HIDDEN);
-    for (int i = 0; i < c->n_gen_hidden; i++)
-        if (c->gen_hidden[i] < 1)
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: gen_hidden[%d] must be >= 1", who, i);
-    for (int i = 0; i < c->n_disc_hidden; i++)
-        if (c->disc_hidden[i] < 1)
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: disc_hidden[%d] must be >= 1", who, i);
+    /* each size within its maximum first, so no sum or product of them overflows */
+    gm_status s;
+    if ((s = gm_model_check_size(c->data_dim, 1, GM_MAX_DIM, "data_dim", -1, who)) != GM_OK ||
+        (s = gm_model_check_size(c->noise_dim, 1, GM_MAX_DIM, "noise_dim", -1, who)) != GM_OK ||
+        (s = gm_model_check_size(c->n_classes, 0, GM_MAX_CLASSES, "n_classes", -1, who)) != GM_OK ||
+        (s = gm_model_check_hidden(c->n_gen_hidden, c->gen_hidden, GM_GAN_MAX_HIDDEN, "n_gen_hidden", "gen_hidden",
+                                   who)) != GM_OK ||
+        (s = gm_model_check_hidden(c->n_disc_hidden, c->disc_hidden, GM_GAN_MAX_HIDDEN, "n_disc_hidden",
+                                   "disc_hidden", who)) != GM_OK)
+        return s;
+    gm_model_net nets[2];
+    describe(c, nets);
+    if ((s = gm_model_check_params(nets, 2, who)) != GM_OK)
+        return s;
     if (!gm_act_valid(c->activation))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
     if (!(c->leaky_slope >= 0.0f && c->leaky_slope < 1.0f))
@@ -105,25 +117,16 @@ static gm_status check_config(const gm_gan_config *c)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: instance_noise and noise_anneal_steps must be >= 0", who);
     if (!(c->ema_decay >= 0.0f && c->ema_decay < 1.0f))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: ema_decay must be in [0, 1)", who);
-    if (c->n_classes < 0 || c->n_classes > 65536)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_classes must be in [0, 65536]", who);
-    gm_status s = gm_optimizer_config_check(&c->gen_optim, "gm_gan_create: gen_optim");
+    s = gm_optimizer_config_check(&c->gen_optim, "gm_gan_create: gen_optim");
     return s != GM_OK ? s : gm_optimizer_config_check(&c->disc_optim, "gm_gan_create: disc_optim");
 }
 
-static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, int in, int n_hidden,
-                           const int32_t *hidden, int out, int out_act, int n_states, const gm_gan_config *c)
+/* a network and its table, with n_states optimizer states */
+static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int out_act,
+                           int n_states, const gm_gan_config *c, const char *who)
 {
-    int widths[GM_GAN_MAX_HIDDEN + 2], acts[GM_GAN_MAX_HIDDEN + 1];
-    widths[0] = in;
-    for (int i = 0; i < n_hidden; i++) {
-        widths[i + 1] = hidden[i];
-        acts[i] = c->activation;
-    }
-    widths[n_hidden + 1] = out;
-    acts[n_hidden] = out_act;
-    gm_status s = gm_mlp_init(mlp, t, prefix, n_hidden + 1, widths, acts, c->leaky_slope);
-    return s != GM_OK ? s : gm_params_alloc(t, n_states);
+    gm_status s = gm_model_build_mlp(mlp, t, prefix, net, c->activation, out_act, c->leaky_slope, who);
+    return s != GM_OK ? s : gm_params_alloc(t, n_states, who);
 }
 
 gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
@@ -140,15 +143,15 @@ gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
     if (!gan)
         return gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
     gan->cfg = c;
-    const int C = c.n_classes;
+    const char *who = "gm_gan_create";
+    gm_model_net nets[2];
+    describe(&c, nets);
     /* G's update ends a step: nothing after it can fail, so it is made in place */
-    s = build_mlp(&gan->g, &gan->gen, "gen", c.noise_dim + C, c.n_gen_hidden, c.gen_hidden, c.data_dim,
-                  c.gen_output, 1, &c);
+    s = build_mlp(&gan->g, &gan->gen, "gen", &nets[0], c.gen_output, 1, &c, who);
     if (s == GM_OK)
-        s = build_mlp(&gan->d, &gan->disc, "disc", c.data_dim + C, c.n_disc_hidden, c.disc_hidden, 1,
-                      GM_ACT_IDENTITY, 3, &c);
+        s = build_mlp(&gan->d, &gan->disc, "disc", &nets[1], GM_ACT_IDENTITY, 3, &c, who);
     if (s == GM_OK && c.ema_decay > 0.0f && !(gan->ema = gm_alloc_floats(gan->gen.total)))
-        s = gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
+        s = gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory", who);
     if (s != GM_OK) {
         gm_gan_free(gan);
         return s;
@@ -210,11 +213,20 @@ static gm_status check_call(const gm_gan *gan, const void *in, const void *out, 
     return gm_model_check_labels(labels, n, gan->cfg.n_classes, who);
 }
 
+/* D's input x (n, data_dim): any finite value. Not [0, 1] even with a
+ * sigmoid generator: D is trained on real rows plus instance noise, which
+ * leaves that interval, and a GAN has no likelihood that would give x a
+ * domain of its own. */
+static gm_status check_data(const gm_gan *gan, const float *x, int32_t n, const char *who)
+{
+    return gm_model_check_values("x", x, n, gan->cfg.data_dim, &gm_domain_finite, who);
+}
+
 /* ---- workspace and shared pieces ---- */
 
 /* the workspace for N rows on the current team; with training, for the
  * backward passes too */
-static gm_status reserve(gm_gan *gan, int N, bool training)
+static gm_status reserve(gm_gan *gan, int N, bool training, const char *who)
 {
     gm_status s = gm_team_fit(&gan->team, gm_threads());
     gan->g.team = gan->d.team = gan->team;
@@ -225,16 +237,17 @@ static gm_status reserve(gm_gan *gan, int N, bool training)
         float **slots[] = { &gan->zin, &gan->din, &gan->ddin, &gan->dfake, &gan->dlogit, &gan->noise };
         const size_t counts[] = { rows * (Z + C), 2 * rows * (D + C), rows * (D + C), rows * D, 2 * rows,
                                   rows * (D > Z ? D : Z) };
-        if ((s = gm_ws_carve(&gan->ws, 6, slots, counts)) != GM_OK)
+        if ((s = gm_ws_carve(&gan->ws, 6, slots, counts, who)) != GM_OK)
             return s;
         gan->batch = N;
     }
-    if ((s = gm_mlp_reserve(&gan->g, N, training)) != GM_OK)
+    if ((s = gm_mlp_reserve(&gan->g, N, training, who)) != GM_OK)
         return s;
-    return gm_mlp_reserve(&gan->d, 2 * N, training);
+    return gm_mlp_reserve(&gan->d, 2 * N, training, who);
 }
 
-/* G(z) for fresh noise (or the caller's z), through the EMA weights if asked */
+/* G(z) for fresh noise (or the caller's z), through the EMA weights if asked
+ * (use_ema only when there are some) */
 static const float *generate(gm_gan *gan, const float *z, const int32_t *labels, int N, int use_ema,
                              bool training)
 {
@@ -250,7 +263,7 @@ static const float *generate(gm_gan *gan, const float *z, const int32_t *labels,
     if (C)
         gm_model_onehot(gan->zin, Z + C, Z, labels, N, C);
     gm_param_table view = gan->gen;
-    if (use_ema && gan->ema)
+    if (use_ema)
         view.data = gan->ema;
     return training ? gm_mlp_forward(&gan->g, &view, gan->zin, N) : gm_mlp_infer(&gan->g, &view, gan->zin, N);
 }
@@ -348,7 +361,7 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
                 f[d] = a * r[d] + (1.0f - a) * f[d];
         }
         gm_status s;
-        l->gp = gm_grad_penalty(&gan->d, &gan->disc, &gan->gp_ws, interp, N, D, c->gp_weight, &s);
+        l->gp = gm_grad_penalty(&gan->d, &gan->disc, &gan->gp_ws, interp, N, D, c->gp_weight, &s, who);
         if (s != GM_OK)
             return s;
     }
@@ -382,11 +395,30 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
     return GM_OK;
 }
 
+/* The moving average's decay for the update after generator step t (from
+ * 1): min(ema_decay, (t - 1) / (t + 9)). That is TensorFlow's
+ * ExponentialMovingAverage warm-up, min(decay, (1 + n) / (10 + n)), counted
+ * so that the first update copies the weights exactly. The average then
+ * spans about the last tenth of the steps so far, until that reaches the
+ * configured horizon (1 / (1 - decay): 1,000 steps for 0.999, at step
+ * 10,000). A fixed 0.999 from step 1 keeps 67% of its weight on the random
+ * initial generator at step 400, and Adam-style bias correction would
+ * weigh those 400 steps almost evenly, the early ones included: both draw
+ * grey noise while the raw generator already draws garments. The decay
+ * depends on the step count alone, which a checkpoint holds and a failed
+ * step leaves alone, so resumed and rolled-back runs average alike. */
+static float ema_decay_now(const gm_gan *gan)
+{
+    const int64_t t = gan->gen.step;
+    const double warm = (double)(t - 1) / (double)(t + 9);
+    return warm < gan->cfg.ema_decay ? (float)warm : gan->cfg.ema_decay;
+}
+
 /* the member's rows of the moving average: those its Adam just wrote */
 static void ema_job(const gm_member *self, void *arg)
 {
     gm_gan *gan = arg;
-    const float decay = gan->cfg.ema_decay;
+    const float decay = ema_decay_now(gan);
     for (int p = 0; p < gan->gen.count; p++) {
         size_t begin, end;
         gm_params_share(self, &gan->gen, p, &begin, &end);
@@ -399,8 +431,11 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
 {
     const char *who = "gm_gan_train_step";
     gm_status s = check_call(gan, x, x, labels, n, who);
-    if (s != GM_OK || (s = gm_model_check_values(x, n, gan->cfg.data_dim, -FLT_MAX, FLT_MAX, "the finite numbers", who)) != GM_OK ||
-        (s = reserve(gan, n, true)) != GM_OK)
+    /* the discriminator sees the real and the generated rows as one batch of 2n */
+    if (s == GM_OK && n > INT32_MAX / 2)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be <= %d, since the discriminator sees 2n rows (got %d)", who,
+                    (int)(INT32_MAX / 2), (int)n);
+    if (s != GM_OK || (s = check_data(gan, x, n, who)) != GM_OK || (s = reserve(gan, n, true, who)) != GM_OK)
         return s;
     const gm_rng rng_before = gan->rng;
     float *first = gan->disc.data;
@@ -429,18 +464,20 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
 gm_status gm_gan_disc_gradients(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, const float *z,
                                 const float *alpha, gm_gan_losses *losses)
 {
-    gm_status s = reserve(gan, n, true);
-    return s != GM_OK ? s : disc_gradients(gan, x, labels, n, z, alpha, losses, "gm_gan_disc_gradients");
+    const char *who = "gm_gan_disc_gradients";
+    gm_status s = reserve(gan, n, true, who);
+    return s != GM_OK ? s : disc_gradients(gan, x, labels, n, z, alpha, losses, who);
 }
 
 gm_status gm_gan_gen_gradients(gm_gan *gan, const int32_t *labels, int32_t n, const float *z,
                                gm_gan_losses *losses)
 {
-    gm_status s = reserve(gan, n, true);
+    const char *who = "gm_gan_gen_gradients";
+    gm_status s = reserve(gan, n, true, who);
     if (s != GM_OK)
         return s;
     generate(gan, z, labels, n, 0, true);
-    return gen_gradients(gan, labels, n, losses, "gm_gan_gen_gradients");
+    return gen_gradients(gan, labels, n, losses, who);
 }
 
 gm_param_table *gm_gan_gen_table(gm_gan *gan)
@@ -470,11 +507,12 @@ static int chunk_rows(int32_t n, int32_t at)
     return n - at < CHUNK ? (int)(n - at) : CHUNK;
 }
 
+/* after the arguments' checks: G of z (n, noise_dim), or of fresh noise when z is NULL */
 static gm_status generate_rows(gm_gan *gan, const float *z, const int32_t *labels, int32_t n, int use_ema,
                                float *x_out, const char *who)
 {
-    gm_status s = check_call(gan, x_out, x_out, labels, n, who);
-    if (s != GM_OK || (s = reserve(gan, n < CHUNK ? n : CHUNK, false)) != GM_OK)
+    gm_status s = reserve(gan, n < CHUNK ? n : CHUNK, false, who);
+    if (s != GM_OK)
         return s;
     const int D = gan->cfg.data_dim, Z = gan->cfg.noise_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -489,20 +527,32 @@ static gm_status generate_rows(gm_gan *gan, const float *z, const int32_t *label
 gm_status gm_gan_generate(gm_gan *gan, const float *z, const int32_t *labels, int32_t n, int32_t use_ema,
                           float *x_out)
 {
-    if (!z)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_generate: z is NULL");
-    return generate_rows(gan, z, labels, n, use_ema, x_out, "gm_gan_generate");
+    const char *who = "gm_gan_generate";
+    gm_status s = check_call(gan, z, x_out, labels, n, who);
+    if (s == GM_OK && use_ema != 0 && use_ema != 1)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: use_ema must be 0 or 1 (got %d)", who, (int)use_ema);
+    /* an average that does not exist is not silently replaced by the raw weights */
+    if (s == GM_OK && use_ema && !gan->ema)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: use_ema is 1 but this GAN keeps no moving average (its ema_decay is 0)",
+                    who);
+    if (s != GM_OK || (s = gm_model_check_values("z", z, n, gan->cfg.noise_dim, &gm_domain_finite, who)) != GM_OK)
+        return s;
+    return generate_rows(gan, z, labels, n, use_ema, x_out, who);
 }
 
 gm_status gm_gan_sample(gm_gan *gan, const int32_t *labels, int32_t n, float *x_out)
 {
-    return generate_rows(gan, NULL, labels, n, 1, x_out, "gm_gan_sample");
+    const char *who = "gm_gan_sample";
+    gm_status s = check_call(gan, x_out, x_out, labels, n, who);
+    return s != GM_OK ? s : generate_rows(gan, NULL, labels, n, gan->ema != NULL, x_out, who);
 }
 
 gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, float *logits)
 {
-    gm_status s = check_call(gan, x, logits, labels, n, "gm_gan_discriminate");
-    if (s != GM_OK || (s = reserve(gan, n < CHUNK ? n : CHUNK, false)) != GM_OK)
+    const char *who = "gm_gan_discriminate";
+    gm_status s = check_call(gan, x, logits, labels, n, who);
+    if (s != GM_OK || (s = check_data(gan, x, n, who)) != GM_OK ||
+        (s = reserve(gan, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int D = gan->cfg.data_dim, C = gan->cfg.n_classes;
     for (int32_t at = 0; at < n; at += CHUNK) {

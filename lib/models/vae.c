@@ -65,22 +65,35 @@ void gm_vae_config_init_size(gm_vae_config *out, size_t size)
     gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
+_Static_assert(GM_VAE_MAX_HIDDEN + 1 <= GM_MODEL_MAX_LAYERS, "a network's layers fit gm_model_net");
+
+/* the encoder and the decoder as the config gives them */
+static void describe(const gm_vae_config *c, gm_model_net nets[2])
+{
+    const int C = c->n_classes;
+    gm_model_net_init(&nets[0], c->input_dim + C, C ? "input_dim + n_classes" : "input_dim", c->n_enc_hidden,
+                      c->enc_hidden, "enc_hidden", 2 * c->latent_dim, "2 * latent_dim");
+    gm_model_net_init(&nets[1], c->latent_dim + C, C ? "latent_dim + n_classes" : "latent_dim", c->n_dec_hidden,
+                      c->dec_hidden, "dec_hidden", c->input_dim, "input_dim");
+}
+
 static gm_status check_config(const gm_vae_config *c)
 {
     const char *who = "gm_vae_create";
-    if (c->input_dim < 1 || c->latent_dim < 1)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: input_dim and latent_dim must be >= 1 (got %d, %d)", who,
-                       (int)c->input_dim, (int)c->latent_dim);
-    if (c->n_enc_hidden < 0 || c->n_enc_hidden > GM_VAE_MAX_HIDDEN || c->n_dec_hidden < 0 ||
-        c->n_dec_hidden > GM_VAE_MAX_HIDDEN)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_enc_hidden and n_dec_hidden must be in [0, %d]", who,
-                       GM_VAE_MAX_HIDDEN);
-    for (int i = 0; i < c->n_enc_hidden; i++)
-        if (c->enc_hidden[i] < 1)
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: enc_hidden[%d] must be >= 1", who, i);
-    for (int i = 0; i < c->n_dec_hidden; i++)
-        if (c->dec_hidden[i] < 1)
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: dec_hidden[%d] must be >= 1", who, i);
+    /* each size within its maximum first, so no sum or product of them overflows */
+    gm_status s;
+    if ((s = gm_model_check_size(c->input_dim, 1, GM_MAX_DIM, "input_dim", -1, who)) != GM_OK ||
+        (s = gm_model_check_size(c->latent_dim, 1, GM_MAX_DIM, "latent_dim", -1, who)) != GM_OK ||
+        (s = gm_model_check_size(c->n_classes, 0, GM_MAX_CLASSES, "n_classes", -1, who)) != GM_OK ||
+        (s = gm_model_check_hidden(c->n_enc_hidden, c->enc_hidden, GM_VAE_MAX_HIDDEN, "n_enc_hidden", "enc_hidden",
+                                   who)) != GM_OK ||
+        (s = gm_model_check_hidden(c->n_dec_hidden, c->dec_hidden, GM_VAE_MAX_HIDDEN, "n_dec_hidden", "dec_hidden",
+                                   who)) != GM_OK)
+        return s;
+    gm_model_net nets[2];
+    describe(c, nets);
+    if ((s = gm_model_check_params(nets, 2, who)) != GM_OK)
+        return s;
     if (!gm_act_valid(c->activation))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
     if (!(c->leaky_slope >= 0.0f && c->leaky_slope < 1.0f))
@@ -89,24 +102,7 @@ static gm_status check_config(const gm_vae_config *c)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown likelihood %d", who, (int)c->likelihood);
     if (!(c->beta >= 0.0f) || !isfinite(c->beta))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: beta must be >= 0", who);
-    if (c->n_classes < 0 || c->n_classes > 65536)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_classes must be in [0, 65536]", who);
     return gm_optimizer_config_check(&c->optim, who);
-}
-
-/* widths and activations of an MLP: in -> hidden... -> out, linear output */
-static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, int in, int n_hidden,
-                           const int32_t *hidden, int out, const gm_vae_config *c)
-{
-    int widths[GM_VAE_MAX_HIDDEN + 2], acts[GM_VAE_MAX_HIDDEN + 1];
-    widths[0] = in;
-    for (int i = 0; i < n_hidden; i++) {
-        widths[i + 1] = hidden[i];
-        acts[i] = c->activation;
-    }
-    widths[n_hidden + 1] = out;
-    acts[n_hidden] = GM_ACT_IDENTITY;
-    return gm_mlp_init(mlp, t, prefix, n_hidden + 1, widths, acts, c->leaky_slope);
 }
 
 gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
@@ -124,14 +120,16 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
     if (!vae)
         return gm_fail(GM_ERR_NO_MEMORY, "gm_vae_create: out of memory");
     vae->cfg = c;
-    int C = c.n_classes;
-    s = build_mlp(&vae->enc, &vae->params, "enc", c.input_dim + C, c.n_enc_hidden, c.enc_hidden,
-                  2 * c.latent_dim, &c);
+    const char *who = "gm_vae_create";
+    gm_model_net nets[2];
+    describe(&c, nets);
+    s = gm_model_build_mlp(&vae->enc, &vae->params, "enc", &nets[0], c.activation, GM_ACT_IDENTITY, c.leaky_slope,
+                           who);
     if (s == GM_OK)
-        s = build_mlp(&vae->dec, &vae->params, "dec", c.latent_dim + C, c.n_dec_hidden, c.dec_hidden,
-                      c.input_dim, &c);
+        s = gm_model_build_mlp(&vae->dec, &vae->params, "dec", &nets[1], c.activation, GM_ACT_IDENTITY,
+                               c.leaky_slope, who);
     if (s == GM_OK)
-        s = gm_params_alloc(&vae->params, 1);  /* one update per step, in place */
+        s = gm_params_alloc(&vae->params, 1, who);  /* one update per step, in place */
     if (s != GM_OK) {
         gm_vae_free(vae);
         return s;
@@ -196,17 +194,23 @@ static gm_status check_call(const gm_vae *vae, const void *in, const void *out, 
 /* x must lie in the likelihood's domain: a NaN fails every comparison */
 static gm_status check_data(const gm_vae *vae, const float *x, int32_t n, const char *who)
 {
-    if (vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI)
-        return gm_model_check_values(x, n, vae->cfg.input_dim, 0.0f, 1.0f, "the Bernoulli likelihood's [0, 1]", who);
-    return gm_model_check_values(x, n, vae->cfg.input_dim, -FLT_MAX, FLT_MAX,
-                                 "the Gaussian likelihood's domain (finite)", who);
+    static const gm_domain bernoulli = { 0.0f, 1.0f, "the Bernoulli likelihood's [0, 1]" };
+    static const gm_domain gaussian = { -FLT_MAX, FLT_MAX, "the Gaussian likelihood's domain (finite)" };
+    const bool is_bernoulli = vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI;
+    return gm_model_check_values("x", x, n, vae->cfg.input_dim, is_bernoulli ? &bernoulli : &gaussian, who);
+}
+
+/* z, mu or logvar (n, latent_dim): any finite value */
+static gm_status check_latent(const gm_vae *vae, const char *name, const float *z, int32_t n, const char *who)
+{
+    return gm_model_check_values(name, z, n, vae->cfg.latent_dim, &gm_domain_finite, who);
 }
 
 /* ---- workspace and the pieces every pass shares ---- */
 
 /* the workspace for N rows on the current team; with training, for the
  * backward passes too */
-static gm_status reserve(gm_vae *vae, int N, bool training)
+static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
 {
     gm_status s = gm_team_fit(&vae->team, gm_threads());
     vae->enc.team = vae->dec.team = vae->team;
@@ -222,7 +226,7 @@ static gm_status reserve(gm_vae *vae, int N, bool training)
                             &recon, &kl, &gap, &acc, &acc2 };
         const size_t counts[] = { C ? rows * (D + C) : 0, rows * (Z + C), rows * Z, rows * D, rows * 2 * Z,
                                   rows * (Z + C), dbl * parts, dbl, dbl, dbl, dbl };
-        if ((s = gm_ws_carve(&vae->ws, 11, slots, counts)) != GM_OK)
+        if ((s = gm_ws_carve(&vae->ws, 11, slots, counts, who)) != GM_OK)
             return s;
         /* the slots are 64-byte aligned, so they hold doubles as well */
         vae->recon = (double *)(void *)recon;
@@ -233,9 +237,9 @@ static gm_status reserve(gm_vae *vae, int N, bool training)
         vae->batch = rows_fit;
         vae->members = parts;
     }
-    if ((s = gm_mlp_reserve(&vae->enc, N, training)) != GM_OK)
+    if ((s = gm_mlp_reserve(&vae->enc, N, training, who)) != GM_OK)
         return s;
-    return gm_mlp_reserve(&vae->dec, N, training);
+    return gm_mlp_reserve(&vae->dec, N, training, who);
 }
 
 /* q(z|x) for N rows: returns the packed [mu | logvar] (N, 2Z); a backward
@@ -379,7 +383,7 @@ gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, 
 {
     const char *who = "gm_vae_train_step";
     gm_status s = check_call(vae, x, x, labels, n, who);
-    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK || (s = reserve(vae, n, true)) != GM_OK)
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK || (s = reserve(vae, n, true, who)) != GM_OK)
         return s;
     const gm_rng rng_before = vae->rng;
     gm_rng_normal(&vae->rng, vae->eps, (size_t)n * vae->cfg.latent_dim);
@@ -408,11 +412,12 @@ gm_rng *gm_vae_rng(gm_vae *vae)
 gm_status gm_vae_gradients(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, const float *eps,
                            gm_vae_losses *losses)
 {
-    gm_status s = reserve(vae, n, true);
+    const char *who = "gm_vae_gradients";
+    gm_status s = reserve(vae, n, true, who);
     if (s != GM_OK)
         return s;
     memcpy(vae->eps, eps, (size_t)n * vae->cfg.latent_dim * sizeof *eps);
-    return gradients(vae, x, labels, n, losses, "gm_vae_gradients");
+    return gradients(vae, x, labels, n, losses, who);
 }
 
 /* ---- inference: each runs over chunks of at most CHUNK rows ---- */
@@ -430,10 +435,12 @@ static const int32_t *label_rows(const int32_t *labels, int32_t at)
 gm_status gm_vae_encode(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, float *mu,
                         float *logvar)
 {
-    gm_status s = check_call(vae, x, mu, labels, n, "gm_vae_encode");
+    const char *who = "gm_vae_encode";
+    gm_status s = check_call(vae, x, mu, labels, n, who);
     if (s == GM_OK && !logvar)
-        s = gm_fail(GM_ERR_INVALID_ARG, "gm_vae_encode: logvar is NULL");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: logvar is NULL", who);
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -449,10 +456,13 @@ gm_status gm_vae_encode(gm_vae *vae, const float *x, const int32_t *labels, int3
 
 gm_status gm_vae_reparameterize(gm_vae *vae, const float *mu, const float *logvar, int32_t n, float *z)
 {
-    gm_status s = check_args(vae, mu, z, n, "gm_vae_reparameterize");
+    const char *who = "gm_vae_reparameterize";
+    gm_status s = check_args(vae, mu, z, n, who);
     if (s == GM_OK && !logvar)
-        s = gm_fail(GM_ERR_INVALID_ARG, "gm_vae_reparameterize: logvar is NULL");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: logvar is NULL", who);
+    if (s != GM_OK || (s = check_latent(vae, "mu", mu, n, who)) != GM_OK ||
+        (s = check_latent(vae, "logvar", logvar, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int Z = vae->cfg.latent_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -466,8 +476,10 @@ gm_status gm_vae_reparameterize(gm_vae *vae, const float *mu, const float *logva
 
 gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int32_t n, float *x_out)
 {
-    gm_status s = check_call(vae, z, x_out, labels, n, "gm_vae_decode");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
+    const char *who = "gm_vae_decode";
+    gm_status s = check_call(vae, z, x_out, labels, n, who);
+    if (s != GM_OK || (s = check_latent(vae, "z", z, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -483,8 +495,9 @@ gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int3
 
 gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_out)
 {
-    gm_status s = check_call(vae, x_out, x_out, labels, n, "gm_vae_sample");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
+    const char *who = "gm_vae_sample";
+    gm_status s = check_call(vae, x_out, x_out, labels, n, who);
+    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -501,8 +514,10 @@ gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_
 
 gm_status gm_vae_reconstruct(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, float *x_out)
 {
-    gm_status s = check_call(vae, x, x_out, labels, n, "gm_vae_reconstruct");
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
+    const char *who = "gm_vae_reconstruct";
+    gm_status s = check_call(vae, x, x_out, labels, n, who);
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -540,7 +555,7 @@ static gm_status estimate(gm_vae *vae, const float *x, const int32_t *labels, in
     if (s == GM_OK && m < 1)
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: the number of draws must be >= 1 (got %d)", who, (int)m);
     if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
-        (s = reserve(vae, n < CHUNK ? n : CHUNK, false)) != GM_OK)
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
     double total_recon = 0.0, total_kl = 0.0;

@@ -23,7 +23,7 @@ static void times_slope(float *out, const float *U, const float *y, int N, int w
 }
 
 double gm_grad_penalty(gm_mlp *mlp, gm_param_table *t, gm_workspace *ws, const float *x, int N, int cols,
-                       float weight, gm_status *status)
+                       float weight, gm_status *status, const char *who)
 {
     const int L = mlp->n_layers;
     const int *w = mlp->width;
@@ -37,7 +37,7 @@ double gm_grad_penalty(gm_mlp *mlp, gm_param_table *t, gm_workspace *ws, const f
     float **slots[] = { &U, &RA, &V, &R, &RV };
     const size_t counts[] = { (size_t)N * (w[0] + hidden), (size_t)N * hidden, (size_t)N * widest,
                               (size_t)N * widest, (size_t)N * widest };
-    if ((*status = gm_ws_carve(ws, 5, slots, counts)) != GM_OK)
+    if ((*status = gm_ws_carve(ws, 5, slots, counts, who)) != GM_OK)
         return 0.0;
     float *u_of[GM_MLP_MAX_LAYERS + 1], *ra_of[GM_MLP_MAX_LAYERS];  /* u_of[i + 1] holds U_i */
     u_of[0] = U;

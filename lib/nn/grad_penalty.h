@@ -11,9 +11,10 @@
 #include "core/workspace.h"
 
 /* x (N, D). Runs the MLP forward on x, accumulates dP/dtheta into t's
- * gradients and returns P (*status gets GM_ERR_NO_MEMORY if ws cannot
- * grow; it is the only failure). Requires gm_mlp_reserve(mlp, N, true). */
+ * gradients and returns P (*status gets GM_ERR_NO_MEMORY, in the terms of
+ * the public call who, if ws cannot grow; it is the only failure).
+ * Requires gm_mlp_reserve(mlp, N, true). */
 double gm_grad_penalty(gm_mlp *mlp, gm_param_table *t, gm_workspace *ws, const float *x, int N, int cols,
-                       float weight, gm_status *status);
+                       float weight, gm_status *status, const char *who);
 
 #endif

@@ -7,32 +7,32 @@
 #include "core/error.h"
 
 gm_status gm_mlp_init(gm_mlp *mlp, gm_param_table *t, const char *prefix, int n_layers,
-                      const int *widths, const int *acts, float slope)
+                      const int *widths, const int *acts, float slope, const char *who)
 {
     memset(mlp, 0, sizeof *mlp);
     if (n_layers < 1 || n_layers > GM_MLP_MAX_LAYERS)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: %d layers, the limit is %d", prefix, n_layers,
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s has %d layers, the limit is %d", who, prefix, n_layers,
                        GM_MLP_MAX_LAYERS);
     mlp->n_layers = n_layers;
     mlp->slope = slope;
     mlp->first_param = t->count;
     for (int i = 0; i <= n_layers; i++) {
         if (widths[i] < 1)
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: layer width %d must be >= 1", prefix, widths[i]);
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: %s's layer width %d must be >= 1", who, prefix, widths[i]);
         mlp->width[i] = widths[i];
     }
     for (int i = 0; i < n_layers; i++) {
         if (!gm_act_valid(acts[i]))
-            return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", prefix, acts[i]);
+            return gm_fail(GM_ERR_INVALID_ARG, "%s: %s: unknown activation %d", who, prefix, acts[i]);
         mlp->act[i] = acts[i];
         char name[GM_PARAM_NAME_MAX];
         int64_t wshape[2] = { widths[i + 1], widths[i] }, bshape[1] = { widths[i + 1] };
         snprintf(name, sizeof name, "%s.%d.weight", prefix, i);
-        gm_status s = gm_params_add(t, name, 2, wshape, NULL);
+        gm_status s = gm_params_add(t, name, 2, wshape, NULL, who);
         if (s != GM_OK)
             return s;
         snprintf(name, sizeof name, "%s.%d.bias", prefix, i);
-        if ((s = gm_params_add(t, name, 1, bshape, NULL)) != GM_OK)
+        if ((s = gm_params_add(t, name, 1, bshape, NULL, who)) != GM_OK)
             return s;
     }
     return GM_OK;
@@ -52,7 +52,7 @@ void gm_mlp_free(gm_mlp *mlp)
     mlp->batch = 0;
 }
 
-gm_status gm_mlp_reserve(gm_mlp *mlp, int N, bool backward)
+gm_status gm_mlp_reserve(gm_mlp *mlp, int N, bool backward, const char *who)
 {
     const int members = gm_team_size(mlp->team);
     if (N <= mlp->batch && (!backward || (N <= mlp->backward_batch && members <= mlp->members)))
@@ -79,7 +79,7 @@ gm_status gm_mlp_reserve(gm_mlp *mlp, int N, bool backward)
     slots[L + 2] = &mlp->partial[0];
     slots[L + 3] = &mlp->partial[1];
     counts[L + 2] = counts[L + 3] = (size_t)(back_members > 1 ? back_members - 1 : 0) * back_rows * widest_input;
-    gm_status s = gm_ws_carve(&mlp->ws, L + 4, slots, counts);
+    gm_status s = gm_ws_carve(&mlp->ws, L + 4, slots, counts, who);
     if (s == GM_OK) {
         mlp->batch = rows;
         mlp->backward_batch = back_rows;

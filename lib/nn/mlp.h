@@ -32,9 +32,10 @@ typedef struct gm_mlp {
     float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest input) */
 } gm_mlp;
 
-/* Declare the layers' parameters in t. widths has n_layers + 1 entries. */
+/* Declare the layers' parameters in t. widths has n_layers + 1 entries.
+ * who (here and below) is the public call a failure's message names. */
 gm_status gm_mlp_init(gm_mlp *mlp, gm_param_table *t, const char *prefix, int n_layers,
-                      const int *widths, const int *acts, float slope);
+                      const int *widths, const int *acts, float slope, const char *who);
 /* PyTorch-default initialisation of every layer (after gm_params_alloc). */
 void gm_mlp_init_weights(const gm_mlp *mlp, gm_param_table *t, gm_rng *rng);
 void gm_mlp_free(gm_mlp *mlp);
@@ -44,7 +45,7 @@ static inline int gm_mlp_out(const gm_mlp *mlp) { return mlp->width[mlp->n_layer
 
 /* Make the workspace fit N rows, and with backward the gradients of N rows
  * on the team too; allocates only when it did not fit already. */
-gm_status gm_mlp_reserve(gm_mlp *mlp, int N, bool backward);
+gm_status gm_mlp_reserve(gm_mlp *mlp, int N, bool backward, const char *who);
 
 /* x (N, D) -> returns the output (N, O), owned by the MLP, valid until its
  * next forward. Requires gm_mlp_reserve(mlp, N, ...). */

@@ -10,17 +10,18 @@
 
 #define FLOATS_PER_LINE (GM_ALIGN / sizeof(float))
 
-gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index)
+gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index,
+                        const char *who)
 {
     if (t->data)
-        return gm_fail(GM_ERR_STATE, "params: '%s' added after allocation", name);
+        return gm_fail(GM_ERR_STATE, "%s: tensor '%s' added after allocation", who, name);
     if (rank < 1 || rank > GM_PARAM_MAX_RANK || strlen(name) >= GM_PARAM_NAME_MAX)
-        return gm_fail(GM_ERR_INVALID_ARG, "params: bad tensor '%s'", name);
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: bad tensor '%s'", who, name);
     if (t->count == t->capacity) {
         int grown_capacity = t->capacity ? 2 * t->capacity : 16;
         gm_param *grown = gm_malloc((size_t)grown_capacity * sizeof *grown);
         if (!grown)
-            return gm_fail(GM_ERR_NO_MEMORY, "params: cannot grow the table");
+            return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory: cannot grow the parameter table", who);
         if (t->count)
             memcpy(grown, t->items, (size_t)t->count * sizeof *grown);
         gm_free(t->items);
@@ -44,11 +45,11 @@ gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int
     return GM_OK;
 }
 
-gm_status gm_params_alloc(gm_param_table *t, int n_states)
+gm_status gm_params_alloc(gm_param_table *t, int n_states, const char *who)
 {
     float *block = gm_calloc((size_t)(3 * n_states + 1) * t->total, sizeof(float));
     if (!block)
-        return gm_fail(GM_ERR_NO_MEMORY, "params: cannot allocate %zu parameters", t->total);
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory: cannot allocate %zu parameters", who, t->total);
     t->block = block;
     t->n_states = n_states;
     gm_params_use_state(t, block);

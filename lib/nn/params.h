@@ -33,12 +33,14 @@ typedef struct gm_param_table {
     int64_t step;    /* optimizer updates applied so far */
 } gm_param_table;
 
-/* Declare a tensor (before gm_params_alloc); *index receives its position. */
-gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index);
+/* Declare a tensor (before gm_params_alloc); *index receives its position.
+ * who, the public call, names the failure in its message. */
+gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index,
+                        const char *who);
 /* Allocate n_states (1 to 3) states and the gradients, zeroed. One state
  * is updated in place; with more, each update writes a spare state and the
  * old one survives, so that a step can be undone by gm_params_use_state. */
-gm_status gm_params_alloc(gm_param_table *t, int n_states);
+gm_status gm_params_alloc(gm_param_table *t, int n_states, const char *who);
 void gm_params_free(gm_param_table *t);
 
 static inline float *gm_param_data(const gm_param_table *t, int i) { return t->data + t->items[i].offset; }

@@ -4,11 +4,14 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "genmodel.h"
 #include "gm_test.h"
+#include "model_checks.h"
 
 enum { D = 12, Z = 3, N = 8 };
 
@@ -69,6 +72,25 @@ static void test_config_checks(void **state)
     assert_int_equal(gm_gan_create(&cfg, &gan), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_gan_create(NULL, &gan), GM_ERR_INVALID_ARG);
     gm_gan_free(NULL);
+
+    static union { gm_gan_config cfg; unsigned char bytes[GM_MAX_STRUCT_SIZE + 64]; } huge;
+    memset(&huge, 0, sizeof huge);
+    small_config(&huge.cfg);
+    huge.cfg.struct_size = GM_MAX_STRUCT_SIZE + 1;
+    gan = (gm_gan *)&cfg;
+    assert_int_equal(gm_gan_create(&huge.cfg, &gan), GM_ERR_INVALID_ARG);
+    assert_null(gan);
+    assert_non_null(strstr(gm_last_error(), "gm_gan_create: config struct_size is 4097"));
+    huge.cfg.struct_size = sizeof cfg;
+    assert_int_equal(gm_gan_create(&huge.cfg, &gan), GM_OK);
+    huge.cfg.struct_size = GM_MAX_STRUCT_SIZE + 1;
+    assert_int_equal(gm_gan_get_config(gan, &huge.cfg), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_gan_get_config: config struct_size"));
+    gm_gan_free(gan);
+    memset(&huge, 0xab, sizeof huge);
+    gm_gan_config_init_size(&huge.cfg, GM_MAX_STRUCT_SIZE + 1);
+    for (size_t i = 0; i < sizeof huge; i++)
+        assert_int_equal(huge.bytes[i], 0xab);
 }
 
 static void test_null_sizes_and_labels(void **state)
@@ -81,6 +103,9 @@ static void test_null_sizes_and_labels(void **state)
     assert_int_equal(gm_gan_train_step(NULL, x, NULL, N, NULL), bad);
     assert_int_equal(gm_gan_train_step(gan, NULL, NULL, N, NULL), bad);
     assert_int_equal(gm_gan_train_step(gan, x, NULL, 0, NULL), bad);
+    /* refused before x, far shorter than that, is read (ASan watches) */
+    assert_int_equal(gm_gan_train_step(gan, x, NULL, INT32_MAX / 2 + 1, NULL), bad);
+    assert_non_null(strstr(gm_last_error(), "gm_gan_train_step: n must be <= 1073741823"));
     assert_int_equal(gm_gan_generate(gan, NULL, NULL, N, 0, x), bad);
     assert_int_equal(gm_gan_generate(gan, z, NULL, N, 0, NULL), bad);
     assert_int_equal(gm_gan_discriminate(gan, x, NULL, -2, logits), bad);
@@ -116,10 +141,18 @@ static void test_generate_and_ema(void **state)
         assert_int_equal(gm_gan_train_step(plain, x, NULL, N, NULL), GM_OK);
         assert_int_equal(gm_gan_train_step(smooth, x, NULL, N, NULL), GM_OK);
     }
-    /* without an EMA both paths are the live generator */
+    /* without an EMA, asking for it is an error, not the live generator in
+     * disguise; sample draws from the live generator as documented */
     assert_int_equal(gm_gan_generate(plain, z, NULL, N, 0, live), GM_OK);
-    assert_int_equal(gm_gan_generate(plain, z, NULL, N, 1, ema), GM_OK);
+    memcpy(ema, live, sizeof ema);
+    assert_int_equal(gm_gan_generate(plain, z, NULL, N, 1, ema), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_gan_generate: use_ema is 1 but this GAN keeps no moving average"));
     assert_memory_equal(live, ema, sizeof live);
+    for (int32_t bad_flag = -1; bad_flag <= 2; bad_flag += 3) {  /* only 0 and 1 are flags */
+        assert_int_equal(gm_gan_generate(smooth, z, NULL, N, bad_flag, ema), GM_ERR_INVALID_ARG);
+        assert_non_null(strstr(gm_last_error(), "use_ema must be 0 or 1"));
+    }
+    assert_int_equal(gm_gan_sample(plain, NULL, N, ema), GM_OK);
     /* with one, the average lags the live weights */
     assert_int_equal(gm_gan_generate(smooth, z, NULL, N, 0, live), GM_OK);
     assert_int_equal(gm_gan_generate(smooth, z, NULL, N, 1, ema), GM_OK);
@@ -132,6 +165,79 @@ static void test_generate_and_ema(void **state)
         assert_true(isfinite(logits[i]));
     gm_gan_free(plain);
     gm_gan_free(smooth);
+}
+
+/* generate (z), discriminate and train_step (x) refuse a NaN or an infinity
+ * anywhere, by row and column, before any work. D takes any finite x, even
+ * outside the sigmoid generator's [0, 1]: it was trained on real rows plus
+ * instance noise, and a GAN has no likelihood to give x a domain. */
+static void test_every_call_refuses_bad_data(void **state)
+{
+    (void)state;
+    gm_gan *gan = small_gan(0, 0.9f), *twin = small_gan(0, 0.9f);
+    float data[N * D], out[N * D], before[N * D];
+    static const char *const who[4] = { "gm_gan_generate", "gm_gan_generate", "gm_gan_discriminate",
+                                        "gm_gan_train_step" };
+    char want[64];
+    for (int call = 0; call < 4; call++)
+        for (int kind = 0; kind < GM_BAD_KINDS; kind++) {
+            int row, col;
+            gm_plant_bad(data, N, call < 2 ? Z : D, kind, (uint32_t)(call + 1), &row, &col);
+            gm_test_fill(out, N * D, 5.0f, 6.0f, 99);
+            memcpy(before, out, sizeof out);
+            gm_status s = call < 2     ? gm_gan_generate(gan, data, NULL, N, call, out)
+                          : call == 2 ? gm_gan_discriminate(gan, data, NULL, N, out)
+                                      : gm_gan_train_step(gan, data, NULL, N, NULL);
+            snprintf(want, sizeof want, "%s[%d][%d] = ", call < 2 ? "z" : "x", row, col);
+            gm_expect_refused(s, who[call], want);
+            assert_non_null(strstr(gm_last_error(), "is outside the finite numbers"));
+            assert_memory_equal(out, before, sizeof out);
+        }
+    assert_int_equal(gm_gan_step_count(gan), 0);
+    float mine[N * D], theirs[N * D];
+    assert_int_equal(gm_gan_sample(gan, NULL, N, mine), GM_OK);
+    assert_int_equal(gm_gan_sample(twin, NULL, N, theirs), GM_OK);
+    assert_memory_equal(mine, theirs, sizeof mine);
+
+    gm_test_fill(data, N * D, -3.0f, 3.0f, 4);
+    assert_int_equal(gm_gan_discriminate(gan, data, NULL, N, out), GM_OK);
+    assert_int_equal(gm_gan_train_step(gan, data, NULL, N, NULL), GM_OK);
+    gm_gan_free(gan);
+    gm_gan_free(twin);
+}
+
+static void test_huge_sizes(void **state)
+{
+    (void)state;
+    static const struct { const char *message; int which; } cases[] = {
+        { "noise_dim must be in [1, 16777216] (got 2147483647)", 0 },
+        { "data_dim must be in [1, 16777216] (got 2147483647)", 1 },
+        { "gen_hidden[1] must be in [1, 16777216] (got 2147483647)", 2 },
+        { "disc_hidden[0] must be in [1, 16777216] (got -2147483648)", 3 },
+        { "n_classes must be in [0, 65536] (got 2147483647)", 4 },
+        { "the largest layer maps noise_dim + n_classes = 16842752 to gen_hidden[0] = 256", 5 },
+        { "the largest layer maps data_dim = 12582912 to disc_hidden[0] = 512", 6 },
+        { "the largest layer maps gen_hidden[1] = 512 to data_dim = 2097152", 7 },
+        { "n_disc_hidden must be in [0, 4] (got -2147483648)", 8 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gm_gan_config cfg;
+        gm_gan_config_init(&cfg);
+        switch (cases[i].which) {
+        case 0: cfg.noise_dim = INT32_MAX; break;
+        case 1: cfg.data_dim = INT32_MAX; break;
+        case 2: cfg.gen_hidden[1] = INT32_MAX; break;
+        case 3: cfg.disc_hidden[0] = INT32_MIN; break;
+        case 4: cfg.n_classes = INT32_MAX; break;
+        case 5: cfg.noise_dim = GM_MAX_DIM, cfg.n_classes = GM_MAX_CLASSES; break;
+        case 6: cfg.data_dim = 3 << 22, cfg.gen_hidden[1] = 1; break;
+        case 7: cfg.data_dim = 1 << 21; break;  /* 2^30 + 2^21 in G's last layer alone */
+        case 8: cfg.n_disc_hidden = INT32_MIN; break;
+        }
+        gm_gan *gan = (gm_gan *)&cfg;
+        gm_expect_refused(gm_gan_create(&cfg, &gan), "gm_gan_create", cases[i].message);
+        assert_null(gan);
+    }
 }
 
 static int alloc_setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
@@ -164,6 +270,14 @@ static void test_every_allocation_failure(void **state)
     assert_true(gm_test_alloc_sweep(life_cycle, NULL) > 5);
 }
 
+/* Each allocation failure is told in the terms of the public call that
+ * met it ("gm_gan_train_step: out of memory: ..."), never of a module. */
+static void test_out_of_memory_names_the_call(void **state)
+{
+    (void)state;
+    gm_expect_oom_named(life_cycle, "gm_gan_");
+}
+
 static void test_step_allocates_nothing(void **state)
 {
     (void)state;
@@ -189,7 +303,10 @@ int main(void)
         cmocka_unit_test(test_config_checks),
         cmocka_unit_test(test_null_sizes_and_labels),
         cmocka_unit_test(test_generate_and_ema),
+        cmocka_unit_test(test_every_call_refuses_bad_data),
+        cmocka_unit_test(test_huge_sizes),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_names_the_call, alloc_setup, alloc_teardown),
         cmocka_unit_test_setup_teardown(test_step_allocates_nothing, alloc_setup, alloc_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

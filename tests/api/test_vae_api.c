@@ -5,11 +5,14 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "genmodel.h"
 #include "gm_test.h"
+#include "model_checks.h"
 
 enum { D = 16, Z = 2, N = 8 };
 
@@ -58,6 +61,30 @@ static void test_config_abi(void **state)
     assert_int_equal(gm_vae_create(NULL, &vae), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_vae_create(&cfg, NULL), GM_ERR_INVALID_ARG);
     gm_vae_free(NULL);
+
+    /* a struct_size above the stated maximum is garbage: refused before any
+     * byte past the size field is read, even when the bytes are there and zero */
+    static union { gm_vae_config cfg; unsigned char bytes[GM_MAX_STRUCT_SIZE + 64]; } huge;
+    memset(&huge, 0, sizeof huge);
+    gm_vae_config_init(&huge.cfg);
+    huge.cfg.struct_size = GM_MAX_STRUCT_SIZE;
+    assert_int_equal(gm_vae_create(&huge.cfg, &vae), GM_OK);
+    assert_int_equal(gm_vae_get_config(vae, &huge.cfg), GM_OK);
+    huge.cfg.struct_size = GM_MAX_STRUCT_SIZE + 1;
+    assert_int_equal(gm_vae_get_config(vae, &huge.cfg), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_vae_get_config: config struct_size is 4097"));
+    gm_vae_free(vae);
+    vae = (gm_vae *)&cfg;
+    assert_int_equal(gm_vae_create(&huge.cfg, &vae), GM_ERR_INVALID_ARG);
+    assert_null(vae);
+    assert_non_null(strstr(gm_last_error(), "gm_vae_create: config struct_size is 4097"));
+    huge.cfg.struct_size = SIZE_MAX;
+    assert_int_equal(gm_vae_create(&huge.cfg, &vae), GM_ERR_INVALID_ARG);
+    /* init with a garbage size writes nothing at all */
+    memset(&huge, 0xab, sizeof huge);
+    gm_vae_config_init_size(&huge.cfg, GM_MAX_STRUCT_SIZE + 1);
+    for (size_t i = 0; i < sizeof huge; i++)
+        assert_int_equal(huge.bytes[i], 0xab);
 
     /* init writes no byte past the struct its caller was compiled with */
     union { gm_vae_config cfg; unsigned char bytes[sizeof(gm_vae_config) + 16]; } older, newer;
@@ -176,6 +203,121 @@ static void test_labels_and_domain(void **state)
     gm_vae_free(cond);
 }
 
+/* Every call that takes data refuses a NaN or an infinity anywhere in it
+ * (and, for x under a Bernoulli likelihood, anything outside [0, 1]) with
+ * the row and column, before any work: the outputs stay as they were and
+ * the handle draws the same numbers after as a twin that saw no bad call. */
+enum { ENCODE, RECONSTRUCT, TRAIN, ELBO, IWAE, SCORE, DECODE, REPARAM_MU, REPARAM_LOGVAR, N_CALLS };
+static const char *const call_who[N_CALLS] = {
+    "gm_vae_encode", "gm_vae_reconstruct", "gm_vae_train_step", "gm_vae_elbo", "gm_vae_iwae",
+    "gm_vae_score", "gm_vae_decode", "gm_vae_reparameterize", "gm_vae_reparameterize",
+};
+static const char *const call_array[N_CALLS] = { "x", "x", "x", "x", "x", "x", "z", "mu", "logvar" };
+
+static gm_status call_with(gm_vae *vae, int call, const float *data, float *out, double *d)
+{
+    static const float ok_z[N * Z] = { 0 };
+    switch (call) {
+    case ENCODE: return gm_vae_encode(vae, data, NULL, N, out, out + N * Z);
+    case RECONSTRUCT: return gm_vae_reconstruct(vae, data, NULL, N, out);
+    case TRAIN: return gm_vae_train_step(vae, data, NULL, N, NULL);
+    case ELBO: return gm_vae_elbo(vae, data, NULL, N, d, NULL);
+    case IWAE: return gm_vae_iwae(vae, data, NULL, N, 3, d);
+    case SCORE: return gm_vae_score(vae, data, NULL, N, 2, d);
+    case DECODE: return gm_vae_decode(vae, data, NULL, N, out);
+    case REPARAM_MU: return gm_vae_reparameterize(vae, data, ok_z, N, out);
+    default: return gm_vae_reparameterize(vae, ok_z, data, N, out);
+    }
+}
+
+static void test_every_call_refuses_bad_data(void **state)
+{
+    (void)state;
+    gm_vae *vae = small_vae(0), *twin = small_vae(0);
+    float data[N * D], out[N * D], before[N * D];
+    double d[N];
+    char want[64];
+    for (int call = 0; call < N_CALLS; call++)
+        for (int kind = 0; kind < GM_BAD_KINDS; kind++) {
+            int row, col;
+            gm_plant_bad(data, N, call < DECODE ? D : Z, kind, (uint32_t)(call + 1), &row, &col);
+            gm_test_fill(out, N * D, 5.0f, 6.0f, 99);
+            memcpy(before, out, sizeof out);
+            snprintf(want, sizeof want, "%s[%d][%d] = ", call_array[call], row, col);
+            gm_expect_refused(call_with(vae, call, data, out, d), call_who[call], want);
+            assert_memory_equal(out, before, sizeof out);
+        }
+    /* a Bernoulli x just outside [0, 1], printed so that it reads back */
+    gm_test_fill(data, N * D, 0.0f, 1.0f, 7);
+    data[3 * D + 4] = nextafterf(1.0f, 2.0f);
+    for (int call = ENCODE; call <= SCORE; call++)
+        gm_expect_refused(call_with(vae, call, data, out, d), call_who[call],
+                          "x[3][4] = 1.00000012 is outside the Bernoulli likelihood's [0, 1]");
+    assert_int_equal(gm_vae_step_count(vae), 0);
+    float mine[N * D], theirs[N * D];
+    assert_int_equal(gm_vae_sample(vae, NULL, N, mine), GM_OK);
+    assert_int_equal(gm_vae_sample(twin, NULL, N, theirs), GM_OK);
+    assert_memory_equal(mine, theirs, sizeof mine);
+    gm_vae_free(vae);
+    gm_vae_free(twin);
+
+    /* a Gaussian likelihood takes any finite x, at inference as in training */
+    gm_vae_config cfg;
+    small_config(&cfg);
+    cfg.likelihood = GM_LIKELIHOOD_GAUSSIAN;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    gm_test_fill(data, N * D, -50.0f, 50.0f, 8);
+    for (int call = ENCODE; call <= SCORE; call++)
+        assert_int_equal(call_with(vae, call, data, out, d), GM_OK);
+    data[5] = -INFINITY;
+    for (int call = ENCODE; call <= SCORE; call++)
+        gm_expect_refused(call_with(vae, call, data, out, d), call_who[call], "x[0][5] = -inf is outside the Gaussian");
+    gm_vae_free(vae);
+}
+
+/* Every size is checked against its stated maximum before any arithmetic,
+ * so a huge one is named instead of overflowing (UBSan watches). */
+static void test_huge_sizes(void **state)
+{
+    (void)state;
+    static const struct { const char *message; int which; } cases[] = {
+        { "latent_dim must be in [1, 16777216] (got 2147483647)", 0 },
+        { "input_dim must be in [1, 16777216] (got 2147483647)", 1 },
+        { "enc_hidden[0] must be in [1, 16777216] (got 2147483647)", 2 },
+        { "dec_hidden[1] must be in [1, 16777216] (got 16777217)", 3 },
+        { "n_classes must be in [0, 65536] (got 2147483647)", 4 },
+        { "n_classes must be in [0, 65536] (got 65537)", 5 },
+        { "the largest layer maps input_dim = 16777216 to enc_hidden[0] = 16777216", 6 },
+        { "the largest layer maps dec_hidden[0] = 400 to input_dim = 16777216", 7 },
+        { "the largest layer maps enc_hidden[0] = 400 to 2 * latent_dim = 33554432", 8 },
+        { "the largest layer maps input_dim + n_classes = 16842752 to enc_hidden[0] = 64", 9 },
+        { "n_enc_hidden must be in [0, 4] (got 2147483647)", 10 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gm_vae_config cfg;
+        gm_vae_config_init(&cfg);
+        switch (cases[i].which) {
+        case 0: cfg.latent_dim = INT32_MAX; break;
+        case 1: cfg.input_dim = INT32_MAX; break;
+        case 2: cfg.enc_hidden[0] = INT32_MAX; break;
+        case 3: cfg.n_dec_hidden = 2, cfg.dec_hidden[1] = GM_MAX_DIM + 1; break;
+        case 4: cfg.n_classes = INT32_MAX; break;
+        case 5: cfg.n_classes = GM_MAX_CLASSES + 1; break;
+        case 6: cfg.input_dim = cfg.enc_hidden[0] = GM_MAX_DIM; break;
+        case 7: cfg.input_dim = GM_MAX_DIM; break;
+        case 8: cfg.latent_dim = GM_MAX_DIM; break;
+        case 9:
+            cfg.input_dim = GM_MAX_DIM, cfg.n_classes = GM_MAX_CLASSES;
+            cfg.enc_hidden[0] = 64, cfg.dec_hidden[0] = 1;  /* 2^30 + 2^22 weights in the encoder alone */
+            break;
+        case 10: cfg.n_enc_hidden = INT32_MAX; break;
+        }
+        gm_vae *vae = (gm_vae *)&cfg;
+        gm_expect_refused(gm_vae_create(&cfg, &vae), "gm_vae_create", cases[i].message);
+        assert_null(vae);
+    }
+}
+
 static void test_config_round_trip_and_lr(void **state)
 {
     (void)state;
@@ -267,6 +409,14 @@ static void test_every_allocation_failure(void **state)
     assert_true(gm_test_alloc_sweep(life_cycle, NULL) > 3);
 }
 
+/* Each allocation failure is told in the terms of the public call that
+ * met it ("gm_vae_train_step: out of memory: ..."), never of a module. */
+static void test_out_of_memory_names_the_call(void **state)
+{
+    (void)state;
+    gm_expect_oom_named(life_cycle, "gm_vae_");
+}
+
 static void test_step_allocates_nothing(void **state)
 {
     (void)state;
@@ -344,10 +494,13 @@ int main(void)
         cmocka_unit_test(test_bad_config_fields),
         cmocka_unit_test(test_null_and_sizes),
         cmocka_unit_test(test_labels_and_domain),
+        cmocka_unit_test(test_every_call_refuses_bad_data),
+        cmocka_unit_test(test_huge_sizes),
         cmocka_unit_test(test_config_round_trip_and_lr),
         cmocka_unit_test(test_posterior_paths_agree),
         cmocka_unit_test(test_shuffle),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_names_the_call, alloc_setup, alloc_teardown),
         cmocka_unit_test_setup_teardown(test_step_allocates_nothing, alloc_setup, alloc_teardown),
         cmocka_unit_test(test_conditional_generates_its_class),
     };

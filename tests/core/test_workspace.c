@@ -19,24 +19,25 @@ static void test_carve_and_reuse(void **state)
     float *a = NULL, *b = NULL;
     float **slots[2] = { &a, &b };
     size_t big[2] = { 100, 3 }, small[2] = { 50, 1 };
-    assert_int_equal(gm_ws_carve(&ws, 2, slots, big), GM_OK);
+    assert_int_equal(gm_ws_carve(&ws, 2, slots, big, "t"), GM_OK);
     assert_int_equal(gm_test_alloc.allocs, 1);
     assert_true((uintptr_t)a % 64 == 0 && (uintptr_t)b % 64 == 0);
     assert_true(b >= a + 100);
     for (int i = 0; i < 100; i++)
         a[i] = 1.0f;
     b[2] = 2.0f;  /* every slot is writable to its end (ASan checks) */
-    assert_int_equal(gm_ws_carve(&ws, 2, slots, small), GM_OK);
-    assert_int_equal(gm_ws_carve(&ws, 2, slots, big), GM_OK);
+    assert_int_equal(gm_ws_carve(&ws, 2, slots, small, "t"), GM_OK);
+    assert_int_equal(gm_ws_carve(&ws, 2, slots, big, "t"), GM_OK);
     assert_int_equal(gm_test_alloc.allocs, 1);
 
     size_t bigger[2] = { 1000, 3 };
     gm_test_alloc_reset(1);
     float *old_a = a;
-    assert_int_equal(gm_ws_carve(&ws, 2, slots, bigger), GM_ERR_NO_MEMORY);
+    assert_int_equal(gm_ws_carve(&ws, 2, slots, bigger, "t"), GM_ERR_NO_MEMORY);
+    assert_string_equal(gm_last_error(), "t: out of memory: cannot allocate 4096 bytes of workspace");
     assert_ptr_equal(a, old_a);
     gm_test_alloc_reset(0);
-    assert_int_equal(gm_ws_carve(&ws, 2, slots, bigger), GM_OK);
+    assert_int_equal(gm_ws_carve(&ws, 2, slots, bigger, "t"), GM_OK);
     a[999] = 1.0f;
     gm_ws_free(&ws);
     assert_null(ws.base);

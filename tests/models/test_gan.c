@@ -191,13 +191,19 @@ static void test_wgan_gp(void **s) { (void)s; check_loss(GM_GAN_WGAN_GP); }
 
 /* ---- determinism and failure ---- */
 
+/* the fixed batch every test here trains on: 16 rows of x, labels 0, 1, ... */
+static void fixed_batch(float x[16 * D], int32_t labels[16])
+{
+    gm_test_fill(x, 16 * D, 0.0f, 1.0f, 5);
+    for (int i = 0; i < 16; i++)
+        labels[i] = i % C;
+}
+
 static void train(gm_gan *gan, int steps)
 {
     float x[16 * D];
     int32_t labels[16];
-    gm_test_fill(x, 16 * D, 0.0f, 1.0f, 5);
-    for (int i = 0; i < 16; i++)
-        labels[i] = i % C;
+    fixed_batch(x, labels);
     for (int i = 0; i < steps; i++)
         assert_int_equal(gm_gan_train_step(gan, x, labels, 16, NULL), GM_OK);
 }
@@ -251,9 +257,7 @@ static void test_failed_step_changes_nothing(void **state)
     assert_int_equal(gm_gan_set_lr(gan, cfg.gen_optim.lr, 1e35f), GM_OK);
     float x[16 * D];
     int32_t labels[16];
-    gm_test_fill(x, 16 * D, 0.0f, 1.0f, 5);
-    for (int i = 0; i < 16; i++)
-        labels[i] = i % C;
+    fixed_batch(x, labels);
     assert_int_equal(gm_gan_train_step(gan, x, labels, 16, NULL), GM_ERR_NUMERIC);
     assert_memory_equal(dt->data, before, dt->total * sizeof(float));
     assert_memory_equal(dt->m, before + dt->total, 2 * dt->total * sizeof(float));
@@ -268,6 +272,59 @@ static void test_failed_step_changes_nothing(void **state)
     assert_memory_equal(gt->data, gm_gan_gen_table(twin)->data, gt->total * sizeof(float));
     free(before);
     free(gen_before);
+    gm_gan_free(gan);
+    gm_gan_free(twin);
+}
+
+/* ---- the moving average's warm-up ---- */
+
+/* The EMA's update after generator step t uses min(ema_decay, (t-1)/(t+9)):
+ * step 1 copies the raw weights exactly, later steps follow the formula,
+ * from step 11 on ema_decay = 0.5 itself; a failed step leaves the average
+ * and the count it follows as they were. */
+static void test_ema_warm_up(void **state)
+{
+    (void)state;
+    gm_gan_config cfg;
+    small_config(&cfg, GM_GAN_NONSATURATING);
+    cfg.ema_decay = 0.5f;
+    cfg.n_critic = 2;
+    cfg.activation = GM_ACT_LEAKY_RELU;  /* unbounded, so huge weights overflow (below) */
+    gm_gan *gan, *twin;
+    assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
+    assert_int_equal(gm_gan_create(&cfg, &twin), GM_OK);
+    gm_param_table *gt = gm_gan_gen_table(gan);
+    const size_t total = gt->total;
+    float *ema = gm_gan_ema(gan), *before = malloc(total * sizeof *before);
+    assert_non_null(ema);
+    train(gan, 1);
+    for (size_t i = 0; i < total; i++)
+        assert_true(ema[i] == gt->data[i]);
+    for (int64_t t = 2; t <= 12; t++) {
+        memcpy(before, ema, total * sizeof *before);
+        train(gan, 1);
+        const double warm = (double)(t - 1) / (double)(t + 9);
+        const float d = warm < 0.5 ? (float)warm : 0.5f;
+        for (size_t i = 0; i < total; i++)
+            assert_true(ema[i] == d * before[i] + (1.0f - d) * gt->data[i]);
+    }
+    train(twin, 12);
+    assert_memory_equal(ema, gm_gan_ema(twin), total * sizeof *ema);
+
+    /* the first critic update blows the weights up, the second fails */
+    memcpy(before, ema, total * sizeof *before);
+    assert_int_equal(gm_gan_set_lr(gan, cfg.gen_optim.lr, 1e35f), GM_OK);
+    float x[16 * D];
+    int32_t labels[16];
+    fixed_batch(x, labels);
+    assert_int_equal(gm_gan_train_step(gan, x, labels, 16, NULL), GM_ERR_NUMERIC);
+    assert_memory_equal(ema, before, total * sizeof *ema);
+    assert_int_equal(gm_gan_step_count(gan), 12);
+    assert_int_equal(gm_gan_set_lr(gan, cfg.gen_optim.lr, cfg.disc_optim.lr), GM_OK);
+    train(gan, 1);
+    train(twin, 1);
+    assert_memory_equal(ema, gm_gan_ema(twin), total * sizeof *ema);
+    free(before);
     gm_gan_free(gan);
     gm_gan_free(twin);
 }
@@ -389,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_wgan_gp),
         cmocka_unit_test(test_same_seed_same_bits),
         cmocka_unit_test(test_failed_step_changes_nothing),
+        cmocka_unit_test(test_ema_warm_up),
         cmocka_unit_test(test_matches_pytorch_first_step),
         cmocka_unit_test(test_covers_every_mode),
     };

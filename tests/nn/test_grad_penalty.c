@@ -45,19 +45,19 @@ static void check(int act)
     gm_workspace ws = { 0 };
     gm_rng rng;
     gm_rng_init(&rng, 3);
-    assert_int_equal(gm_mlp_init(&mlp, &t, "disc", L, widths, acts, 0.2f), GM_OK);
-    assert_int_equal(gm_params_alloc(&t, 2), GM_OK);
+    assert_int_equal(gm_mlp_init(&mlp, &t, "disc", L, widths, acts, 0.2f, "t"), GM_OK);
+    assert_int_equal(gm_params_alloc(&t, 2, "t"), GM_OK);
     gm_mlp_init_weights(&mlp, &t, &rng);
     /* larger weights than the default make ||g|| differ from 1 */
     for (size_t i = 0; i < t.total; i++)
         t.data[i] *= 3.0f;
-    assert_int_equal(gm_mlp_reserve(&mlp, N, true), GM_OK);
+    assert_int_equal(gm_mlp_reserve(&mlp, N, true, "t"), GM_OK);
     float x[N * 4];
     gm_test_fill(x, N * 4, -1.0f, 1.0f, 4);
 
     gm_status s;
     memset(t.grad, 0, t.total * sizeof *t.grad);  /* the penalty adds to the gradients */
-    double p = gm_grad_penalty(&mlp, &t, &ws, x, N, COLS, (float)WEIGHT, &s);
+    double p = gm_grad_penalty(&mlp, &t, &ws, x, N, COLS, (float)WEIGHT, &s, "t");
     assert_int_equal(s, GM_OK);
 
     size_t count = 0;

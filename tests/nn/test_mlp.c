@@ -48,11 +48,11 @@ static void build(gm_mlp *mlp, gm_param_table *t, int layers, const int *w, cons
 {
     gm_rng rng;
     gm_rng_init(&rng, seed);
-    assert_int_equal(gm_mlp_init(mlp, t, "net", layers, w, a, 0.0f), GM_OK);
-    assert_int_equal(gm_params_alloc(t, 1), GM_OK);
+    assert_int_equal(gm_mlp_init(mlp, t, "net", layers, w, a, 0.0f, "t"), GM_OK);
+    assert_int_equal(gm_params_alloc(t, 1, "t"), GM_OK);
     gm_mlp_init_weights(mlp, t, &rng);
     mlp->team = team;
-    assert_int_equal(gm_mlp_reserve(mlp, N, true), GM_OK);
+    assert_int_equal(gm_mlp_reserve(mlp, N, true, "t"), GM_OK);
 }
 
 static void test_gradients(void **state)
@@ -126,9 +126,9 @@ static gm_status classifier_create(classifier *c, uint64_t seed)
     gm_rng rng;
     gm_rng_init(&rng, seed);
     gm_optimizer_config_default(&c->opt, 1e-2f);
-    gm_status s = gm_mlp_init(&c->mlp, &c->t, "clf", 3, w, a, 0.0f);
+    gm_status s = gm_mlp_init(&c->mlp, &c->t, "clf", 3, w, a, 0.0f, "t");
     if (s == GM_OK)
-        s = gm_params_alloc(&c->t, 2);
+        s = gm_params_alloc(&c->t, 2, "t");
     if (s == GM_OK)
         gm_mlp_init_weights(&c->mlp, &c->t, &rng);
     return s;
@@ -144,7 +144,7 @@ static gm_status classifier_step(classifier *c, const float *x, const int32_t *y
 {
     float dlogits[BATCH * 2];
     double loss[BATCH];
-    gm_status s = gm_mlp_reserve(&c->mlp, n, true);
+    gm_status s = gm_mlp_reserve(&c->mlp, n, true, "t");
     if (s != GM_OK)
         return s;
     const float *logits = gm_mlp_forward(&c->mlp, &c->t, x, n);
@@ -288,11 +288,11 @@ static void test_inference_reserves_no_gradients(void **state)
     gm_mlp mlp;
     build(&mlp, &t, TL, team_widths, team_acts, 7, NULL, 1);
     mlp.team = team;
-    assert_int_equal(gm_mlp_reserve(&mlp, 100, false), GM_OK);
+    assert_int_equal(gm_mlp_reserve(&mlp, 100, false, "t"), GM_OK);
     assert_int_equal(mlp.batch, 100);
     assert_int_equal(mlp.backward_batch, 1);
     assert_int_equal(mlp.members, 1);
-    assert_int_equal(gm_mlp_reserve(&mlp, 50, true), GM_OK);
+    assert_int_equal(gm_mlp_reserve(&mlp, 50, true, "t"), GM_OK);
     assert_int_equal(mlp.batch, 100);
     assert_int_equal(mlp.backward_batch, 50);
     assert_int_equal(mlp.members, 3);

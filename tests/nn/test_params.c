@@ -21,18 +21,19 @@ static void test_layout(void **state)
     gm_param_table t = { 0 };
     int64_t ws[2] = { 3, 5 }, bs[1] = { 3 };
     int wi, bi;
-    assert_int_equal(gm_params_add(&t, "fc.weight", 2, ws, &wi), GM_OK);
-    assert_int_equal(gm_params_add(&t, "fc.bias", 1, bs, &bi), GM_OK);
+    assert_int_equal(gm_params_add(&t, "fc.weight", 2, ws, &wi, "t"), GM_OK);
+    assert_int_equal(gm_params_add(&t, "fc.bias", 1, bs, &bi, "t"), GM_OK);
     assert_int_equal(wi, 0);
     assert_int_equal(bi, 1);
-    assert_int_equal(gm_params_alloc(&t, 2), GM_OK);
+    assert_int_equal(gm_params_alloc(&t, 2, "t"), GM_OK);
     assert_int_equal(t.items[0].numel, 15);
     assert_string_equal(t.items[1].name, "fc.bias");
     /* every tensor starts on a cache line and none overlap */
     assert_true((uintptr_t)gm_param_data(&t, 1) % 64 == 0);
     assert_true(gm_param_data(&t, 1) >= gm_param_data(&t, 0) + 15);
     assert_true(t.m == t.data + t.total && t.v == t.data + 2 * t.total && t.grad == t.data + 6 * t.total);
-    assert_int_equal(gm_params_add(&t, "late", 1, bs, NULL), GM_ERR_STATE);
+    assert_int_equal(gm_params_add(&t, "late", 1, bs, NULL, "gm_x_create"), GM_ERR_STATE);
+    assert_string_equal(gm_last_error(), "gm_x_create: tensor 'late' added after allocation");
     gm_params_free(&t);
 }
 
@@ -44,8 +45,8 @@ static void test_bad_declarations(void **state)
     char long_name[GM_PARAM_NAME_MAX + 1];
     memset(long_name, 'a', sizeof long_name - 1);
     long_name[GM_PARAM_NAME_MAX] = '\0';
-    assert_int_equal(gm_params_add(&t, "x", 3, s, NULL), GM_ERR_INVALID_ARG);
-    assert_int_equal(gm_params_add(&t, long_name, 1, s, NULL), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_params_add(&t, "x", 3, s, NULL, "t"), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_params_add(&t, long_name, 1, s, NULL, "t"), GM_ERR_INVALID_ARG);
     gm_params_free(&t);
 }
 
@@ -54,8 +55,8 @@ static void test_step_refused_and_states(void **state)
     (void)state;
     gm_param_table t = { 0 };
     int64_t s[1] = { 4 };
-    assert_int_equal(gm_params_add(&t, "p", 1, s, NULL), GM_OK);
-    assert_int_equal(gm_params_alloc(&t, 3), GM_OK);
+    assert_int_equal(gm_params_add(&t, "p", 1, s, NULL, "t"), GM_OK);
+    assert_int_equal(gm_params_alloc(&t, 3, "t"), GM_OK);
     float *first = t.data, *g = gm_param_grad(&t, 0);
     for (int i = 0; i < 4; i++) {
         t.data[i] = 1.0f;
@@ -98,8 +99,8 @@ static void test_step_in_place(void **state)
     (void)state;
     gm_param_table t = { 0 };
     int64_t s[1] = { 20 };
-    assert_int_equal(gm_params_add(&t, "p", 1, s, NULL), GM_OK);
-    assert_int_equal(gm_params_alloc(&t, 1), GM_OK);
+    assert_int_equal(gm_params_add(&t, "p", 1, s, NULL, "t"), GM_OK);
+    assert_int_equal(gm_params_alloc(&t, 1, "t"), GM_OK);
     assert_true(t.grad == t.data + 3 * t.total);
     float *data = t.data, *g = gm_param_grad(&t, 0), before[3][20];
     gm_test_fill(t.data, 20, -1.0f, 1.0f, 1);

@@ -3,6 +3,7 @@ library's message from gm_last_error()."""
 import errno
 import os
 import pickle
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ def test_classes_are_rooted_and_pythonic():
 def test_invalid_argument():
     with pytest.raises(genmodel.InvalidArgumentError) as info:
         genmodel.VAE(latent_dim=0)
-    assert str(info.value) == "gm_vae_create: input_dim and latent_dim must be >= 1 (got 784, 0)"
+    assert str(info.value) == "gm_vae_create: latent_dim must be in [1, 16777216] (got 0)"
     assert info.value.status == 1 and info.value.message == str(info.value)
     assert isinstance(info.value, ValueError)
 
@@ -55,8 +56,17 @@ def test_labels_for_an_unconditional_model(vae):
 
 
 def test_no_memory():
-    with pytest.raises(genmodel.NoMemoryError, match="cannot allocate") as info:
-        genmodel.VAE(input_dim=2**31 - 1)
+    # sizes within every limit (8 GiB of weights, gradients and moments),
+    # with 1 GiB of address space left to allocate them in
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as f:
+        mapped = int(f.read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (mapped + (1 << 30), hard))
+    try:
+        with pytest.raises(genmodel.NoMemoryError, match="cannot allocate") as info:
+            genmodel.VAE(input_dim=2**22, enc_hidden=(64,), dec_hidden=(64,))
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     assert isinstance(info.value, MemoryError) and info.value.status == 2
 
 

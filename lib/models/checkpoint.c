@@ -105,12 +105,38 @@ static int parse_field(const config_field *f, const char *text, void *cfg)
     return 1;
 }
 
+/* ---- the kinds of model a file can hold ---- */
+
+/* a config of either kind, as a header holds it */
+typedef union {
+    gm_vae_config vae;
+    gm_gan_config gan;
+} stored_config;
+
+typedef struct {
+    const char *name;                 /* gm.model */
+    int32_t kind;                     /* gm_model_kind */
+    const config_field *fields;
+    size_t n_fields;
+    size_t cfg_size;                  /* of its config struct */
+    void (*init)(stored_config *c);   /* the defaults */
+    gm_status (*check)(const stored_config *c, const char *who);   /* what create accepts */
+} model_kind;
+
+static void vae_init(stored_config *c) { gm_vae_config_init(&c->vae); }
+static void gan_init(stored_config *c) { gm_gan_config_init(&c->gan); }
+static gm_status vae_check(const stored_config *c, const char *who) { return gm_vae_config_check(&c->vae, who); }
+static gm_status gan_check(const stored_config *c, const char *who) { return gm_gan_config_check(&c->gan, who); }
+
+static const model_kind vae_kind = { "vae", GM_MODEL_VAE, vae_fields, N_FIELDS(vae_fields), sizeof(gm_vae_config),
+                                     vae_init, vae_check };
+static const model_kind gan_kind = { "gan", GM_MODEL_GAN, gan_fields, N_FIELDS(gan_fields), sizeof(gm_gan_config),
+                                     gan_init, gan_check };
+
 /* ---- a model as the checkpoint sees it ---- */
 
 typedef struct {
-    const char *kind;                 /* "vae" or "gan" */
-    const config_field *fields;
-    size_t n_fields;
+    const model_kind *kind;
     void *cfg;                        /* the handle's config */
     gm_param_table *tables[2];
     const char *step_keys[2];
@@ -121,15 +147,13 @@ typedef struct {
 
 static void vae_view(gm_vae *vae, gm_vae_config *cfg, model_view *v)
 {
-    *v = (model_view){ "vae", vae_fields, N_FIELDS(vae_fields), cfg, { gm_vae_param_table(vae) },
-                       { "gm.step" }, 1, NULL, gm_vae_rng(vae) };
+    *v = (model_view){ &vae_kind, cfg, { gm_vae_param_table(vae) }, { "gm.step" }, 1, NULL, gm_vae_rng(vae) };
 }
 
 static void gan_view(gm_gan *gan, gm_gan_config *cfg, model_view *v)
 {
-    *v = (model_view){ "gan", gan_fields, N_FIELDS(gan_fields), cfg,
-                       { gm_gan_gen_table(gan), gm_gan_disc_table(gan) }, { "gm.step", "gm.step.disc" }, 2,
-                       gm_gan_ema(gan), gm_gan_rng(gan) };
+    *v = (model_view){ &gan_kind, cfg, { gm_gan_gen_table(gan), gm_gan_disc_table(gan) },
+                       { "gm.step", "gm.step.disc" }, 2, gm_gan_ema(gan), gm_gan_rng(gan) };
 }
 
 /* tensor names: the parameter, then its moments, then its EMA */
@@ -206,7 +230,7 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
     meta[m] = (gm_st_meta){ "gm.format_version", values[m] };
     m++;
     meta[m++] = (gm_st_meta){ "gm.library_version", GM_VERSION_STRING };
-    meta[m++] = (gm_st_meta){ "gm.model", v->kind };
+    meta[m++] = (gm_st_meta){ "gm.model", v->kind->name };
     meta[m++] = (gm_st_meta){ "gm.rng", RNG_NAME };
     snprintf(values[m], 32, "%" PRIu64, v->rng->seed);
     meta[m] = (gm_st_meta){ "gm.rng.seed", values[m] };
@@ -218,9 +242,9 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
         snprintf(values[m], 32, "%" PRId64, v->tables[t]->step);
         meta[m] = (gm_st_meta){ v->step_keys[t], values[m] };
     }
-    for (size_t i = 0; i < v->n_fields; i++, m++) {
-        format_field(&v->fields[i], v->cfg, values[m]);
-        meta[m] = (gm_st_meta){ v->fields[i].key, values[m] };
+    for (size_t i = 0; i < v->kind->n_fields; i++, m++) {
+        format_field(&v->kind->fields[i], v->cfg, values[m]);
+        meta[m] = (gm_st_meta){ v->kind->fields[i].key, values[m] };
     }
     if (path) {
         s = gm_st_write_file(path, c.tensors, n, meta, m);
@@ -258,9 +282,13 @@ static gm_status read_u64(const gm_st_file *f, const char *key, uint64_t *out, c
     return GM_OK;
 }
 
-/* The header's identity, then the config (over the defaults in cfg). */
-static gm_status read_header(const gm_st_file *f, const char *kind, const config_field *fields, size_t n_fields,
-                             void *cfg, gm_checkpoint_info *info, const char *who)
+/* Everything the header says of the model: its identity, then its config,
+ * parsed over the defaults and held to what the model's create accepts.
+ * This is the one place every reader (the loads, the peeks, and through
+ * them the tools) gets a stored config from, so none ever sees one that
+ * create would refuse. want NULL accepts either kind. */
+static gm_status read_header(const gm_st_file *f, const model_kind *want, stored_config *cfg,
+                             gm_checkpoint_info *info, const char *who)
 {
     const char *format = gm_st_meta_get(f, "gm.format"), *model = gm_st_meta_get(f, "gm.model");
     int64_t version = 0;  /* set by read_int, which GCC cannot see through */
@@ -273,26 +301,30 @@ static gm_status read_header(const gm_st_file *f, const char *kind, const config
     if (version > GM_CHECKPOINT_FORMAT_VERSION)
         return gm_fail(GM_ERR_VERSION, "%s: format version %" PRId64 " is newer than this library's %d", who,
                        version, GM_CHECKPOINT_FORMAT_VERSION);
-    int is_vae = model && !strcmp(model, "vae"), is_gan = model && !strcmp(model, "gan");
-    if (!is_vae && !is_gan)
+    const model_kind *k = !model ? NULL : !strcmp(model, "vae") ? &vae_kind : !strcmp(model, "gan") ? &gan_kind : NULL;
+    if (!k)
         return gm_fail(GM_ERR_FORMAT, "%s: unknown model kind '%s'", who, model ? model : "(missing)");
+    if (want && k != want)
+        return gm_fail(GM_ERR_MISMATCH, "%s: the file holds a %s, not a %s", who, k->name, want->name);
     if (info) {
-        info->kind = is_vae ? GM_MODEL_VAE : GM_MODEL_GAN;
+        info->kind = k->kind;
         info->format_version = (int32_t)version;
         if ((s = read_int(f, "gm.step", 0, &info->step, who)) != GM_OK)
             return s;
     }
-    if (!kind)
-        return GM_OK;
-    if (strcmp(model, kind) != 0)
-        return gm_fail(GM_ERR_MISMATCH, "%s: the file holds a %s, not a %s", who, model, kind);
-    for (size_t i = 0; i < n_fields; i++) {
-        const char *text = gm_st_meta_get(f, fields[i].key);
-        if (!text || !parse_field(&fields[i], text, cfg))
-            return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, fields[i].key,
+    k->init(cfg);
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const char *text = gm_st_meta_get(f, k->fields[i].key);
+        if (!text || !parse_field(&k->fields[i], text, cfg))
+            return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, k->fields[i].key,
                            text ? "not a valid value" : "missing");
     }
-    return GM_OK;
+    char in[160], detail[512];
+    snprintf(in, sizeof in, "%s: the stored config is invalid", who);
+    if (k->check(cfg, in) == GM_OK)
+        return GM_OK;
+    snprintf(detail, sizeof detail, "%s", gm_last_error());   /* the file is wrong, not the caller */
+    return gm_fail(GM_ERR_FORMAT, "%s", detail);
 }
 
 typedef struct {
@@ -366,16 +398,6 @@ static void close_file(uint8_t *owned, gm_st_file *f)
     gm_free(owned);
 }
 
-/* A config the header holds must also pass the model's own checks. */
-static gm_status as_format_error(gm_status s, const char *who)
-{
-    if (s != GM_ERR_INVALID_ARG)
-        return s;
-    char detail[256];
-    snprintf(detail, sizeof detail, "%s", gm_last_error());
-    return gm_fail(GM_ERR_FORMAT, "%s: the stored config is invalid (%s)", who, detail);
-}
-
 static gm_status load_vae(const char *path, const void *buf, size_t size, gm_vae **out, const char *who)
 {
     if (!out)
@@ -383,17 +405,16 @@ static gm_status load_vae(const char *path, const void *buf, size_t size, gm_vae
     *out = NULL;
     uint8_t *owned;
     gm_st_file *f;
-    gm_vae_config cfg;
-    gm_vae_config_init(&cfg);
+    stored_config cfg;
     gm_vae *vae = NULL;
     gm_status s = open_file(path, buf, size, &owned, &f, who);
     if (s == GM_OK)
-        s = read_header(f, "vae", vae_fields, N_FIELDS(vae_fields), &cfg, NULL, who);
+        s = read_header(f, &vae_kind, &cfg, NULL, who);
     if (s == GM_OK)
-        s = as_format_error(gm_vae_create(&cfg, &vae), who);
+        s = gm_vae_create(&cfg.vae, &vae);
     if (s == GM_OK) {
         model_view v;
-        vae_view(vae, &cfg, &v);
+        vae_view(vae, &cfg.vae, &v);
         s = read_state(f, &v, who);
     }
     close_file(owned, f);
@@ -412,17 +433,16 @@ static gm_status load_gan(const char *path, const void *buf, size_t size, gm_gan
     *out = NULL;
     uint8_t *owned;
     gm_st_file *f;
-    gm_gan_config cfg;
-    gm_gan_config_init(&cfg);
+    stored_config cfg;
     gm_gan *gan = NULL;
     gm_status s = open_file(path, buf, size, &owned, &f, who);
     if (s == GM_OK)
-        s = read_header(f, "gan", gan_fields, N_FIELDS(gan_fields), &cfg, NULL, who);
+        s = read_header(f, &gan_kind, &cfg, NULL, who);
     if (s == GM_OK)
-        s = as_format_error(gm_gan_create(&cfg, &gan), who);
+        s = gm_gan_create(&cfg.gan, &gan);
     if (s == GM_OK) {
         model_view v;
-        gan_view(gan, &cfg, &v);
+        gan_view(gan, &cfg.gan, &v);
         s = read_state(f, &v, who);
     }
     close_file(owned, f);
@@ -521,45 +541,56 @@ void gm_checkpoint_info_init_size(gm_checkpoint_info *info, size_t size)
     gm_config_fill(info, size, &zero, sizeof zero);
 }
 
-/* Read and check a file's header; kind NULL accepts either model. */
-static gm_status peek(const char *path, const char *kind, const config_field *fields, size_t n_fields, void *cfg,
+/* Read and check a file's header (path, or buf and size). */
+static gm_status peek(const char *path, const void *buf, size_t size, const model_kind *want, stored_config *cfg,
                       gm_checkpoint_info *info, const char *who)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: path is NULL", who);
     uint8_t *owned;
     gm_st_file *f;
-    gm_status s = open_file(path, NULL, 0, &owned, &f, who);
+    gm_status s = open_file(path, buf, size, &owned, &f, who);
     if (s == GM_OK)
-        s = read_header(f, kind, fields, n_fields, cfg, info, who);
+        s = read_header(f, want, cfg, info, who);
     close_file(owned, f);
     return s;
 }
 
-gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info)
+static gm_status peek_info(const char *path, const void *buf, size_t size, gm_checkpoint_info *info,
+                           const char *who)
 {
     gm_checkpoint_info full;
     gm_checkpoint_info_init(&full);
-    gm_status s = info ? GM_OK : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek: info is NULL");
-    if (s == GM_OK)
-        s = peek(path, NULL, NULL, 0, NULL, &full, "gm_checkpoint_peek");
-    return s != GM_OK ? s : gm_config_export(info, &full, sizeof full, sizeof full, "gm_checkpoint_peek");
+    stored_config cfg;
+    gm_status s = info ? peek(path, buf, size, NULL, &cfg, &full, who)
+                       : gm_fail(GM_ERR_INVALID_ARG, "%s: info is NULL", who);
+    return s != GM_OK ? s : gm_config_export(info, &full, sizeof full, sizeof full, who);
+}
+
+static gm_status peek_config(const char *path, const void *buf, size_t size, const model_kind *want, void *out,
+                             const char *who)
+{
+    stored_config cfg;
+    gm_status s = out ? peek(path, buf, size, want, &cfg, NULL, who)
+                      : gm_fail(GM_ERR_INVALID_ARG, "%s: cfg is NULL", who);
+    return s != GM_OK ? s : gm_config_export(out, &cfg, want->cfg_size, want->cfg_size, who);
+}
+
+gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info)
+{
+    if (!path)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek: path is NULL");
+    return peek_info(path, NULL, 0, info, "gm_checkpoint_peek");
 }
 
 gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg)
 {
-    gm_vae_config c;
-    gm_vae_config_init(&c);
-    gm_status s = cfg ? peek(path, "vae", vae_fields, N_FIELDS(vae_fields), &c, NULL, "gm_checkpoint_peek_vae")
-                      : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_vae: cfg is NULL");
-    return s != GM_OK ? s : gm_config_export(cfg, &c, sizeof c, sizeof c, "gm_checkpoint_peek_vae");
+    if (!path)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_vae: path is NULL");
+    return peek_config(path, NULL, 0, &vae_kind, cfg, "gm_checkpoint_peek_vae");
 }
 
 gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg)
 {
-    gm_gan_config c;
-    gm_gan_config_init(&c);
-    gm_status s = cfg ? peek(path, "gan", gan_fields, N_FIELDS(gan_fields), &c, NULL, "gm_checkpoint_peek_gan")
-                      : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_gan: cfg is NULL");
-    return s != GM_OK ? s : gm_config_export(cfg, &c, sizeof c, sizeof c, "gm_checkpoint_peek_gan");
+    if (!path)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_gan: path is NULL");
+    return peek_config(path, NULL, 0, &gan_kind, cfg, "gm_checkpoint_peek_gan");
 }

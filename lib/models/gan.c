@@ -5,6 +5,7 @@
  * fails part-way returns to its starting state with nothing copied. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "genmodel/gan.h"
@@ -71,9 +72,8 @@ void gm_gan_config_init_size(gm_gan_config *out, size_t size)
     gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
-static gm_status check_config(const gm_gan_config *c)
+gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
 {
-    const char *who = "gm_gan_create";
     if (c->data_dim < 1 || c->noise_dim < 1)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: data_dim and noise_dim must be >= 1 (got %d, %d)", who,
                        (int)c->data_dim, (int)c->noise_dim);
@@ -107,8 +107,11 @@ static gm_status check_config(const gm_gan_config *c)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: ema_decay must be in [0, 1)", who);
     if (c->n_classes < 0 || c->n_classes > 65536)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: n_classes must be in [0, 65536]", who);
-    gm_status s = gm_optimizer_config_check(&c->gen_optim, "gm_gan_create: gen_optim");
-    return s != GM_OK ? s : gm_optimizer_config_check(&c->disc_optim, "gm_gan_create: disc_optim");
+    char in[160];
+    snprintf(in, sizeof in, "%s: gen_optim", who);
+    gm_status s = gm_optimizer_config_check(&c->gen_optim, in);
+    snprintf(in, sizeof in, "%s: disc_optim", who);
+    return s != GM_OK ? s : gm_optimizer_config_check(&c->disc_optim, in);
 }
 
 static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, int in, int n_hidden,
@@ -134,7 +137,7 @@ gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
     gm_gan_config c;
     gm_gan_config_init(&c);
     gm_status s = gm_config_import(&c, sizeof c, cfg, sizeof c, "gm_gan_create");
-    if (s != GM_OK || (s = check_config(&c)) != GM_OK)
+    if (s != GM_OK || (s = gm_gan_config_check(&c, "gm_gan_create")) != GM_OK)
         return s;
     gm_gan *gan = gm_calloc(1, sizeof *gan);
     if (!gan)

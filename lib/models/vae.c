@@ -65,9 +65,8 @@ void gm_vae_config_init_size(gm_vae_config *out, size_t size)
     gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
-static gm_status check_config(const gm_vae_config *c)
+gm_status gm_vae_config_check(const gm_vae_config *c, const char *who)
 {
-    const char *who = "gm_vae_create";
     if (c->input_dim < 1 || c->latent_dim < 1)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: input_dim and latent_dim must be >= 1 (got %d, %d)", who,
                        (int)c->input_dim, (int)c->latent_dim);
@@ -117,7 +116,7 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
     gm_vae_config c;
     gm_vae_config_init(&c);
     gm_status s = gm_config_import(&c, sizeof c, cfg, sizeof c, "gm_vae_create");
-    if (s != GM_OK || (s = check_config(&c)) != GM_OK)
+    if (s != GM_OK || (s = gm_vae_config_check(&c, "gm_vae_create")) != GM_OK)
         return s;
 
     gm_vae *vae = gm_calloc(1, sizeof *vae);

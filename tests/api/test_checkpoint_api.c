@@ -205,31 +205,79 @@ static void test_file_round_trip_and_peek(void **state)
     gm_vae_free(vae);
 }
 
-/* where text first occurs in buf */
-static uint8_t *find(uint8_t *buf, size_t size, const char *text)
+/* the offset where text first occurs in buf */
+static size_t find(const uint8_t *buf, size_t size, const char *text)
 {
     size_t n = strlen(text);
     for (size_t i = 0; i + n <= size; i++)
         if (!memcmp(buf + i, text, n))
-            return buf + i;
+            return i;
     fail_msg("'%s' not found", text);
-    return buf;  /* not reached: fail_msg jumps out, which GCC cannot see */
+    return 0;  /* not reached: fail_msg jumps out, which GCC cannot see */
 }
 
-/* Replace from by to (same length) in the header, then seal the header
- * again as a writer would (docs/checkpoint-format.md): a deliberate edit,
- * which only the meaning of the new value can make the loader refuse. */
-static void edit_header(uint8_t *buf, size_t size, const char *from, const char *to)
+/* Recompute the header's checksum as a writer would
+ * (docs/checkpoint-format.md). */
+static void seal_header(uint8_t *buf, size_t size)
 {
-    assert_int_equal(strlen(from), strlen(to));
-    memcpy(find(buf, size, from), to, strlen(to));
     uint64_t n;
     memcpy(&n, buf, sizeof n);
-    uint8_t *hex = find(buf, size, "\"gm.crc32.header\":\"") + strlen("\"gm.crc32.header\":\"");
+    uint8_t *hex = buf + find(buf, size, "\"gm.crc32.header\":\"") + strlen("\"gm.crc32.header\":\"");
     memcpy(hex, "00000000", 8);
     char sealed[9];
     snprintf(sealed, sizeof sealed, "%08lx", crc32(0, buf, (uInt)(8 + n)) & 0xFFFFFFFFul);
     memcpy(hex, sealed, 8);
+}
+
+/* Replace from by to (same length) in the header, then seal it again: a
+ * deliberate edit, which only the meaning of the new value can make the
+ * loader refuse. */
+static void edit_header(uint8_t *buf, size_t size, const char *from, const char *to)
+{
+    assert_int_equal(strlen(from), strlen(to));
+    memcpy(buf + find(buf, size, from), to, strlen(to));
+    seal_header(buf, size);
+}
+
+/* The same edit, of any lengths, into a malloc'd copy (*size its bytes):
+ * the header's length N changes with it, the data stay as they were. */
+static uint8_t *edited(const uint8_t *buf, size_t *size, const char *from, const char *to)
+{
+    uint64_t n;
+    memcpy(&n, buf, sizeof n);
+    size_t k = strlen(from), m = strlen(to), at = find(buf, 8 + n, from);
+    uint8_t *out = malloc(*size - k + m);
+    assert_non_null(out);
+    memcpy(out, buf, at);
+    memcpy(out + at, to, m);
+    memcpy(out + at + m, buf + at + k, *size - at - k);
+    *size = *size - k + m;
+    n = n - k + m;
+    memcpy(out, &n, sizeof n);
+    seal_header(out, *size);
+    return out;
+}
+
+static uint8_t *read_golden(const char *name, size_t *size)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", GOLDEN_DIR, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *buf = malloc(1 << 16);
+    assert_non_null(buf);
+    *size = fread(buf, 1, 1 << 16, f);
+    assert_true(*size > 0 && *size < (1 << 16));
+    fclose(f);
+    return buf;
+}
+
+static void write_file(const char *path, const uint8_t *buf, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
 }
 
 static void test_versions_and_kinds(void **state)
@@ -252,6 +300,146 @@ static void test_versions_and_kinds(void **state)
 }
 
 /* ---- a loader that trusts nothing ---- */
+
+/* A stored config is held to what create accepts, at peek and at load
+ * alike: a file sealed around a bad enum or range is GM_ERR_FORMAT from
+ * every reader, naming the field, and hands out nothing. */
+typedef struct {
+    const char *key, *from, *to, *field;
+} bad_field;
+
+static const bad_field bad_gan[] = {
+    { "loss", "0", "99", "loss" },
+    { "loss", "0", "-1", "loss" },
+    { "gen_output", "5", "0", "gen_output" },
+    { "activation", "2", "6", "activation" },
+    { "data_dim", "6", "0", "data_dim" },
+    { "n_gen_hidden", "2", "5", "n_gen_hidden" },
+    { "gen_hidden[1]", "5", "0", "gen_hidden[1]" },
+    { "disc_hidden[0]", "5", "-3", "disc_hidden[0]" },
+    { "leaky_slope", "0.200000003", "1", "leaky_slope" },
+    { "n_critic", "1", "0", "n_critic" },
+    { "gp_weight", "10", "-1", "gp_weight" },
+    { "label_smoothing", "0", "0.5", "label_smoothing" },
+    { "instance_noise", "0", "-1", "instance_noise" },
+    { "noise_anneal_steps", "0", "-1", "noise_anneal_steps" },
+    { "ema_decay", "0.899999976", "1", "ema_decay" },
+    { "n_classes", "0", "65537", "n_classes" },
+    { "gen_optim.kind", "0", "2", "gen_optim" },
+    { "disc_optim.lr", "0.000199999995", "0", "disc_optim" },
+};
+
+static const bad_field bad_vae[] = {
+    { "likelihood", "0", "99", "likelihood" },
+    { "activation", "1", "-1", "activation" },
+    { "latent_dim", "2", "0", "latent_dim" },
+    { "n_enc_hidden", "1", "5", "n_enc_hidden" },
+    { "dec_hidden[0]", "5", "0", "dec_hidden[0]" },
+    { "leaky_slope", "0.00999999978", "1", "leaky_slope" },
+    { "beta", "1", "-1", "beta" },
+    { "n_classes", "3", "-1", "n_classes" },
+    { "optim.kind", "0", "7", "optimizer kind" },
+    { "optim.beta1", "0.899999976", "1", "betas" },
+};
+
+/* gm_last_error() is "who: ..." and names the field */
+static void assert_blames(const char *who, const char *field)
+{
+    const char *msg = gm_last_error();
+    if (strncmp(msg, who, strlen(who)) || msg[strlen(who)] != ':' || !strstr(msg, field))
+        fail_msg("'%s' should begin '%s:' and name '%s'", msg, who, field);
+}
+
+static uint8_t *with_bad_field(const uint8_t *golden, size_t *size, const bad_field *b)
+{
+    char from[96], to[96];
+    snprintf(from, sizeof from, "\"gm.config.%s\":\"%s\"", b->key, b->from);
+    snprintf(to, sizeof to, "\"gm.config.%s\":\"%s\"", b->key, b->to);
+    return edited(golden, size, from, to);
+}
+
+static void check_peek_refuses(const char *path, const char *field)
+{
+    gm_checkpoint_info info;
+    gm_checkpoint_info_init(&info);
+    assert_int_equal(gm_checkpoint_peek(path, &info), GM_ERR_FORMAT);
+    assert_blames("gm_checkpoint_peek", field);
+    assert_int_equal(info.kind, 0);
+}
+
+static void test_stored_config_is_checked(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", gm_test_path("bad.safetensors"));
+    size_t golden_size;
+    uint8_t *golden = read_golden("gan-v1.safetensors", &golden_size);
+    for (size_t i = 0; i < sizeof bad_gan / sizeof bad_gan[0]; i++) {
+        size_t size = golden_size;
+        uint8_t *buf = with_bad_field(golden, &size, &bad_gan[i]);
+        gm_gan *gan = (gm_gan *)buf;
+        assert_int_equal(gm_gan_load_buffer(buf, size, &gan), GM_ERR_FORMAT);
+        assert_blames("gm_gan_load_buffer", bad_gan[i].field);
+        assert_null(gan);
+        write_file(path, buf, size);
+        gan = (gm_gan *)buf;
+        assert_int_equal(gm_gan_load(path, &gan), GM_ERR_FORMAT);
+        assert_blames("gm_gan_load", bad_gan[i].field);
+        assert_null(gan);
+        gm_gan_config cfg, before;
+        gm_gan_config_init(&cfg);
+        before = cfg;
+        assert_int_equal(gm_checkpoint_peek_gan(path, &cfg), GM_ERR_FORMAT);
+        assert_blames("gm_checkpoint_peek_gan", bad_gan[i].field);
+        assert_memory_equal(&cfg, &before, sizeof cfg);
+        check_peek_refuses(path, bad_gan[i].field);
+        free(buf);
+    }
+    free(golden);
+
+    golden = read_golden("vae-v1.safetensors", &golden_size);
+    for (size_t i = 0; i < sizeof bad_vae / sizeof bad_vae[0]; i++) {
+        size_t size = golden_size;
+        uint8_t *buf = with_bad_field(golden, &size, &bad_vae[i]);
+        gm_vae *vae = (gm_vae *)buf;
+        assert_int_equal(gm_vae_load_buffer(buf, size, &vae), GM_ERR_FORMAT);
+        assert_blames("gm_vae_load_buffer", bad_vae[i].field);
+        assert_null(vae);
+        write_file(path, buf, size);
+        vae = (gm_vae *)buf;
+        assert_int_equal(gm_vae_load(path, &vae), GM_ERR_FORMAT);
+        assert_blames("gm_vae_load", bad_vae[i].field);
+        assert_null(vae);
+        gm_vae_config cfg, before;
+        gm_vae_config_init(&cfg);
+        before = cfg;
+        assert_int_equal(gm_checkpoint_peek_vae(path, &cfg), GM_ERR_FORMAT);
+        assert_blames("gm_checkpoint_peek_vae", bad_vae[i].field);
+        assert_memory_equal(&cfg, &before, sizeof cfg);
+        check_peek_refuses(path, bad_vae[i].field);
+        free(buf);
+    }
+    free(golden);
+}
+
+/* the edits above change nothing but the value: undone, the file loads */
+static void test_edited_golden_file_loads(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *golden = read_golden("gan-v1.safetensors", &size);
+    uint8_t *longer = edited(golden, &size, "\"gm.config.loss\":\"0\"", "\"gm.config.loss\":\"00\"");
+    gm_gan *gan;
+    assert_int_equal(gm_gan_load_buffer(longer, size, &gan), GM_OK);
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    assert_int_equal(gm_gan_get_config(gan, &cfg), GM_OK);
+    assert_int_equal(cfg.loss, GM_GAN_NONSATURATING);
+    gm_gan_free(gan);
+    free(longer);
+    free(golden);
+}
+
 
 static void test_every_truncation_and_header_flip(void **state)
 {
@@ -405,6 +593,8 @@ int main(void)
         cmocka_unit_test(test_cgan_resume),
         cmocka_unit_test(test_file_round_trip_and_peek),
         cmocka_unit_test(test_versions_and_kinds),
+        cmocka_unit_test(test_stored_config_is_checked),
+        cmocka_unit_test(test_edited_golden_file_loads),
         cmocka_unit_test(test_every_truncation_and_header_flip),
         cmocka_unit_test(test_data_corruption_is_caught),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),

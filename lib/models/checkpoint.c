@@ -382,8 +382,8 @@ static gm_status open_file(const char *path, const void *buf, size_t size, uint8
         if (s != GM_OK)
             return s;
         buf = *owned;
-    } else if (!buf) {
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: buf is NULL", who);
+    } else if (!buf || !size) {
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s", who, !buf ? "buf is NULL" : "size is 0");
     }
     gm_status s = gm_st_parse(buf, size, f);
     /* the parser checks each checksum that is there; ours are always there */
@@ -456,10 +456,21 @@ static gm_status load_gan(const char *path, const void *buf, size_t size, gm_gan
 
 /* ---- the public calls ---- */
 
+/* "" names no file: refused as an argument, before the system is asked */
+static gm_status check_path(const char *path, const char *who)
+{
+    if (!path || !*path)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: path is %s", who, path ? "empty" : "NULL");
+    return GM_OK;
+}
+
 gm_status gm_vae_save(gm_vae *vae, const char *path)
 {
-    if (!vae || !path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save: NULL argument");
+    if (!vae)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save: vae is NULL");
+    gm_status s = check_path(path, "gm_vae_save");
+    if (s != GM_OK)
+        return s;
     gm_vae_config cfg;
     gm_vae_config_init(&cfg);
     gm_vae_get_config(vae, &cfg);
@@ -483,9 +494,10 @@ gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size)
 
 gm_status gm_vae_load(const char *path, gm_vae **out)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_load: path is NULL");
-    return load_vae(path, NULL, 0, out, "gm_vae_load");
+    gm_status s = check_path(path, "gm_vae_load");
+    if (s != GM_OK && out)
+        *out = NULL;
+    return s != GM_OK ? s : load_vae(path, NULL, 0, out, "gm_vae_load");
 }
 
 gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out)
@@ -495,8 +507,11 @@ gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out)
 
 gm_status gm_gan_save(gm_gan *gan, const char *path)
 {
-    if (!gan || !path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save: NULL argument");
+    if (!gan)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save: gan is NULL");
+    gm_status s = check_path(path, "gm_gan_save");
+    if (s != GM_OK)
+        return s;
     gm_gan_config cfg;
     gm_gan_config_init(&cfg);
     gm_gan_get_config(gan, &cfg);
@@ -520,9 +535,10 @@ gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size)
 
 gm_status gm_gan_load(const char *path, gm_gan **out)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_load: path is NULL");
-    return load_gan(path, NULL, 0, out, "gm_gan_load");
+    gm_status s = check_path(path, "gm_gan_load");
+    if (s != GM_OK && out)
+        *out = NULL;
+    return s != GM_OK ? s : load_gan(path, NULL, 0, out, "gm_gan_load");
 }
 
 gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out)
@@ -576,21 +592,18 @@ static gm_status peek_config(const char *path, const void *buf, size_t size, con
 
 gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek: path is NULL");
-    return peek_info(path, NULL, 0, info, "gm_checkpoint_peek");
+    gm_status s = check_path(path, "gm_checkpoint_peek");
+    return s != GM_OK ? s : peek_info(path, NULL, 0, info, "gm_checkpoint_peek");
 }
 
 gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_vae: path is NULL");
-    return peek_config(path, NULL, 0, &vae_kind, cfg, "gm_checkpoint_peek_vae");
+    gm_status s = check_path(path, "gm_checkpoint_peek_vae");
+    return s != GM_OK ? s : peek_config(path, NULL, 0, &vae_kind, cfg, "gm_checkpoint_peek_vae");
 }
 
 gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_gan: path is NULL");
-    return peek_config(path, NULL, 0, &gan_kind, cfg, "gm_checkpoint_peek_gan");
+    gm_status s = check_path(path, "gm_checkpoint_peek_gan");
+    return s != GM_OK ? s : peek_config(path, NULL, 0, &gan_kind, cfg, "gm_checkpoint_peek_gan");
 }

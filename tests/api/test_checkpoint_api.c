@@ -299,6 +299,76 @@ static void test_versions_and_kinds(void **state)
     gm_gan_free(gan);
 }
 
+/* ---- arguments: what the header promises, in the caller's terms ---- */
+
+/* st is GM_ERR_INVALID_ARG and gm_last_error() is "who: <detail>" */
+static void expect_invalid(gm_status st, const char *who, const char *detail)
+{
+    assert_int_equal(st, GM_ERR_INVALID_ARG);
+    const char *msg = gm_last_error();
+    if (strncmp(msg, who, strlen(who)) || strncmp(msg + strlen(who), ": ", 2) || !strstr(msg, detail))
+        fail_msg("'%s' should be '%s: ...%s...'", msg, who, detail);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    gm_vae *vae = tiny_vae(0);
+    gm_gan *gan = tiny_gan(0);
+    void *vbuf, *gbuf;
+    size_t vsize, gsize;
+    assert_int_equal(gm_vae_save_buffer(vae, &vbuf, &vsize), GM_OK);
+    assert_int_equal(gm_gan_save_buffer(gan, &gbuf, &gsize), GM_OK);
+
+    /* an empty buffer or none at all, whatever the other argument says */
+    gm_vae *vout = (gm_vae *)vbuf;
+    gm_gan *gout = (gm_gan *)gbuf;
+    expect_invalid(gm_vae_load_buffer(vbuf, 0, &vout), "gm_vae_load_buffer", "size is 0");
+    assert_null(vout);
+    expect_invalid(gm_gan_load_buffer(gbuf, 0, &gout), "gm_gan_load_buffer", "size is 0");
+    assert_null(gout);
+    vout = (gm_vae *)vbuf;
+    gout = (gm_gan *)gbuf;
+    expect_invalid(gm_vae_load_buffer(NULL, vsize, &vout), "gm_vae_load_buffer", "buf is NULL");
+    assert_null(vout);
+    expect_invalid(gm_gan_load_buffer(NULL, gsize, &gout), "gm_gan_load_buffer", "buf is NULL");
+    assert_null(gout);
+    expect_invalid(gm_vae_load_buffer(NULL, 0, &vout), "gm_vae_load_buffer", "buf is NULL");
+    expect_invalid(gm_vae_load_buffer(vbuf, vsize, NULL), "gm_vae_load_buffer", "out is NULL");
+
+    /* an empty path names no file: refused before the file system is asked */
+    expect_invalid(gm_vae_save(vae, ""), "gm_vae_save", "path is empty");
+    expect_invalid(gm_gan_save(gan, ""), "gm_gan_save", "path is empty");
+    vout = (gm_vae *)vbuf;
+    expect_invalid(gm_vae_load("", &vout), "gm_vae_load", "path is empty");
+    assert_null(vout);
+    gout = (gm_gan *)gbuf;
+    expect_invalid(gm_gan_load("", &gout), "gm_gan_load", "path is empty");
+    assert_null(gout);
+    gm_checkpoint_info info;
+    gm_checkpoint_info_init(&info);
+    gm_vae_config vcfg;
+    gm_vae_config_init(&vcfg);
+    gm_gan_config gcfg;
+    gm_gan_config_init(&gcfg);
+    expect_invalid(gm_checkpoint_peek("", &info), "gm_checkpoint_peek", "path is empty");
+    expect_invalid(gm_checkpoint_peek_vae("", &vcfg), "gm_checkpoint_peek_vae", "path is empty");
+    expect_invalid(gm_checkpoint_peek_gan("", &gcfg), "gm_checkpoint_peek_gan", "path is empty");
+    expect_invalid(gm_checkpoint_peek(NULL, &info), "gm_checkpoint_peek", "path is NULL");
+    expect_invalid(gm_checkpoint_peek_vae(NULL, &vcfg), "gm_checkpoint_peek_vae", "path is NULL");
+    expect_invalid(gm_checkpoint_peek_gan(NULL, &gcfg), "gm_checkpoint_peek_gan", "path is NULL");
+    const char *golden = GOLDEN_DIR "/gan-v1.safetensors";
+    expect_invalid(gm_checkpoint_peek(golden, NULL), "gm_checkpoint_peek", "info is NULL");
+    expect_invalid(gm_checkpoint_peek_gan(golden, NULL), "gm_checkpoint_peek_gan", "cfg is NULL");
+    expect_invalid(gm_checkpoint_peek_vae(GOLDEN_DIR "/vae-v1.safetensors", NULL), "gm_checkpoint_peek_vae",
+                   "cfg is NULL");
+
+    gm_buffer_free(vbuf);
+    gm_buffer_free(gbuf);
+    gm_vae_free(vae);
+    gm_gan_free(gan);
+}
+
 /* ---- a loader that trusts nothing ---- */
 
 /* A stored config is held to what create accepts, at peek and at load
@@ -451,7 +521,7 @@ static void test_every_truncation_and_header_flip(void **state)
     gm_vae *back = NULL;
     for (size_t len = 0; len < size; len++) {
         gm_status s = gm_vae_load_buffer(buf, len, &back);
-        assert_true(s == GM_ERR_FORMAT);
+        assert_int_equal(s, len ? GM_ERR_FORMAT : GM_ERR_INVALID_ARG);  /* no bytes is a bad argument */
         assert_null(back);
     }
     uint64_t header;
@@ -593,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_cgan_resume),
         cmocka_unit_test(test_file_round_trip_and_peek),
         cmocka_unit_test(test_versions_and_kinds),
+        cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_stored_config_is_checked),
         cmocka_unit_test(test_edited_golden_file_loads),
         cmocka_unit_test(test_every_truncation_and_header_flip),

@@ -189,6 +189,16 @@ static gm_status for_each_tensor(const model_view *v, tensor_fn fn, void *ctx)
     return GM_OK;
 }
 
+/* Fail with status s and the message so far, behind "who: " unless who
+ * is NULL: lib/io explains a failure by its detail alone, and the public
+ * call names itself. */
+static gm_status refail(gm_status s, const char *who)
+{
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", gm_last_error());
+    return who ? gm_fail(s, "%s: %s", who, detail) : gm_fail(s, "%s", detail);
+}
+
 /* ---- saving ---- */
 
 typedef struct {
@@ -253,6 +263,8 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
         if ((s = gm_st_write_buffer(c.tensors, n, meta, m, &out, size)) == GM_OK)
             *buf = out;
     }
+    if (s != GM_OK)
+        s = refail(s, who);
 done:
     gm_free(c.tensors);
     gm_free(c.names);
@@ -319,12 +331,10 @@ static gm_status read_header(const gm_st_file *f, const model_kind *want, stored
             return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, k->fields[i].key,
                            text ? "not a valid value" : "missing");
     }
-    char in[160], detail[512];
+    char in[160];
     snprintf(in, sizeof in, "%s: the stored config is invalid", who);
-    if (k->check(cfg, in) == GM_OK)
-        return GM_OK;
-    snprintf(detail, sizeof detail, "%s", gm_last_error());   /* the file is wrong, not the caller */
-    return gm_fail(GM_ERR_FORMAT, "%s", detail);
+    /* the file is wrong, not the caller */
+    return k->check(cfg, in) == GM_OK ? GM_OK : refail(GM_ERR_FORMAT, NULL);
 }
 
 typedef struct {
@@ -346,6 +356,8 @@ static gm_status fill(void *p, const char *name, const gm_param *param, float *d
                        "[%" PRId64 ",%" PRId64 "]", c->who, name, (int)t->rank, t->shape[0], t->shape[1],
                        param->shape[0], param->rank > 1 ? param->shape[1] : 0);
     gm_status s = gm_st_tensor_copy(c->file, name, data, param->numel);
+    if (s != GM_OK)
+        return refail(s, c->who);
     for (size_t i = 0; s == GM_OK && i < param->numel; i++)
         if (!isfinite(data[i]))
             s = gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' holds a non-finite value", c->who, name);
@@ -380,14 +392,16 @@ static gm_status open_file(const char *path, const void *buf, size_t size, uint8
     if (path) {
         gm_status s = gm_io_read_file(path, MAX_FILE, owned, &size);
         if (s != GM_OK)
-            return s;
+            return refail(s, who);
         buf = *owned;
     } else if (!buf || !size) {
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %s", who, !buf ? "buf is NULL" : "size is 0");
     }
     gm_status s = gm_st_parse(buf, size, f);
+    if (s != GM_OK)
+        return refail(s, who);
     /* the parser checks each checksum that is there; ours are always there */
-    if (s == GM_OK && (!gm_st_has_crc(*f) || !gm_st_meta_get(*f, GM_ST_HEADER_CRC_KEY)))
+    if (!gm_st_has_crc(*f) || !gm_st_meta_get(*f, GM_ST_HEADER_CRC_KEY))
         s = gm_fail(GM_ERR_FORMAT, "%s: the file has no checksums: not a libgenmodel checkpoint", who);
     return s;
 }
@@ -410,8 +424,8 @@ static gm_status load_vae(const char *path, const void *buf, size_t size, gm_vae
     gm_status s = open_file(path, buf, size, &owned, &f, who);
     if (s == GM_OK)
         s = read_header(f, &vae_kind, &cfg, NULL, who);
-    if (s == GM_OK)
-        s = gm_vae_create(&cfg.vae, &vae);
+    if (s == GM_OK && (s = gm_vae_create(&cfg.vae, &vae)) != GM_OK)
+        s = refail(s, who);   /* out of memory, as the model says */
     if (s == GM_OK) {
         model_view v;
         vae_view(vae, &cfg.vae, &v);
@@ -438,8 +452,8 @@ static gm_status load_gan(const char *path, const void *buf, size_t size, gm_gan
     gm_status s = open_file(path, buf, size, &owned, &f, who);
     if (s == GM_OK)
         s = read_header(f, &gan_kind, &cfg, NULL, who);
-    if (s == GM_OK)
-        s = gm_gan_create(&cfg.gan, &gan);
+    if (s == GM_OK && (s = gm_gan_create(&cfg.gan, &gan)) != GM_OK)
+        s = refail(s, who);   /* out of memory, as the model says */
     if (s == GM_OK) {
         model_view v;
         gan_view(gan, &cfg.gan, &v);

@@ -147,6 +147,18 @@ static void test_cvae_resume(void **s) { (void)s; check_vae_resume(1); }
 static void test_gan_resume(void **s) { (void)s; check_gan_resume(0); }
 static void test_cgan_resume(void **s) { (void)s; check_gan_resume(1); }
 
+/* gm_last_error() begins "who: " and names nothing inside the library */
+static void assert_names_only(const char *who)
+{
+    static const char *const internal[] = { "safetensors:", "json:", "gm_st_", "gm_io_" };
+    const char *msg = gm_last_error();
+    if (strncmp(msg, who, strlen(who)) || strncmp(msg + strlen(who), ": ", 2))
+        fail_msg("'%s' should begin '%s: '", msg, who);
+    for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++)
+        if (strstr(msg, internal[i]))
+            fail_msg("'%s' names '%s', inside the library", msg, internal[i]);
+}
+
 /* ---- files, peeking, kinds and versions ---- */
 
 static int make_tmp_dir(void **state)
@@ -200,6 +212,16 @@ static void test_file_round_trip_and_peek(void **state)
     snprintf(path, sizeof path, "%s", gm_test_path("missing.safetensors"));
     assert_int_equal(gm_vae_load(path, &back), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), "missing.safetensors"));
+    assert_names_only("gm_vae_load");
+    gm_checkpoint_info info2;
+    gm_checkpoint_info_init(&info2);
+    assert_int_equal(gm_checkpoint_peek(gm_test_dir(), &info2), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(EISDIR)));
+    assert_names_only("gm_checkpoint_peek");
+    snprintf(path, sizeof path, "%s", gm_test_path("no/such/dir.safetensors"));
+    assert_int_equal(gm_vae_save(vae, path), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(ENOENT)));
+    assert_names_only("gm_vae_save");
     assert_int_equal(gm_vae_load(NULL, &back), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_vae_save(NULL, path), GM_ERR_INVALID_ARG);
     gm_vae_free(vae);
@@ -522,6 +544,7 @@ static void test_every_truncation_and_header_flip(void **state)
     for (size_t len = 0; len < size; len++) {
         gm_status s = gm_vae_load_buffer(buf, len, &back);
         assert_int_equal(s, len ? GM_ERR_FORMAT : GM_ERR_INVALID_ARG);  /* no bytes is a bad argument */
+        assert_names_only("gm_vae_load_buffer");
         assert_null(back);
     }
     uint64_t header;
@@ -534,6 +557,7 @@ static void test_every_truncation_and_header_flip(void **state)
             copy[i] ^= (uint8_t)(1u << bit);
             gm_status s = gm_vae_load_buffer(copy, size, &back);
             assert_true(s == GM_ERR_FORMAT || s == GM_ERR_UNSUPPORTED);
+            assert_names_only("gm_vae_load_buffer");
             assert_null(back);
         }
     }
@@ -553,6 +577,7 @@ static void test_data_corruption_is_caught(void **state)
     buf[size - 3] ^= 0x10;
     assert_int_equal(gm_vae_load_buffer(buf, size, &back), GM_ERR_FORMAT);
     assert_non_null(strstr(gm_last_error(), "checksum"));
+    assert_names_only("gm_vae_load_buffer");
     gm_buffer_free(buf);
     gm_vae_free(vae);
 }
@@ -576,8 +601,10 @@ static void test_every_allocation_failure(void **state)
         void *again = NULL;
         size_t again_size;
         gm_status s = gm_gan_load_buffer(buf, size, &back);
-        if (s == GM_OK)
-            s = gm_gan_save_buffer(back, &again, &again_size);
+        if (s != GM_OK)
+            assert_names_only("gm_gan_load_buffer");
+        else if ((s = gm_gan_save_buffer(back, &again, &again_size)) != GM_OK)
+            assert_names_only("gm_gan_save_buffer");
         gm_buffer_free(again);
         gm_gan_free(back);
         gm_test_alloc.fail_at = 0;

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "io/fileio.h"
 #include "io/safetensors.h"
+#include "checkpoint_internal.h"
 #include "gan_internal.h"
 #include "vae_internal.h"
 
@@ -620,4 +621,21 @@ gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg)
 {
     gm_status s = check_path(path, "gm_checkpoint_peek_gan");
     return s != GM_OK ? s : peek_config(path, NULL, 0, &gan_kind, cfg, "gm_checkpoint_peek_gan");
+}
+
+/* ---- the same peeks on bytes in memory, for the fuzzer ---- */
+
+gm_status gm_checkpoint_peek_memory(const void *buf, size_t size, gm_checkpoint_info *info)
+{
+    return peek_info(NULL, buf, size, info, "gm_checkpoint_peek_memory");
+}
+
+gm_status gm_checkpoint_peek_vae_memory(const void *buf, size_t size, gm_vae_config *cfg)
+{
+    return peek_config(NULL, buf, size, &vae_kind, cfg, "gm_checkpoint_peek_vae_memory");
+}
+
+gm_status gm_checkpoint_peek_gan_memory(const void *buf, size_t size, gm_gan_config *cfg)
+{
+    return peek_config(NULL, buf, size, &gan_kind, cfg, "gm_checkpoint_peek_gan_memory");
 }

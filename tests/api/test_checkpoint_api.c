@@ -261,9 +261,10 @@ static void edit_header(uint8_t *buf, size_t size, const char *from, const char 
     seal_header(buf, size);
 }
 
-/* The same edit, of any lengths, into a malloc'd copy (*size its bytes):
- * the header's length N changes with it, the data stay as they were. */
-static uint8_t *edited(const uint8_t *buf, size_t *size, const char *from, const char *to)
+/* The same edit, of any lengths, into a malloc'd copy (*size its bytes),
+ * not sealed: the header's length N changes with it, the data stay as
+ * they were. */
+static uint8_t *spliced(const uint8_t *buf, size_t *size, const char *from, const char *to)
 {
     uint64_t n;
     memcpy(&n, buf, sizeof n);
@@ -276,6 +277,13 @@ static uint8_t *edited(const uint8_t *buf, size_t *size, const char *from, const
     *size = *size - k + m;
     n = n - k + m;
     memcpy(out, &n, sizeof n);
+    return out;
+}
+
+/* spliced, then sealed */
+static uint8_t *edited(const uint8_t *buf, size_t *size, const char *from, const char *to)
+{
+    uint8_t *out = spliced(buf, size, from, to);
     seal_header(out, *size);
     return out;
 }
@@ -389,6 +397,61 @@ static void test_bad_arguments(void **state)
     gm_buffer_free(gbuf);
     gm_vae_free(vae);
     gm_gan_free(gan);
+}
+
+/* What docs/checkpoint-format.md says the reader needs of the header's
+ * JSON: whitespace between tokens is fine, anywhere but around the header
+ * checksum's colon, before the '{' and (other than spaces) after the '}'. */
+static void test_header_whitespace(void **state)
+{
+    (void)state;
+    size_t golden_size, size;
+    uint8_t *golden = read_golden("vae-v1.safetensors", &golden_size);
+    uint8_t *a, *b;
+    gm_vae *vae;
+    size = golden_size;
+    a = spliced(golden, &size, "{\"__metadata__\":{\"gm.config.activation\":\"1\",",
+                "{\n\t\"__metadata__\" : {\r\n  \"gm.config.activation\"\t:\t\"1\" ,\n");
+    b = edited(a, &size, "\"dec.0.bias\":{\"dtype\":\"F32\",", "\"dec.0.bias\" : { \"dtype\" : \"F32\" , ");
+    assert_int_equal(gm_vae_load_buffer(b, size, &vae), GM_OK);
+    gm_vae_free(vae);
+    free(a);
+    free(b);
+
+    /* the checksum's own member cannot be found, so no CRC could seal it */
+    const char *breaks[][2] = {
+        { "\"gm.crc32.header\":\"", "\"gm.crc32.header\" :\"" },
+        { "\"gm.crc32.header\":\"", "\"gm.crc32.header\": \"" },
+    };
+    for (size_t i = 0; i < sizeof breaks / sizeof breaks[0]; i++) {
+        size = golden_size;
+        a = spliced(golden, &size, breaks[i][0], breaks[i][1]);
+        assert_int_equal(gm_vae_load_buffer(a, size, &vae), GM_ERR_FORMAT);
+        assert_non_null(strstr(gm_last_error(), "not where the writer puts it"));
+        free(a);
+    }
+    size = golden_size;
+    a = edited(golden, &size, "{\"__metadata__\"", " {\"__metadata__\"");
+    assert_int_equal(gm_vae_load_buffer(a, size, &vae), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "does not start with '{'"));
+    free(a);
+    /* a newline after the '}': only spaces may pad the header */
+    size = golden_size;
+    a = malloc(size);
+    memcpy(a, golden, size);
+    uint64_t n;
+    memcpy(&n, a, sizeof n);
+    assert_int_equal(a[8 + n - 1], ' ');
+    a[8 + n - 1] = '\n';
+    seal_header(a, size);
+    assert_int_equal(gm_vae_load_buffer(a, size, &vae), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "does not end with '}' and spaces"));
+    a[8 + n - 1] = ' ';
+    seal_header(a, size);
+    assert_int_equal(gm_vae_load_buffer(a, size, &vae), GM_OK);
+    gm_vae_free(vae);
+    free(a);
+    free(golden);
 }
 
 /* ---- a loader that trusts nothing ---- */
@@ -693,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_stored_config_is_checked),
         cmocka_unit_test(test_edited_golden_file_loads),
+        cmocka_unit_test(test_header_whitespace),
         cmocka_unit_test(test_every_truncation_and_header_flip),
         cmocka_unit_test(test_data_corruption_is_caught),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),

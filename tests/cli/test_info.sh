@@ -8,7 +8,8 @@
 set -eu
 tool=$1
 data=$2
-command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
+# Debian's python3 (only its standard library is used)
+py=$(command -v /usr/bin/python3 || command -v python3) || { echo "SKIP: no python3"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -16,7 +17,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # craft SRC KEY VALUE DST: SRC with gm.config.KEY set to VALUE, resealed
 craft() {
-  python3 - "$@" << 'PY'
+  "$py" - "$@" << 'PY'
 import re, struct, sys, zlib
 src, key, value, dst = sys.argv[1:]
 blob = open(src, "rb").read()

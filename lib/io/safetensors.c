@@ -177,11 +177,11 @@ static gm_status check_crc(gm_st_file *f, const uint8_t *data, size_t data_len)
     for (int i = 0; i < 8; i++) {
         char c = hex[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return gm_fail(GM_ERR_FORMAT, "" GM_ST_CRC_KEY " '%.16s' is not 8 lowercase hex digits", hex);
+            return gm_fail(GM_ERR_FORMAT, GM_ST_CRC_KEY " '%.16s' is not 8 lowercase hex digits", hex);
         want = want << 4 | (uint32_t)(c <= '9' ? c - '0' : c - 'a' + 10);
     }
     if (hex[8])
-        return gm_fail(GM_ERR_FORMAT, "" GM_ST_CRC_KEY " '%.16s' is not 8 lowercase hex digits", hex);
+        return gm_fail(GM_ERR_FORMAT, GM_ST_CRC_KEY " '%.16s' is not 8 lowercase hex digits", hex);
     uint32_t got = (uint32_t)crc32_z(0, data, data_len);
     if (got != want)
         return gm_fail(GM_ERR_FORMAT, "checksum mismatch: " GM_ST_CRC_KEY " is %s but the "
@@ -210,7 +210,7 @@ static gm_status check_header_crc(const gm_st_file *f, const uint8_t *buf, size_
         return GM_OK;
     size_t at = header_crc_offset(buf, n);
     if (!at || strlen(hex) != 8 || memcmp(buf + at, hex, 8) != 0)
-        return gm_fail(GM_ERR_FORMAT, "" GM_ST_HEADER_CRC_KEY " is not where the writer puts it");
+        return gm_fail(GM_ERR_FORMAT, GM_ST_HEADER_CRC_KEY " is not where the writer puts it");
     uLong crc = crc32_z(0, buf, (z_size_t)at);
     crc = crc32_z(crc, (const Bytef *)"00000000", 8);
     crc = crc32_z(crc, buf + at + 8, (z_size_t)(n - at - 8));
@@ -270,7 +270,7 @@ gm_status gm_st_parse(const uint8_t *buf, size_t len, gm_st_file **out)
     const gm_json_node *root = gm_json_root(doc), *meta = gm_json_get(root, METADATA);
     size_t count = gm_json_count(root) - (meta != NULL);
     if (meta && gm_json_kind_of(meta) != GM_JSON_OBJECT)
-        st = gm_fail(GM_ERR_FORMAT, "" METADATA " is not an object");
+        st = gm_fail(GM_ERR_FORMAT, METADATA " is not an object");
     else if (gm_json_count(meta) > GM_ST_MAX_META)
         st = gm_fail(GM_ERR_FORMAT, "%zu metadata entries, over the limit of %d",
                      gm_json_count(meta), GM_ST_MAX_META);
@@ -278,7 +278,7 @@ gm_status gm_st_parse(const uint8_t *buf, size_t len, gm_st_file **out)
         st = gm_fail(GM_ERR_FORMAT, "%zu tensors, over the limit of %d", count, GM_ST_MAX_TENSORS);
     for (size_t i = 0; !st && i < gm_json_count(meta); i++)
         if (gm_json_kind_of(gm_json_at(meta, i)) != GM_JSON_STRING)
-            st = gm_fail(GM_ERR_FORMAT, "" METADATA " value of '%.64s' is not a string",
+            st = gm_fail(GM_ERR_FORMAT, METADATA " value of '%.64s' is not a string",
                          gm_json_key_at(meta, i, NULL));
     if (st) {
         gm_json_free(doc);

@@ -16,7 +16,6 @@
 #include "core/error.h"
 #include "io/fileio.h"
 #include "io/safetensors.h"
-#include "checkpoint_internal.h"
 #include "gan_internal.h"
 #include "vae_internal.h"
 
@@ -572,35 +571,33 @@ void gm_checkpoint_info_init_size(gm_checkpoint_info *info, size_t size)
     gm_config_fill(info, size, &zero, sizeof zero);
 }
 
-/* Read and check a file's header (path, or buf and size). */
-static gm_status peek(const char *path, const void *buf, size_t size, const model_kind *want, stored_config *cfg,
-                      gm_checkpoint_info *info, const char *who)
+/* Read and check a file's header. */
+static gm_status peek(const char *path, const model_kind *want, stored_config *cfg, gm_checkpoint_info *info,
+                      const char *who)
 {
     uint8_t *owned;
     gm_st_file *f;
-    gm_status s = open_file(path, buf, size, &owned, &f, who);
+    gm_status s = open_file(path, NULL, 0, &owned, &f, who);
     if (s == GM_OK)
         s = read_header(f, want, cfg, info, who);
     close_file(owned, f);
     return s;
 }
 
-static gm_status peek_info(const char *path, const void *buf, size_t size, gm_checkpoint_info *info,
-                           const char *who)
+static gm_status peek_info(const char *path, gm_checkpoint_info *info, const char *who)
 {
     gm_checkpoint_info full;
     gm_checkpoint_info_init(&full);
     stored_config cfg;
-    gm_status s = info ? peek(path, buf, size, NULL, &cfg, &full, who)
+    gm_status s = info ? peek(path, NULL, &cfg, &full, who)
                        : gm_fail(GM_ERR_INVALID_ARG, "%s: info is NULL", who);
     return s != GM_OK ? s : gm_config_export(info, &full, sizeof full, sizeof full, who);
 }
 
-static gm_status peek_config(const char *path, const void *buf, size_t size, const model_kind *want, void *out,
-                             const char *who)
+static gm_status peek_config(const char *path, const model_kind *want, void *out, const char *who)
 {
     stored_config cfg;
-    gm_status s = out ? peek(path, buf, size, want, &cfg, NULL, who)
+    gm_status s = out ? peek(path, want, &cfg, NULL, who)
                       : gm_fail(GM_ERR_INVALID_ARG, "%s: cfg is NULL", who);
     return s != GM_OK ? s : gm_config_export(out, &cfg, want->cfg_size, want->cfg_size, who);
 }
@@ -608,34 +605,17 @@ static gm_status peek_config(const char *path, const void *buf, size_t size, con
 gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info)
 {
     gm_status s = check_path(path, "gm_checkpoint_peek");
-    return s != GM_OK ? s : peek_info(path, NULL, 0, info, "gm_checkpoint_peek");
+    return s != GM_OK ? s : peek_info(path, info, "gm_checkpoint_peek");
 }
 
 gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg)
 {
     gm_status s = check_path(path, "gm_checkpoint_peek_vae");
-    return s != GM_OK ? s : peek_config(path, NULL, 0, &vae_kind, cfg, "gm_checkpoint_peek_vae");
+    return s != GM_OK ? s : peek_config(path, &vae_kind, cfg, "gm_checkpoint_peek_vae");
 }
 
 gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg)
 {
     gm_status s = check_path(path, "gm_checkpoint_peek_gan");
-    return s != GM_OK ? s : peek_config(path, NULL, 0, &gan_kind, cfg, "gm_checkpoint_peek_gan");
-}
-
-/* ---- the same peeks on bytes in memory, for the fuzzer ---- */
-
-gm_status gm_checkpoint_peek_memory(const void *buf, size_t size, gm_checkpoint_info *info)
-{
-    return peek_info(NULL, buf, size, info, "gm_checkpoint_peek_memory");
-}
-
-gm_status gm_checkpoint_peek_vae_memory(const void *buf, size_t size, gm_vae_config *cfg)
-{
-    return peek_config(NULL, buf, size, &vae_kind, cfg, "gm_checkpoint_peek_vae_memory");
-}
-
-gm_status gm_checkpoint_peek_gan_memory(const void *buf, size_t size, gm_gan_config *cfg)
-{
-    return peek_config(NULL, buf, size, &gan_kind, cfg, "gm_checkpoint_peek_gan_memory");
+    return s != GM_OK ? s : peek_config(path, &gan_kind, cfg, "gm_checkpoint_peek_gan");
 }

@@ -2,30 +2,51 @@
  * whose bytes the fuzzer chose. Checksums would stop nearly every mutation
  * at the door, so each input is sealed first -- both CRCs recomputed where
  * the fields exist -- and the mutations reach the metadata, config and
- * shape checks behind them. Beyond not crashing, the readers must agree:
- * a peeked config is one the tools can index their tables of names with,
- * and a file that loads peeks to the very config and step it loaded.
- * Seeded with the golden files of tests/data. */
+ * shape checks behind them. The peeks read a path, so each sealed input is
+ * also written to a scratch file (in /dev/shm where there is one). Beyond
+ * not crashing, the readers must agree: a peeked config is one the tools
+ * can index their tables of names with, and a file that loads peeks to the
+ * very config and step it loaded. Seeded with the golden files of
+ * tests/data. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "genmodel.h"
-#include "models/checkpoint_internal.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* the loaders are the target, not the team: one thread, none started and
- * stopped with every model */
+static char scratch[256];
+
+static void remove_scratch(void)
+{
+    remove(scratch);
+}
+
+/* The loaders are the target, not the team: one thread, none started and
+ * stopped with every model. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(scratch, sizeof scratch, "%s/fuzz_checkpoint.%ld.safetensors", dir, (long)getpid());
+    atexit(remove_scratch);
     return gm_set_num_threads(1) == GM_OK ? 0 : 1;
+}
+
+static int write_scratch(const uint8_t *buf, size_t size)
+{
+    FILE *f = fopen(scratch, "wb");
+    if (!f)
+        return 0;
+    size_t put = fwrite(buf, 1, size, f);
+    return (fclose(f) == 0) & (put == size);
 }
 
 /* the offset of field's 8-digit value in buf[0, n), or 0 */
@@ -114,9 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data, size);
     seal(buf, size);
+    require(write_scratch(buf, size), "cannot write the scratch file");
     gm_checkpoint_info info;
     gm_checkpoint_info_init(&info);
-    if (gm_checkpoint_peek_memory(buf, size, &info) != GM_OK) {
+    if (gm_checkpoint_peek(scratch, &info) != GM_OK) {
         free(buf);
         return 0;
     }
@@ -125,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gm_vae_config peeked, loaded;
         gm_vae_config_init(&peeked);
         gm_vae_config_init(&loaded);
-        require(gm_checkpoint_peek_vae_memory(buf, size, &peeked) == GM_OK, "a VAE peeks, but not as a VAE");
+        require(gm_checkpoint_peek_vae(scratch, &peeked) == GM_OK, "a VAE peeks, but not as a VAE");
         require_vae_enums(&peeked);
         gm_vae *vae;
         if (gm_vae_load_buffer(buf, size, &vae) == GM_OK) {
@@ -141,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gm_gan_config_init(&peeked);
         gm_gan_config_init(&loaded);
         require(info.kind == GM_MODEL_GAN, "a checkpoint peeks as neither a VAE nor a GAN");
-        require(gm_checkpoint_peek_gan_memory(buf, size, &peeked) == GM_OK, "a GAN peeks, but not as a GAN");
+        require(gm_checkpoint_peek_gan(scratch, &peeked) == GM_OK, "a GAN peeks, but not as a GAN");
         require_gan_enums(&peeked);
         gm_gan *gan;
         if (gm_gan_load_buffer(buf, size, &gan) == GM_OK) {

@@ -355,9 +355,7 @@ static gm_status fill(void *p, const char *name, const gm_param *param, float *d
         return gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' has rank %d shape [%" PRId64 ",%" PRId64 "], expected "
                        "[%" PRId64 ",%" PRId64 "]", c->who, name, (int)t->rank, t->shape[0], t->shape[1],
                        param->shape[0], param->rank > 1 ? param->shape[1] : 0);
-    gm_status s = gm_st_tensor_copy(c->file, name, data, param->numel);
-    if (s != GM_OK)
-        return refail(s, c->who);
+    gm_status s = gm_st_tensor_copy(c->file, name, data, param->numel);   /* cannot fail: same shape */
     for (size_t i = 0; s == GM_OK && i < param->numel; i++)
         if (!isfinite(data[i]))
             s = gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' holds a non-finite value", c->who, name);

@@ -280,6 +280,18 @@ static uint8_t *spliced(const uint8_t *buf, size_t *size, const char *from, cons
     return out;
 }
 
+/* Recompute the data's checksum, after an edit of the data. */
+static void seal_data(uint8_t *buf, size_t size)
+{
+    uint64_t n;
+    memcpy(&n, buf, sizeof n);
+    uint8_t *hex = buf + find(buf, 8 + n, "\"gm.crc32.data\":\"") + strlen("\"gm.crc32.data\":\"");
+    char sealed[9];
+    snprintf(sealed, sizeof sealed, "%08lx", crc32(0, buf + 8 + n, (uInt)(size - 8 - n)) & 0xFFFFFFFFul);
+    memcpy(hex, sealed, 8);
+    seal_header(buf, size);
+}
+
 /* spliced, then sealed */
 static uint8_t *edited(const uint8_t *buf, size_t *size, const char *from, const char *to)
 {
@@ -365,10 +377,22 @@ static void test_bad_arguments(void **state)
     assert_null(gout);
     expect_invalid(gm_vae_load_buffer(NULL, 0, &vout), "gm_vae_load_buffer", "buf is NULL");
     expect_invalid(gm_vae_load_buffer(vbuf, vsize, NULL), "gm_vae_load_buffer", "out is NULL");
+    expect_invalid(gm_gan_load_buffer(gbuf, gsize, NULL), "gm_gan_load_buffer", "out is NULL");
+    void *none = &none;
+    size_t none_size;
+    expect_invalid(gm_vae_save_buffer(NULL, &none, &none_size), "gm_vae_save_buffer", "NULL");
+    expect_invalid(gm_gan_save_buffer(gan, NULL, &none_size), "gm_gan_save_buffer", "NULL");
+    expect_invalid(gm_gan_save_buffer(gan, &none, NULL), "gm_gan_save_buffer", "NULL");
+    expect_invalid(gm_gan_save(NULL, "x.safetensors"), "gm_gan_save", "gan is NULL");
+    expect_invalid(gm_vae_save(NULL, "x.safetensors"), "gm_vae_save", "vae is NULL");
 
     /* an empty path names no file: refused before the file system is asked */
     expect_invalid(gm_vae_save(vae, ""), "gm_vae_save", "path is empty");
     expect_invalid(gm_gan_save(gan, ""), "gm_gan_save", "path is empty");
+    expect_invalid(gm_vae_save(vae, NULL), "gm_vae_save", "path is NULL");
+    gout = (gm_gan *)gbuf;
+    expect_invalid(gm_gan_load(NULL, &gout), "gm_gan_load", "path is NULL");
+    assert_null(gout);
     vout = (gm_vae *)vbuf;
     expect_invalid(gm_vae_load("", &vout), "gm_vae_load", "path is empty");
     assert_null(vout);
@@ -621,6 +645,93 @@ static void test_stored_config_is_checked(void **state)
     }
 }
 
+/* Every other way a sealed file can be wrong, each refused by the loader
+ * with GM_ERR_FORMAT and a message that says which */
+static void test_every_refusal(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *golden, *from, *to, *why;
+    } cases[] = {
+        { "vae", "\"gm.format\":\"libgenmodel\"", "\"gm.format\":\"libgenmodeX\"", "not a libgenmodel checkpoint" },
+        { "vae", "\"gm.model\":\"vae\"", "\"gm.model\":\"vaX\"", "unknown model kind 'vaX'" },
+        { "vae", "\"gm.format\":", "\"gm.formaX\":", "gm.format is missing" },
+        { "vae", "\"gm.model\":", "\"gm.modeX\":", "unknown model kind '(missing)'" },
+        { "vae", "\"gm.config.beta\":\"1\"", "\"gm.config.beta\":\"1x\"", "'gm.config.beta' is not a valid value" },
+        { "vae", "\"gm.config.beta\":\"1\"", "\"gm.config.beta\":\"\"", "'gm.config.beta' is not a valid value" },
+        { "vae", "\"gm.config.beta\":\"1\"", "\"gm.config.beta\":\"1e999\"", "'gm.config.beta' is not a valid value" },
+        { "vae", "\"gm.config.beta\":\"1\"", "\"gm.config.beta\":\"nan\"", "'gm.config.beta' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"2.0\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"2147483648\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"-2147483649\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"99999999999999999999\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"-3\"", "'gm.config.seed' is not a valid value" },
+        { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"3 \"", "'gm.config.seed' is not a valid value" },
+        { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"18446744073709551616\"",
+          "'gm.config.seed' is not a valid value" },
+        { "vae", "\"gm.config.beta\":", "\"gm.config.betX\":", "'gm.config.beta' is missing" },
+        { "vae", "\"gm.step\":\"2\"", "\"gm.step\":\"-1\"", "'gm.step' is not a valid number" },
+        { "vae", "\"gm.step\":\"2\"", "\"gm.step\":\"\"", "'gm.step' is not a valid number" },
+        { "vae", "\"gm.step\":\"2\"", "\"gm.step\":\"2x\"", "'gm.step' is not a valid number" },
+        { "vae", "\"gm.step\":\"2\"", "\"gm.step\":\"99999999999999999999\"", "'gm.step' is not a valid number" },
+        { "vae", "\"gm.step\":", "\"gm.steX\":", "'gm.step' is missing" },
+        { "gan", "\"gm.step.disc\":\"2\"", "\"gm.step.disc\":\"two\"", "'gm.step.disc' is not a valid number" },
+        { "vae", "\"gm.rng\":\"philox4x32-10\"", "\"gm.rng\":\"philox4x32-11\"", "unknown random generator" },
+        { "vae", "\"gm.rng\":", "\"gm.rnX\":", "unknown random generator '(missing)'" },
+        { "vae", "\"gm.rng.seed\":\"3\"", "\"gm.rng.seed\":\"-3\"", "'gm.rng.seed' is not a valid number" },
+        { "vae", "\"gm.rng.seed\":", "\"gm.rng.seeX\":", "'gm.rng.seed' is missing" },
+        { "gan", "\"gm.rng.counter\":\"59\"", "\"gm.rng.counter\":\"\"", "'gm.rng.counter' is not a valid number" },
+        { "vae", "\"dec.0.bias\":{", "\"dec.0.biaX\":{", "tensor 'dec.0.bias' is missing" },
+        { "vae", "\"dec.0.bias\":{\"dtype\":\"F32\",\"shape\":[5]", "\"dec.0.bias\":{\"dtype\":\"F32\",\"shape\":[1,5]",
+          "tensor 'dec.0.bias' has rank 2" },
+        { "vae", "\"enc.1.weight\":{\"dtype\":\"F32\",\"shape\":[4,5]", "\"enc.1.weight\":{\"dtype\":\"F32\",\"shape\":[5,4]",
+          "tensor 'enc.1.weight' has rank 2 shape [5,4], expected [4,5]" },
+        { "gan", "\"disc.0.bias\":{", "\"extra\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},\"disc.0.bias\":{",
+          "the file has 43 tensors, the model 42" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s-v1.safetensors", cases[i].golden);
+        size_t size;
+        uint8_t *golden = read_golden(name, &size);
+        uint8_t *buf = edited(golden, &size, cases[i].from, cases[i].to);
+        gm_status s = cases[i].golden[0] == 'v' ? vae_from_buffer(buf, size) : gan_from_buffer(buf, size);
+        if (s != GM_ERR_FORMAT || !strstr(gm_last_error(), cases[i].why))
+            fail_msg("case %zu: status %d, '%s': should be %d, saying '%s'", i, s, gm_last_error(), GM_ERR_FORMAT,
+                     cases[i].why);
+        assert_names_only(cases[i].golden[0] == 'v' ? "gm_vae_load_buffer" : "gm_gan_load_buffer");
+        free(buf);
+        free(golden);
+    }
+
+    /* a weight that is NaN, sealed in */
+    size_t size;
+    uint8_t *buf = read_golden("vae-v1.safetensors", &size);
+    uint64_t n;
+    memcpy(&n, buf, sizeof n);
+    const float nan = NAN;
+    memcpy(buf + 8 + n + 4, &nan, sizeof nan);
+    seal_data(buf, size);
+    assert_int_equal(vae_from_buffer(buf, size), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "holds a non-finite value"));
+    free(buf);
+
+    /* a good safetensors file, but not one of ours: no checksums */
+    static const char header[] = "{\"__metadata__\":{\"gm.format\":\"libgenmodel\"}}";
+    uint8_t plain[8 + sizeof header - 1];
+    n = sizeof header - 1;
+    memcpy(plain, &n, sizeof n);
+    memcpy(plain + 8, header, sizeof header - 1);
+    assert_int_equal(vae_from_buffer(plain, sizeof plain), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "no checksums"));
+}
+
 /* the edits above change nothing but the value: undone, the file loads */
 static void test_edited_golden_file_loads(void **state)
 {
@@ -692,28 +803,47 @@ static void test_data_corruption_is_caught(void **state)
 static int alloc_setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
 static int alloc_teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
 
-static void test_every_allocation_failure(void **state)
+/* A load from memory, then a save of what came back; a failure names
+ * the call that failed. */
+static gm_status gan_round_trip(const void *buf, size_t size)
 {
-    (void)state;
-    gm_test_alloc_reset(0);
-    gm_gan *gan = tiny_gan(3);
-    void *buf;
-    size_t size;
-    assert_int_equal(gm_gan_save_buffer(gan, &buf, &size), GM_OK);
+    gm_gan *back = NULL;
+    void *again = NULL;
+    size_t again_size;
+    gm_status s = gm_gan_load_buffer(buf, size, &back);
+    if (s != GM_OK)
+        assert_names_only("gm_gan_load_buffer");
+    else if ((s = gm_gan_save_buffer(back, &again, &again_size)) != GM_OK)
+        assert_names_only("gm_gan_save_buffer");
+    gm_buffer_free(again);
+    gm_gan_free(back);
+    return s;
+}
+
+static gm_status vae_round_trip(const void *buf, size_t size)
+{
+    gm_vae *back = NULL;
+    void *again = NULL;
+    size_t again_size;
+    gm_status s = gm_vae_load_buffer(buf, size, &back);
+    if (s != GM_OK)
+        assert_names_only("gm_vae_load_buffer");
+    else if ((s = gm_vae_save_buffer(back, &again, &again_size)) != GM_OK)
+        assert_names_only("gm_vae_save_buffer");
+    gm_buffer_free(again);
+    gm_vae_free(back);
+    return s;
+}
+
+/* round_trip with its k-th allocation refused, k = 1, 2, ... until it
+ * succeeds: each earlier run fails with GM_ERR_NO_MEMORY and leaks nothing */
+static void refuse_each_allocation(gm_status (*round_trip)(const void *buf, size_t size), const void *buf,
+                                   size_t size)
+{
     size_t held = gm_test_alloc.allocs - gm_test_alloc.frees, refused = 0;
     for (size_t k = 1;; k++) {
-        size_t before = gm_test_alloc.allocs;
-        gm_test_alloc.fail_at = before + k;
-        gm_gan *back = NULL;
-        void *again = NULL;
-        size_t again_size;
-        gm_status s = gm_gan_load_buffer(buf, size, &back);
-        if (s != GM_OK)
-            assert_names_only("gm_gan_load_buffer");
-        else if ((s = gm_gan_save_buffer(back, &again, &again_size)) != GM_OK)
-            assert_names_only("gm_gan_save_buffer");
-        gm_buffer_free(again);
-        gm_gan_free(back);
+        gm_test_alloc.fail_at = gm_test_alloc.allocs + k;
+        gm_status s = round_trip(buf, size);
         gm_test_alloc.fail_at = 0;
         refused += s != GM_OK;  /* the one allocation refused is counted, but never freed */
         assert_int_equal(gm_test_alloc.allocs - gm_test_alloc.frees - refused, held);
@@ -721,8 +851,24 @@ static void test_every_allocation_failure(void **state)
             break;
         assert_int_equal(s, GM_ERR_NO_MEMORY);
     }
-    gm_buffer_free(buf);
+}
+
+static void test_every_allocation_failure(void **state)
+{
+    (void)state;
+    gm_test_alloc_reset(0);
+    gm_gan *gan = tiny_gan(3);
+    gm_vae *vae = tiny_vae(3);
+    void *gbuf, *vbuf;
+    size_t gsize, vsize;
+    assert_int_equal(gm_gan_save_buffer(gan, &gbuf, &gsize), GM_OK);
+    assert_int_equal(gm_vae_save_buffer(vae, &vbuf, &vsize), GM_OK);
+    refuse_each_allocation(gan_round_trip, gbuf, gsize);
+    refuse_each_allocation(vae_round_trip, vbuf, vsize);
+    gm_buffer_free(gbuf);
+    gm_buffer_free(vbuf);
     gm_gan_free(gan);
+    gm_vae_free(vae);
 }
 
 /* ---- the golden files of format version 1: they must keep loading ---- */
@@ -801,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_stored_config_is_checked),
         cmocka_unit_test(test_edited_golden_file_loads),
         cmocka_unit_test(test_header_whitespace),
+        cmocka_unit_test(test_every_refusal),
         cmocka_unit_test(test_every_truncation_and_header_flip),
         cmocka_unit_test(test_data_corruption_is_caught),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),

@@ -538,60 +538,52 @@ static uint8_t *with_bad_field(const uint8_t *golden, size_t *size, const bad_fi
 }
 
 /* Each reader of one kind, on a bad file: its status, with *out NULL or
- * the caller's config as it was */
+ * the caller's config as it was; and a load from memory then a save of
+ * what came back, whose failure names the call that failed. The two kinds'
+ * calls differ only in their names, so they are written once. */
 static int not_null;
 
-static gm_status gan_from_buffer(const uint8_t *buf, size_t size)
-{
-    gm_gan *gan = (gm_gan *)&not_null;
-    gm_status s = gm_gan_load_buffer(buf, size, &gan);
-    assert_null(gan);
-    return s;
-}
+#define KIND_READERS(kind)                                                                         \
+    static gm_status kind##_from_buffer(const uint8_t *buf, size_t size)                          \
+    {                                                                                              \
+        gm_##kind *m = (gm_##kind *)&not_null;                                                     \
+        gm_status s = gm_##kind##_load_buffer(buf, size, &m);                                      \
+        assert_null(m);                                                                            \
+        return s;                                                                                  \
+    }                                                                                              \
+    static gm_status kind##_from_file(const char *path)                                            \
+    {                                                                                              \
+        gm_##kind *m = (gm_##kind *)&not_null;                                                     \
+        gm_status s = gm_##kind##_load(path, &m);                                                  \
+        assert_null(m);                                                                            \
+        return s;                                                                                  \
+    }                                                                                              \
+    static gm_status kind##_peek(const char *path)                                                 \
+    {                                                                                              \
+        gm_##kind##_config cfg, before;                                                            \
+        gm_##kind##_config_init(&cfg);                                                             \
+        before = cfg;                                                                              \
+        gm_status s = gm_checkpoint_peek_##kind(path, &cfg);                                       \
+        assert_memory_equal(&cfg, &before, sizeof cfg);                                            \
+        return s;                                                                                  \
+    }                                                                                              \
+    static gm_status kind##_round_trip(const void *buf, size_t size)                               \
+    {                                                                                              \
+        gm_##kind *back = NULL;                                                                    \
+        void *again = NULL;                                                                        \
+        size_t again_size;                                                                         \
+        gm_status s = gm_##kind##_load_buffer(buf, size, &back);                                   \
+        if (s != GM_OK)                                                                            \
+            assert_names_only("gm_" #kind "_load_buffer");                                         \
+        else if ((s = gm_##kind##_save_buffer(back, &again, &again_size)) != GM_OK)                \
+            assert_names_only("gm_" #kind "_save_buffer");                                         \
+        gm_buffer_free(again);                                                                     \
+        gm_##kind##_free(back);                                                                    \
+        return s;                                                                                  \
+    }
 
-static gm_status gan_from_file(const char *path)
-{
-    gm_gan *gan = (gm_gan *)&not_null;
-    gm_status s = gm_gan_load(path, &gan);
-    assert_null(gan);
-    return s;
-}
-
-static gm_status gan_peek(const char *path)
-{
-    gm_gan_config cfg, before;
-    gm_gan_config_init(&cfg);
-    before = cfg;
-    gm_status s = gm_checkpoint_peek_gan(path, &cfg);
-    assert_memory_equal(&cfg, &before, sizeof cfg);
-    return s;
-}
-
-static gm_status vae_from_buffer(const uint8_t *buf, size_t size)
-{
-    gm_vae *vae = (gm_vae *)&not_null;
-    gm_status s = gm_vae_load_buffer(buf, size, &vae);
-    assert_null(vae);
-    return s;
-}
-
-static gm_status vae_from_file(const char *path)
-{
-    gm_vae *vae = (gm_vae *)&not_null;
-    gm_status s = gm_vae_load(path, &vae);
-    assert_null(vae);
-    return s;
-}
-
-static gm_status vae_peek(const char *path)
-{
-    gm_vae_config cfg, before;
-    gm_vae_config_init(&cfg);
-    before = cfg;
-    gm_status s = gm_checkpoint_peek_vae(path, &cfg);
-    assert_memory_equal(&cfg, &before, sizeof cfg);
-    return s;
-}
+KIND_READERS(vae)
+KIND_READERS(gan)
 
 static gm_status any_peek(const char *path)
 {
@@ -802,38 +794,6 @@ static void test_data_corruption_is_caught(void **state)
 
 static int alloc_setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
 static int alloc_teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
-
-/* A load from memory, then a save of what came back; a failure names
- * the call that failed. */
-static gm_status gan_round_trip(const void *buf, size_t size)
-{
-    gm_gan *back = NULL;
-    void *again = NULL;
-    size_t again_size;
-    gm_status s = gm_gan_load_buffer(buf, size, &back);
-    if (s != GM_OK)
-        assert_names_only("gm_gan_load_buffer");
-    else if ((s = gm_gan_save_buffer(back, &again, &again_size)) != GM_OK)
-        assert_names_only("gm_gan_save_buffer");
-    gm_buffer_free(again);
-    gm_gan_free(back);
-    return s;
-}
-
-static gm_status vae_round_trip(const void *buf, size_t size)
-{
-    gm_vae *back = NULL;
-    void *again = NULL;
-    size_t again_size;
-    gm_status s = gm_vae_load_buffer(buf, size, &back);
-    if (s != GM_OK)
-        assert_names_only("gm_vae_load_buffer");
-    else if ((s = gm_vae_save_buffer(back, &again, &again_size)) != GM_OK)
-        assert_names_only("gm_vae_save_buffer");
-    gm_buffer_free(again);
-    gm_vae_free(back);
-    return s;
-}
 
 /* round_trip with its k-th allocation refused, k = 1, 2, ... until it
  * succeeds: each earlier run fails with GM_ERR_NO_MEMORY and leaks nothing */

@@ -14,6 +14,13 @@
 extern "C" {
 #endif
 
+/* Every call here refuses a NULL or empty path, a NULL buf or out, and a
+ * buffer of size 0 with GM_ERR_INVALID_ARG, and a failed load leaves *out
+ * NULL. A stored config is held to what gm_vae_create or gm_gan_create
+ * accepts: one they would refuse (an unknown enum, a size out of range) is
+ * GM_ERR_FORMAT from every peek and load, so a config a peek returns can
+ * always create a model. */
+
 /** The format version this library writes; it reads this one and older. */
 #define GM_CHECKPOINT_FORMAT_VERSION 1
 
@@ -34,7 +41,8 @@ typedef struct gm_checkpoint_info {
 GM_API void gm_checkpoint_info_init_size(gm_checkpoint_info *info, size_t size);
 
 /** Read a checkpoint's header only: its kind, format version and step.
- * Errors as for loading. */
+ * The whole header is checked, the stored config included. Errors as for
+ * loading. */
 GM_API gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info);
 
 /** The config stored in a VAE checkpoint, without loading its tensors.

@@ -23,13 +23,16 @@ typedef struct gm_dataset gm_dataset;
  * On failure *out is NULL and the status is GM_ERR_IO (cannot open or
  * read), GM_ERR_FORMAT (bad magic, an element type other than unsigned
  * byte, a dimension of 0, truncated data, trailing data, counts that
- * disagree, corrupt gzip), GM_ERR_NO_MEMORY or GM_ERR_INVALID_ARG. */
+ * disagree, corrupt gzip), GM_ERR_NO_MEMORY or GM_ERR_INVALID_ARG (a NULL
+ * images_path or out, or an empty path, which names no file). */
 GM_API gm_status gm_dataset_load(const char *images_path, const char *labels_path, gm_dataset **out);
 
 /** Load the MNIST-family split `split` ("train" or "t10k"; anything else
  * is GM_ERR_INVALID_ARG) from directory dir: DIR/SPLIT-images-idx3-ubyte
  * and DIR/SPLIT-labels-idx1-ubyte, each taken without a .gz suffix if
- * that file exists and with one otherwise. Fails as gm_dataset_load. */
+ * that file exists and with one otherwise. An empty dir is
+ * GM_ERR_INVALID_ARG (write "." for the current directory). Fails as
+ * gm_dataset_load. */
 GM_API gm_status gm_dataset_load_dir(const char *dir, const char *split, gm_dataset **out);
 
 /** Release a dataset; NULL is a no-op. */
@@ -59,7 +62,8 @@ GM_API gm_status gm_dataset_gather(const gm_dataset *ds, const int32_t *indices,
  * to the nearest of 256 levels, NaN as 0), as an IDX file of unsigned
  * bytes with dimensions (n, height, width) -- the format the datasets come
  * in. The file is not compressed. More than 2^31 - 1 bytes of pixels is
- * GM_ERR_INVALID_ARG. On GM_ERR_IO the file may be left partly written. */
+ * GM_ERR_INVALID_ARG, as is an empty path. On GM_ERR_IO the file may be
+ * left partly written. */
 GM_API gm_status gm_idx_write_images(const char *path, const float *images, int32_t n,
                                      int32_t height, int32_t width);
 
@@ -69,8 +73,8 @@ GM_API gm_status gm_idx_write_images(const char *path, const float *images, int3
  * and around the edge, so cols * (width + 2) + 2 pixels wide. A path
  * ending in ".png" (any case) is written as PNG (GM_ERR_UNSUPPORTED in a
  * build without libpng), any other as binary PGM. A grid of more than
- * 2^31 - 1 pixels is GM_ERR_INVALID_ARG. On GM_ERR_IO the file may be
- * left partly written. */
+ * 2^31 - 1 pixels is GM_ERR_INVALID_ARG, as is an empty path. On GM_ERR_IO
+ * the file may be left partly written. */
 GM_API gm_status gm_image_write_grid(const char *path, const float *images, int32_t n,
                                      int32_t height, int32_t width, int32_t cols);
 

@@ -78,6 +78,9 @@ gm_status gm_dataset_load(const char *images_path, const char *labels_path, gm_d
     if (!images_path || !out)
         return gm_fail(GM_ERR_INVALID_ARG, "gm_dataset_load: %s is NULL",
                        !images_path ? "images_path" : "out");
+    if (!*images_path || (labels_path && !*labels_path))
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_dataset_load: %s is empty",
+                       !*images_path ? "images_path" : "labels_path");
     return load("gm_dataset_load", images_path, labels_path, out);
 }
 
@@ -101,6 +104,8 @@ gm_status gm_dataset_load_dir(const char *dir, const char *split, gm_dataset **o
     if (!dir || !split || !out)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %s is NULL", who,
                        !dir ? "dir" : !split ? "split" : "out");
+    if (!*dir)   /* not ".", and "/" would be put after it: the root */
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: dir is empty", who);
     if (strcmp(split, "train") != 0 && strcmp(split, "t10k") != 0)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: split must be \"train\" or \"t10k\" (got \"%.32s\")",
                        who, split);

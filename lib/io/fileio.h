@@ -1,7 +1,9 @@
 /* File I/O under the checkpoint code: whole-file reads, and writes that
  * replace a file atomically and durably (a temporary file in the same
  * directory, fsync, rename over the target, fsync of the directory). The
- * system calls go through a table that tests swap to inject failures. */
+ * system calls go through a table that tests swap to inject failures.
+ * Messages give the file and the system's reason ("cannot open 'x': No
+ * such file or directory"); the public call puts its own name in front. */
 #ifndef GM_IO_FILEIO_H
 #define GM_IO_FILEIO_H
 

@@ -42,6 +42,8 @@ static gm_status check_args(const char *who, const char *path, const float *imag
 {
     if (!path || !images)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %s is NULL", who, !path ? "path" : "images");
+    if (!*path)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: path is empty", who);
     if (n <= 0 || height <= 0 || width <= 0)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: n, height and width must be > 0 (got %d, %d, %d)",
                        who, n, height, width);

@@ -40,7 +40,7 @@ typedef struct parser {
 
 static gm_status bad(size_t at, const char *what)
 {
-    return gm_fail(GM_ERR_FORMAT, "json: byte %zu: %s", at, what);
+    return gm_fail(GM_ERR_FORMAT, "byte %zu: %s", at, what);
 }
 
 static void skip_ws(parser *p)
@@ -98,13 +98,13 @@ static gm_status new_node(parser *p, gm_json_kind kind, uint32_t *index)
 {
     gm_json_doc *d = p->doc;
     if (d->count == p->lim.max_nodes)
-        return gm_fail(GM_ERR_FORMAT, "json: byte %zu: more than %u values", p->pos, p->lim.max_nodes);
+        return gm_fail(GM_ERR_FORMAT, "byte %zu: more than %u values", p->pos, p->lim.max_nodes);
     if (d->count == d->cap) {
         uint32_t cap = d->cap ? d->cap : 8;
         cap = cap > p->lim.max_nodes / 2 ? p->lim.max_nodes : cap * 2;
         gm_json_node *nodes = gm_malloc((size_t)cap * sizeof *nodes);
         if (!nodes)
-            return gm_fail(GM_ERR_NO_MEMORY, "json: out of memory for %u values", cap);
+            return gm_fail(GM_ERR_NO_MEMORY, "out of memory for %u JSON values", cap);
         if (d->count)
             memcpy(nodes, d->nodes, (size_t)d->count * sizeof *nodes);
         gm_free(d->nodes);
@@ -202,7 +202,7 @@ static gm_status string(parser *p, const char **out, uint32_t *out_len)
             continue;
         }
         if (c < 0x20)
-            return gm_fail(GM_ERR_FORMAT, "json: byte %zu: raw control character 0x%02x in a string",
+            return gm_fail(GM_ERR_FORMAT, "byte %zu: raw control character 0x%02x in a string",
                            p->pos, c);
         size_t k = utf8_seq(p->s + p->pos, p->len - p->pos);
         if (!k)
@@ -214,7 +214,7 @@ static gm_status string(parser *p, const char **out, uint32_t *out_len)
     p->pos++;
     size_t n = (size_t)(d - first);
     if (n > p->lim.max_string)
-        return gm_fail(GM_ERR_FORMAT, "json: byte %zu: string of %zu bytes, over the limit of %u",
+        return gm_fail(GM_ERR_FORMAT, "byte %zu: string of %zu bytes, over the limit of %u",
                        start, n, p->lim.max_string);
     *d = '\0';
     p->doc->str_used += n + 1;
@@ -278,7 +278,7 @@ static gm_status container(parser *p, int depth, uint32_t *index)
     unsigned char close = is_obj ? '}' : ']';
     uint32_t self, prev = 0, count = 0;
     if (depth > p->lim.max_depth)
-        return gm_fail(GM_ERR_FORMAT, "json: byte %zu: nested deeper than %d", start, p->lim.max_depth);
+        return gm_fail(GM_ERR_FORMAT, "byte %zu: nested deeper than %d", start, p->lim.max_depth);
     gm_status st = new_node(p, is_obj ? GM_JSON_OBJECT : GM_JSON_ARRAY, &self);
     if (st)
         return st;
@@ -330,7 +330,7 @@ static gm_status container(parser *p, int depth, uint32_t *index)
         uint32_t a = n[self].u.first = sort_members(n, n[self].u.first, count);
         for (uint32_t b; (b = n[a].next) != 0; a = b)
             if (!keycmp(n[a].key, n[a].key_len, n[b].key, n[b].key_len))
-                return gm_fail(GM_ERR_FORMAT, "json: byte %zu: duplicate key \"%.64s\" in this object",
+                return gm_fail(GM_ERR_FORMAT, "byte %zu: duplicate key \"%.64s\" in this object",
                                start, n[b].key);
     }
     *index = self;
@@ -364,8 +364,8 @@ static gm_status value(parser *p, int depth, uint32_t *index)
     if (c == 't' || c == 'f' || c == 'n')
         return bad(p->pos, "true, false and null are not accepted");
     if (c >= 0x20 && c < 0x7F)
-        return gm_fail(GM_ERR_FORMAT, "json: byte %zu: unexpected '%c'", p->pos, c);
-    return gm_fail(GM_ERR_FORMAT, "json: byte %zu: unexpected byte 0x%02x", p->pos, c);
+        return gm_fail(GM_ERR_FORMAT, "byte %zu: unexpected '%c'", p->pos, c);
+    return gm_fail(GM_ERR_FORMAT, "byte %zu: unexpected byte 0x%02x", p->pos, c);
 }
 
 /* Turn each container's sibling chain into its slice of d->kids. Every
@@ -373,7 +373,7 @@ static gm_status value(parser *p, int depth, uint32_t *index)
 static gm_status link_children(gm_json_doc *d)
 {
     if (d->count > 1 && !(d->kids = gm_malloc((size_t)(d->count - 1) * sizeof *d->kids)))
-        return gm_fail(GM_ERR_NO_MEMORY, "json: out of memory for %u values", d->count);
+        return gm_fail(GM_ERR_NO_MEMORY, "out of memory for %u JSON values", d->count);
     size_t k = 0;
     for (uint32_t i = 0; i < d->count; i++) {
         gm_json_node *n = &d->nodes[i];
@@ -403,10 +403,10 @@ gm_status gm_json_parse(const char *text, size_t len, const gm_json_limits *limi
         return gm_fail(GM_ERR_INVALID_ARG, "gm_json_parse: max_depth must be in [1, %d] and max_nodes >= 1",
                        GM_JSON_DEPTH_CAP);
     if (len > SIZE_MAX - sizeof(gm_json_doc) - 1)
-        return gm_fail(GM_ERR_NO_MEMORY, "json: %zu bytes of text is too much", len);
+        return gm_fail(GM_ERR_NO_MEMORY, "%zu bytes of JSON is too much", len);
     gm_json_doc *d = gm_malloc(sizeof *d + len + 1);
     if (!d)
-        return gm_fail(GM_ERR_NO_MEMORY, "json: out of memory for %zu bytes of text", len);
+        return gm_fail(GM_ERR_NO_MEMORY, "out of memory for %zu bytes of JSON", len);
     memset(d, 0, sizeof *d);
     d->str = (char *)(d + 1);
     parser p = { (const unsigned char *)text, len, 0, *limits, d };

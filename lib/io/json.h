@@ -2,7 +2,9 @@
  * arrays, strings and non-negative integers up to 2^53. true, false, null,
  * signs, fractions and exponents are errors. Strings are decoded to UTF-8
  * and NUL-terminated; \u0000 is refused, so C string functions see all of
- * them. Members of an object come back sorted by key, not in document order. */
+ * them. Members of an object come back sorted by key, not in document order.
+ * Messages give the detail ("byte 7: unexpected 'x'"), for the caller to
+ * put behind what it was parsing. */
 #ifndef GM_IO_JSON_H
 #define GM_IO_JSON_H
 

@@ -71,20 +71,20 @@ static gm_status read_tensor(const char *name, size_t name_len, const gm_json_no
     char sbuf[96];
     t->name = name;
     if (!name_len)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: a tensor has an empty name");
+        return gm_fail(GM_ERR_FORMAT, "a tensor has an empty name");
     if (name_len > GM_ST_MAX_NAME)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor name '%.40s...' is %zu bytes, over the limit of %d",
+        return gm_fail(GM_ERR_FORMAT, "tensor name '%.40s...' is %zu bytes, over the limit of %d",
                        name, name_len, GM_ST_MAX_NAME);
     if (gm_json_kind_of(v) != GM_JSON_OBJECT)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s' is not an object", name);
+        return gm_fail(GM_ERR_FORMAT, "tensor '%s' is not an object", name);
     for (size_t i = 0; i < gm_json_count(v); i++) {
         const char *k = gm_json_key_at(v, i, NULL);
         if (strcmp(k, keys[0]) && strcmp(k, keys[1]) && strcmp(k, keys[2]))
-            return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s' has an unknown key '%.64s'", name, k);
+            return gm_fail(GM_ERR_FORMAT, "tensor '%s' has an unknown key '%.64s'", name, k);
     }
     for (int i = 0; i < 3; i++)
         if (!gm_json_get(v, keys[i]))
-            return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s' has no '%s'", name, keys[i]);
+            return gm_fail(GM_ERR_FORMAT, "tensor '%s' has no '%s'", name, keys[i]);
 
     const char *dt = gm_json_string(gm_json_get(v, "dtype"), NULL);
     unsigned bits = 0;
@@ -92,41 +92,41 @@ static gm_status read_tensor(const char *name, size_t name_len, const gm_json_no
         if (!strcmp(dt, dtypes[i].name))
             bits = dtypes[i].bits;
     if (!bits)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s' has an unknown dtype %s%.32s%s", name,
+        return gm_fail(GM_ERR_FORMAT, "tensor '%s' has an unknown dtype %s%.32s%s", name,
                        dt ? "'" : "", dt ? dt : "(not a string)", dt ? "'" : "");
     *dtype = dt;
 
     const gm_json_node *shape = gm_json_get(v, "shape");
     if (gm_json_kind_of(shape) != GM_JSON_ARRAY)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s': shape is not an array", name);
+        return gm_fail(GM_ERR_FORMAT, "tensor '%s': shape is not an array", name);
     if (gm_json_count(shape) > GM_ST_MAX_RANK)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s' has rank %zu, over the limit of %d", name,
+        return gm_fail(GM_ERR_FORMAT, "tensor '%s' has rank %zu, over the limit of %d", name,
                        gm_json_count(shape), GM_ST_MAX_RANK);
     t->rank = (int32_t)gm_json_count(shape);
     uint64_t numel = 1, nbits, begin, end;
     for (int i = 0; i < t->rank; i++) {
         uint64_t d;
         if (!gm_json_uint(gm_json_at(shape, (size_t)i), &d) || d > (uint64_t)GM_ST_MAX_DIM)
-            return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s': shape[%d] is not an integer in [0, 2^48-1]",
+            return gm_fail(GM_ERR_FORMAT, "tensor '%s': shape[%d] is not an integer in [0, 2^48-1]",
                            name, i);
         t->shape[i] = (int64_t)d;
         if (!mul_ok(numel, d, &numel))
-            return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s': the product of shape %s overflows",
+            return gm_fail(GM_ERR_FORMAT, "tensor '%s': the product of shape %s overflows",
                            name, shape_str(sbuf, sizeof sbuf, t->shape, i + 1));
     }
     shape_str(sbuf, sizeof sbuf, t->shape, t->rank);
     if (!mul_ok(numel, bits, &nbits))
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s': %s shape %s overflows", name, dt, sbuf);
+        return gm_fail(GM_ERR_FORMAT, "tensor '%s': %s shape %s overflows", name, dt, sbuf);
     if (nbits % 8)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s': %s shape %s is not a whole number of bytes",
+        return gm_fail(GM_ERR_FORMAT, "tensor '%s': %s shape %s is not a whole number of bytes",
                        name, dt, sbuf);
 
     const gm_json_node *off = gm_json_get(v, "data_offsets");
     if (gm_json_count(off) != 2 || gm_json_kind_of(off) != GM_JSON_ARRAY ||
         !gm_json_uint(gm_json_at(off, 0), &begin) || !gm_json_uint(gm_json_at(off, 1), &end))
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s': data_offsets is not [begin, end]", name);
+        return gm_fail(GM_ERR_FORMAT, "tensor '%s': data_offsets is not [begin, end]", name);
     if (begin > end || end - begin != nbits / 8)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s' data_offsets [%" PRIu64 ", %" PRIu64 "] "
+        return gm_fail(GM_ERR_FORMAT, "tensor '%s' data_offsets [%" PRIu64 ", %" PRIu64 "] "
                        "but %s shape %s needs %" PRIu64 " bytes", name, begin, end, dt, sbuf, nbits / 8);
     /* numel * 4 <= end fits the buffer once contiguity is checked, so size_t holds it */
     t->numel = (size_t)numel;
@@ -153,15 +153,15 @@ static gm_status check_layout(gm_st_file *f, const gm_st_info **order, const uin
     for (size_t i = 0; i < f->count; i++) {
         const gm_st_info *t = order[i];
         if (t->begin > at)
-            return gm_fail(GM_ERR_FORMAT, "safetensors: bytes [%" PRIu64 ", %" PRIu64 ") of the data "
+            return gm_fail(GM_ERR_FORMAT, "bytes [%" PRIu64 ", %" PRIu64 ") of the data "
                            "belong to no tensor (a hole before '%s')", at, t->begin, t->name);
         if (t->begin < at)
-            return gm_fail(GM_ERR_FORMAT, "safetensors: tensor '%s' data_offsets [%" PRIu64 ", %" PRIu64 "] "
+            return gm_fail(GM_ERR_FORMAT, "tensor '%s' data_offsets [%" PRIu64 ", %" PRIu64 "] "
                            "overlap the tensor before it, which ends at %" PRIu64, t->name, t->begin, t->end, at);
         at = t->end;
     }
     if (at != data_len)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: the tensors cover %" PRIu64 " bytes but %" PRIu64
+        return gm_fail(GM_ERR_FORMAT, "the tensors cover %" PRIu64 " bytes but %" PRIu64
                        " follow the header", at, data_len);
     for (size_t i = 0; i < f->count; i++)
         f->tensors[i].bytes = data + f->tensors[i].begin;
@@ -177,14 +177,14 @@ static gm_status check_crc(gm_st_file *f, const uint8_t *data, size_t data_len)
     for (int i = 0; i < 8; i++) {
         char c = hex[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return gm_fail(GM_ERR_FORMAT, "safetensors: " GM_ST_CRC_KEY " '%.16s' is not 8 lowercase hex digits", hex);
+            return gm_fail(GM_ERR_FORMAT, GM_ST_CRC_KEY " '%.16s' is not 8 lowercase hex digits", hex);
         want = want << 4 | (uint32_t)(c <= '9' ? c - '0' : c - 'a' + 10);
     }
     if (hex[8])
-        return gm_fail(GM_ERR_FORMAT, "safetensors: " GM_ST_CRC_KEY " '%.16s' is not 8 lowercase hex digits", hex);
+        return gm_fail(GM_ERR_FORMAT, GM_ST_CRC_KEY " '%.16s' is not 8 lowercase hex digits", hex);
     uint32_t got = (uint32_t)crc32_z(0, data, data_len);
     if (got != want)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: checksum mismatch: " GM_ST_CRC_KEY " is %s but the "
+        return gm_fail(GM_ERR_FORMAT, "checksum mismatch: " GM_ST_CRC_KEY " is %s but the "
                        "data's CRC-32 is %08" PRIx32, hex, got);
     f->has_crc = 1;
     return GM_OK;
@@ -210,14 +210,14 @@ static gm_status check_header_crc(const gm_st_file *f, const uint8_t *buf, size_
         return GM_OK;
     size_t at = header_crc_offset(buf, n);
     if (!at || strlen(hex) != 8 || memcmp(buf + at, hex, 8) != 0)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: " GM_ST_HEADER_CRC_KEY " is not where the writer puts it");
+        return gm_fail(GM_ERR_FORMAT, GM_ST_HEADER_CRC_KEY " is not where the writer puts it");
     uLong crc = crc32_z(0, buf, (z_size_t)at);
     crc = crc32_z(crc, (const Bytef *)"00000000", 8);
     crc = crc32_z(crc, buf + at + 8, (z_size_t)(n - at - 8));
     char want[9];
     snprintf(want, sizeof want, "%08lx", crc & 0xFFFFFFFFul);
     if (strcmp(want, hex) != 0)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: header checksum mismatch: " GM_ST_HEADER_CRC_KEY
+        return gm_fail(GM_ERR_FORMAT, "header checksum mismatch: " GM_ST_HEADER_CRC_KEY
                        " is %s but the header's CRC-32 is %s", hex, want);
     return GM_OK;
 }
@@ -225,31 +225,31 @@ static gm_status check_header_crc(const gm_st_file *f, const uint8_t *buf, size_
 static gm_status parse_header(const uint8_t *buf, size_t len, gm_json_doc **doc, size_t *hlen)
 {
     if (len < 8)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: %zu bytes, too short for the 8-byte header length", len);
+        return gm_fail(GM_ERR_FORMAT, "%zu bytes, too short for the 8-byte header length", len);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--)
         n = n << 8 | buf[i];
     if (n > GM_ST_MAX_HEADER)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: header length %" PRIu64 " is over the limit of %zu",
+        return gm_fail(GM_ERR_FORMAT, "header length %" PRIu64 " is over the limit of %zu",
                        n, GM_ST_MAX_HEADER);
     if (n > len - 8)
-        return gm_fail(GM_ERR_FORMAT, "safetensors: header length %" PRIu64 " but only %zu bytes follow",
+        return gm_fail(GM_ERR_FORMAT, "header length %" PRIu64 " but only %zu bytes follow",
                        n, len - 8);
     const char *h = (const char *)buf + 8;
     size_t hn = (size_t)n;
     *hlen = hn;
     if (!hn || h[0] != '{')
-        return gm_fail(GM_ERR_FORMAT, "safetensors: the header does not start with '{'");
+        return gm_fail(GM_ERR_FORMAT, "the header does not start with '{'");
     while (h[hn - 1] == ' ')   /* stops at the '{' */
         hn--;
     if (h[hn - 1] != '}')
-        return gm_fail(GM_ERR_FORMAT, "safetensors: the header does not end with '}' and spaces");
+        return gm_fail(GM_ERR_FORMAT, "the header does not end with '}' and spaces");
     gm_json_limits lim = { DEPTH, NODES, (uint32_t)GM_ST_MAX_STRING };
     gm_status st = gm_json_parse(h, hn, &lim, doc);
     if (st) {
         char why[512];
         snprintf(why, sizeof why, "%s", gm_last_error());
-        return gm_fail(st, "safetensors: header: %s", why);
+        return gm_fail(st, "header: %s", why);
     }
     return GM_OK;
 }
@@ -270,15 +270,15 @@ gm_status gm_st_parse(const uint8_t *buf, size_t len, gm_st_file **out)
     const gm_json_node *root = gm_json_root(doc), *meta = gm_json_get(root, METADATA);
     size_t count = gm_json_count(root) - (meta != NULL);
     if (meta && gm_json_kind_of(meta) != GM_JSON_OBJECT)
-        st = gm_fail(GM_ERR_FORMAT, "safetensors: " METADATA " is not an object");
+        st = gm_fail(GM_ERR_FORMAT, METADATA " is not an object");
     else if (gm_json_count(meta) > GM_ST_MAX_META)
-        st = gm_fail(GM_ERR_FORMAT, "safetensors: %zu metadata entries, over the limit of %d",
+        st = gm_fail(GM_ERR_FORMAT, "%zu metadata entries, over the limit of %d",
                      gm_json_count(meta), GM_ST_MAX_META);
     else if (count > GM_ST_MAX_TENSORS)
-        st = gm_fail(GM_ERR_FORMAT, "safetensors: %zu tensors, over the limit of %d", count, GM_ST_MAX_TENSORS);
+        st = gm_fail(GM_ERR_FORMAT, "%zu tensors, over the limit of %d", count, GM_ST_MAX_TENSORS);
     for (size_t i = 0; !st && i < gm_json_count(meta); i++)
         if (gm_json_kind_of(gm_json_at(meta, i)) != GM_JSON_STRING)
-            st = gm_fail(GM_ERR_FORMAT, "safetensors: " METADATA " value of '%.64s' is not a string",
+            st = gm_fail(GM_ERR_FORMAT, METADATA " value of '%.64s' is not a string",
                          gm_json_key_at(meta, i, NULL));
     if (st) {
         gm_json_free(doc);
@@ -289,7 +289,7 @@ gm_status gm_st_parse(const uint8_t *buf, size_t len, gm_st_file **out)
     gm_st_file *f = gm_malloc(sizeof *f + count * (sizeof(gm_st_info) + sizeof(gm_st_info *)));
     if (!f) {
         gm_json_free(doc);
-        return gm_fail(GM_ERR_NO_MEMORY, "safetensors: out of memory for %zu tensors", count);
+        return gm_fail(GM_ERR_NO_MEMORY, "out of memory for %zu tensors", count);
     }
     memset(f, 0, sizeof *f + count * sizeof(gm_st_info));
     f->doc = doc;
@@ -321,7 +321,7 @@ gm_status gm_st_parse(const uint8_t *buf, size_t len, gm_st_file **out)
     if (!st)
         st = check_crc(f, data, data_len);
     if (!st && unsupported)
-        st = gm_fail(GM_ERR_UNSUPPORTED, "safetensors: tensor '%s' is %s: only F32 is supported",
+        st = gm_fail(GM_ERR_UNSUPPORTED, "tensor '%s' is %s: only F32 is supported",
                      unsupported->name, unsupported_dtype);
     if (st) {
         gm_st_free(f);
@@ -369,9 +369,9 @@ gm_status gm_st_tensor_copy(const gm_st_file *f, const char *name, float *dst, s
 {
     const gm_st_info *t = gm_st_find(f, name);
     if (!t)
-        return gm_fail(GM_ERR_MISMATCH, "safetensors: no tensor '%s'", name ? name : "(null)");
+        return gm_fail(GM_ERR_MISMATCH, "no tensor '%s'", name ? name : "(null)");
     if (t->numel != count)
-        return gm_fail(GM_ERR_MISMATCH, "safetensors: tensor '%s' has %zu values, not %zu", name, t->numel, count);
+        return gm_fail(GM_ERR_MISMATCH, "tensor '%s' has %zu values, not %zu", name, t->numel, count);
     if (count && !dst)
         return gm_fail(GM_ERR_INVALID_ARG, "gm_st_tensor_copy: dst is NULL");
     if (count)
@@ -568,7 +568,7 @@ static gm_status plan_init(plan *pl, const char *who, const gm_st_tensor *tensor
     }
     void *block = gm_malloc(nt * sizeof *pl->t + (nm + 2) * sizeof *pl->m);
     if (!block)
-        return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory", who);
+        return gm_fail(GM_ERR_NO_MEMORY, "out of memory");
     pl->t = block;
     pl->m = (const gm_st_meta **)(void *)((char *)block + nt * sizeof *pl->t);
     pl->nt = nt;
@@ -656,12 +656,12 @@ gm_status gm_st_write_buffer(const gm_st_tensor *tensors, size_t n_tensors, cons
     size_t head = 8 + pl.header_size;
     if (pl.data_size > SIZE_MAX - head) {
         plan_free(&pl);
-        return gm_fail(GM_ERR_NO_MEMORY, "%s: the file would be too large", who);
+        return gm_fail(GM_ERR_NO_MEMORY, "the file would be too large");
     }
     uint8_t *buf = gm_malloc(head + pl.data_size);
     if (!buf) {
         plan_free(&pl);
-        return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory for %zu bytes", who, head + pl.data_size);
+        return gm_fail(GM_ERR_NO_MEMORY, "out of memory for %zu bytes", head + pl.data_size);
     }
     plan_header(&pl, buf);
     size_t at = head;
@@ -687,7 +687,7 @@ gm_status gm_st_write_file(const char *path, const gm_st_tensor *tensors, size_t
     gm_status st = plan_init(&pl, who, tensors, n_tensors, meta, n_meta);
     uint8_t *head = NULL;
     if (!st && !(head = gm_malloc(8 + pl.header_size)))
-        st = gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory for a %zu-byte header", who, pl.header_size);
+        st = gm_fail(GM_ERR_NO_MEMORY, "out of memory for a %zu-byte header", pl.header_size);
     if (st) {
         plan_free(&pl);
         return st;

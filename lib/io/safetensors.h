@@ -2,7 +2,11 @@
  * map: u64 little-endian header length N, N bytes of JSON header padded
  * with spaces, then the tensors' raw little-endian bytes, back to back.
  * The writer is deterministic and adds the CRC-32 of the data section as
- * "gm.crc32.data"; the reader trusts nothing in the bytes it is given. */
+ * "gm.crc32.data"; the reader trusts nothing in the bytes it is given.
+ * A failure of the bytes, the system or the allocator is explained by its
+ * detail alone ("tensor 'enc.0.bias' data_offsets [0, 8] but ..."): the
+ * public call this serves puts its own name in front. Only a wrong
+ * argument, a bug inside the library, names the function here. */
 #ifndef GM_IO_SAFETENSORS_H
 #define GM_IO_SAFETENSORS_H
 

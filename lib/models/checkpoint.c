@@ -105,12 +105,38 @@ static int parse_field(const config_field *f, const char *text, void *cfg)
     return 1;
 }
 
+/* ---- the kinds of model a file can hold ---- */
+
+/* a config of either kind, as a header holds it */
+typedef union {
+    gm_vae_config vae;
+    gm_gan_config gan;
+} stored_config;
+
+typedef struct {
+    const char *name;                 /* gm.model */
+    int32_t kind;                     /* gm_model_kind */
+    const config_field *fields;
+    size_t n_fields;
+    size_t cfg_size;                  /* of its config struct */
+    void (*init)(stored_config *c);   /* the defaults */
+    gm_status (*check)(const stored_config *c, const char *who);   /* what create accepts */
+} model_kind;
+
+static void vae_init(stored_config *c) { gm_vae_config_init(&c->vae); }
+static void gan_init(stored_config *c) { gm_gan_config_init(&c->gan); }
+static gm_status vae_check(const stored_config *c, const char *who) { return gm_vae_config_check(&c->vae, who); }
+static gm_status gan_check(const stored_config *c, const char *who) { return gm_gan_config_check(&c->gan, who); }
+
+static const model_kind vae_kind = { "vae", GM_MODEL_VAE, vae_fields, N_FIELDS(vae_fields), sizeof(gm_vae_config),
+                                     vae_init, vae_check };
+static const model_kind gan_kind = { "gan", GM_MODEL_GAN, gan_fields, N_FIELDS(gan_fields), sizeof(gm_gan_config),
+                                     gan_init, gan_check };
+
 /* ---- a model as the checkpoint sees it ---- */
 
 typedef struct {
-    const char *kind;                 /* "vae" or "gan" */
-    const config_field *fields;
-    size_t n_fields;
+    const model_kind *kind;
     void *cfg;                        /* the handle's config */
     gm_param_table *tables[2];
     const char *step_keys[2];
@@ -121,15 +147,13 @@ typedef struct {
 
 static void vae_view(gm_vae *vae, gm_vae_config *cfg, model_view *v)
 {
-    *v = (model_view){ "vae", vae_fields, N_FIELDS(vae_fields), cfg, { gm_vae_param_table(vae) },
-                       { "gm.step" }, 1, NULL, gm_vae_rng(vae) };
+    *v = (model_view){ &vae_kind, cfg, { gm_vae_param_table(vae) }, { "gm.step" }, 1, NULL, gm_vae_rng(vae) };
 }
 
 static void gan_view(gm_gan *gan, gm_gan_config *cfg, model_view *v)
 {
-    *v = (model_view){ "gan", gan_fields, N_FIELDS(gan_fields), cfg,
-                       { gm_gan_gen_table(gan), gm_gan_disc_table(gan) }, { "gm.step", "gm.step.disc" }, 2,
-                       gm_gan_ema(gan), gm_gan_rng(gan) };
+    *v = (model_view){ &gan_kind, cfg, { gm_gan_gen_table(gan), gm_gan_disc_table(gan) },
+                       { "gm.step", "gm.step.disc" }, 2, gm_gan_ema(gan), gm_gan_rng(gan) };
 }
 
 /* tensor names: the parameter, then its moments, then its EMA */
@@ -163,6 +187,16 @@ static gm_status for_each_tensor(const model_view *v, tensor_fn fn, void *ctx)
             }
     }
     return GM_OK;
+}
+
+/* Fail with status s and the message so far, behind "who: " unless who
+ * is NULL: lib/io explains a failure by its detail alone, and the public
+ * call names itself. */
+static gm_status refail(gm_status s, const char *who)
+{
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", gm_last_error());
+    return who ? gm_fail(s, "%s: %s", who, detail) : gm_fail(s, "%s", detail);
 }
 
 /* ---- saving ---- */
@@ -206,7 +240,7 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
     meta[m] = (gm_st_meta){ "gm.format_version", values[m] };
     m++;
     meta[m++] = (gm_st_meta){ "gm.library_version", GM_VERSION_STRING };
-    meta[m++] = (gm_st_meta){ "gm.model", v->kind };
+    meta[m++] = (gm_st_meta){ "gm.model", v->kind->name };
     meta[m++] = (gm_st_meta){ "gm.rng", RNG_NAME };
     snprintf(values[m], 32, "%" PRIu64, v->rng->seed);
     meta[m] = (gm_st_meta){ "gm.rng.seed", values[m] };
@@ -218,9 +252,9 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
         snprintf(values[m], 32, "%" PRId64, v->tables[t]->step);
         meta[m] = (gm_st_meta){ v->step_keys[t], values[m] };
     }
-    for (size_t i = 0; i < v->n_fields; i++, m++) {
-        format_field(&v->fields[i], v->cfg, values[m]);
-        meta[m] = (gm_st_meta){ v->fields[i].key, values[m] };
+    for (size_t i = 0; i < v->kind->n_fields; i++, m++) {
+        format_field(&v->kind->fields[i], v->cfg, values[m]);
+        meta[m] = (gm_st_meta){ v->kind->fields[i].key, values[m] };
     }
     if (path) {
         s = gm_st_write_file(path, c.tensors, n, meta, m);
@@ -229,6 +263,8 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
         if ((s = gm_st_write_buffer(c.tensors, n, meta, m, &out, size)) == GM_OK)
             *buf = out;
     }
+    if (s != GM_OK)
+        s = refail(s, who);
 done:
     gm_free(c.tensors);
     gm_free(c.names);
@@ -258,9 +294,13 @@ static gm_status read_u64(const gm_st_file *f, const char *key, uint64_t *out, c
     return GM_OK;
 }
 
-/* The header's identity, then the config (over the defaults in cfg). */
-static gm_status read_header(const gm_st_file *f, const char *kind, const config_field *fields, size_t n_fields,
-                             void *cfg, gm_checkpoint_info *info, const char *who)
+/* Everything the header says of the model: its identity, then its config,
+ * parsed over the defaults and held to what the model's create accepts.
+ * This is the one place every reader (the loads, the peeks, and through
+ * them the tools) gets a stored config from, so none ever sees one that
+ * create would refuse. want NULL accepts either kind. */
+static gm_status read_header(const gm_st_file *f, const model_kind *want, stored_config *cfg,
+                             gm_checkpoint_info *info, const char *who)
 {
     const char *format = gm_st_meta_get(f, "gm.format"), *model = gm_st_meta_get(f, "gm.model");
     int64_t version = 0;  /* set by read_int, which GCC cannot see through */
@@ -273,26 +313,28 @@ static gm_status read_header(const gm_st_file *f, const char *kind, const config
     if (version > GM_CHECKPOINT_FORMAT_VERSION)
         return gm_fail(GM_ERR_VERSION, "%s: format version %" PRId64 " is newer than this library's %d", who,
                        version, GM_CHECKPOINT_FORMAT_VERSION);
-    int is_vae = model && !strcmp(model, "vae"), is_gan = model && !strcmp(model, "gan");
-    if (!is_vae && !is_gan)
+    const model_kind *k = !model ? NULL : !strcmp(model, "vae") ? &vae_kind : !strcmp(model, "gan") ? &gan_kind : NULL;
+    if (!k)
         return gm_fail(GM_ERR_FORMAT, "%s: unknown model kind '%s'", who, model ? model : "(missing)");
+    if (want && k != want)
+        return gm_fail(GM_ERR_MISMATCH, "%s: the file holds a %s, not a %s", who, k->name, want->name);
     if (info) {
-        info->kind = is_vae ? GM_MODEL_VAE : GM_MODEL_GAN;
+        info->kind = k->kind;
         info->format_version = (int32_t)version;
         if ((s = read_int(f, "gm.step", 0, &info->step, who)) != GM_OK)
             return s;
     }
-    if (!kind)
-        return GM_OK;
-    if (strcmp(model, kind) != 0)
-        return gm_fail(GM_ERR_MISMATCH, "%s: the file holds a %s, not a %s", who, model, kind);
-    for (size_t i = 0; i < n_fields; i++) {
-        const char *text = gm_st_meta_get(f, fields[i].key);
-        if (!text || !parse_field(&fields[i], text, cfg))
-            return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, fields[i].key,
+    k->init(cfg);
+    for (size_t i = 0; i < k->n_fields; i++) {
+        const char *text = gm_st_meta_get(f, k->fields[i].key);
+        if (!text || !parse_field(&k->fields[i], text, cfg))
+            return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, k->fields[i].key,
                            text ? "not a valid value" : "missing");
     }
-    return GM_OK;
+    char in[160];
+    snprintf(in, sizeof in, "%s: the stored config is invalid", who);
+    /* the file is wrong, not the caller */
+    return k->check(cfg, in) == GM_OK ? GM_OK : refail(GM_ERR_FORMAT, NULL);
 }
 
 typedef struct {
@@ -313,7 +355,7 @@ static gm_status fill(void *p, const char *name, const gm_param *param, float *d
         return gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' has rank %d shape [%" PRId64 ",%" PRId64 "], expected "
                        "[%" PRId64 ",%" PRId64 "]", c->who, name, (int)t->rank, t->shape[0], t->shape[1],
                        param->shape[0], param->rank > 1 ? param->shape[1] : 0);
-    gm_status s = gm_st_tensor_copy(c->file, name, data, param->numel);
+    gm_status s = gm_st_tensor_copy(c->file, name, data, param->numel);   /* cannot fail: same shape */
     for (size_t i = 0; s == GM_OK && i < param->numel; i++)
         if (!isfinite(data[i]))
             s = gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' holds a non-finite value", c->who, name);
@@ -348,14 +390,16 @@ static gm_status open_file(const char *path, const void *buf, size_t size, uint8
     if (path) {
         gm_status s = gm_io_read_file(path, MAX_FILE, owned, &size);
         if (s != GM_OK)
-            return s;
+            return refail(s, who);
         buf = *owned;
-    } else if (!buf) {
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: buf is NULL", who);
+    } else if (!buf || !size) {
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s", who, !buf ? "buf is NULL" : "size is 0");
     }
     gm_status s = gm_st_parse(buf, size, f);
+    if (s != GM_OK)
+        return refail(s, who);
     /* the parser checks each checksum that is there; ours are always there */
-    if (s == GM_OK && (!gm_st_has_crc(*f) || !gm_st_meta_get(*f, GM_ST_HEADER_CRC_KEY)))
+    if (!gm_st_has_crc(*f) || !gm_st_meta_get(*f, GM_ST_HEADER_CRC_KEY))
         s = gm_fail(GM_ERR_FORMAT, "%s: the file has no checksums: not a libgenmodel checkpoint", who);
     return s;
 }
@@ -366,16 +410,6 @@ static void close_file(uint8_t *owned, gm_st_file *f)
     gm_free(owned);
 }
 
-/* A config the header holds must also pass the model's own checks. */
-static gm_status as_format_error(gm_status s, const char *who)
-{
-    if (s != GM_ERR_INVALID_ARG)
-        return s;
-    char detail[256];
-    snprintf(detail, sizeof detail, "%s", gm_last_error());
-    return gm_fail(GM_ERR_FORMAT, "%s: the stored config is invalid (%s)", who, detail);
-}
-
 static gm_status load_vae(const char *path, const void *buf, size_t size, gm_vae **out, const char *who)
 {
     if (!out)
@@ -383,17 +417,16 @@ static gm_status load_vae(const char *path, const void *buf, size_t size, gm_vae
     *out = NULL;
     uint8_t *owned;
     gm_st_file *f;
-    gm_vae_config cfg;
-    gm_vae_config_init(&cfg);
+    stored_config cfg;
     gm_vae *vae = NULL;
     gm_status s = open_file(path, buf, size, &owned, &f, who);
     if (s == GM_OK)
-        s = read_header(f, "vae", vae_fields, N_FIELDS(vae_fields), &cfg, NULL, who);
-    if (s == GM_OK)
-        s = as_format_error(gm_vae_create(&cfg, &vae), who);
+        s = read_header(f, &vae_kind, &cfg, NULL, who);
+    if (s == GM_OK && (s = gm_vae_create(&cfg.vae, &vae)) != GM_OK)
+        s = refail(s, who);   /* out of memory, as the model says */
     if (s == GM_OK) {
         model_view v;
-        vae_view(vae, &cfg, &v);
+        vae_view(vae, &cfg.vae, &v);
         s = read_state(f, &v, who);
     }
     close_file(owned, f);
@@ -412,17 +445,16 @@ static gm_status load_gan(const char *path, const void *buf, size_t size, gm_gan
     *out = NULL;
     uint8_t *owned;
     gm_st_file *f;
-    gm_gan_config cfg;
-    gm_gan_config_init(&cfg);
+    stored_config cfg;
     gm_gan *gan = NULL;
     gm_status s = open_file(path, buf, size, &owned, &f, who);
     if (s == GM_OK)
-        s = read_header(f, "gan", gan_fields, N_FIELDS(gan_fields), &cfg, NULL, who);
-    if (s == GM_OK)
-        s = as_format_error(gm_gan_create(&cfg, &gan), who);
+        s = read_header(f, &gan_kind, &cfg, NULL, who);
+    if (s == GM_OK && (s = gm_gan_create(&cfg.gan, &gan)) != GM_OK)
+        s = refail(s, who);   /* out of memory, as the model says */
     if (s == GM_OK) {
         model_view v;
-        gan_view(gan, &cfg, &v);
+        gan_view(gan, &cfg.gan, &v);
         s = read_state(f, &v, who);
     }
     close_file(owned, f);
@@ -436,10 +468,21 @@ static gm_status load_gan(const char *path, const void *buf, size_t size, gm_gan
 
 /* ---- the public calls ---- */
 
+/* "" names no file: refused as an argument, before the system is asked */
+static gm_status check_path(const char *path, const char *who)
+{
+    if (!path || !*path)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: path is %s", who, path ? "empty" : "NULL");
+    return GM_OK;
+}
+
 gm_status gm_vae_save(gm_vae *vae, const char *path)
 {
-    if (!vae || !path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save: NULL argument");
+    if (!vae)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save: vae is NULL");
+    gm_status s = check_path(path, "gm_vae_save");
+    if (s != GM_OK)
+        return s;
     gm_vae_config cfg;
     gm_vae_config_init(&cfg);
     gm_vae_get_config(vae, &cfg);
@@ -463,9 +506,10 @@ gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size)
 
 gm_status gm_vae_load(const char *path, gm_vae **out)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_load: path is NULL");
-    return load_vae(path, NULL, 0, out, "gm_vae_load");
+    gm_status s = check_path(path, "gm_vae_load");
+    if (s != GM_OK && out)
+        *out = NULL;
+    return s != GM_OK ? s : load_vae(path, NULL, 0, out, "gm_vae_load");
 }
 
 gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out)
@@ -475,8 +519,11 @@ gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out)
 
 gm_status gm_gan_save(gm_gan *gan, const char *path)
 {
-    if (!gan || !path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save: NULL argument");
+    if (!gan)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save: gan is NULL");
+    gm_status s = check_path(path, "gm_gan_save");
+    if (s != GM_OK)
+        return s;
     gm_gan_config cfg;
     gm_gan_config_init(&cfg);
     gm_gan_get_config(gan, &cfg);
@@ -500,9 +547,10 @@ gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size)
 
 gm_status gm_gan_load(const char *path, gm_gan **out)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_load: path is NULL");
-    return load_gan(path, NULL, 0, out, "gm_gan_load");
+    gm_status s = check_path(path, "gm_gan_load");
+    if (s != GM_OK && out)
+        *out = NULL;
+    return s != GM_OK ? s : load_gan(path, NULL, 0, out, "gm_gan_load");
 }
 
 gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out)
@@ -521,45 +569,51 @@ void gm_checkpoint_info_init_size(gm_checkpoint_info *info, size_t size)
     gm_config_fill(info, size, &zero, sizeof zero);
 }
 
-/* Read and check a file's header; kind NULL accepts either model. */
-static gm_status peek(const char *path, const char *kind, const config_field *fields, size_t n_fields, void *cfg,
-                      gm_checkpoint_info *info, const char *who)
+/* Read and check a file's header. */
+static gm_status peek(const char *path, const model_kind *want, stored_config *cfg, gm_checkpoint_info *info,
+                      const char *who)
 {
-    if (!path)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: path is NULL", who);
     uint8_t *owned;
     gm_st_file *f;
     gm_status s = open_file(path, NULL, 0, &owned, &f, who);
     if (s == GM_OK)
-        s = read_header(f, kind, fields, n_fields, cfg, info, who);
+        s = read_header(f, want, cfg, info, who);
     close_file(owned, f);
     return s;
 }
 
-gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info)
+static gm_status peek_info(const char *path, gm_checkpoint_info *info, const char *who)
 {
     gm_checkpoint_info full;
     gm_checkpoint_info_init(&full);
-    gm_status s = info ? GM_OK : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek: info is NULL");
-    if (s == GM_OK)
-        s = peek(path, NULL, NULL, 0, NULL, &full, "gm_checkpoint_peek");
-    return s != GM_OK ? s : gm_config_export(info, &full, sizeof full, sizeof full, "gm_checkpoint_peek");
+    stored_config cfg;
+    gm_status s = info ? peek(path, NULL, &cfg, &full, who)
+                       : gm_fail(GM_ERR_INVALID_ARG, "%s: info is NULL", who);
+    return s != GM_OK ? s : gm_config_export(info, &full, sizeof full, sizeof full, who);
+}
+
+static gm_status peek_config(const char *path, const model_kind *want, void *out, const char *who)
+{
+    stored_config cfg;
+    gm_status s = out ? peek(path, want, &cfg, NULL, who)
+                      : gm_fail(GM_ERR_INVALID_ARG, "%s: cfg is NULL", who);
+    return s != GM_OK ? s : gm_config_export(out, &cfg, want->cfg_size, want->cfg_size, who);
+}
+
+gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info)
+{
+    gm_status s = check_path(path, "gm_checkpoint_peek");
+    return s != GM_OK ? s : peek_info(path, info, "gm_checkpoint_peek");
 }
 
 gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg)
 {
-    gm_vae_config c;
-    gm_vae_config_init(&c);
-    gm_status s = cfg ? peek(path, "vae", vae_fields, N_FIELDS(vae_fields), &c, NULL, "gm_checkpoint_peek_vae")
-                      : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_vae: cfg is NULL");
-    return s != GM_OK ? s : gm_config_export(cfg, &c, sizeof c, sizeof c, "gm_checkpoint_peek_vae");
+    gm_status s = check_path(path, "gm_checkpoint_peek_vae");
+    return s != GM_OK ? s : peek_config(path, &vae_kind, cfg, "gm_checkpoint_peek_vae");
 }
 
 gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg)
 {
-    gm_gan_config c;
-    gm_gan_config_init(&c);
-    gm_status s = cfg ? peek(path, "gan", gan_fields, N_FIELDS(gan_fields), &c, NULL, "gm_checkpoint_peek_gan")
-                      : gm_fail(GM_ERR_INVALID_ARG, "gm_checkpoint_peek_gan: cfg is NULL");
-    return s != GM_OK ? s : gm_config_export(cfg, &c, sizeof c, sizeof c, "gm_checkpoint_peek_gan");
+    gm_status s = check_path(path, "gm_checkpoint_peek_gan");
+    return s != GM_OK ? s : peek_config(path, &gan_kind, cfg, "gm_checkpoint_peek_gan");
 }

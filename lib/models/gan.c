@@ -4,6 +4,7 @@
  * states: an update writes one the step did not start from, so a step that
  * fails part-way returns to its starting state with nothing copied. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "genmodel/gan.h"
@@ -82,9 +83,8 @@ static void describe(const gm_gan_config *c, gm_model_net nets[2])
                       c->disc_hidden, "disc_hidden", 1, "the logit");
 }
 
-static gm_status check_config(const gm_gan_config *c)
+gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
 {
-    const char *who = "gm_gan_create";
     /* each size within its maximum first, so no sum or product of them overflows */
     gm_status s;
     if ((s = gm_model_check_size(c->data_dim, 1, GM_MAX_DIM, "data_dim", -1, who)) != GM_OK ||
@@ -117,8 +117,11 @@ static gm_status check_config(const gm_gan_config *c)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: instance_noise and noise_anneal_steps must be >= 0", who);
     if (!(c->ema_decay >= 0.0f && c->ema_decay < 1.0f))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: ema_decay must be in [0, 1)", who);
-    s = gm_optimizer_config_check(&c->gen_optim, "gm_gan_create: gen_optim");
-    return s != GM_OK ? s : gm_optimizer_config_check(&c->disc_optim, "gm_gan_create: disc_optim");
+    char in[160];
+    snprintf(in, sizeof in, "%s: gen_optim", who);
+    s = gm_optimizer_config_check(&c->gen_optim, in);
+    snprintf(in, sizeof in, "%s: disc_optim", who);
+    return s != GM_OK ? s : gm_optimizer_config_check(&c->disc_optim, in);
 }
 
 /* a network and its table, with n_states optimizer states */
@@ -137,7 +140,7 @@ gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
     gm_gan_config c;
     gm_gan_config_init(&c);
     gm_status s = gm_config_import(&c, sizeof c, cfg, sizeof c, "gm_gan_create");
-    if (s != GM_OK || (s = check_config(&c)) != GM_OK)
+    if (s != GM_OK || (s = gm_gan_config_check(&c, "gm_gan_create")) != GM_OK)
         return s;
     gm_gan *gan = gm_calloc(1, sizeof *gan);
     if (!gan)

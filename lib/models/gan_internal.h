@@ -13,6 +13,11 @@ gm_param_table *gm_gan_disc_table(gm_gan *gan);
 /* the EMA of the generator's weights (gen table layout), or NULL */
 float *gm_gan_ema(gm_gan *gan);
 
+/* GM_OK when gm_gan_create would accept c (a whole struct, struct_size
+ * aside); else GM_ERR_INVALID_ARG with a message that begins "who: ".
+ * The checkpoint reader holds a stored config to it. */
+gm_status gm_gan_config_check(const gm_gan_config *c, const char *who);
+
 /* The gradient phases of a step, for given noise z (n, noise_dim) and
  * WGAN-GP interpolation weights alpha (n), left in the tables; no update.
  * Arguments are trusted. */

@@ -77,9 +77,8 @@ static void describe(const gm_vae_config *c, gm_model_net nets[2])
                       c->dec_hidden, "dec_hidden", c->input_dim, "input_dim");
 }
 
-static gm_status check_config(const gm_vae_config *c)
+gm_status gm_vae_config_check(const gm_vae_config *c, const char *who)
 {
-    const char *who = "gm_vae_create";
     /* each size within its maximum first, so no sum or product of them overflows */
     gm_status s;
     if ((s = gm_model_check_size(c->input_dim, 1, GM_MAX_DIM, "input_dim", -1, who)) != GM_OK ||
@@ -113,7 +112,7 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
     gm_vae_config c;
     gm_vae_config_init(&c);
     gm_status s = gm_config_import(&c, sizeof c, cfg, sizeof c, "gm_vae_create");
-    if (s != GM_OK || (s = check_config(&c)) != GM_OK)
+    if (s != GM_OK || (s = gm_vae_config_check(&c, "gm_vae_create")) != GM_OK)
         return s;
 
     gm_vae *vae = gm_calloc(1, sizeof *vae);

@@ -11,6 +11,11 @@
 gm_param_table *gm_vae_param_table(gm_vae *vae);
 gm_rng *gm_vae_rng(gm_vae *vae);
 
+/* GM_OK when gm_vae_create would accept c (a whole struct, struct_size
+ * aside); else GM_ERR_INVALID_ARG with a message that begins "who: ".
+ * The checkpoint reader holds a stored config to it. */
+gm_status gm_vae_config_check(const gm_vae_config *c, const char *who);
+
 /* The gradients of a training step with the given eps (n, latent_dim),
  * left in the parameter table; no update. Arguments are trusted. */
 gm_status gm_vae_gradients(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, const float *eps,

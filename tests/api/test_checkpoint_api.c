@@ -147,6 +147,18 @@ static void test_cvae_resume(void **s) { (void)s; check_vae_resume(1); }
 static void test_gan_resume(void **s) { (void)s; check_gan_resume(0); }
 static void test_cgan_resume(void **s) { (void)s; check_gan_resume(1); }
 
+/* gm_last_error() begins "who: " and names nothing inside the library */
+static void assert_names_only(const char *who)
+{
+    static const char *const internal[] = { "safetensors:", "json:", "gm_st_", "gm_io_" };
+    const char *msg = gm_last_error();
+    if (strncmp(msg, who, strlen(who)) || strncmp(msg + strlen(who), ": ", 2))
+        fail_msg("'%s' should begin '%s: '", msg, who);
+    for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++)
+        if (strstr(msg, internal[i]))
+            fail_msg("'%s' names '%s', inside the library", msg, internal[i]);
+}
+
 /* ---- files, peeking, kinds and versions ---- */
 
 static int make_tmp_dir(void **state)
@@ -200,36 +212,114 @@ static void test_file_round_trip_and_peek(void **state)
     snprintf(path, sizeof path, "%s", gm_test_path("missing.safetensors"));
     assert_int_equal(gm_vae_load(path, &back), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), "missing.safetensors"));
+    assert_names_only("gm_vae_load");
+    gm_checkpoint_info info2;
+    gm_checkpoint_info_init(&info2);
+    assert_int_equal(gm_checkpoint_peek(gm_test_dir(), &info2), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(EISDIR)));
+    assert_names_only("gm_checkpoint_peek");
+    snprintf(path, sizeof path, "%s", gm_test_path("no/such/dir.safetensors"));
+    assert_int_equal(gm_vae_save(vae, path), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(ENOENT)));
+    assert_names_only("gm_vae_save");
     assert_int_equal(gm_vae_load(NULL, &back), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_vae_save(NULL, path), GM_ERR_INVALID_ARG);
     gm_vae_free(vae);
 }
 
-/* where text first occurs in buf */
-static uint8_t *find(uint8_t *buf, size_t size, const char *text)
+/* the offset where text first occurs in buf */
+static size_t find(const uint8_t *buf, size_t size, const char *text)
 {
     size_t n = strlen(text);
     for (size_t i = 0; i + n <= size; i++)
         if (!memcmp(buf + i, text, n))
-            return buf + i;
+            return i;
     fail_msg("'%s' not found", text);
-    return buf;  /* not reached: fail_msg jumps out, which GCC cannot see */
+    return 0;  /* not reached: fail_msg jumps out, which GCC cannot see */
 }
 
-/* Replace from by to (same length) in the header, then seal the header
- * again as a writer would (docs/checkpoint-format.md): a deliberate edit,
- * which only the meaning of the new value can make the loader refuse. */
-static void edit_header(uint8_t *buf, size_t size, const char *from, const char *to)
+/* Recompute the header's checksum as a writer would
+ * (docs/checkpoint-format.md). */
+static void seal_header(uint8_t *buf, size_t size)
 {
-    assert_int_equal(strlen(from), strlen(to));
-    memcpy(find(buf, size, from), to, strlen(to));
     uint64_t n;
     memcpy(&n, buf, sizeof n);
-    uint8_t *hex = find(buf, size, "\"gm.crc32.header\":\"") + strlen("\"gm.crc32.header\":\"");
+    uint8_t *hex = buf + find(buf, size, "\"gm.crc32.header\":\"") + strlen("\"gm.crc32.header\":\"");
     memcpy(hex, "00000000", 8);
     char sealed[9];
     snprintf(sealed, sizeof sealed, "%08lx", crc32(0, buf, (uInt)(8 + n)) & 0xFFFFFFFFul);
     memcpy(hex, sealed, 8);
+}
+
+/* Replace from by to (same length) in the header, then seal it again: a
+ * deliberate edit, which only the meaning of the new value can make the
+ * loader refuse. */
+static void edit_header(uint8_t *buf, size_t size, const char *from, const char *to)
+{
+    assert_int_equal(strlen(from), strlen(to));
+    memcpy(buf + find(buf, size, from), to, strlen(to));
+    seal_header(buf, size);
+}
+
+/* The same edit, of any lengths, into a malloc'd copy (*size its bytes),
+ * not sealed: the header's length N changes with it, the data stay as
+ * they were. */
+static uint8_t *spliced(const uint8_t *buf, size_t *size, const char *from, const char *to)
+{
+    uint64_t n;
+    memcpy(&n, buf, sizeof n);
+    size_t k = strlen(from), m = strlen(to), at = find(buf, 8 + n, from);
+    uint8_t *out = malloc(*size - k + m);
+    assert_non_null(out);
+    memcpy(out, buf, at);
+    memcpy(out + at, to, m);
+    memcpy(out + at + m, buf + at + k, *size - at - k);
+    *size = *size - k + m;
+    n = n - k + m;
+    memcpy(out, &n, sizeof n);
+    return out;
+}
+
+/* Recompute the data's checksum, after an edit of the data. */
+static void seal_data(uint8_t *buf, size_t size)
+{
+    uint64_t n;
+    memcpy(&n, buf, sizeof n);
+    uint8_t *hex = buf + find(buf, 8 + n, "\"gm.crc32.data\":\"") + strlen("\"gm.crc32.data\":\"");
+    char sealed[9];
+    snprintf(sealed, sizeof sealed, "%08lx", crc32(0, buf + 8 + n, (uInt)(size - 8 - n)) & 0xFFFFFFFFul);
+    memcpy(hex, sealed, 8);
+    seal_header(buf, size);
+}
+
+/* spliced, then sealed */
+static uint8_t *edited(const uint8_t *buf, size_t *size, const char *from, const char *to)
+{
+    uint8_t *out = spliced(buf, size, from, to);
+    seal_header(out, *size);
+    return out;
+}
+
+static uint8_t *read_golden(const char *name, size_t *size)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", GOLDEN_DIR, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *buf = malloc(1 << 16);
+    assert_non_null(buf);
+    *size = fread(buf, 1, 1 << 16, f);
+    assert_true(*size > 0 && *size < (1 << 16));
+    fclose(f);
+    return buf;
+}
+
+static void write_file(const char *path, const uint8_t *buf, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
 }
 
 static void test_versions_and_kinds(void **state)
@@ -251,7 +341,407 @@ static void test_versions_and_kinds(void **state)
     gm_gan_free(gan);
 }
 
+/* ---- arguments: what the header promises, in the caller's terms ---- */
+
+/* st is GM_ERR_INVALID_ARG and gm_last_error() is "who: <detail>" */
+static void expect_invalid(gm_status st, const char *who, const char *detail)
+{
+    assert_int_equal(st, GM_ERR_INVALID_ARG);
+    const char *msg = gm_last_error();
+    if (strncmp(msg, who, strlen(who)) || strncmp(msg + strlen(who), ": ", 2) || !strstr(msg, detail))
+        fail_msg("'%s' should be '%s: ...%s...'", msg, who, detail);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    gm_vae *vae = tiny_vae(0);
+    gm_gan *gan = tiny_gan(0);
+    void *vbuf, *gbuf;
+    size_t vsize, gsize;
+    assert_int_equal(gm_vae_save_buffer(vae, &vbuf, &vsize), GM_OK);
+    assert_int_equal(gm_gan_save_buffer(gan, &gbuf, &gsize), GM_OK);
+
+    /* an empty buffer or none at all, whatever the other argument says */
+    gm_vae *vout = (gm_vae *)vbuf;
+    gm_gan *gout = (gm_gan *)gbuf;
+    expect_invalid(gm_vae_load_buffer(vbuf, 0, &vout), "gm_vae_load_buffer", "size is 0");
+    assert_null(vout);
+    expect_invalid(gm_gan_load_buffer(gbuf, 0, &gout), "gm_gan_load_buffer", "size is 0");
+    assert_null(gout);
+    vout = (gm_vae *)vbuf;
+    gout = (gm_gan *)gbuf;
+    expect_invalid(gm_vae_load_buffer(NULL, vsize, &vout), "gm_vae_load_buffer", "buf is NULL");
+    assert_null(vout);
+    expect_invalid(gm_gan_load_buffer(NULL, gsize, &gout), "gm_gan_load_buffer", "buf is NULL");
+    assert_null(gout);
+    expect_invalid(gm_vae_load_buffer(NULL, 0, &vout), "gm_vae_load_buffer", "buf is NULL");
+    expect_invalid(gm_vae_load_buffer(vbuf, vsize, NULL), "gm_vae_load_buffer", "out is NULL");
+    expect_invalid(gm_gan_load_buffer(gbuf, gsize, NULL), "gm_gan_load_buffer", "out is NULL");
+    void *none = &none;
+    size_t none_size;
+    expect_invalid(gm_vae_save_buffer(NULL, &none, &none_size), "gm_vae_save_buffer", "NULL");
+    expect_invalid(gm_gan_save_buffer(gan, NULL, &none_size), "gm_gan_save_buffer", "NULL");
+    expect_invalid(gm_gan_save_buffer(gan, &none, NULL), "gm_gan_save_buffer", "NULL");
+    expect_invalid(gm_gan_save(NULL, "x.safetensors"), "gm_gan_save", "gan is NULL");
+    expect_invalid(gm_vae_save(NULL, "x.safetensors"), "gm_vae_save", "vae is NULL");
+
+    /* an empty path names no file: refused before the file system is asked */
+    expect_invalid(gm_vae_save(vae, ""), "gm_vae_save", "path is empty");
+    expect_invalid(gm_gan_save(gan, ""), "gm_gan_save", "path is empty");
+    expect_invalid(gm_vae_save(vae, NULL), "gm_vae_save", "path is NULL");
+    gout = (gm_gan *)gbuf;
+    expect_invalid(gm_gan_load(NULL, &gout), "gm_gan_load", "path is NULL");
+    assert_null(gout);
+    vout = (gm_vae *)vbuf;
+    expect_invalid(gm_vae_load("", &vout), "gm_vae_load", "path is empty");
+    assert_null(vout);
+    gout = (gm_gan *)gbuf;
+    expect_invalid(gm_gan_load("", &gout), "gm_gan_load", "path is empty");
+    assert_null(gout);
+    gm_checkpoint_info info;
+    gm_checkpoint_info_init(&info);
+    gm_vae_config vcfg;
+    gm_vae_config_init(&vcfg);
+    gm_gan_config gcfg;
+    gm_gan_config_init(&gcfg);
+    expect_invalid(gm_checkpoint_peek("", &info), "gm_checkpoint_peek", "path is empty");
+    expect_invalid(gm_checkpoint_peek_vae("", &vcfg), "gm_checkpoint_peek_vae", "path is empty");
+    expect_invalid(gm_checkpoint_peek_gan("", &gcfg), "gm_checkpoint_peek_gan", "path is empty");
+    expect_invalid(gm_checkpoint_peek(NULL, &info), "gm_checkpoint_peek", "path is NULL");
+    expect_invalid(gm_checkpoint_peek_vae(NULL, &vcfg), "gm_checkpoint_peek_vae", "path is NULL");
+    expect_invalid(gm_checkpoint_peek_gan(NULL, &gcfg), "gm_checkpoint_peek_gan", "path is NULL");
+    const char *golden = GOLDEN_DIR "/gan-v1.safetensors";
+    expect_invalid(gm_checkpoint_peek(golden, NULL), "gm_checkpoint_peek", "info is NULL");
+    expect_invalid(gm_checkpoint_peek_gan(golden, NULL), "gm_checkpoint_peek_gan", "cfg is NULL");
+    expect_invalid(gm_checkpoint_peek_vae(GOLDEN_DIR "/vae-v1.safetensors", NULL), "gm_checkpoint_peek_vae",
+                   "cfg is NULL");
+
+    gm_buffer_free(vbuf);
+    gm_buffer_free(gbuf);
+    gm_vae_free(vae);
+    gm_gan_free(gan);
+}
+
+/* What docs/checkpoint-format.md says the reader needs of the header's
+ * JSON: whitespace between tokens is fine, anywhere but around the header
+ * checksum's colon, before the '{' and (other than spaces) after the '}'. */
+static void test_header_whitespace(void **state)
+{
+    (void)state;
+    size_t golden_size, size;
+    uint8_t *golden = read_golden("vae-v1.safetensors", &golden_size);
+    uint8_t *a, *b;
+    gm_vae *vae;
+    size = golden_size;
+    a = spliced(golden, &size, "{\"__metadata__\":{\"gm.config.activation\":\"1\",",
+                "{\n\t\"__metadata__\" : {\r\n  \"gm.config.activation\"\t:\t\"1\" ,\n");
+    b = edited(a, &size, "\"dec.0.bias\":{\"dtype\":\"F32\",", "\"dec.0.bias\" : { \"dtype\" : \"F32\" , ");
+    assert_int_equal(gm_vae_load_buffer(b, size, &vae), GM_OK);
+    gm_vae_free(vae);
+    free(a);
+    free(b);
+
+    /* the checksum's own member cannot be found, so no CRC could seal it */
+    const char *breaks[][2] = {
+        { "\"gm.crc32.header\":\"", "\"gm.crc32.header\" :\"" },
+        { "\"gm.crc32.header\":\"", "\"gm.crc32.header\": \"" },
+    };
+    for (size_t i = 0; i < sizeof breaks / sizeof breaks[0]; i++) {
+        size = golden_size;
+        a = spliced(golden, &size, breaks[i][0], breaks[i][1]);
+        assert_int_equal(gm_vae_load_buffer(a, size, &vae), GM_ERR_FORMAT);
+        assert_non_null(strstr(gm_last_error(), "not where the writer puts it"));
+        free(a);
+    }
+    size = golden_size;
+    a = edited(golden, &size, "{\"__metadata__\"", " {\"__metadata__\"");
+    assert_int_equal(gm_vae_load_buffer(a, size, &vae), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "does not start with '{'"));
+    free(a);
+    /* a newline after the '}': only spaces may pad the header */
+    size = golden_size;
+    a = malloc(size);
+    memcpy(a, golden, size);
+    uint64_t n;
+    memcpy(&n, a, sizeof n);
+    assert_int_equal(a[8 + n - 1], ' ');
+    a[8 + n - 1] = '\n';
+    seal_header(a, size);
+    assert_int_equal(gm_vae_load_buffer(a, size, &vae), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "does not end with '}' and spaces"));
+    a[8 + n - 1] = ' ';
+    seal_header(a, size);
+    assert_int_equal(gm_vae_load_buffer(a, size, &vae), GM_OK);
+    gm_vae_free(vae);
+    free(a);
+    free(golden);
+}
+
 /* ---- a loader that trusts nothing ---- */
+
+/* A stored config is held to what create accepts, at peek and at load
+ * alike: a file sealed around a bad enum or range is GM_ERR_FORMAT from
+ * every reader, naming the field, and hands out nothing. */
+typedef struct {
+    const char *key, *from, *to, *field;
+} bad_field;
+
+static const bad_field bad_gan[] = {
+    { "loss", "0", "99", "loss" },
+    { "loss", "0", "-1", "loss" },
+    { "gen_output", "5", "0", "gen_output" },
+    { "activation", "2", "6", "activation" },
+    { "data_dim", "6", "0", "data_dim" },
+    { "n_gen_hidden", "2", "5", "n_gen_hidden" },
+    { "gen_hidden[1]", "5", "0", "gen_hidden[1]" },
+    { "disc_hidden[0]", "5", "-3", "disc_hidden[0]" },
+    { "leaky_slope", "0.200000003", "1", "leaky_slope" },
+    { "n_critic", "1", "0", "n_critic" },
+    { "gp_weight", "10", "-1", "gp_weight" },
+    { "label_smoothing", "0", "0.5", "label_smoothing" },
+    { "instance_noise", "0", "-1", "instance_noise" },
+    { "noise_anneal_steps", "0", "-1", "noise_anneal_steps" },
+    { "ema_decay", "0.899999976", "1", "ema_decay" },
+    { "n_classes", "0", "65537", "n_classes" },
+    { "gen_optim.kind", "0", "2", "gen_optim" },
+    { "disc_optim.lr", "0.000199999995", "0", "disc_optim" },
+};
+
+static const bad_field bad_vae[] = {
+    { "likelihood", "0", "99", "likelihood" },
+    { "activation", "1", "-1", "activation" },
+    { "latent_dim", "2", "0", "latent_dim" },
+    { "n_enc_hidden", "1", "5", "n_enc_hidden" },
+    { "dec_hidden[0]", "5", "0", "dec_hidden[0]" },
+    { "leaky_slope", "0.00999999978", "1", "leaky_slope" },
+    { "beta", "1", "-1", "beta" },
+    { "n_classes", "3", "-1", "n_classes" },
+    { "optim.kind", "0", "7", "optimizer kind" },
+    { "optim.beta1", "0.899999976", "1", "betas" },
+};
+
+/* gm_last_error() is "who: ..." and names the field */
+static void assert_blames(const char *who, const char *field)
+{
+    const char *msg = gm_last_error();
+    if (strncmp(msg, who, strlen(who)) || msg[strlen(who)] != ':' || !strstr(msg, field))
+        fail_msg("'%s' should begin '%s:' and name '%s'", msg, who, field);
+}
+
+static uint8_t *with_bad_field(const uint8_t *golden, size_t *size, const bad_field *b)
+{
+    char from[96], to[96];
+    snprintf(from, sizeof from, "\"gm.config.%s\":\"%s\"", b->key, b->from);
+    snprintf(to, sizeof to, "\"gm.config.%s\":\"%s\"", b->key, b->to);
+    return edited(golden, size, from, to);
+}
+
+/* Each reader of one kind, on a bad file: its status, with *out NULL or
+ * the caller's config as it was; and a load from memory then a save of
+ * what came back, whose failure names the call that failed. The two kinds'
+ * calls differ only in their names, so they are written once. */
+static int not_null;
+
+#define KIND_READERS(kind)                                                                         \
+    static gm_status kind##_from_buffer(const uint8_t *buf, size_t size)                          \
+    {                                                                                              \
+        gm_##kind *m = (gm_##kind *)&not_null;                                                     \
+        gm_status s = gm_##kind##_load_buffer(buf, size, &m);                                      \
+        assert_null(m);                                                                            \
+        return s;                                                                                  \
+    }                                                                                              \
+    static gm_status kind##_from_file(const char *path)                                            \
+    {                                                                                              \
+        gm_##kind *m = (gm_##kind *)&not_null;                                                     \
+        gm_status s = gm_##kind##_load(path, &m);                                                  \
+        assert_null(m);                                                                            \
+        return s;                                                                                  \
+    }                                                                                              \
+    static gm_status kind##_peek(const char *path)                                                 \
+    {                                                                                              \
+        gm_##kind##_config cfg, before;                                                            \
+        gm_##kind##_config_init(&cfg);                                                             \
+        before = cfg;                                                                              \
+        gm_status s = gm_checkpoint_peek_##kind(path, &cfg);                                       \
+        assert_memory_equal(&cfg, &before, sizeof cfg);                                            \
+        return s;                                                                                  \
+    }                                                                                              \
+    static gm_status kind##_round_trip(const void *buf, size_t size)                               \
+    {                                                                                              \
+        gm_##kind *back = NULL;                                                                    \
+        void *again = NULL;                                                                        \
+        size_t again_size;                                                                         \
+        gm_status s = gm_##kind##_load_buffer(buf, size, &back);                                   \
+        if (s != GM_OK)                                                                            \
+            assert_names_only("gm_" #kind "_load_buffer");                                         \
+        else if ((s = gm_##kind##_save_buffer(back, &again, &again_size)) != GM_OK)                \
+            assert_names_only("gm_" #kind "_save_buffer");                                         \
+        gm_buffer_free(again);                                                                     \
+        gm_##kind##_free(back);                                                                    \
+        return s;                                                                                  \
+    }
+
+KIND_READERS(vae)
+KIND_READERS(gan)
+
+static gm_status any_peek(const char *path)
+{
+    gm_checkpoint_info info;
+    gm_checkpoint_info_init(&info);
+    gm_status s = gm_checkpoint_peek(path, &info);
+    assert_int_equal(info.kind, 0);
+    return s;
+}
+
+typedef struct {
+    const char *golden;
+    const bad_field *bad;
+    size_t n_bad;
+    gm_status (*from_buffer)(const uint8_t *buf, size_t size);
+    gm_status (*from_file)(const char *path);
+    gm_status (*peek)(const char *path);
+    const char *who[3];   /* of the three */
+} kind_readers;
+
+static void test_stored_config_is_checked(void **state)
+{
+    (void)state;
+    static const kind_readers kinds[] = {
+        { "gan-v1.safetensors", bad_gan, sizeof bad_gan / sizeof bad_gan[0], gan_from_buffer, gan_from_file,
+          gan_peek, { "gm_gan_load_buffer", "gm_gan_load", "gm_checkpoint_peek_gan" } },
+        { "vae-v1.safetensors", bad_vae, sizeof bad_vae / sizeof bad_vae[0], vae_from_buffer, vae_from_file,
+          vae_peek, { "gm_vae_load_buffer", "gm_vae_load", "gm_checkpoint_peek_vae" } },
+    };
+    char path[512];
+    snprintf(path, sizeof path, "%s", gm_test_path("bad.safetensors"));
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        const kind_readers *r = &kinds[k];
+        size_t golden_size;
+        uint8_t *golden = read_golden(r->golden, &golden_size);
+        for (size_t i = 0; i < r->n_bad; i++) {
+            size_t size = golden_size;
+            uint8_t *buf = with_bad_field(golden, &size, &r->bad[i]);
+            assert_int_equal(r->from_buffer(buf, size), GM_ERR_FORMAT);
+            assert_blames(r->who[0], r->bad[i].field);
+            write_file(path, buf, size);
+            assert_int_equal(r->from_file(path), GM_ERR_FORMAT);
+            assert_blames(r->who[1], r->bad[i].field);
+            assert_int_equal(r->peek(path), GM_ERR_FORMAT);
+            assert_blames(r->who[2], r->bad[i].field);
+            assert_int_equal(any_peek(path), GM_ERR_FORMAT);
+            assert_blames("gm_checkpoint_peek", r->bad[i].field);
+            free(buf);
+        }
+        free(golden);
+    }
+}
+
+/* Every other way a sealed file can be wrong, each refused by the loader
+ * with GM_ERR_FORMAT and a message that says which */
+static void test_every_refusal(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *golden, *from, *to, *why;
+    } cases[] = {
+        { "vae", "\"gm.format\":\"libgenmodel\"", "\"gm.format\":\"libgenmodeX\"", "not a libgenmodel checkpoint" },
+        { "vae", "\"gm.model\":\"vae\"", "\"gm.model\":\"vaX\"", "unknown model kind 'vaX'" },
+        { "vae", "\"gm.format\":", "\"gm.formaX\":", "gm.format is missing" },
+        { "vae", "\"gm.model\":", "\"gm.modeX\":", "unknown model kind '(missing)'" },
+        { "vae", "\"gm.config.beta\":\"1\"", "\"gm.config.beta\":\"1x\"", "'gm.config.beta' is not a valid value" },
+        { "vae", "\"gm.config.beta\":\"1\"", "\"gm.config.beta\":\"\"", "'gm.config.beta' is not a valid value" },
+        { "vae", "\"gm.config.beta\":\"1\"", "\"gm.config.beta\":\"1e999\"", "'gm.config.beta' is not a valid value" },
+        { "vae", "\"gm.config.beta\":\"1\"", "\"gm.config.beta\":\"nan\"", "'gm.config.beta' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"2.0\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"2147483648\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"-2147483649\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.latent_dim\":\"2\"", "\"gm.config.latent_dim\":\"99999999999999999999\"",
+          "'gm.config.latent_dim' is not a valid value" },
+        { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"-3\"", "'gm.config.seed' is not a valid value" },
+        { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"3 \"", "'gm.config.seed' is not a valid value" },
+        { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"18446744073709551616\"",
+          "'gm.config.seed' is not a valid value" },
+        { "vae", "\"gm.config.beta\":", "\"gm.config.betX\":", "'gm.config.beta' is missing" },
+        { "vae", "\"gm.step\":\"2\"", "\"gm.step\":\"-1\"", "'gm.step' is not a valid number" },
+        { "vae", "\"gm.step\":\"2\"", "\"gm.step\":\"\"", "'gm.step' is not a valid number" },
+        { "vae", "\"gm.step\":\"2\"", "\"gm.step\":\"2x\"", "'gm.step' is not a valid number" },
+        { "vae", "\"gm.step\":\"2\"", "\"gm.step\":\"99999999999999999999\"", "'gm.step' is not a valid number" },
+        { "vae", "\"gm.step\":", "\"gm.steX\":", "'gm.step' is missing" },
+        { "gan", "\"gm.step.disc\":\"2\"", "\"gm.step.disc\":\"two\"", "'gm.step.disc' is not a valid number" },
+        { "vae", "\"gm.rng\":\"philox4x32-10\"", "\"gm.rng\":\"philox4x32-11\"", "unknown random generator" },
+        { "vae", "\"gm.rng\":", "\"gm.rnX\":", "unknown random generator '(missing)'" },
+        { "vae", "\"gm.rng.seed\":\"3\"", "\"gm.rng.seed\":\"-3\"", "'gm.rng.seed' is not a valid number" },
+        { "vae", "\"gm.rng.seed\":", "\"gm.rng.seeX\":", "'gm.rng.seed' is missing" },
+        { "gan", "\"gm.rng.counter\":\"59\"", "\"gm.rng.counter\":\"\"", "'gm.rng.counter' is not a valid number" },
+        { "vae", "\"dec.0.bias\":{", "\"dec.0.biaX\":{", "tensor 'dec.0.bias' is missing" },
+        { "vae", "\"dec.0.bias\":{\"dtype\":\"F32\",\"shape\":[5]", "\"dec.0.bias\":{\"dtype\":\"F32\",\"shape\":[1,5]",
+          "tensor 'dec.0.bias' has rank 2" },
+        { "vae", "\"enc.1.weight\":{\"dtype\":\"F32\",\"shape\":[4,5]", "\"enc.1.weight\":{\"dtype\":\"F32\",\"shape\":[5,4]",
+          "tensor 'enc.1.weight' has rank 2 shape [5,4], expected [4,5]" },
+        { "gan", "\"disc.0.bias\":{", "\"extra\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},\"disc.0.bias\":{",
+          "the file has 43 tensors, the model 42" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s-v1.safetensors", cases[i].golden);
+        size_t size;
+        uint8_t *golden = read_golden(name, &size);
+        uint8_t *buf = edited(golden, &size, cases[i].from, cases[i].to);
+        gm_status s = cases[i].golden[0] == 'v' ? vae_from_buffer(buf, size) : gan_from_buffer(buf, size);
+        if (s != GM_ERR_FORMAT || !strstr(gm_last_error(), cases[i].why))
+            fail_msg("case %zu: status %d, '%s': should be %d, saying '%s'", i, s, gm_last_error(), GM_ERR_FORMAT,
+                     cases[i].why);
+        assert_names_only(cases[i].golden[0] == 'v' ? "gm_vae_load_buffer" : "gm_gan_load_buffer");
+        free(buf);
+        free(golden);
+    }
+
+    /* a weight that is NaN, sealed in */
+    size_t size;
+    uint8_t *buf = read_golden("vae-v1.safetensors", &size);
+    uint64_t n;
+    memcpy(&n, buf, sizeof n);
+    const float nan = NAN;
+    memcpy(buf + 8 + n + 4, &nan, sizeof nan);
+    seal_data(buf, size);
+    assert_int_equal(vae_from_buffer(buf, size), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "holds a non-finite value"));
+    free(buf);
+
+    /* a good safetensors file, but not one of ours: no checksums */
+    static const char header[] = "{\"__metadata__\":{\"gm.format\":\"libgenmodel\"}}";
+    uint8_t plain[8 + sizeof header - 1];
+    n = sizeof header - 1;
+    memcpy(plain, &n, sizeof n);
+    memcpy(plain + 8, header, sizeof header - 1);
+    assert_int_equal(vae_from_buffer(plain, sizeof plain), GM_ERR_FORMAT);
+    assert_non_null(strstr(gm_last_error(), "no checksums"));
+}
+
+/* the edits above change nothing but the value: undone, the file loads */
+static void test_edited_golden_file_loads(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *golden = read_golden("gan-v1.safetensors", &size);
+    uint8_t *longer = edited(golden, &size, "\"gm.config.loss\":\"0\"", "\"gm.config.loss\":\"00\"");
+    gm_gan *gan;
+    assert_int_equal(gm_gan_load_buffer(longer, size, &gan), GM_OK);
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    assert_int_equal(gm_gan_get_config(gan, &cfg), GM_OK);
+    assert_int_equal(cfg.loss, GM_GAN_NONSATURATING);
+    gm_gan_free(gan);
+    free(longer);
+    free(golden);
+}
+
 
 static void test_every_truncation_and_header_flip(void **state)
 {
@@ -263,7 +753,8 @@ static void test_every_truncation_and_header_flip(void **state)
     gm_vae *back = NULL;
     for (size_t len = 0; len < size; len++) {
         gm_status s = gm_vae_load_buffer(buf, len, &back);
-        assert_true(s == GM_ERR_FORMAT);
+        assert_int_equal(s, len ? GM_ERR_FORMAT : GM_ERR_INVALID_ARG);  /* no bytes is a bad argument */
+        assert_names_only("gm_vae_load_buffer");
         assert_null(back);
     }
     uint64_t header;
@@ -276,6 +767,7 @@ static void test_every_truncation_and_header_flip(void **state)
             copy[i] ^= (uint8_t)(1u << bit);
             gm_status s = gm_vae_load_buffer(copy, size, &back);
             assert_true(s == GM_ERR_FORMAT || s == GM_ERR_UNSUPPORTED);
+            assert_names_only("gm_vae_load_buffer");
             assert_null(back);
         }
     }
@@ -295,6 +787,7 @@ static void test_data_corruption_is_caught(void **state)
     buf[size - 3] ^= 0x10;
     assert_int_equal(gm_vae_load_buffer(buf, size, &back), GM_ERR_FORMAT);
     assert_non_null(strstr(gm_last_error(), "checksum"));
+    assert_names_only("gm_vae_load_buffer");
     gm_buffer_free(buf);
     gm_vae_free(vae);
 }
@@ -302,26 +795,15 @@ static void test_data_corruption_is_caught(void **state)
 static int alloc_setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
 static int alloc_teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
 
-static void test_every_allocation_failure(void **state)
+/* round_trip with its k-th allocation refused, k = 1, 2, ... until it
+ * succeeds: each earlier run fails with GM_ERR_NO_MEMORY and leaks nothing */
+static void refuse_each_allocation(gm_status (*round_trip)(const void *buf, size_t size), const void *buf,
+                                   size_t size)
 {
-    (void)state;
-    gm_test_alloc_reset(0);
-    gm_gan *gan = tiny_gan(3);
-    void *buf;
-    size_t size;
-    assert_int_equal(gm_gan_save_buffer(gan, &buf, &size), GM_OK);
     size_t held = gm_test_alloc.allocs - gm_test_alloc.frees, refused = 0;
     for (size_t k = 1;; k++) {
-        size_t before = gm_test_alloc.allocs;
-        gm_test_alloc.fail_at = before + k;
-        gm_gan *back = NULL;
-        void *again = NULL;
-        size_t again_size;
-        gm_status s = gm_gan_load_buffer(buf, size, &back);
-        if (s == GM_OK)
-            s = gm_gan_save_buffer(back, &again, &again_size);
-        gm_buffer_free(again);
-        gm_gan_free(back);
+        gm_test_alloc.fail_at = gm_test_alloc.allocs + k;
+        gm_status s = round_trip(buf, size);
         gm_test_alloc.fail_at = 0;
         refused += s != GM_OK;  /* the one allocation refused is counted, but never freed */
         assert_int_equal(gm_test_alloc.allocs - gm_test_alloc.frees - refused, held);
@@ -329,8 +811,24 @@ static void test_every_allocation_failure(void **state)
             break;
         assert_int_equal(s, GM_ERR_NO_MEMORY);
     }
-    gm_buffer_free(buf);
+}
+
+static void test_every_allocation_failure(void **state)
+{
+    (void)state;
+    gm_test_alloc_reset(0);
+    gm_gan *gan = tiny_gan(3);
+    gm_vae *vae = tiny_vae(3);
+    void *gbuf, *vbuf;
+    size_t gsize, vsize;
+    assert_int_equal(gm_gan_save_buffer(gan, &gbuf, &gsize), GM_OK);
+    assert_int_equal(gm_vae_save_buffer(vae, &vbuf, &vsize), GM_OK);
+    refuse_each_allocation(gan_round_trip, gbuf, gsize);
+    refuse_each_allocation(vae_round_trip, vbuf, vsize);
+    gm_buffer_free(gbuf);
+    gm_buffer_free(vbuf);
     gm_gan_free(gan);
+    gm_vae_free(vae);
 }
 
 /* ---- the golden files of format version 1: they must keep loading ---- */
@@ -405,6 +903,11 @@ int main(void)
         cmocka_unit_test(test_cgan_resume),
         cmocka_unit_test(test_file_round_trip_and_peek),
         cmocka_unit_test(test_versions_and_kinds),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_stored_config_is_checked),
+        cmocka_unit_test(test_edited_golden_file_loads),
+        cmocka_unit_test(test_header_whitespace),
+        cmocka_unit_test(test_every_refusal),
         cmocka_unit_test(test_every_truncation_and_header_flip),
         cmocka_unit_test(test_data_corruption_is_caught),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),

@@ -449,6 +449,14 @@ static void test_null_args(void **state)
     expect_invalid(gm_dataset_load_dir(gm_test_dir(), "train", NULL), "gm_dataset_load_dir");
     expect_invalid(gm_dataset_load_dir(gm_test_dir(), "valid", &ds), "gm_dataset_load_dir");
     expect_invalid(gm_dataset_load_dir(gm_test_dir(), "", &ds), "gm_dataset_load_dir");
+    /* "" is not the current directory, nor (with the '/' put after it) the root */
+    ds = (gm_dataset *)&ds;
+    expect_invalid(gm_dataset_load_dir("", "train", &ds), "gm_dataset_load_dir: dir is empty");
+    assert_null(ds);
+    ds = (gm_dataset *)&ds;
+    expect_invalid(gm_dataset_load("", NULL, &ds), "gm_dataset_load: images_path is empty");
+    assert_null(ds);
+    expect_invalid(gm_dataset_load(tpath("na-images"), "", &ds), "gm_dataset_load: labels_path is empty");
 
     int32_t idx[1] = { 0 };
     float x[4];

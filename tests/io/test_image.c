@@ -107,6 +107,7 @@ static void test_idx_errors(void **state)
     float v[4] = { 0 };
     const char *p = tpath("err-idx");
     expect_fail(gm_idx_write_images(NULL, v, 1, 2, 2), GM_ERR_INVALID_ARG, who, "path");
+    expect_fail(gm_idx_write_images("", v, 1, 2, 2), GM_ERR_INVALID_ARG, who, "path is empty");
     expect_fail(gm_idx_write_images(p, NULL, 1, 2, 2), GM_ERR_INVALID_ARG, who, "images");
     expect_fail(gm_idx_write_images(p, v, 0, 2, 2), GM_ERR_INVALID_ARG, who, "> 0");
     expect_fail(gm_idx_write_images(p, v, 1, -2, 2), GM_ERR_INVALID_ARG, who, "> 0");
@@ -248,6 +249,7 @@ static void test_grid_errors(void **state)
     float v[4] = { 0 };
     const char *p = tpath("err.pgm");
     expect_fail(gm_image_write_grid(NULL, v, 1, 2, 2, 1), GM_ERR_INVALID_ARG, who, "path");
+    expect_fail(gm_image_write_grid("", v, 1, 2, 2, 1), GM_ERR_INVALID_ARG, who, "path is empty");
     expect_fail(gm_image_write_grid(p, NULL, 1, 2, 2, 1), GM_ERR_INVALID_ARG, who, "images");
     expect_fail(gm_image_write_grid(p, v, -1, 2, 2, 1), GM_ERR_INVALID_ARG, who, "> 0");
     expect_fail(gm_image_write_grid(p, v, 1, 0, 2, 1), GM_ERR_INVALID_ARG, who, "> 0");

@@ -512,8 +512,8 @@ static const crafted crafted_cases[] = {
     { "{} x", 0, GM_ERR_FORMAT, "does not end with '}' and spaces" },
     { "{", 0, GM_ERR_FORMAT, "does not end with '}'" },
     { "{     ", 0, GM_ERR_FORMAT, "does not end with '}'" },
-    { "{}}", 0, GM_ERR_FORMAT, "safetensors: header: json: byte 2: unexpected characters after the value" },
-    { "{]}", 0, GM_ERR_FORMAT, "safetensors: header: json: byte 1: expected a string key" },
+    { "{}}", 0, GM_ERR_FORMAT, "header: byte 2: unexpected characters after the value" },
+    { "{]}", 0, GM_ERR_FORMAT, "header: byte 1: expected a string key" },
     { "{\"a\":1}", 0, GM_ERR_FORMAT, "tensor 'a' is not an object" },
     { "{\"a\x01\":1}", 0, GM_ERR_FORMAT, "raw control character 0x01" },
     { "{\"\xff\":1}", 0, GM_ERR_FORMAT, "invalid UTF-8" },
@@ -536,7 +536,7 @@ static void test_crafted_headers(void **state)
             gm_st_free(file);
         } else {
             assert_null(file);
-            if (strncmp(gm_last_error(), "safetensors: ", 13) || !strstr(gm_last_error(), c->why))
+            if (strstr(gm_last_error(), "safetensors:") || !strstr(gm_last_error(), c->why))
                 fail_msg("case %zu %s: message '%s' does not say '%s'", i, c->header, gm_last_error(), c->why);
         }
         test_free(buf);

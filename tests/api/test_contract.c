@@ -86,7 +86,7 @@ static void expect_untouched(const char *what, const void *buf, size_t size, con
 static void expect_null(const char *what, const void *out)
 {
     if (out)
-        broke(what, "*out is not NULL after a failure");
+        broke(what, "the out pointer is not NULL after a failure");
 }
 
 static int exists(const char *path)

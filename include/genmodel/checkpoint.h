@@ -65,7 +65,8 @@ GM_API gm_status gm_vae_save(gm_vae *vae, const char *path);
 GM_API gm_status gm_vae_load(const char *path, gm_vae **out);
 
 /** The same to and from memory. *buf is allocated through the library's
- * allocator; release it with gm_buffer_free. */
+ * allocator; release it with gm_buffer_free. On failure *buf is NULL
+ * (when buf is not) and nothing needs freeing. */
 GM_API gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size);
 GM_API gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out);
 

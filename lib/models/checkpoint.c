@@ -493,9 +493,10 @@ gm_status gm_vae_save(gm_vae *vae, const char *path)
 
 gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size)
 {
+    if (buf)
+        *buf = NULL;
     if (!vae || !buf || !size)
         return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save_buffer: NULL argument");
-    *buf = NULL;
     gm_vae_config cfg;
     gm_vae_config_init(&cfg);
     gm_vae_get_config(vae, &cfg);
@@ -534,9 +535,10 @@ gm_status gm_gan_save(gm_gan *gan, const char *path)
 
 gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size)
 {
+    if (buf)
+        *buf = NULL;
     if (!gan || !buf || !size)
         return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save_buffer: NULL argument");
-    *buf = NULL;
     gm_gan_config cfg;
     gm_gan_config_init(&cfg);
     gm_gan_get_config(gan, &cfg);

@@ -894,7 +894,7 @@ static void check_dataset_load(const void *arg)
         { "NULL images_path", NULL, fx.labels, GM_ERR_INVALID_ARG },
         { "images that do not exist", fx.missing, NULL, GM_ERR_IO },
         { "labels that do not exist", fx.images, fx.missing, GM_ERR_IO },
-        { "empty path", "", NULL, GM_ERR_IO },
+        { "empty path", "", NULL, GM_ERR_INVALID_ARG },
         { "a checkpoint as images", fx.file[VAE], NULL, GM_ERR_FORMAT },
         { "images as labels", fx.images, fx.images, GM_ERR_FORMAT },
     };

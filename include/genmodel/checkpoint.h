@@ -55,7 +55,9 @@ GM_API gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg);
 /** Save everything needed to resume training: config, weights, Adam moments
  * and step, random state. Written to a temporary file beside path, synced
  * and renamed over it; on failure (GM_ERR_IO, GM_ERR_NO_MEMORY) the file
- * that was at path is untouched. The model is not changed. */
+ * that was at path is untouched. Only a regular file is replaced: a
+ * directory, device or pipe at path is GM_ERR_IO. The model is not
+ * changed. */
 GM_API gm_status gm_vae_save(gm_vae *vae, const char *path);
 
 /** Load a VAE saved by gm_vae_save into a new handle (*out; NULL on

@@ -111,6 +111,12 @@ gm_status gm_io_atomic_open(gm_io_atomic *w, const char *path)
     w->path = path;
     if (!path || !*path)
         return gm_fail(GM_ERR_INVALID_ARG, "gm_io_atomic_open: path is NULL or empty");
+    /* rename replaces whatever the name holds: never a directory, and never
+     * a device or a pipe (as root, saving to /dev/null would replace it) */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return gm_fail(GM_ERR_IO, "cannot replace '%s': %s", path,
+                       S_ISDIR(sb.st_mode) ? strerror(EISDIR) : "not a regular file");
     size_t size = strlen(path) + 48;   /* ".tmp." and two decimal numbers */
     if (!(w->tmp = gm_malloc(size)))
         return gm_fail(GM_ERR_NO_MEMORY, "out of memory for a temporary name next to '%s'", path);

@@ -230,6 +230,31 @@ static void test_atomic_replace_and_abort(void **state)
     gm_io_atomic_abort(NULL);
 }
 
+/* Only a regular file is replaced: a directory, a pipe or a device at the
+ * name stays what it was (as root, a save to /dev/null once replaced it). */
+static void test_atomic_replaces_only_files(void **state)
+{
+    (void)state;
+    gm_io_atomic w;
+    char dir[512], fifo[512];   /* gm_test_path's buffer is shared */
+    snprintf(dir, sizeof dir, "%s", gm_test_path("dir"));
+    snprintf(fifo, sizeof fifo, "%s", gm_test_path("fifo"));
+    assert_int_equal(mkdir(dir, 0777), 0);
+    assert_int_equal(gm_io_atomic_open(&w, dir), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), strerror(EISDIR)));
+    assert_int_equal(mkfifo(fifo, 0666), 0);
+    assert_int_equal(gm_io_atomic_open(&w, fifo), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), "not a regular file"));
+    struct stat sb;
+    assert_int_equal(stat(fifo, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(gm_test_dir_entries(), 2);   /* no temporary file left */
+    assert_int_equal(rmdir(dir), 0);
+    assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
+}
+
 static void test_atomic_misbehaving_calls(void **state)
 {
     (void)state;
@@ -292,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_file_misbehaving_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_replace_and_abort, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_atomic_replaces_only_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_misbehaving_calls, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,7 @@ struct gm_gan {
     float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
     gm_rng rng;
     gm_team *team;       /* runs the products and Adam */
+    int threads;         /* the team's size: gm_threads() at the first call that needs a team */
     gm_workspace ws, gp_ws;
     int batch;
     float *zin;          /* (N, Z + C) */
@@ -216,7 +217,9 @@ static gm_status check_call(const gm_gan *gan, const void *in, const void *out, 
  * backward passes too */
 static gm_status reserve(gm_gan *gan, int N, bool training)
 {
-    gm_status s = gm_team_fit(&gan->team, gm_threads());
+    if (!gan->threads)
+        gan->threads = gm_threads();
+    gm_status s = gm_team_fit(&gan->team, gan->threads);
     gan->g.team = gan->d.team = gan->team;
     if (s != GM_OK)
         return s;

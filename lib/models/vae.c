@@ -33,6 +33,7 @@ struct gm_vae {
     gm_mlp enc, dec;
     gm_rng rng;
     gm_team *team;      /* runs the products, the likelihood and Adam */
+    int threads;        /* the team's size: gm_threads() at the first call that needs a team */
     gm_workspace ws;
     int batch, members; /* rows and team size the workspace is carved for */
     float *xin;         /* (N, D + C): x and its one-hot label; conditional only */
@@ -208,7 +209,9 @@ static gm_status check_data(const gm_vae *vae, const float *x, int32_t n, const 
  * backward passes too */
 static gm_status reserve(gm_vae *vae, int N, bool training)
 {
-    gm_status s = gm_team_fit(&vae->team, gm_threads());
+    if (!vae->threads)
+        vae->threads = gm_threads();
+    gm_status s = gm_team_fit(&vae->team, vae->threads);
     vae->enc.team = vae->dec.team = vae->team;
     if (s != GM_OK)
         return s;

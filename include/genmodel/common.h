@@ -63,7 +63,9 @@ GM_API const char *gm_version_string(void);
  * handles whose first such call comes after it, never one at work. To give
  * a handle another count, save it and load it after the new setting.
  * A handle keeps its own threads, each owning a share of every layer, and
- * calls OpenBLAS single-threaded from them: while any handle works,
+ * calls OpenBLAS single-threaded from them; a pass too small to gain from
+ * the split runs on the calling thread alone (the same for the same sizes
+ * and count, so results stay bit-identical). While any handle works,
  * OpenBLAS is set to 1 thread, then back. Process-wide: it also sets
  * OpenBLAS's count for the host program's own BLAS calls. */
 #define GM_MAX_THREADS 64

@@ -10,10 +10,17 @@
  * single-threaded products on them; only activations and the members'
  * parts of each input gradient cross cores.
  *
- * While any team's job runs, OpenBLAS is at one thread; its count comes
- * back when the last one ends (core/blas.h). */
+ * A job too small to gain from the split runs on the caller alone: what
+ * a split saves must pay for the members' meeting, about a microsecond on
+ * an idle machine, and on a busy one a wake-up through the kernel, tens of
+ * microseconds or more.
+ *
+ * While any job runs, on a team or on the caller alone, OpenBLAS is at one
+ * thread; its count comes back when the last one ends (core/blas.h). */
 #ifndef GM_CORE_TEAM_H
 #define GM_CORE_TEAM_H
+
+#include <math.h>
 
 #include "genmodel/common.h"
 
@@ -39,9 +46,31 @@ int gm_team_size(const gm_team *team);
  * another size. On failure *team is NULL and the status says why. */
 gm_status gm_team_fit(gm_team **team, int size);
 
-/* Run job on every member, the caller being rank 0; returns when all are
- * done, with their writes visible. A NULL team runs it on the caller. */
-void gm_team_run(gm_team *team, gm_job *job, void *arg);
+/* Work is counted in the multiply-adds of a matrix product (a core of
+ * docs/performance.md's machine does about 20 a nanosecond). A team of p
+ * members splits a job of at least p times GM_TEAM_MIN_WORK; a smaller one
+ * runs faster on the caller alone (measured with genmodel-bench small
+ * --sweep, bench/bench.c). */
+#define GM_TEAM_MIN_WORK 131072
+/* What an element of an elementwise pass costs in those units, about: one
+ * with an exp or a log in it (a sigmoid measured 25, the Bernoulli loss
+ * and its gradient 60), and one of a few loads, stores and multiply-adds
+ * (measured 5). */
+#define GM_WORK_TRANSCENDENTAL 32
+#define GM_WORK_STREAM 4
+
+/* Run job on every member, the caller being rank 0, when work (its cost,
+ * as above) is worth splitting; else on the caller alone, as a member of
+ * a team of one (NULL team). Returns when all are done, with their writes
+ * visible, and gives the members that ran it: the same for the same work
+ * and team. A NULL team runs it on the caller. */
+int gm_team_run_sized(gm_team *team, gm_job *job, void *arg, double work);
+
+/* The same for a job always split among the members. */
+static inline void gm_team_run(gm_team *team, gm_job *job, void *arg)
+{
+    gm_team_run_sized(team, job, arg, HUGE_VAL);
+}
 
 /* Wait until every member of the job has reached this point. */
 void gm_team_sync(const gm_member *self);

@@ -302,7 +302,7 @@ static void fill_disc_rows(gm_gan *gan, int at, const float *x, const int32_t *l
     fill_pass p = { .gan = gan, .rows = gan->din + (size_t)at * (D + C), .x = x, .sigma = noise_sigma(gan), .N = N };
     if (p.sigma > 0.0f)
         gm_rng_normal(&gan->rng, gan->noise, (size_t)N * D);
-    gm_team_run(gan->team, fill_job, &p);
+    gm_team_run_sized(gan->team, fill_job, &p, (double)N * D * GM_WORK_STREAM);
     if (C)
         gm_model_onehot(p.rows, D + C, D, labels, N, C);
 }
@@ -423,7 +423,7 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
         return s;
     }
     if (gan->ema)
-        gm_team_run(gan->team, ema_job, gan);
+        gm_team_run_sized(gan->team, ema_job, gan, (double)gan->gen.total * GM_WORK_STREAM);
     if (losses)
         *losses = l;
     return GM_OK;

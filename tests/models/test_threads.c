@@ -4,9 +4,10 @@
  * on a team changes nothing; handles trained at once from the host's
  * threads end exactly where they end one after the other; a handle keeps
  * the thread count of its first call whatever gm_set_num_threads does
- * later.
- * Widths and batch are chosen so that shares are uneven, some empty, and
- * inference splits by rows on 2 threads only. */
+ * later; work too small to split gives one thread's results exactly.
+ * Widths and batch are chosen so that shares are uneven, some empty, the
+ * VAE's passes have work enough to be split on 3 threads, and inference
+ * splits by rows on 2 threads only. */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -18,11 +19,12 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "core/team.h"
 #include "models/gan_internal.h"
 #include "models/vae_internal.h"
 #include "gm_test.h"
 
-enum { N = 70, STEPS = 4, MAX_THREADS = 3 };
+enum { N = 95, STEPS = 4, MAX_THREADS = 3 };
 
 static void as_double(const float *x, double *out, size_t n)
 {
@@ -78,6 +80,8 @@ static void vae_config(gm_vae_config *cfg)
 static void check_vae_across_threads(const gm_vae_config *cfg)
 {
     const int before = gm_get_num_threads();
+    /* the smallest pass, the decoder's forward pass, is split on 3 */
+    assert_true((double)N * (cfg->dec_hidden[0] * (VZ + VD)) >= MAX_THREADS * GM_TEAM_MIN_WORK);
     static vae_run runs[MAX_THREADS + 1];
     static double want[N * VD];
     for (int threads = 1; threads <= MAX_THREADS; threads++)
@@ -288,6 +292,47 @@ static void test_a_handle_keeps_the_thread_count_of_its_first_call(void **state)
     gm_set_num_threads(before);
 }
 
+/* ---- small work: on the caller alone, whatever the thread count ---- */
+
+/* Every pass of this VAE at a few rows is below what a team splits
+ * (lib/core/team.h), though its widths would give every member a share:
+ * on 2 and 3 threads it trains and estimates bit for bit as on 1. */
+static void test_small_work_matches_one_thread_exactly(void **state)
+{
+    (void)state;
+    enum { SN = 2, SD = 40, SK = 50 };
+    const int before = gm_get_num_threads();
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    cfg.input_dim = SD;
+    cfg.latent_dim = 16;
+    cfg.enc_hidden[0] = cfg.dec_hidden[0] = 48;
+    cfg.seed = 3;
+    float x[SN * SD];
+    gm_test_fill(x, SN * SD, 0.0f, 1.0f, 8);
+    static float weights[MAX_THREADS + 1][8192];
+    double iwae[MAX_THREADS + 1][SN];
+    size_t bytes = 0;
+    for (int threads = 1; threads <= MAX_THREADS; threads++) {
+        assert_int_equal(gm_set_num_threads(threads), GM_OK);
+        gm_vae *vae;
+        assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+        for (int step = 0; step < STEPS; step++)
+            assert_int_equal(gm_vae_train_step(vae, x, NULL, SN, NULL), GM_OK);
+        assert_int_equal(gm_vae_iwae(vae, x, NULL, SN, SK, iwae[threads]), GM_OK);
+        const gm_param_table *t = gm_vae_param_table(vae);
+        bytes = t->total * sizeof(float);
+        assert_true(bytes <= sizeof weights[0]);
+        memcpy(weights[threads], t->data, bytes);
+        gm_vae_free(vae);
+    }
+    for (int threads = 2; threads <= MAX_THREADS; threads++) {
+        assert_memory_equal(weights[threads], weights[1], bytes);
+        assert_memory_equal(iwae[threads], iwae[1], sizeof iwae[1]);
+    }
+    gm_set_num_threads(before);
+}
+
 /* ---- GAN: the library's defaults (hinge, instance noise, EMA), conditional ---- */
 
 enum { GD = 50, GC = 2 };
@@ -361,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_vae_failed_step_on_a_team_changes_nothing),
         cmocka_unit_test(test_handles_at_once_match_one_after_another),
         cmocka_unit_test(test_a_handle_keeps_the_thread_count_of_its_first_call),
+        cmocka_unit_test(test_small_work_matches_one_thread_exactly),
         cmocka_unit_test(test_gan_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

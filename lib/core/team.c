@@ -1,6 +1,7 @@
-#define _DEFAULT_SOURCE /* syscall() */
+#define _GNU_SOURCE /* syscall(), sched_getcpu() */
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,7 +24,10 @@
  * and the sooner a waiter sleeps the better (bench/load.sh measures both).
  * So how long waiters spin follows how their recent waits ended: twice as
  * long after a wait that ended while spinning, half as long after one that
- * had to sleep, between SPIN_MIN_NS and SPIN_MAX_NS. */
+ * had to sleep, between SPIN_MIN_NS and SPIN_MAX_NS. A waiter that last saw
+ * another member on its own CPU does not spin at all: that member cannot
+ * run until it stops (the kernel tends to put a thread it wakes beside its
+ * waker when the other cores are busy). */
 enum { SPIN_MIN_NS = 2000, SPIN_MAX_NS = 100000, SPINS_PER_CLOCK_READ = 16 };
 
 /* A word members wait on to change, how many of them sleep on it (the one
@@ -46,6 +50,7 @@ struct gm_team {
     _Alignas(64) waitword jobs;   /* jobs started: a worker runs the job when it changes */
     _Alignas(64) waitword rounds; /* barriers passed */
     atomic_int arrived;           /* members at the current barrier */
+    atomic_int cpu[GM_MAX_THREADS]; /* where each member last ran */
 };
 
 _Static_assert(sizeof(atomic_uint) == 4, "a futex is a 32-bit word");
@@ -66,20 +71,33 @@ static int64_t now_ns(void)
  * sleeper counts itself before its last look at the value, and announce()
  * changes the value before it looks at the count, so one of the two sees
  * the other and no wake-up is lost (the futex itself rechecks the value). */
-static void await_change(waitword *w, unsigned seen)
+/* Notes where the member runs now; true when another member last ran on
+ * the same CPU, where a spinner would only keep it from running. */
+static bool share_a_cpu(gm_team *t, int rank)
+{
+    const int mine = sched_getcpu();
+    atomic_store_explicit(&t->cpu[rank], mine, memory_order_relaxed);
+    for (int r = 0; r < t->size; r++)
+        if (r != rank && atomic_load_explicit(&t->cpu[r], memory_order_relaxed) == mine)
+            return true;
+    return false;
+}
+
+static void await_change(waitword *w, unsigned seen, gm_team *t, int rank)
 {
     if (atomic_load_explicit(&w->value, memory_order_acquire) != seen)
         return;
     /* the budget is a hint that members update without order */
-    const int budget = atomic_load_explicit(&w->spin_ns, memory_order_relaxed);
+    const int budget = share_a_cpu(t, rank) ? 0 : atomic_load_explicit(&w->spin_ns, memory_order_relaxed);
     const int64_t start = now_ns();
     for (unsigned spins = 1; atomic_load_explicit(&w->value, memory_order_acquire) == seen; spins++) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
         if (spins % SPINS_PER_CLOCK_READ == 0 && now_ns() - start > budget) {
-            atomic_store_explicit(&w->spin_ns, budget / 2 > SPIN_MIN_NS ? budget / 2 : SPIN_MIN_NS,
-                                  memory_order_relaxed);
+            if (budget)
+                atomic_store_explicit(&w->spin_ns, budget / 2 > SPIN_MIN_NS ? budget / 2 : SPIN_MIN_NS,
+                                      memory_order_relaxed);
             atomic_fetch_add(&w->sleepers, 1);
             while (atomic_load(&w->value) == seen)
                 futex(&w->value, FUTEX_WAIT_PRIVATE, seen);
@@ -109,7 +127,7 @@ void gm_team_sync(const gm_member *self)
         announce(&t->rounds);
         return;
     }
-    await_change(&t->rounds, round);
+    await_change(&t->rounds, round, t, self->rank);
 }
 
 static void *worker(void *arg)
@@ -117,7 +135,8 @@ static void *worker(void *arg)
     const gm_member *self = arg;
     gm_team *t = self->team;
     for (unsigned seen = 0;; seen++) {
-        await_change(&t->jobs, seen);
+        await_change(&t->jobs, seen, t, self->rank);
+        share_a_cpu(t, self->rank);  /* it may wake elsewhere */
         if (atomic_load(&t->quit))
             return NULL;
         t->job(self, t->arg);
@@ -130,6 +149,9 @@ gm_status gm_team_create(int size, gm_team **team)
     *team = NULL;
     if (size < 2)
         return GM_OK;
+    const int requested = size;
+    if (size > GM_MAX_THREADS)
+        size = GM_MAX_THREADS;
     gm_team *t = gm_calloc(1, sizeof *t);
     pthread_t *threads = gm_calloc((size_t)size, sizeof *threads);
     gm_member *members = gm_calloc((size_t)size, sizeof *members);
@@ -141,9 +163,11 @@ gm_status gm_team_create(int size, gm_team **team)
     }
     t->threads = threads;
     t->members = members;
-    t->requested = size;
+    t->requested = requested;
     atomic_init(&t->jobs.spin_ns, SPIN_MAX_NS);
     atomic_init(&t->rounds.spin_ns, SPIN_MAX_NS);
+    for (int i = 0; i < GM_MAX_THREADS; i++)
+        atomic_init(&t->cpu[i], -1);
     /* a worker reads its record only in a job, so the size can still shrink
      * to the threads the system grants */
     int started = 1;

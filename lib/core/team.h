@@ -13,7 +13,7 @@
  * A job too small to gain from the split runs on the caller alone: what
  * a split saves must pay for the members' meeting, about a microsecond on
  * an idle machine, and on a busy one a wake-up through the kernel, tens of
- * microseconds or more.
+ * microseconds or more (see GM_TEAM_MIN_WORK).
  *
  * While any job runs, on a team or on the caller alone, OpenBLAS is at one
  * thread; its count comes back when the last one ends (core/blas.h). */
@@ -48,15 +48,18 @@ gm_status gm_team_fit(gm_team **team, int size);
 
 /* Work is counted in the multiply-adds of a matrix product (a core of
  * docs/performance.md's machine does about 20 a nanosecond). A team of p
- * members splits a job of at least p times GM_TEAM_MIN_WORK; a smaller one
- * runs faster on the caller alone (measured with genmodel-bench small
- * --sweep, bench/bench.c). */
-#define GM_TEAM_MIN_WORK 131072
-/* What an element of an elementwise pass costs in those units, about: one
- * with an exp or a log in it (a sigmoid measured 25, the Bernoulli loss
- * and its gradient 60), and one of a few loads, stores and multiply-adds
- * (measured 5). */
-#define GM_WORK_TRANSCENDENTAL 32
+ * members splits a job of at least p times GM_TEAM_MIN_WORK (about 13 us
+ * of one core's work each); a smaller one runs on the caller alone. On an
+ * idle machine a split pays from about a tenth of that, but on a busy one
+ * a member's wake-up costs tens of microseconds, which only a share this
+ * large pays back (genmodel-bench small --sweep and bench/load.sh,
+ * bench/bench.c; docs/performance.md). */
+#define GM_TEAM_MIN_WORK 262144
+/* What an element of an elementwise pass costs in those units, measured:
+ * the Bernoulli loss and its gradient (an exp and a log), a sigmoid (an
+ * exp), and a pass of a few loads, stores and multiply-adds. */
+#define GM_WORK_EXP_LOG 64
+#define GM_WORK_EXP 24
 #define GM_WORK_STREAM 4
 
 /* Run job on every member, the caller being rank 0, when work (its cost,

@@ -309,7 +309,7 @@ static const float *decode_recon(gm_vae *vae, const float *x, int N, float *dlog
         return logits;
     }
     likelihood_pass p = { .vae = vae, .logits = logits, .x = x, .dlogits = dlogits, .scale = scale, .N = N };
-    const int members = gm_team_run_sized(vae->team, bernoulli_job, &p, (double)N * D * GM_WORK_TRANSCENDENTAL);
+    const int members = gm_team_run_sized(vae->team, bernoulli_job, &p, (double)N * D * GM_WORK_EXP_LOG);
     for (int r = 1; r < members; r++)
         for (int n = 0; n < N; n++)
             vae->recon[n] += vae->recon[(size_t)r * N + n];
@@ -333,7 +333,7 @@ static void mean_job(const gm_member *self, void *arg)
 static void decoder_mean(gm_vae *vae, const float *logits, int N, float *out)
 {
     likelihood_pass p = { .vae = vae, .logits = logits, .mean = out, .N = N };
-    gm_team_run_sized(vae->team, mean_job, &p, (double)N * vae->cfg.input_dim * GM_WORK_TRANSCENDENTAL);
+    gm_team_run_sized(vae->team, mean_job, &p, (double)N * vae->cfg.input_dim * GM_WORK_EXP);
 }
 
 static void average_losses(const gm_vae *vae, int N, gm_vae_losses *l)

@@ -72,8 +72,8 @@ static void vae_config(gm_vae_config *cfg)
     gm_vae_config_init(cfg);
     cfg->input_dim = VD;
     cfg->latent_dim = VZ;
-    cfg->enc_hidden[0] = 48;
-    cfg->dec_hidden[0] = 40;
+    cfg->enc_hidden[0] = 88;
+    cfg->dec_hidden[0] = 88;
     cfg->seed = 5;
 }
 
@@ -271,7 +271,7 @@ static void test_a_handle_keeps_the_thread_count_of_its_first_call(void **state)
 {
     (void)state;
     const int before = gm_get_num_threads();
-    enum { MAX_PARAMS = 16384 };
+    enum { MAX_PARAMS = 32768 };
     static float want[MAX_PARAMS], got[MAX_PARAMS], want_recon[N * VD], got_recon[N * VD];
     gm_vae_config cfg;
     vae_config(&cfg);
@@ -354,10 +354,10 @@ static void gan_train_on(int threads, gan_run *r)
     gm_gan_config_init(&cfg);
     cfg.data_dim = GD;
     cfg.noise_dim = 8;
-    cfg.gen_hidden[0] = 32;
-    cfg.gen_hidden[1] = 48;
-    cfg.disc_hidden[0] = 48;
-    cfg.disc_hidden[1] = 20;
+    cfg.gen_hidden[0] = 64;
+    cfg.gen_hidden[1] = 96;
+    cfg.disc_hidden[0] = 96;
+    cfg.disc_hidden[1] = 40;
     cfg.n_classes = GC;
     cfg.ema_decay = 0.9f;
     cfg.seed = 9;

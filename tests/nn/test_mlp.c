@@ -224,7 +224,7 @@ static void test_repeated_step_allocates_nothing(void **state)
 
 /* widths whose shares are uneven, one of them (the width-1 layer) empty
  * for some member; enough rows for gm_mlp_infer to split rows on 3 */
-enum { TN = 200, TL = 4 };
+enum { TN = 400, TL = 4 };
 static const int team_widths[TL + 1] = { 37, 40, 17, 1, 23 };
 static const int team_acts[TL] = { GM_ACT_RELU, GM_ACT_TANH, GM_ACT_IDENTITY, GM_ACT_SIGMOID };
 

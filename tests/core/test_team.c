@@ -48,7 +48,14 @@ typedef struct {
     int size_seen[MAX_MEMBERS];
     int slot[MAX_MEMBERS];
     int mismatches;
+    int late_ms;  /* one member, another each round, arrives this late */
 } tally;
+
+static void pause_ms(int ms)
+{
+    struct timespec t = { 0, ms * 1000000L };
+    nanosleep(&t, NULL);
+}
 
 /* each round, every member writes its slot, waits, and checks all slots */
 static void barrier_job(const gm_member *self, void *arg)
@@ -56,7 +63,9 @@ static void barrier_job(const gm_member *self, void *arg)
     tally *t = arg;
     t->runs[self->rank]++;
     t->size_seen[self->rank] = self->size;
-    for (int round = 1; round <= ROUNDS; round++) {
+    for (int round = 1; round <= (t->late_ms ? 4 : ROUNDS); round++) {
+        if (t->late_ms && round % self->size == self->rank)
+            pause_ms(t->late_ms);
         t->slot[self->rank] = round;
         gm_team_sync(self);
         for (int r = 0; r < self->size; r++)
@@ -88,30 +97,6 @@ static void test_every_member_runs_every_job(void **state)
     }
 }
 
-static void pause_ms(int ms)
-{
-    struct timespec t = { 0, ms * 1000000L };
-    nanosleep(&t, NULL);
-}
-
-/* as barrier_job, but one member, another each round, arrives late: long
- * enough that the others stop spinning and sleep */
-static void late_member_job(const gm_member *self, void *arg)
-{
-    tally *t = arg;
-    t->runs[self->rank]++;
-    for (int round = 1; round <= 4; round++) {
-        if (round % self->size == self->rank)
-            pause_ms(3);
-        t->slot[self->rank] = round;
-        gm_team_sync(self);
-        for (int r = 0; r < self->size; r++)
-            if (t->slot[r] != round)
-                __atomic_fetch_add(&t->mismatches, 1, __ATOMIC_RELAXED);
-        gm_team_sync(self);
-    }
-}
-
 static void test_members_that_sleep_are_woken(void **state)
 {
     (void)state;
@@ -119,9 +104,9 @@ static void test_members_that_sleep_are_woken(void **state)
         gm_team *team;
         assert_int_equal(gm_team_create(size, &team), GM_OK);
         tally t = { 0 };
-        for (int job = 0; job < 3; job++) {
+        for (int job = 0; job < 6; job++) {
             pause_ms(3);  /* idle: the workers sleep until the next job */
-            gm_team_run(team, late_member_job, &t);
+            t.late_ms = job % 2 ? 0 : 3;  /* long enough that the others sleep */
             gm_team_run(team, barrier_job, &t);
         }
         for (int r = 0; r < size; r++)

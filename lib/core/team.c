@@ -67,22 +67,24 @@ static int64_t now_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Returns once w's value is no longer seen. Sequentially consistent: a
- * sleeper counts itself before its last look at the value, and announce()
- * changes the value before it looks at the count, so one of the two sees
- * the other and no wake-up is lost (the futex itself rechecks the value). */
 /* Notes where the member runs now; true when another member last ran on
  * the same CPU, where a spinner would only keep it from running. */
 static bool share_a_cpu(gm_team *t, int rank)
 {
     const int mine = sched_getcpu();
     atomic_store_explicit(&t->cpu[rank], mine, memory_order_relaxed);
+    if (mine < 0)
+        return false;  /* unknown: -1 also marks a member not seen yet */
     for (int r = 0; r < t->size; r++)
         if (r != rank && atomic_load_explicit(&t->cpu[r], memory_order_relaxed) == mine)
             return true;
     return false;
 }
 
+/* Returns once w's value is no longer seen. Sequentially consistent: a
+ * sleeper counts itself before its last look at the value, and announce()
+ * changes the value before it looks at the count, so one of the two sees
+ * the other and no wake-up is lost (the futex itself rechecks the value). */
 static void await_change(waitword *w, unsigned seen, gm_team *t, int rank)
 {
     if (atomic_load_explicit(&w->value, memory_order_acquire) != seen)

@@ -34,7 +34,7 @@ struct gm_gan {
     float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
     gm_rng rng;
     gm_team *team;       /* runs the products and Adam */
-    int threads;         /* the team's size: gm_threads() at the first call that needs a team */
+    int threads;         /* the team's size: gm_threads() at the handle's first call that computes */
     gm_workspace ws, gp_ws;
     int batch;
     float *zin;          /* (N, Z + C) */

@@ -33,7 +33,7 @@ struct gm_vae {
     gm_mlp enc, dec;
     gm_rng rng;
     gm_team *team;      /* runs the products, the likelihood and Adam */
-    int threads;        /* the team's size: gm_threads() at the first call that needs a team */
+    int threads;        /* the team's size: gm_threads() at the handle's first call that computes */
     gm_workspace ws;
     int batch, members; /* rows and team size the workspace is carved for */
     float *xin;         /* (N, D + C): x and its one-hot label; conditional only */

@@ -1,8 +1,10 @@
 /* The benchmark harness: our side of what bench/run.sh measures.
  *
  *   genmodel-bench info                  the machine and versions (INFO lines)
- *   genmodel-bench run --threads T [--seconds S] [--data DIR] [--only NAME]
+ *   genmodel-bench run --threads T [--seconds S] [--data DIR] [--only NAME] [--batch N] [--no-limit]
  *                                        every timed figure: ours, then its sgemm-only limit
+ *   genmodel-bench small --threads T [--seconds S] [--k K] [--sweep]
+ *                                        calls too small to split: microseconds per call
  *   genmodel-bench rss SIDE NAME [KEY=VALUE...] -- CMD [ARGS...]
  *                                        the peak resident memory of CMD, as SIDE's figure
  *
@@ -196,6 +198,9 @@ typedef struct bench {
     float *dmulv;          /* (N, 2Z) the encoder's output gradient */
     float *dzin;           /* (N, Z) the decoder's input gradient */
     float *ddin;           /* (N, D) D's input gradient in G's update */
+    float *mu, *logvar;    /* (N, Z) gm_vae_encode's outputs */
+    double *scores;        /* (N) gm_vae_iwae's estimates */
+    int k;                 /* gm_vae_iwae's draws */
 } bench;
 
 typedef void (*call_fn)(bench *b);
@@ -206,9 +211,10 @@ static void bench_free(bench *b)
     gm_gan_free(b->gan);
     net_free(&b->first);
     net_free(&b->second);
-    float *bufs[] = { b->out, b->zin, b->din, b->dlogits, b->dmulv, b->dzin, b->ddin };
+    float *bufs[] = { b->out, b->zin, b->din, b->dlogits, b->dmulv, b->dzin, b->ddin, b->mu, b->logvar };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         free(bufs[i]);
+    free(b->scores);
 }
 
 /* the next N rows of the pool, wrapping: every step sees other data, as in an epoch */
@@ -426,12 +432,19 @@ static const figure figures[] = {
 /* Throughput in samples per second (GAN: real samples, one D and one G
  * update per N); latency in microseconds. ratio_limit is the share of the
  * limit's speed we reach. */
-static void run_figure(const figure *f, const float *pool, int threads, double seconds)
+static void run_figure(const figure *f, const float *pool, int threads, double seconds, int limit_too)
 {
     bench b = { .N = f->N, .pool = pool };
     f->setup(&b);
     printf("RESULT name=%s batch=%d threads=%d ", f->name, f->N, threads);
-    if (f->latency) {
+    if (!limit_too) {
+        double ours, ours_p90;
+        if (f->latency)
+            call_latency(f->ours, &b, seconds, &ours, &ours_p90);
+        else
+            ours = f->N * calls_per_second(f->ours, &b, seconds);
+        printf(f->latency ? "unit=us ours=%.2f\n" : "unit=samples/s ours=%.0f\n", ours);
+    } else if (f->latency) {
         double ours, ours_p90, limit, limit_p90;
         call_latency(f->ours, &b, seconds, &ours, &ours_p90);
         call_latency(f->limit, &b, seconds, &limit, &limit_p90);
@@ -451,7 +464,9 @@ static void run_figure(const figure *f, const float *pool, int threads, double s
 static int usage(void)
 {
     fprintf(stderr, "usage: genmodel-bench info\n"
-                    "       genmodel-bench run [--threads T] [--seconds S] [--data DIR] [--only NAME]\n"
+                    "       genmodel-bench run [--threads T] [--seconds S] [--data DIR] [--only NAME] [--batch N]\n"
+                    "                          [--no-limit]\n"
+                    "       genmodel-bench small [--threads T] [--seconds S] [--k K] [--sweep]\n"
                     "       genmodel-bench rss SIDE NAME [KEY=VALUE...] -- CMD [ARGS...]\n");
     return 2;
 }
@@ -490,14 +505,110 @@ static int cmd_info(void)
     return 0;
 }
 
+/* ---- calls too small to split: genmodel-bench small ---- */
+
+/* The reference VAE's settings with other widths: input-hidden-latent */
+static gm_vae *sized_vae(int input, int hidden, int latent)
+{
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    c.input_dim = input;
+    c.latent_dim = latent;
+    c.n_enc_hidden = c.n_dec_hidden = 1;
+    c.enc_hidden[0] = c.dec_hidden[0] = hidden;
+    c.activation = GM_ACT_RELU;
+    c.likelihood = GM_LIKELIHOOD_BERNOULLI;
+    c.seed = 0;
+    gm_vae *vae;
+    check(gm_vae_create(&c, &vae), "gm_vae_create");
+    return vae;
+}
+
+static void encode_call(bench *b)
+{
+    check(gm_vae_encode(b->vae, b->pool, NULL, b->N, b->mu, b->logvar), "gm_vae_encode");
+}
+
+static void iwae_call(bench *b)
+{
+    check(gm_vae_iwae(b->vae, b->pool, NULL, b->N, b->k, b->scores), "gm_vae_iwae");
+}
+
+/* the median and p90 of one call's time; the multiply-adds of the
+ * encoder's forward pass (work) say how large a pass is */
+static void small_figure(const char *name, gm_vae *vae, int N, int hidden, int k, call_fn f, const float *pool,
+                         int threads, double seconds)
+{
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    check(gm_vae_get_config(vae, &c), "gm_vae_get_config");
+    bench b = { .N = N, .pool = pool, .vae = vae, .k = k };
+    b.mu = buffer((size_t)N * c.latent_dim);
+    b.logvar = buffer((size_t)N * c.latent_dim);
+    b.scores = malloc((size_t)N * sizeof *b.scores);
+    if (!b.scores)
+        check(GM_ERR_NO_MEMORY, "small");
+    double median, p90;
+    call_latency(f, &b, seconds, &median, &p90);
+    const double work = (double)N * hidden * (c.input_dim + 2.0 * c.latent_dim);
+    printf("RESULT name=%s batch=%d threads=%d hidden=%d k=%d work=%.0f unit=us ours=%.2f ours_p90=%.2f\n", name, N,
+           threads, hidden, k, work, median, p90);
+    fflush(stdout);
+    bench_free(&b);
+}
+
+/* The issue's small calls: gm_vae_iwae of one row with k draws on a tiny
+ * VAE (8-16-2), whose every pass is a few hundred multiply-adds, and a
+ * batch-1 encode of the reference VAE; with --sweep, batch-1 and batch-16
+ * encodes of 784-H-20 VAEs too, from tiny passes to large, to place the
+ * work below which a team leaves a pass to the caller (lib/core/team.h). */
+static int cmd_small(int argc, char **argv)
+{
+    int threads = 1, k = 20000, sweep = 0;
+    double seconds = 1.0;
+    for (int i = 1; i < argc; i += 2) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(opt, "--sweep"))
+            sweep = 1, i--;
+        else if (val && !strcmp(opt, "--threads"))
+            threads = atoi(val);
+        else if (val && !strcmp(opt, "--seconds"))
+            seconds = atof(val);
+        else if (val && !strcmp(opt, "--k"))
+            k = atoi(val);
+        else
+            return usage();
+    }
+    if (threads < 1 || k < 1 || !(seconds > 0.0))
+        return usage();
+    check(gm_set_num_threads(threads), "gm_set_num_threads");
+    print_load();
+    float *pool = buffer((size_t)16 * D);
+    for (size_t i = 0; i < (size_t)16 * D; i++)
+        pool[i] = (pool[i] + 0.05f) * 10.0f;  /* in [0, 1], as the likelihood asks */
+    small_figure("vae_iwae_tiny", sized_vae(8, 16, 2), 1, 16, k, iwae_call, pool, threads, seconds);
+    small_figure("vae_encode", reference_vae(), 1, VAE_H, 0, encode_call, pool, threads, seconds);
+    static const int hidden[] = { 8, 16, 32, 64, 128, 256, 400, 800 }, rows[] = { 1, 16 };
+    for (size_t r = 0; sweep && r < sizeof rows / sizeof *rows; r++)
+        for (size_t h = 0; h < sizeof hidden / sizeof *hidden; h++)
+            small_figure("vae_encode_sweep", sized_vae(D, hidden[h], VAE_Z), rows[r], hidden[h], 0, encode_call, pool,
+                         threads, seconds / 4);
+    free(pool);
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
-    int threads = 1;
+    int threads = 1, batch = 0, limit_too = 1;
     double seconds = 1.5;
     const char *data = "/usr/share/datasets/fashion-mnist", *only = NULL;
     for (int i = 1; i < argc; i += 2) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (val && !strcmp(opt, "--threads"))
+        if (!strcmp(opt, "--no-limit"))
+            limit_too = 0, i--;
+        else if (val && !strcmp(opt, "--batch"))
+            batch = atoi(val);
+        else if (val && !strcmp(opt, "--threads"))
             threads = atoi(val);
         else if (val && !strcmp(opt, "--seconds"))
             seconds = atof(val);
@@ -519,8 +630,8 @@ static int cmd_run(int argc, char **argv)
     print_load();
     float *pool = load_pool(data);
     for (size_t i = 0; i < sizeof figures / sizeof *figures; i++)
-        if (!only || !strcmp(only, figures[i].name))
-            run_figure(&figures[i], pool, threads, seconds);
+        if ((!only || !strcmp(only, figures[i].name)) && (!batch || batch == figures[i].N))
+            run_figure(&figures[i], pool, threads, seconds, limit_too);
     free(pool);
     return 0;
 }
@@ -567,6 +678,8 @@ int main(int argc, char **argv)
         return cmd_info();
     if (argc >= 2 && !strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "small"))
+        return cmd_small(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "rss"))
         return cmd_rss(argc - 1, argv + 1);
     return usage();

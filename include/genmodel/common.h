@@ -56,11 +56,18 @@ GM_API const char *gm_version_string(void);
 
 /** Number of threads a handle works with (n >= 1; above GM_MAX_THREADS it
  * is taken as GM_MAX_THREADS); until it is set, OpenBLAS's own count
- * (OPENBLAS_NUM_THREADS, else the cores) when first needed. A handle keeps
- * its own threads, each owning a share of every layer, and calls OpenBLAS
- * single-threaded from them: while any handle works, OpenBLAS is set to
- * 1 thread, then back. Process-wide: it also sets OpenBLAS's count for the
- * host program's own BLAS calls. */
+ * (OPENBLAS_NUM_THREADS, else the cores) when first needed. A handle takes
+ * the count in force at its first call that computes (a training step or
+ * any inference; not create, load, save or a setter) and keeps it until it
+ * is freed: a later gm_set_num_threads, from any thread, reaches only the
+ * handles whose first such call comes after it, never one at work. To give
+ * a handle another count, save it and load it after the new setting.
+ * A handle keeps its own threads, each owning a share of every layer, and
+ * calls OpenBLAS single-threaded from them; a pass too small to gain from
+ * the split runs on the calling thread alone (the same for the same sizes
+ * and count, so results stay bit-identical). While any handle works,
+ * OpenBLAS is set to 1 thread, then back. Process-wide: it also sets
+ * OpenBLAS's count for the host program's own BLAS calls. */
 #define GM_MAX_THREADS 64
 GM_API gm_status gm_set_num_threads(int32_t n);
 GM_API int32_t gm_get_num_threads(void);

@@ -1,42 +1,121 @@
+#define _GNU_SOURCE /* syscall(), sched_getcpu() */
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "blas.h"
 #include "error.h"
 #include "team.h"
 
-/* Members wait by spinning, since a step's jobs follow each other within
- * microseconds and a wake-up through the kernel costs more than that; a
- * spinner yields now and then so that an oversubscribed machine (a test
- * run) still moves, and an idle worker sleeps after about a millisecond. */
-enum { SPINS_BEFORE_YIELD = 1 << 12, SPINS_BEFORE_SLEEP = 1 << 16 };
+/* A member that waits (for the next job, or at a barrier) spins, then
+ * sleeps on a futex. Within a step the jobs and barriers follow each other
+ * within microseconds, sooner than a wake-up through the kernel, so
+ * spinning wins on an idle machine. On a machine with more threads than
+ * cores the member waited for may be queued behind another process, and a
+ * spinner holds a core that one of them needs: there the waits are long,
+ * and the sooner a waiter sleeps the better (bench/load.sh measures both).
+ * So how long waiters spin follows how their recent waits ended: twice as
+ * long after a wait that ended while spinning, half as long after one that
+ * had to sleep, between SPIN_MIN_NS and SPIN_MAX_NS. A waiter that last saw
+ * another member on its own CPU does not spin at all: that member cannot
+ * run until it stops (the kernel tends to put a thread it wakes beside its
+ * waker when the other cores are busy). */
+enum { SPIN_MIN_NS = 2000, SPIN_MAX_NS = 100000, SPINS_PER_CLOCK_READ = 16 };
+
+/* A word members wait on to change, how many of them sleep on it (the one
+ * who changes it makes a system call only when someone does), and how long
+ * they spin first. */
+typedef struct waitword {
+    atomic_uint value;
+    atomic_int sleepers;
+    atomic_int spin_ns;
+} waitword;
 
 struct gm_team {
     int size;          /* members: the caller and size - 1 threads */
     int requested;     /* what gm_team_create was asked for */
     pthread_t *threads;
     gm_member *members;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
     gm_job *job;
     void *arg;
-    bool quit;
-    atomic_uint jobs;  /* jobs started: a worker runs the job when it changes */
-    /* the barrier, on a line of its own */
-    _Alignas(64) atomic_int arrived;
-    atomic_uint rounds;
+    atomic_bool quit;
+    _Alignas(64) waitword jobs;   /* jobs started: a worker runs the job when it changes */
+    _Alignas(64) waitword rounds; /* barriers passed */
+    atomic_int arrived;           /* members at the current barrier */
+    atomic_int cpu[GM_MAX_THREADS]; /* where each member last ran */
 };
 
-static void relax(unsigned spins)
+_Static_assert(sizeof(atomic_uint) == 4, "a futex is a 32-bit word");
+
+static void futex(atomic_uint *word, int op, unsigned value)
 {
+    syscall(SYS_futex, word, op, value, NULL, NULL, 0);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Notes where the member runs now; true when another member last ran on
+ * the same CPU, where a spinner would only keep it from running. */
+static bool share_a_cpu(gm_team *t, int rank)
+{
+    const int mine = sched_getcpu();
+    atomic_store_explicit(&t->cpu[rank], mine, memory_order_relaxed);
+    if (mine < 0)
+        return false;  /* unknown: -1 also marks a member not seen yet */
+    for (int r = 0; r < t->size; r++)
+        if (r != rank && atomic_load_explicit(&t->cpu[r], memory_order_relaxed) == mine)
+            return true;
+    return false;
+}
+
+/* Returns once w's value is no longer seen. Sequentially consistent: a
+ * sleeper counts itself before its last look at the value, and announce()
+ * changes the value before it looks at the count, so one of the two sees
+ * the other and no wake-up is lost (the futex itself rechecks the value). */
+static void await_change(waitword *w, unsigned seen, gm_team *t, int rank)
+{
+    if (atomic_load_explicit(&w->value, memory_order_acquire) != seen)
+        return;
+    /* the budget is a hint that members update without order */
+    const int budget = share_a_cpu(t, rank) ? 0 : atomic_load_explicit(&w->spin_ns, memory_order_relaxed);
+    const int64_t start = now_ns();
+    for (unsigned spins = 1; atomic_load_explicit(&w->value, memory_order_acquire) == seen; spins++) {
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
+        __builtin_ia32_pause();
 #endif
-    if (spins % SPINS_BEFORE_YIELD == SPINS_BEFORE_YIELD - 1)
-        sched_yield();
+        if (spins % SPINS_PER_CLOCK_READ == 0 && now_ns() - start > budget) {
+            if (budget)
+                atomic_store_explicit(&w->spin_ns, budget / 2 > SPIN_MIN_NS ? budget / 2 : SPIN_MIN_NS,
+                                      memory_order_relaxed);
+            atomic_fetch_add(&w->sleepers, 1);
+            while (atomic_load(&w->value) == seen)
+                futex(&w->value, FUTEX_WAIT_PRIVATE, seen);
+            atomic_fetch_sub(&w->sleepers, 1);
+            return;
+        }
+    }
+    atomic_store_explicit(&w->spin_ns, budget < SPIN_MAX_NS / 2 ? 2 * budget : SPIN_MAX_NS, memory_order_relaxed);
+}
+
+/* Changes w's value and wakes whoever sleeps on it. */
+static void announce(waitword *w)
+{
+    atomic_fetch_add(&w->value, 1);
+    if (atomic_load(&w->sleepers) > 0)
+        futex(&w->value, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
 void gm_team_sync(const gm_member *self)
@@ -44,33 +123,24 @@ void gm_team_sync(const gm_member *self)
     gm_team *t = self->team;
     if (!t)
         return;
-    unsigned round = atomic_load(&t->rounds);
+    unsigned round = atomic_load(&t->rounds.value);
     if (atomic_fetch_add(&t->arrived, 1) == t->size - 1) {
         atomic_store(&t->arrived, 0);
-        atomic_fetch_add(&t->rounds, 1);
+        announce(&t->rounds);
         return;
     }
-    for (unsigned spins = 0; atomic_load(&t->rounds) == round; spins++)
-        relax(spins);
+    await_change(&t->rounds, round, t, self->rank);
 }
 
 static void *worker(void *arg)
 {
     const gm_member *self = arg;
     gm_team *t = self->team;
-    unsigned seen = 0;
-    for (;;) {
-        unsigned spins = 0;
-        while (atomic_load(&t->jobs) == seen && spins < SPINS_BEFORE_SLEEP)
-            relax(spins++);
-        pthread_mutex_lock(&t->lock);
-        while (atomic_load(&t->jobs) == seen && !t->quit)
-            pthread_cond_wait(&t->wake, &t->lock);
-        bool quit = t->quit;
-        pthread_mutex_unlock(&t->lock);
-        if (quit)
+    for (unsigned seen = 0;; seen++) {
+        await_change(&t->jobs, seen, t, self->rank);
+        share_a_cpu(t, self->rank);  /* it may wake elsewhere */
+        if (atomic_load(&t->quit))
             return NULL;
-        seen++;
         t->job(self, t->arg);
         gm_team_sync(self);
     }
@@ -81,6 +151,9 @@ gm_status gm_team_create(int size, gm_team **team)
     *team = NULL;
     if (size < 2)
         return GM_OK;
+    const int requested = size;
+    if (size > GM_MAX_THREADS)
+        size = GM_MAX_THREADS;
     gm_team *t = gm_calloc(1, sizeof *t);
     pthread_t *threads = gm_calloc((size_t)size, sizeof *threads);
     gm_member *members = gm_calloc((size_t)size, sizeof *members);
@@ -92,9 +165,11 @@ gm_status gm_team_create(int size, gm_team **team)
     }
     t->threads = threads;
     t->members = members;
-    t->requested = size;
-    pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->wake, NULL);
+    t->requested = requested;
+    atomic_init(&t->jobs.spin_ns, SPIN_MAX_NS);
+    atomic_init(&t->rounds.spin_ns, SPIN_MAX_NS);
+    for (int i = 0; i < GM_MAX_THREADS; i++)
+        atomic_init(&t->cpu[i], -1);
     /* a worker reads its record only in a job, so the size can still shrink
      * to the threads the system grants */
     int started = 1;
@@ -114,14 +189,10 @@ void gm_team_free(gm_team *t)
 {
     if (!t)
         return;
-    pthread_mutex_lock(&t->lock);
-    t->quit = true;
-    pthread_cond_broadcast(&t->wake);
-    pthread_mutex_unlock(&t->lock);
+    atomic_store(&t->quit, true);
+    announce(&t->jobs);
     for (int i = 1; i < t->size; i++)
         pthread_join(t->threads[i], NULL);
-    pthread_cond_destroy(&t->wake);
-    pthread_mutex_destroy(&t->lock);
     gm_free(t->threads);
     gm_free(t->members);
     gm_free(t);
@@ -141,23 +212,23 @@ gm_status gm_team_fit(gm_team **team, int size)
     return gm_team_create(size, team);
 }
 
-void gm_team_run(gm_team *t, gm_job *job, void *arg)
+int gm_team_run_sized(gm_team *t, gm_job *job, void *arg, double work)
 {
-    if (!t || t->size == 1) {
-        job(&(gm_member){ .team = NULL, .rank = 0, .size = 1 }, arg);
-        return;
-    }
+    const int size = t && work >= (double)GM_TEAM_MIN_WORK * t->size ? t->size : 1;
     gm_blas_solo_begin();
-    pthread_mutex_lock(&t->lock);
-    t->job = job;
-    t->arg = arg;
-    atomic_fetch_add(&t->jobs, 1);
-    pthread_cond_broadcast(&t->wake);
-    pthread_mutex_unlock(&t->lock);
-    const gm_member self = { .team = t, .rank = 0, .size = t->size };
-    job(&self, arg);
-    gm_team_sync(&self);
+    if (size == 1) {
+        job(&(gm_member){ .team = NULL, .rank = 0, .size = 1 }, arg);
+    } else {
+        /* the workers read job and arg after they see jobs change */
+        t->job = job;
+        t->arg = arg;
+        announce(&t->jobs);
+        const gm_member self = { .team = t, .rank = 0, .size = size };
+        job(&self, arg);
+        gm_team_sync(&self);
+    }
     gm_blas_solo_end();
+    return size;
 }
 
 void gm_team_share(const gm_member *self, int n, int *begin, int *end)

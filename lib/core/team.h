@@ -10,10 +10,17 @@
  * single-threaded products on them; only activations and the members'
  * parts of each input gradient cross cores.
  *
- * While any team's job runs, OpenBLAS is at one thread; its count comes
- * back when the last one ends (core/blas.h). */
+ * A job too small to gain from the split runs on the caller alone: what
+ * a split saves must pay for the members' meeting, about a microsecond on
+ * an idle machine, and on a busy one a wake-up through the kernel, tens of
+ * microseconds or more (see GM_TEAM_MIN_WORK).
+ *
+ * While any job runs, on a team or on the caller alone, OpenBLAS is at one
+ * thread; its count comes back when the last one ends (core/blas.h). */
 #ifndef GM_CORE_TEAM_H
 #define GM_CORE_TEAM_H
+
+#include <math.h>
 
 #include "genmodel/common.h"
 
@@ -39,9 +46,34 @@ int gm_team_size(const gm_team *team);
  * another size. On failure *team is NULL and the status says why. */
 gm_status gm_team_fit(gm_team **team, int size);
 
-/* Run job on every member, the caller being rank 0; returns when all are
- * done, with their writes visible. A NULL team runs it on the caller. */
-void gm_team_run(gm_team *team, gm_job *job, void *arg);
+/* Work is counted in the multiply-adds of a matrix product (a core of
+ * docs/performance.md's machine does about 20 a nanosecond). A team of p
+ * members splits a job of at least p times GM_TEAM_MIN_WORK (about 13 us
+ * of one core's work each); a smaller one runs on the caller alone. On an
+ * idle machine a split pays from about a tenth of that, but on a busy one
+ * a member's wake-up costs tens of microseconds, which only a share this
+ * large pays back (genmodel-bench small --sweep and bench/load.sh,
+ * bench/bench.c; docs/performance.md). */
+#define GM_TEAM_MIN_WORK 262144
+/* What an element of an elementwise pass costs in those units, measured:
+ * the Bernoulli loss and its gradient (an exp and a log), a sigmoid (an
+ * exp), and a pass of a few loads, stores and multiply-adds. */
+#define GM_WORK_EXP_LOG 64
+#define GM_WORK_EXP 24
+#define GM_WORK_STREAM 4
+
+/* Run job on every member, the caller being rank 0, when work (its cost,
+ * as above) is worth splitting; else on the caller alone, as a member of
+ * a team of one (NULL team). Returns when all are done, with their writes
+ * visible, and gives the members that ran it: the same for the same work
+ * and team. A NULL team runs it on the caller. */
+int gm_team_run_sized(gm_team *team, gm_job *job, void *arg, double work);
+
+/* The same for a job always split among the members. */
+static inline void gm_team_run(gm_team *team, gm_job *job, void *arg)
+{
+    gm_team_run_sized(team, job, arg, HUGE_VAL);
+}
 
 /* Wait until every member of the job has reached this point. */
 void gm_team_sync(const gm_member *self);

@@ -34,6 +34,7 @@ struct gm_gan {
     float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
     gm_rng rng;
     gm_team *team;       /* runs the products and Adam */
+    int threads;         /* the team's size: gm_threads() at the handle's first call that computes */
     gm_workspace ws, gp_ws;
     int batch;
     float *zin;          /* (N, Z + C) */
@@ -231,7 +232,9 @@ static gm_status check_data(const gm_gan *gan, const float *x, int32_t n, const 
  * backward passes too */
 static gm_status reserve(gm_gan *gan, int N, bool training, const char *who)
 {
-    gm_status s = gm_team_fit(&gan->team, gm_threads());
+    if (!gan->threads)
+        gan->threads = gm_threads();
+    gm_status s = gm_team_fit(&gan->team, gan->threads);
     gan->g.team = gan->d.team = gan->team;
     if (s != GM_OK)
         return s;
@@ -315,7 +318,7 @@ static void fill_disc_rows(gm_gan *gan, int at, const float *x, const int32_t *l
     fill_pass p = { .gan = gan, .rows = gan->din + (size_t)at * (D + C), .x = x, .sigma = noise_sigma(gan), .N = N };
     if (p.sigma > 0.0f)
         gm_rng_normal(&gan->rng, gan->noise, (size_t)N * D);
-    gm_team_run(gan->team, fill_job, &p);
+    gm_team_run_sized(gan->team, fill_job, &p, (double)N * D * GM_WORK_STREAM);
     if (C)
         gm_model_onehot(p.rows, D + C, D, labels, N, C);
 }
@@ -458,7 +461,7 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
         return s;
     }
     if (gan->ema)
-        gm_team_run(gan->team, ema_job, gan);
+        gm_team_run_sized(gan->team, ema_job, gan, (double)gan->gen.total * GM_WORK_STREAM);
     if (losses)
         *losses = l;
     return GM_OK;

@@ -33,6 +33,7 @@ struct gm_vae {
     gm_mlp enc, dec;
     gm_rng rng;
     gm_team *team;      /* runs the products, the likelihood and Adam */
+    int threads;        /* the team's size: gm_threads() at the handle's first call that computes */
     gm_workspace ws;
     int batch, members; /* rows and team size the workspace is carved for */
     float *xin;         /* (N, D + C): x and its one-hot label; conditional only */
@@ -211,7 +212,9 @@ static gm_status check_latent(const gm_vae *vae, const char *name, const float *
  * backward passes too */
 static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
 {
-    gm_status s = gm_team_fit(&vae->team, gm_threads());
+    if (!vae->threads)
+        vae->threads = gm_threads();
+    gm_status s = gm_team_fit(&vae->team, vae->threads);
     vae->enc.team = vae->dec.team = vae->team;
     if (s != GM_OK)
         return s;
@@ -309,8 +312,8 @@ static const float *decode_recon(gm_vae *vae, const float *x, int N, float *dlog
         return logits;
     }
     likelihood_pass p = { .vae = vae, .logits = logits, .x = x, .dlogits = dlogits, .scale = scale, .N = N };
-    gm_team_run(vae->team, bernoulli_job, &p);
-    for (int r = 1; r < gm_team_size(vae->team); r++)
+    const int members = gm_team_run_sized(vae->team, bernoulli_job, &p, (double)N * D * GM_WORK_EXP_LOG);
+    for (int r = 1; r < members; r++)
         for (int n = 0; n < N; n++)
             vae->recon[n] += vae->recon[(size_t)r * N + n];
     return logits;
@@ -333,7 +336,7 @@ static void mean_job(const gm_member *self, void *arg)
 static void decoder_mean(gm_vae *vae, const float *logits, int N, float *out)
 {
     likelihood_pass p = { .vae = vae, .logits = logits, .mean = out, .N = N };
-    gm_team_run(vae->team, mean_job, &p);
+    gm_team_run_sized(vae->team, mean_job, &p, (double)N * vae->cfg.input_dim * GM_WORK_EXP);
 }
 
 static void average_losses(const gm_vae *vae, int N, gm_vae_losses *l)

@@ -97,6 +97,16 @@ typedef struct mlp_pass {
     gm_grads grads;
 } mlp_pass;
 
+/* multiply-adds of one pass's products over N rows: each layer's
+ * N x in x out, once forward, twice backward (dW and dx) */
+static double pass_work(const gm_mlp *mlp, int N)
+{
+    double per_row = 0.0;
+    for (int i = 0; i < mlp->n_layers; i++)
+        per_row += (double)mlp->width[i] * mlp->width[i + 1];
+    return per_row * N;
+}
+
 static void forward_job(const gm_member *self, void *arg)
 {
     const mlp_pass *p = arg;
@@ -116,7 +126,7 @@ static void forward_job(const gm_member *self, void *arg)
 const float *gm_mlp_forward(gm_mlp *mlp, const gm_param_table *t, const float *x, int N)
 {
     mlp_pass p = { .mlp = mlp, .t = t, .x = x, .N = N };
-    gm_team_run(mlp->team, forward_job, &p);
+    gm_team_run_sized(mlp->team, forward_job, &p, pass_work(mlp, N));
     return mlp->out[mlp->n_layers - 1];
 }
 
@@ -144,7 +154,7 @@ const float *gm_mlp_infer(gm_mlp *mlp, const gm_param_table *t, const float *x, 
     if (N < MIN_ROWS_PER_MEMBER * gm_team_size(mlp->team))
         return gm_mlp_forward(mlp, t, x, N);
     mlp_pass p = { .mlp = mlp, .t = t, .x = x, .N = N };
-    gm_team_run(mlp->team, infer_job, &p);
+    gm_team_run_sized(mlp->team, infer_job, &p, pass_work(mlp, N));
     return mlp->out[mlp->n_layers - 1];
 }
 
@@ -194,5 +204,5 @@ static void backward_job(const gm_member *self, void *arg)
 void gm_mlp_backward(gm_mlp *mlp, gm_param_table *t, const float *x, float *dout, float *dx, int N, gm_grads grads)
 {
     mlp_pass p = { .mlp = mlp, .t = t, .x = x, .dout = dout, .dx = dx, .N = N, .grads = grads };
-    gm_team_run(mlp->team, backward_job, &p);
+    gm_team_run_sized(mlp->team, backward_job, &p, 2.0 * pass_work(mlp, N));
 }

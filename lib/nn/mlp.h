@@ -3,7 +3,9 @@
  * prefix ("enc.0.weight", "enc.0.bias", ...). It owns the workspace holding
  * every layer's output for one batch, reused while the batch size fits.
  * Its passes run on a team (core/team.h): each member computes its share
- * of every layer's outputs, the same share in every pass.
+ * of every layer's outputs, the same share in every pass; a pass with too
+ * little work to split (rows times the layers' products) runs on the
+ * caller alone.
  * Legend: N batch, D input width, O output width. */
 #ifndef GM_NN_MLP_H
 #define GM_NN_MLP_H

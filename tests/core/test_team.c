@@ -1,11 +1,15 @@
 /* The thread team: shares that tile their range on cache-line bounds, every
- * member running every job once, barriers that order writes, OpenBLAS's
- * thread count given back, and a failed allocation reported cleanly. */
+ * member running every job once, barriers that order writes (members that
+ * slept while they waited included), small jobs left to the caller alone,
+ * OpenBLAS's thread count given back, and a failed allocation reported
+ * cleanly. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cblas.h>
 #include <cmocka.h>
 
@@ -44,7 +48,14 @@ typedef struct {
     int size_seen[MAX_MEMBERS];
     int slot[MAX_MEMBERS];
     int mismatches;
+    int late_ms;  /* one member, another each round, arrives this late */
 } tally;
+
+static void pause_ms(int ms)
+{
+    struct timespec t = { 0, ms * 1000000L };
+    nanosleep(&t, NULL);
+}
 
 /* each round, every member writes its slot, waits, and checks all slots */
 static void barrier_job(const gm_member *self, void *arg)
@@ -52,7 +63,9 @@ static void barrier_job(const gm_member *self, void *arg)
     tally *t = arg;
     t->runs[self->rank]++;
     t->size_seen[self->rank] = self->size;
-    for (int round = 1; round <= ROUNDS; round++) {
+    for (int round = 1; round <= (t->late_ms ? 4 : ROUNDS); round++) {
+        if (t->late_ms && round % self->size == self->rank)
+            pause_ms(t->late_ms);
         t->slot[self->rank] = round;
         gm_team_sync(self);
         for (int r = 0; r < self->size; r++)
@@ -84,6 +97,67 @@ static void test_every_member_runs_every_job(void **state)
     }
 }
 
+static void test_members_that_sleep_are_woken(void **state)
+{
+    (void)state;
+    for (int size = 2; size <= 3; size++) {
+        gm_team *team;
+        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        tally t = { 0 };
+        for (int job = 0; job < 6; job++) {
+            pause_ms(3);  /* idle: the workers sleep until the next job */
+            t.late_ms = job % 2 ? 0 : 3;  /* long enough that the others sleep */
+            gm_team_run(team, barrier_job, &t);
+        }
+        for (int r = 0; r < size; r++)
+            assert_int_equal(t.runs[r], 6);
+        assert_int_equal(t.mismatches, 0);
+        gm_team_free(team);
+    }
+}
+
+typedef struct {
+    pthread_t thread[MAX_MEMBERS];
+    gm_team *team[MAX_MEMBERS];
+    int size[MAX_MEMBERS];
+} whereabouts;
+
+static void note_where(const gm_member *self, void *arg)
+{
+    whereabouts *w = arg;
+    w->thread[self->rank] = pthread_self();
+    w->team[self->rank] = self->team;
+    w->size[self->rank] = self->size;
+}
+
+/* a team of p splits work of p * GM_TEAM_MIN_WORK and more; less runs on
+ * the calling thread as a team of one */
+static void test_small_work_runs_on_the_caller_alone(void **state)
+{
+    (void)state;
+    for (int size = 2; size <= 3; size++) {
+        gm_team *team;
+        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        whereabouts w = { 0 };
+        assert_int_equal(gm_team_run_sized(team, note_where, &w, (double)size * GM_TEAM_MIN_WORK - 1.0), 1);
+        assert_true(pthread_equal(w.thread[0], pthread_self()));
+        assert_null(w.team[0]);
+        assert_int_equal(w.size[0], 1);
+        assert_int_equal(w.size[1], 0);
+        assert_int_equal(gm_team_run_sized(team, note_where, &w, (double)size * GM_TEAM_MIN_WORK), size);
+        for (int r = 0; r < size; r++) {
+            assert_ptr_equal(w.team[r], team);
+            assert_int_equal(w.size[r], size);
+        }
+        assert_true(pthread_equal(w.thread[0], pthread_self()));
+        assert_false(pthread_equal(w.thread[1], pthread_self()));
+        gm_team_free(team);
+    }
+    whereabouts w = { 0 };
+    assert_int_equal(gm_team_run_sized(NULL, note_where, &w, 1e30), 1);
+    assert_int_equal(w.size[0], 1);
+}
+
 static void note_blas_threads(const gm_member *self, void *arg)
 {
     ((int *)arg)[self->rank] = openblas_get_num_threads();
@@ -102,6 +176,11 @@ static void test_openblas_is_solo_inside_and_restored_after(void **state)
     assert_int_equal(seen[1], 1);
     assert_int_equal(openblas_get_num_threads(), 2);
     gm_team_free(team);
+    /* on the caller alone too: a one-thread handle calls OpenBLAS on one */
+    seen[0] = 0;
+    gm_team_run(NULL, note_blas_threads, seen);
+    assert_int_equal(seen[0], 1);
+    assert_int_equal(openblas_get_num_threads(), 2);
     openblas_set_num_threads(before);
 }
 
@@ -141,6 +220,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shares_tile_the_range),
         cmocka_unit_test(test_every_member_runs_every_job),
+        cmocka_unit_test(test_members_that_sleep_are_woken),
+        cmocka_unit_test(test_small_work_runs_on_the_caller_alone),
         cmocka_unit_test(test_openblas_is_solo_inside_and_restored_after),
         cmocka_unit_test(test_fit_replaces_a_team_of_another_size),
         cmocka_unit_test(test_every_allocation_failure),

@@ -2,22 +2,29 @@
  * trained on 2 or 3 threads end where one thread ends, up to the rounding
  * of the sums a team adds in another order; inference agrees; a failed step
  * on a team changes nothing; handles trained at once from the host's
- * threads end exactly where they end one after the other. Widths and batch are chosen so that shares are
- * uneven, some empty, and inference splits by rows on 2 threads only. */
+ * threads end exactly where they end one after the other; a handle keeps
+ * the thread count of its first call whatever gm_set_num_threads does
+ * later; work too small to split gives one thread's results exactly.
+ * Widths and batch are chosen so that shares are uneven, some empty, the
+ * VAE's passes have work enough to be split on 3 threads, and inference
+ * splits by rows on 2 threads only. */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
+#include "core/team.h"
 #include "models/gan_internal.h"
 #include "models/vae_internal.h"
 #include "gm_test.h"
 
-enum { N = 70, STEPS = 4, MAX_THREADS = 3 };
+enum { N = 95, STEPS = 4, MAX_THREADS = 3 };
 
 static void as_double(const float *x, double *out, size_t n)
 {
@@ -65,14 +72,16 @@ static void vae_config(gm_vae_config *cfg)
     gm_vae_config_init(cfg);
     cfg->input_dim = VD;
     cfg->latent_dim = VZ;
-    cfg->enc_hidden[0] = 48;
-    cfg->dec_hidden[0] = 40;
+    cfg->enc_hidden[0] = 88;
+    cfg->dec_hidden[0] = 88;
     cfg->seed = 5;
 }
 
 static void check_vae_across_threads(const gm_vae_config *cfg)
 {
     const int before = gm_get_num_threads();
+    /* the smallest pass, the decoder's forward pass, is split on 3 */
+    assert_true((double)N * (cfg->dec_hidden[0] * (VZ + VD)) >= MAX_THREADS * GM_TEAM_MIN_WORK);
     static vae_run runs[MAX_THREADS + 1];
     static double want[N * VD];
     for (int threads = 1; threads <= MAX_THREADS; threads++)
@@ -189,6 +198,141 @@ static void test_handles_at_once_match_one_after_another(void **state)
     gm_set_num_threads(before);
 }
 
+/* ---- a handle keeps the thread count of its first call ---- */
+
+enum { LATCH_STEPS = 8 };
+
+typedef struct {
+    atomic_int stop;
+    atomic_long rounds;
+} toggler;
+
+/* sets 1, 2 and 3 threads in turn until told to stop */
+static void *toggle_threads(void *arg)
+{
+    toggler *t = arg;
+    const struct timespec pause = { 0, 20000 };
+    while (!atomic_load(&t->stop)) {
+        for (int n = 1; n <= MAX_THREADS; n++)
+            gm_set_num_threads(n);
+        atomic_fetch_add(&t->rounds, 1);
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+/* returns after another round of changes has begun and ended */
+static void await_changes(toggler *t)
+{
+    const struct timespec pause = { 0, 20000 };
+    for (long seen = atomic_load(&t->rounds); atomic_load(&t->rounds) < seen + 2;)
+        nanosleep(&pause, NULL);
+}
+
+/* LATCH_STEPS training steps and a reconstruction, with gm_set_num_threads
+ * set to `first` for the handle's creation and first step, then to
+ * `later` or, when later is 0, changed all the time from another thread */
+static void vae_latched_run(int first, int later, float *weights, float *recon)
+{
+    static float x[N * VD];
+    gm_test_fill(x, N * VD, 0.0f, 1.0f, 3);
+    gm_vae_config cfg;
+    vae_config(&cfg);
+    gm_vae *vae;
+    assert_int_equal(gm_set_num_threads(first), GM_OK);
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    assert_int_equal(gm_vae_train_step(vae, x, NULL, N, NULL), GM_OK);
+    toggler t = { 0 };
+    pthread_t thread;
+    if (later)
+        assert_int_equal(gm_set_num_threads(later), GM_OK);
+    else
+        assert_int_equal(pthread_create(&thread, NULL, toggle_threads, &t), 0);
+    /* the count changes between the steps for sure, and in them by chance */
+    for (int step = 1; step < LATCH_STEPS; step++) {
+        if (!later)
+            await_changes(&t);
+        assert_int_equal(gm_vae_train_step(vae, x, NULL, N, NULL), GM_OK);
+    }
+    assert_int_equal(gm_vae_reconstruct(vae, x, NULL, N, recon), GM_OK);
+    if (!later) {
+        atomic_store(&t.stop, 1);
+        pthread_join(thread, NULL);
+    }
+    const gm_param_table *table = gm_vae_param_table(vae);
+    memcpy(weights, table->data, table->total * sizeof *weights);
+    gm_vae_free(vae);
+}
+
+/* the rule of include/genmodel/common.h: gm_set_num_threads reaches the
+ * handles whose first call comes after it, and no handle at work, even
+ * when it is called from another thread in the middle of a step */
+static void test_a_handle_keeps_the_thread_count_of_its_first_call(void **state)
+{
+    (void)state;
+    const int before = gm_get_num_threads();
+    enum { MAX_PARAMS = 32768 };
+    static float want[MAX_PARAMS], got[MAX_PARAMS], want_recon[N * VD], got_recon[N * VD];
+    gm_vae_config cfg;
+    vae_config(&cfg);
+    gm_vae *probe;
+    assert_int_equal(gm_vae_create(&cfg, &probe), GM_OK);
+    const size_t bytes = gm_vae_param_table(probe)->total * sizeof(float);
+    gm_vae_free(probe);
+    assert_true(bytes <= sizeof want);
+    for (int threads = 1; threads <= 2; threads++) {
+        vae_latched_run(threads, threads, want, want_recon);
+        vae_latched_run(threads, 0, got, got_recon);
+        assert_memory_equal(got, want, bytes);
+        assert_memory_equal(got_recon, want_recon, sizeof want_recon);
+        vae_latched_run(threads, 3 - threads, got, got_recon);
+        assert_memory_equal(got, want, bytes);
+        assert_memory_equal(got_recon, want_recon, sizeof want_recon);
+    }
+    gm_set_num_threads(before);
+}
+
+/* ---- small work: on the caller alone, whatever the thread count ---- */
+
+/* Every pass of this VAE at a few rows is below what a team splits
+ * (lib/core/team.h), though its widths would give every member a share:
+ * on 2 and 3 threads it trains and estimates bit for bit as on 1. */
+static void test_small_work_matches_one_thread_exactly(void **state)
+{
+    (void)state;
+    enum { SN = 2, SD = 40, SK = 50 };
+    const int before = gm_get_num_threads();
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    cfg.input_dim = SD;
+    cfg.latent_dim = 16;
+    cfg.enc_hidden[0] = cfg.dec_hidden[0] = 48;
+    cfg.seed = 3;
+    float x[SN * SD];
+    gm_test_fill(x, SN * SD, 0.0f, 1.0f, 8);
+    static float weights[MAX_THREADS + 1][8192];
+    double iwae[MAX_THREADS + 1][SN];
+    size_t bytes = 0;
+    for (int threads = 1; threads <= MAX_THREADS; threads++) {
+        assert_int_equal(gm_set_num_threads(threads), GM_OK);
+        gm_vae *vae;
+        assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+        for (int step = 0; step < STEPS; step++)
+            assert_int_equal(gm_vae_train_step(vae, x, NULL, SN, NULL), GM_OK);
+        assert_int_equal(gm_vae_iwae(vae, x, NULL, SN, SK, iwae[threads]), GM_OK);
+        const gm_param_table *t = gm_vae_param_table(vae);
+        bytes = t->total * sizeof(float);
+        assert_true(bytes <= sizeof weights[0]);
+        memcpy(weights[threads], t->data, bytes);
+        gm_vae_free(vae);
+    }
+    for (int threads = 2; threads <= MAX_THREADS; threads++) {
+        assert_memory_equal(weights[threads], weights[1], bytes);
+        assert_memory_equal(iwae[threads], iwae[1], sizeof iwae[1]);
+    }
+    gm_set_num_threads(before);
+}
+
 /* ---- GAN: the library's defaults (hinge, instance noise, EMA), conditional ---- */
 
 enum { GD = 50, GC = 2 };
@@ -210,10 +354,10 @@ static void gan_train_on(int threads, gan_run *r)
     gm_gan_config_init(&cfg);
     cfg.data_dim = GD;
     cfg.noise_dim = 8;
-    cfg.gen_hidden[0] = 32;
-    cfg.gen_hidden[1] = 48;
-    cfg.disc_hidden[0] = 48;
-    cfg.disc_hidden[1] = 20;
+    cfg.gen_hidden[0] = 64;
+    cfg.gen_hidden[1] = 96;
+    cfg.disc_hidden[0] = 96;
+    cfg.disc_hidden[1] = 40;
     cfg.n_classes = GC;
     cfg.ema_decay = 0.9f;
     cfg.seed = 9;
@@ -261,6 +405,8 @@ int main(void)
         cmocka_unit_test(test_vae_conditional_gaussian),
         cmocka_unit_test(test_vae_failed_step_on_a_team_changes_nothing),
         cmocka_unit_test(test_handles_at_once_match_one_after_another),
+        cmocka_unit_test(test_a_handle_keeps_the_thread_count_of_its_first_call),
+        cmocka_unit_test(test_small_work_matches_one_thread_exactly),
         cmocka_unit_test(test_gan_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* The MLP: gradients of a whole stack against finite differences, a real
  * (XOR-like) task learned to low loss, the same passes on a team of
- * threads as on the caller alone, no allocation in a repeated step, and
- * every allocation failure reported cleanly. */
+ * threads as on the caller alone (small passes exactly so: they are not
+ * split), no allocation in a repeated step, and every allocation failure
+ * reported cleanly. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -223,7 +224,7 @@ static void test_repeated_step_allocates_nothing(void **state)
 
 /* widths whose shares are uneven, one of them (the width-1 layer) empty
  * for some member; enough rows for gm_mlp_infer to split rows on 3 */
-enum { TN = 100, TL = 4 };
+enum { TN = 400, TL = 4 };
 static const int team_widths[TL + 1] = { 37, 40, 17, 1, 23 };
 static const int team_acts[TL] = { GM_ACT_RELU, GM_ACT_TANH, GM_ACT_IDENTITY, GM_ACT_SIGMOID };
 
@@ -231,19 +232,30 @@ typedef struct {
     float out[TN * 23], infer[TN * 23], dx[TN * 37], grad[4096];
 } pass_result;
 
-static void passes_on(gm_team *team, pass_result *r)
+/* the multiply-adds of a forward pass over N rows */
+static double pass_work(int N)
+{
+    double per_row = 0.0;
+    for (int i = 0; i < TL; i++)
+        per_row += (double)team_widths[i] * team_widths[i + 1];
+    return per_row * N;
+}
+
+/* the passes over the first N rows */
+static void passes_on(gm_team *team, int N, pass_result *r)
 {
     gm_param_table t = { 0 };
     gm_mlp mlp;
-    build(&mlp, &t, TL, team_widths, team_acts, 7, team, TN);
+    build(&mlp, &t, TL, team_widths, team_acts, 7, team, N);
     assert_true(t.total <= sizeof r->grad / sizeof *r->grad);
 
     static float x[TN * 37], dout[TN * 23];
     gm_test_fill(x, TN * 37, -1.0f, 1.0f, 11);
     gm_test_fill(dout, TN * 23, -1.0f, 1.0f, 12);
-    memcpy(r->infer, gm_mlp_infer(&mlp, &t, x, TN), sizeof r->infer);
-    memcpy(r->out, gm_mlp_forward(&mlp, &t, x, TN), sizeof r->out);
-    gm_mlp_backward(&mlp, &t, x, dout, r->dx, TN, GM_GRADS_SET);
+    memset(r, 0, sizeof *r);
+    memcpy(r->infer, gm_mlp_infer(&mlp, &t, x, N), (size_t)N * 23 * sizeof *r->infer);
+    memcpy(r->out, gm_mlp_forward(&mlp, &t, x, N), (size_t)N * 23 * sizeof *r->out);
+    gm_mlp_backward(&mlp, &t, x, dout, r->dx, N, GM_GRADS_SET);
     memcpy(r->grad, t.grad, t.total * sizeof *t.grad);
     gm_mlp_free(&mlp);
     gm_params_free(&t);
@@ -259,12 +271,14 @@ static void test_team_matches_the_caller_alone(void **state)
 {
     (void)state;
     static pass_result alone, shared;
-    static double want[4096];
-    passes_on(NULL, &alone);
+    static double want[TN * 37];  /* the largest: dx, more than the 4096 gradients */
+    /* enough work that even the forward pass is split on 3 */
+    assert_true(pass_work(TN) >= 3 * GM_TEAM_MIN_WORK);
+    passes_on(NULL, TN, &alone);
     for (int size = 2; size <= 3; size++) {
         gm_team *team;
         assert_int_equal(gm_team_create(size, &team), GM_OK);
-        passes_on(team, &shared);
+        passes_on(team, TN, &shared);
         gm_team_free(team);
         /* the products split by outputs, so only dx's sum over them is
          * added in another order */
@@ -275,6 +289,28 @@ static void test_team_matches_the_caller_alone(void **state)
         gm_assert_close(shared.dx, want, TN * 37, 1e-6, 1e-5, "dx");
         as_double(alone.grad, want, 4096);
         gm_assert_close(shared.grad, want, 4096, 1e-6, 1e-5, "parameter gradients");
+    }
+}
+
+/* a few rows are too little work to split: the passes run on the caller
+ * alone, bit for bit as without a team (split, dx would be the sum of the
+ * members' parts, added in another order) */
+static void test_small_passes_run_on_the_caller_alone(void **state)
+{
+    (void)state;
+    enum { FEW = 4 };
+    static pass_result alone, shared;
+    assert_true(2 * pass_work(FEW) < 2 * GM_TEAM_MIN_WORK);
+    passes_on(NULL, FEW, &alone);
+    for (int size = 2; size <= 3; size++) {
+        gm_team *team;
+        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        passes_on(team, FEW, &shared);
+        gm_team_free(team);
+        assert_memory_equal(shared.out, alone.out, sizeof alone.out);
+        assert_memory_equal(shared.infer, alone.infer, sizeof alone.infer);
+        assert_memory_equal(shared.dx, alone.dx, sizeof alone.dx);
+        assert_memory_equal(shared.grad, alone.grad, sizeof alone.grad);
     }
 }
 
@@ -331,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learns_xor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_team_matches_the_caller_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_small_passes_run_on_the_caller_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inference_reserves_no_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_step_allocates_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, setup, teardown),

@@ -124,7 +124,8 @@ int gm_params_adam_step(gm_param_table *t, const gm_optimizer_config *cfg, const
             out = t->block + (size_t)3 * i * t->total;
     }
     adam_pass a = { .t = t, .cfg = cfg, .out = out, .finite = 1 };
-    gm_team_run(team, adam_job, &a);
+    /* elementwise: a small table is updated by the caller alone */
+    gm_team_run_sized(team, adam_job, &a, (double)t->total * GM_WORK_STREAM);
     if (!atomic_load(&a.finite))
         return 0;
     t->step++;

@@ -146,7 +146,7 @@ static void *worker(void *arg)
     }
 }
 
-gm_status gm_team_create(int size, gm_team **team)
+gm_status gm_team_create(int size, gm_team **team, const char *who)
 {
     *team = NULL;
     if (size < 2)
@@ -161,7 +161,7 @@ gm_status gm_team_create(int size, gm_team **team)
         gm_free(t);
         gm_free(threads);
         gm_free(members);
-        return gm_fail(GM_ERR_NO_MEMORY, "cannot allocate a team of %d threads", size);
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory for a team of %d threads", who, size);
     }
     t->threads = threads;
     t->members = members;
@@ -203,13 +203,13 @@ int gm_team_size(const gm_team *team)
     return team ? team->size : 1;
 }
 
-gm_status gm_team_fit(gm_team **team, int size)
+gm_status gm_team_fit(gm_team **team, int size, const char *who)
 {
     /* a team the system gave fewer threads than asked stays as it is */
     if (*team ? (*team)->requested == size : size < 2)
         return GM_OK;
     gm_team_free(*team);
-    return gm_team_create(size, team);
+    return gm_team_create(size, team, who);
 }
 
 int gm_team_run_sized(gm_team *t, gm_job *job, void *arg, double work)

@@ -36,15 +36,15 @@ typedef void gm_job(const gm_member *self, void *arg);
 
 /* A team of size members: the caller and size - 1 threads; fewer when the
  * system refuses a thread (down to the caller alone, which still works).
- * *team is NULL for size 1. */
-gm_status gm_team_create(int size, gm_team **team);
+ * *team is NULL for size 1. who, the public call, heads a failure's message. */
+gm_status gm_team_create(int size, gm_team **team, const char *who);
 void gm_team_free(gm_team *team);
 /* Members of the team; 1 for NULL. */
 int gm_team_size(const gm_team *team);
 
 /* Make *team a team created for size members, replacing one created for
  * another size. On failure *team is NULL and the status says why. */
-gm_status gm_team_fit(gm_team **team, int size);
+gm_status gm_team_fit(gm_team **team, int size, const char *who);
 
 /* Work is counted in the multiply-adds of a matrix product (a core of
  * docs/performance.md's machine does about 20 a nanosecond). A team of p

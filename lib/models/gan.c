@@ -234,7 +234,7 @@ static gm_status reserve(gm_gan *gan, int N, bool training, const char *who)
 {
     if (!gan->threads)
         gan->threads = gm_threads();
-    gm_status s = gm_team_fit(&gan->team, gan->threads);
+    gm_status s = gm_team_fit(&gan->team, gan->threads, who);
     gan->g.team = gan->d.team = gan->team;
     if (s != GM_OK)
         return s;

@@ -214,7 +214,7 @@ static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
 {
     if (!vae->threads)
         vae->threads = gm_threads();
-    gm_status s = gm_team_fit(&vae->team, vae->threads);
+    gm_status s = gm_team_fit(&vae->team, vae->threads, who);
     vae->enc.team = vae->dec.team = vae->team;
     if (s != GM_OK)
         return s;

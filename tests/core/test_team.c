@@ -80,7 +80,7 @@ static void test_every_member_runs_every_job(void **state)
     (void)state;
     for (int size = 1; size <= MAX_MEMBERS; size++) {
         gm_team *team;
-        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        assert_int_equal(gm_team_create(size, &team, "test"), GM_OK);
         assert_int_equal(gm_team_size(team), size);
         assert_true(size > 1 || team == NULL);
         tally t = { 0 };
@@ -102,7 +102,7 @@ static void test_members_that_sleep_are_woken(void **state)
     (void)state;
     for (int size = 2; size <= 3; size++) {
         gm_team *team;
-        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        assert_int_equal(gm_team_create(size, &team, "test"), GM_OK);
         tally t = { 0 };
         for (int job = 0; job < 6; job++) {
             pause_ms(3);  /* idle: the workers sleep until the next job */
@@ -137,7 +137,7 @@ static void test_small_work_runs_on_the_caller_alone(void **state)
     (void)state;
     for (int size = 2; size <= 3; size++) {
         gm_team *team;
-        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        assert_int_equal(gm_team_create(size, &team, "test"), GM_OK);
         whereabouts w = { 0 };
         assert_int_equal(gm_team_run_sized(team, note_where, &w, (double)size * GM_TEAM_MIN_WORK - 1.0), 1);
         assert_true(pthread_equal(w.thread[0], pthread_self()));
@@ -169,7 +169,7 @@ static void test_openblas_is_solo_inside_and_restored_after(void **state)
     const int before = openblas_get_num_threads();
     openblas_set_num_threads(2);
     gm_team *team;
-    assert_int_equal(gm_team_create(2, &team), GM_OK);
+    assert_int_equal(gm_team_create(2, &team, "test"), GM_OK);
     int seen[2] = { 0, 0 };
     gm_team_run(team, note_blas_threads, seen);
     assert_int_equal(seen[0], 1);
@@ -188,12 +188,12 @@ static void test_fit_replaces_a_team_of_another_size(void **state)
 {
     (void)state;
     gm_team *team = NULL;
-    assert_int_equal(gm_team_fit(&team, 3), GM_OK);
+    assert_int_equal(gm_team_fit(&team, 3, "test"), GM_OK);
     assert_int_equal(gm_team_size(team), 3);
     gm_team *same = team;
-    assert_int_equal(gm_team_fit(&team, 3), GM_OK);
+    assert_int_equal(gm_team_fit(&team, 3, "test"), GM_OK);
     assert_ptr_equal(team, same);
-    assert_int_equal(gm_team_fit(&team, 1), GM_OK);
+    assert_int_equal(gm_team_fit(&team, 1, "test"), GM_OK);
     assert_null(team);
     assert_int_equal(gm_team_size(team), 1);
 }
@@ -202,7 +202,9 @@ static gm_status create_a_team(void *ctx)
 {
     (void)ctx;
     gm_team *team;
-    gm_status s = gm_team_create(3, &team);
+    gm_status s = gm_team_create(3, &team, "gm_caller");
+    if (s != GM_OK)   /* the message names the public call that wanted the team */
+        assert_int_equal(strncmp(gm_last_error(), "gm_caller: ", 11), 0);
     gm_team_free(team);
     return s;
 }

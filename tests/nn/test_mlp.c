@@ -277,7 +277,7 @@ static void test_team_matches_the_caller_alone(void **state)
     passes_on(NULL, TN, &alone);
     for (int size = 2; size <= 3; size++) {
         gm_team *team;
-        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        assert_int_equal(gm_team_create(size, &team, "test"), GM_OK);
         passes_on(team, TN, &shared);
         gm_team_free(team);
         /* the products split by outputs, so only dx's sum over them is
@@ -304,7 +304,7 @@ static void test_small_passes_run_on_the_caller_alone(void **state)
     passes_on(NULL, FEW, &alone);
     for (int size = 2; size <= 3; size++) {
         gm_team *team;
-        assert_int_equal(gm_team_create(size, &team), GM_OK);
+        assert_int_equal(gm_team_create(size, &team, "test"), GM_OK);
         passes_on(team, FEW, &shared);
         gm_team_free(team);
         assert_memory_equal(shared.out, alone.out, sizeof alone.out);
@@ -319,7 +319,7 @@ static void test_inference_reserves_no_gradients(void **state)
 {
     (void)state;
     gm_team *team;
-    assert_int_equal(gm_team_create(3, &team), GM_OK);
+    assert_int_equal(gm_team_create(3, &team, "test"), GM_OK);
     gm_param_table t = { 0 };
     gm_mlp mlp;
     build(&mlp, &t, TL, team_widths, team_acts, 7, NULL, 1);

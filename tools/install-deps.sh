@@ -3,7 +3,7 @@
 # job need and the machine lacks. Safe to run again: installed packages are
 # skipped without touching apt. Extra package names may be passed.
 set -eu
-packages="gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libopenblas-dev zlib1g-dev
+packages="gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libopenblas-dev libdnnl-dev zlib1g-dev
 libpng-dev libcmocka-dev python3 python3-numpy python3-pytest python3-setuptools python3-pip python3-wheel
 dataset-fashion-mnist $*"
 

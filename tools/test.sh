@@ -1,7 +1,8 @@
 #!/bin/sh
 # The test command: install what is missing, then build and run every test
-# twice, once plainly and once under AddressSanitizer + UBSan; then fuzz the
-# checkpoint loader for a few minutes (clang, libFuzzer).
+# three times: plainly on each backend (oneDNN, then OpenBLAS alone), and
+# under AddressSanitizer + UBSan on oneDNN; then fuzz the checkpoint loader
+# for a few minutes (clang, libFuzzer).
 set -eu
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -13,10 +14,18 @@ run_suite() {
   meson test -C "$dir" --print-errorlogs --num-processes 2 $suite
 }
 
-run_suite build-test ""
+# The default backend, oneDNN: required here, so that a machine without it
+# fails instead of testing OpenBLAS twice.
+run_suite build-test "" -Donednn=enabled
+# Every test again on the portable backend, in a build that has no other:
+# that the library builds and passes where only OpenBLAS is installed.
+echo "== on OpenBLAS alone (-Donednn=disabled)"
+run_suite build-openblas "" -Donednn=disabled
 echo "== under AddressSanitizer and UndefinedBehaviorSanitizer"
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
-run_suite build-sanitize "--no-suite fuzz" -Db_sanitize=address,undefined -Db_lundef=false
+run_suite build-sanitize "--no-suite fuzz" -Donednn=enabled -Db_sanitize=address,undefined -Db_lundef=false
+# The fuzzers test the loaders; what they multiply is a batch-1 sample,
+# which either backend runs on OpenBLAS's gemv.
 echo "== fuzzing the safetensors parser and the checkpoint loaders"
 (export CC=clang; run_suite build-fuzz "--suite fuzz" -Dfuzz=true -Db_sanitize=address,undefined \
-  -Db_lundef=false -Dexamples=false -Dpython=disabled)
+  -Db_lundef=false -Dexamples=false -Dpython=disabled -Donednn=disabled)

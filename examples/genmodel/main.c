@@ -12,7 +12,7 @@ static const char usage[] =
     "  vae train|sample|reconstruct|score|eval   variational autoencoder\n"
     "  gan train|sample                          generative adversarial network\n"
     "  info MODEL                                what a checkpoint holds\n"
-    "  --version                                 print the library version\n"
+    "  --version                                 print the library version and backend\n"
     "\n"
     "Each command takes --help.\n";
 
@@ -23,7 +23,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("genmodel (libgenmodel %s)\n", gm_version_string());
+        printf("genmodel (libgenmodel %s, %s backend)\n", gm_version_string(), gm_backend_name());
         return 0;
     }
     if (!strcmp(argv[1], "vae"))

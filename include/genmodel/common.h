@@ -72,6 +72,19 @@ GM_API const char *gm_version_string(void);
 GM_API gm_status gm_set_num_threads(int32_t n);
 GM_API int32_t gm_get_num_threads(void);
 
+/** Choose the backend that runs the matrix products: "openblas" (portable)
+ * or "onednn" (oneDNN's kernels, compiled at run time for the CPU: AVX-512
+ * where it has it; only in builds with oneDNN). Until it is called: the
+ * backend the GM_BACKEND environment variable names, read once when first
+ * needed (a name this build lacks is ignored), else the build's default,
+ * oneDNN when it has it. Either runs single-threaded in each of a handle's
+ * threads. Process-wide; set it between steps. Results are bit-identical
+ * within a backend only. GM_ERR_UNSUPPORTED when this build lacks the
+ * backend, GM_ERR_INVALID_ARG for NULL or an unknown name. */
+GM_API gm_status gm_set_backend(const char *name);
+/** The backend in use ("openblas" or "onednn"). Static text, never NULL. */
+GM_API const char *gm_backend_name(void);
+
 /** A custom allocator. alloc behaves like malloc (NULL on failure, any
  * alignment suitable for double); free like free, and is never passed NULL.
  * user is handed back to both unchanged. */

@@ -1,15 +1,15 @@
-/* OpenBLAS through cblas: matrix products and the thread counts. */
+/* The matrix products, on the backend in use, and the thread counts. */
 #include <cblas.h>
 #include <pthread.h>
 
+#include "backend.h"
 #include "blas.h"
 #include "error.h"
 
 void gm_gemm_ld(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gm_backend_current()->sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gm_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
@@ -21,8 +21,7 @@ void gm_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 void gm_gemv(bool trans, int M, int N, float alpha, const float *A,
              const float *x, float beta, float *y)
 {
-    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, M, N, alpha,
-                A, N, x, 1, beta, y, 1);
+    gm_backend_current()->sgemv(trans, M, N, alpha, A, x, beta, y);
 }
 
 /* The library's thread count: set by gm_set_num_threads, else OpenBLAS's

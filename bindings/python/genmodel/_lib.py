@@ -160,6 +160,8 @@ _DECLARATIONS = [
     ("gm_version_string", c_char_p, []),
     ("gm_set_num_threads", STATUS, [c_int32]),
     ("gm_get_num_threads", c_int32, []),
+    ("gm_set_backend", STATUS, [c_char_p]),
+    ("gm_backend_name", c_char_p, []),
     ("gm_set_allocator", STATUS, [POINTER(gm_allocator)]),
     # vae.h
     ("gm_vae_config_init_size", None, [POINTER(gm_vae_config), c_size_t]),

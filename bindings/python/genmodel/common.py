@@ -19,3 +19,15 @@ def set_num_threads(n):
 def get_num_threads():
     """How many threads each model works with."""
     return lib.gm_get_num_threads()
+
+
+def set_backend(name):
+    """Choose the backend of the matrix products: 'openblas' or 'onednn'
+    (in builds with oneDNN; UnsupportedError otherwise). Process-wide. Results
+    are bit-identical within a backend only."""
+    lib.gm_set_backend(str(name).encode())
+
+
+def backend_name():
+    """The backend in use: 'openblas' or 'onednn'."""
+    return lib.gm_backend_name().decode()

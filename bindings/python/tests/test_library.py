@@ -33,6 +33,18 @@ def test_version_matches_the_binding():
     assert _lib.lib.gm_version() // 10000 == _lib.MAJOR
 
 
+def test_backend_is_chosen_by_name():
+    before = genmodel.backend_name()
+    try:
+        genmodel.set_backend("openblas")
+        assert genmodel.backend_name() == "openblas"
+        with pytest.raises(genmodel.InvalidArgumentError, match="no backend is called 'mkl'"):
+            genmodel.set_backend("mkl")
+        assert genmodel.backend_name() == "openblas"
+    finally:
+        genmodel.set_backend(before)
+
+
 def test_another_major_version_is_refused():
     with pytest.raises(ImportError, match=r"libgenmodel 1\.2\.3; this binding .* needs 0\.x"):
         _lib.check_version(10203, "libgenmodel.so.0")

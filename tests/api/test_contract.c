@@ -1133,6 +1133,31 @@ static void check_get_num_threads(const void *arg)
         broke("the count", "%d is not in [1, %d]", (int)gm_get_num_threads(), GM_MAX_THREADS);
 }
 
+static void check_set_backend(const void *arg)
+{
+    (void)arg;
+    const char *before = gm_backend_name();
+    const char *bad[] = { NULL, "", "cublas", "OPENBLAS", "openblas " };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect(bad[i] ? bad[i] : "NULL", gm_set_backend(bad[i]), GM_ERR_INVALID_ARG);
+        if (strcmp(gm_backend_name(), before) != 0)
+            broke(bad[i] ? bad[i] : "NULL", "the backend went from %s to %s", before, gm_backend_name());
+    }
+    expect("openblas, always built", gm_set_backend("openblas"), GM_OK);
+#ifndef GM_HAVE_ONEDNN
+    expect("onednn in a build without it", gm_set_backend("onednn"), GM_ERR_UNSUPPORTED);
+#endif
+    assert_int_equal(gm_set_backend(before), GM_OK);
+}
+
+static void check_backend_name(const void *arg)
+{
+    (void)arg;
+    const char *name = gm_backend_name();
+    if (!name || (strcmp(name, "openblas") != 0 && strcmp(name, "onednn") != 0))
+        broke("the name", "\"%s\" is no backend", name ? name : "(NULL)");
+}
+
 static size_t counted;
 static void *counting_alloc(void *user, size_t size) { (void)user; counted++; return malloc(size); }
 static void counting_free(void *user, void *ptr) { (void)user; free(ptr); }
@@ -1216,6 +1241,8 @@ static const row rows[] = {
     { "gm_last_error", check_last_error, NULL },
     { "gm_set_allocator", check_set_allocator, NULL },
     { "gm_set_num_threads", check_set_num_threads, NULL },
+    { "gm_set_backend", check_set_backend, NULL },
+    { "gm_backend_name", check_backend_name, NULL },
     { "gm_strerror", check_strerror, NULL },
     { "gm_vae_config_init_size", check_init, &vae_ops },
     { "gm_vae_create", check_create, &vae_create_call },

@@ -80,6 +80,15 @@ def path(value, name="path"):
     return encoded
 
 
+def text(value, name, hint):
+    """A str without null bytes as bytes for a char *; hint names the values."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, {hint}; got {type(value).__name__}")
+    if "\0" in value:
+        raise ValueError(f"{name} contains a null byte")
+    return value.encode()
+
+
 def count(n, name="n"):
     """A number of samples: an int in [0, 2^31 - 1] (the library refuses 0
     itself, with its own message)."""

@@ -25,7 +25,7 @@ def set_backend(name):
     """Choose the backend of the matrix products: 'openblas' or 'onednn'
     (in builds with oneDNN; UnsupportedError otherwise). Process-wide. Results
     are bit-identical within a backend only."""
-    lib.gm_set_backend(str(name).encode())
+    lib.gm_set_backend(_convert.text(name, "name", "'openblas' or 'onednn'"))
 
 
 def backend_name():

@@ -41,12 +41,9 @@ class Dataset(Handle):
         """The split 'train' or 't10k' of an MNIST-family directory:
         SPLIT-images-idx3-ubyte and SPLIT-labels-idx1-ubyte, gzipped or not."""
         directory = _convert.path(directory, "directory")
-        if not isinstance(split, str):
-            raise TypeError(f"split must be a str, 'train' or 't10k'; got {type(split).__name__}")
-        if "\0" in split:
-            raise ValueError("split contains a null byte")
+        split = _convert.text(split, "split", "'train' or 't10k'")
         out = c_void_p()
-        lib.gm_dataset_load_dir(directory, split.encode(), byref(out))
+        lib.gm_dataset_load_dir(directory, split, byref(out))
         ds = cls.__new__(cls)
         ds._own(out, lib.gm_dataset_free)
         return ds

@@ -31,6 +31,7 @@ BAD = {
                   (bytearray(b"name"), TypeError)],  # bytes elsewhere are a checkpoint
     "optional path": [(3, TypeError), ("a\0b", ValueError)],
     "split": [(None, TypeError), (b"train", TypeError), ("train\0", ValueError)],
+    "backend": [(None, TypeError), (b"openblas", TypeError), ("openblas\0", ValueError)],
     "widths": [(400, TypeError), ("400", TypeError), ((8.0,), TypeError), ((2**31,), ValueError)],
     "pair": [(0.9, TypeError), ((0.9,), ValueError), ((0.9, "a"), TypeError)],
     "choice": [(1, TypeError), (None, TypeError), ("swish", ValueError)],
@@ -150,6 +151,7 @@ ARGUMENTS = {
                   ("height", "optional int", lambda w, v: genmodel.write_idx(w.tmp / "x2.idx", w.x, v)),
                   ("width", "optional int", lambda w, v: genmodel.write_idx(w.tmp / "x2.idx", w.x, 8, v))],
     "set_num_threads": [("n", "int", lambda w, v: genmodel.set_num_threads(v))],
+    "set_backend": [("name", "backend", lambda w, v: genmodel.set_backend(v))],
 }
 
 

@@ -260,16 +260,22 @@ static void test_same_seed_same_bits(void **state)
     gm_vae_free(c);
 }
 
+/* two models alike in every bit, two steps in */
+static void trained_twins(gm_vae **vae, gm_vae **twin)
+{
+    gm_vae_config cfg;
+    small_config(&cfg);
+    assert_int_equal(gm_vae_create(&cfg, vae), GM_OK);
+    assert_int_equal(gm_vae_create(&cfg, twin), GM_OK);
+    train(*vae, 2);
+    train(*twin, 2);
+}
+
 static void test_numeric_failure_changes_nothing(void **state)
 {
     (void)state;
-    gm_vae_config cfg;
-    small_config(&cfg);
     gm_vae *vae, *twin;
-    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
-    assert_int_equal(gm_vae_create(&cfg, &twin), GM_OK);
-    train(vae, 2);
-    train(twin, 2);
+    trained_twins(&vae, &twin);
     gm_param_table *t = gm_vae_param_table(vae);
     size_t bytes = 4 * t->total * sizeof(float);
     float *before = malloc(bytes);
@@ -306,13 +312,8 @@ static void test_numeric_failure_changes_nothing(void **state)
 static void test_overflowing_gradient_changes_nothing(void **state)
 {
     (void)state;
-    gm_vae_config cfg;
-    small_config(&cfg);
     gm_vae *vae, *twin;
-    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
-    assert_int_equal(gm_vae_create(&cfg, &twin), GM_OK);
-    train(vae, 2);
-    train(twin, 2);
+    trained_twins(&vae, &twin);
     gm_param_table *t = gm_vae_param_table(vae);
     float *saved = malloc(t->total * sizeof(float));
     memcpy(saved, t->data, t->total * sizeof(float));

@@ -16,7 +16,8 @@ gm_status gm_ws_carve(gm_workspace *ws, int count, float **const slots[], const 
     size_t total = 0;
     for (int i = 0; i < count; i++) {
         size_t n = round_to_line(counts[i]);
-        if (n < counts[i] || total > SIZE_MAX / sizeof(float) - n)
+        /* total never exceeds SIZE_MAX / sizeof(float), so this cannot wrap */
+        if (n < counts[i] || n > SIZE_MAX / sizeof(float) - total)
             return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory: the workspace's size overflows", who);
         total += n;
     }

@@ -94,10 +94,10 @@ static void discard(gm_io_atomic *w)
     errno = saved;
 }
 
+/* after a failed write, fsync or close of the open temporary file */
 static gm_status io_fail(gm_io_atomic *w, const char *what)
 {
-    gm_status st = gm_fail(GM_ERR_IO, "cannot %s '%s': %s", what, w->tmp ? w->tmp : w->path,
-                           strerror(errno));
+    gm_status st = gm_fail(GM_ERR_IO, "cannot %s '%s': %s", what, w->tmp, strerror(errno));
     discard(w);
     return st;
 }

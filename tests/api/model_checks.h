@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "genmodel.h"
@@ -61,6 +62,54 @@ static inline void gm_expect_oom_named(gm_status (*scenario)(void *ctx), const c
     gm_named_prefix = prefix;
     assert_int_equal(gm_set_num_threads(1), GM_OK);
     assert_true(gm_test_alloc_sweep(gm_named_run, NULL) > 3);
+    assert_int_equal(gm_set_num_threads(threads), GM_OK);
+}
+
+/* A handle's first call of a kind makes its workspace. With each of those
+ * allocations refused in turn, call(h, which, out) fails with
+ * GM_ERR_NO_MEMORY in who's name and writes none of out's bytes; the same
+ * handle's next call, and the one that gets all it asks, write what the
+ * call writes on a twin that never failed: no random state moved. make
+ * gives a fresh handle and drop frees it. Needs the counting allocator. */
+static inline void gm_expect_first_call_oom(void *(*make)(void), void (*drop)(void *),
+                                            gm_status (*call)(void *h, int which, void *out), int which,
+                                            size_t bytes, const char *who)
+{
+    const int32_t threads = gm_get_num_threads();
+    assert_int_equal(gm_set_num_threads(1), GM_OK);   /* a team's own allocations are not the call's */
+    unsigned char *out = malloc(bytes), *want = malloc(bytes);
+    assert_true(out && want);
+    memset(want, 0xa5, bytes);
+    void *twin = make();
+    assert_int_equal(call(twin, which, want), GM_OK);
+    drop(twin);
+    size_t k;
+    for (k = 1;; k++) {
+        void *h = make();
+        memset(out, 0xa5, bytes);
+        gm_test_alloc_reset(k);
+        gm_status s = call(h, which, out);
+        const int refused = gm_test_alloc.allocs >= k;
+        gm_test_alloc_reset(0);
+        if (refused) {
+            const char *msg = gm_last_error();
+            if (s != GM_ERR_NO_MEMORY || strncmp(msg, who, strlen(who)) != 0 || msg[strlen(who)] != ':')
+                fail_msg("allocation %zu refused: status %d, '%s': wanted %s's GM_ERR_NO_MEMORY", k, (int)s, msg,
+                         who);
+            for (size_t i = 0; i < bytes; i++)
+                if (out[i] != 0xa5)
+                    fail_msg("allocation %zu refused: %s wrote byte %zu of its output", k, who, i);
+            s = call(h, which, out);
+        }
+        assert_int_equal(s, GM_OK);
+        assert_memory_equal(out, want, bytes);
+        drop(h);
+        if (!refused)
+            break;
+    }
+    assert_true(k > 1);   /* it did allocate */
+    free(out);
+    free(want);
     assert_int_equal(gm_set_num_threads(threads), GM_OK);
 }
 

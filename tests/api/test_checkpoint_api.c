@@ -390,6 +390,9 @@ static void test_bad_arguments(void **state)
     expect_invalid(gm_vae_save(vae, ""), "gm_vae_save", "path is empty");
     expect_invalid(gm_gan_save(gan, ""), "gm_gan_save", "path is empty");
     expect_invalid(gm_vae_save(vae, NULL), "gm_vae_save", "path is NULL");
+    /* a bad path with no out: the path is what is named */
+    expect_invalid(gm_vae_load("", NULL), "gm_vae_load", "path is empty");
+    expect_invalid(gm_gan_load(NULL, NULL), "gm_gan_load", "path is NULL");
     gout = (gm_gan *)gbuf;
     expect_invalid(gm_gan_load(NULL, &gout), "gm_gan_load", "path is NULL");
     assert_null(gout);
@@ -665,6 +668,7 @@ static void test_every_refusal(void **state)
           "'gm.config.latent_dim' is not a valid value" },
         { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"-3\"", "'gm.config.seed' is not a valid value" },
         { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"3 \"", "'gm.config.seed' is not a valid value" },
+        { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"x3\"", "'gm.config.seed' is not a valid value" },
         { "vae", "\"gm.config.seed\":\"3\"", "\"gm.config.seed\":\"18446744073709551616\"",
           "'gm.config.seed' is not a valid value" },
         { "vae", "\"gm.config.beta\":", "\"gm.config.betX\":", "'gm.config.beta' is missing" },
@@ -722,6 +726,37 @@ static void test_every_refusal(void **state)
     memcpy(plain + 8, header, sizeof header - 1);
     assert_int_equal(vae_from_buffer(plain, sizeof plain), GM_ERR_FORMAT);
     assert_non_null(strstr(gm_last_error(), "no checksums"));
+}
+
+/* The info peek reads the step as the loads do, and a bad one leaves the
+ * caller's info as it was */
+static void test_peek_reads_the_step(void **state)
+{
+    (void)state;
+    static const struct { const char *to, *why; } cases[] = {
+        { "\"gm.step\":\"-1\"", "'gm.step' is not a valid number" },
+        { "\"gm.step\":\"2x\"", "'gm.step' is not a valid number" },
+        { "\"gm.steX\":\"2\"", "'gm.step' is missing" },
+    };
+    char path[512];
+    snprintf(path, sizeof path, "%s", gm_test_path("step.safetensors"));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t size;
+        uint8_t *golden = read_golden("vae-v1.safetensors", &size);
+        uint8_t *buf = edited(golden, &size, "\"gm.step\":\"2\"", cases[i].to);
+        write_file(path, buf, size);
+        gm_checkpoint_info info, before;
+        gm_checkpoint_info_init(&info);
+        info.step = 77;
+        before = info;
+        assert_int_equal(gm_checkpoint_peek(path, &info), GM_ERR_FORMAT);
+        if (!strstr(gm_last_error(), cases[i].why))
+            fail_msg("case %zu: '%s' should say '%s'", i, gm_last_error(), cases[i].why);
+        assert_names_only("gm_checkpoint_peek");
+        assert_memory_equal(&info, &before, sizeof info);
+        free(buf);
+        free(golden);
+    }
 }
 
 /* the edits above change nothing but the value: undone, the file loads */
@@ -908,6 +943,7 @@ int main(void)
         cmocka_unit_test(test_edited_golden_file_loads),
         cmocka_unit_test(test_header_whitespace),
         cmocka_unit_test(test_every_refusal),
+        cmocka_unit_test(test_peek_reads_the_step),
         cmocka_unit_test(test_every_truncation_and_header_flip),
         cmocka_unit_test(test_data_corruption_is_caught),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),

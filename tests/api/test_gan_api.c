@@ -278,6 +278,34 @@ static void test_out_of_memory_names_the_call(void **state)
     gm_expect_oom_named(life_cycle, "gm_gan_");
 }
 
+/* Every inference call, as a fresh handle's first, under each refused
+ * allocation of its workspace */
+enum { I_GENERATE, I_SAMPLE, I_DISCRIMINATE, N_INFER };
+static const char *const infer_who[N_INFER] = { "gm_gan_generate", "gm_gan_sample", "gm_gan_discriminate" };
+
+static void *make_gan(void) { return small_gan(2, 0.9f); }
+static void drop_gan(void *h) { gm_gan_free(h); }
+
+static gm_status infer(void *h, int which, void *out)
+{
+    static const int32_t labels[N] = { 0, 1, 1, 0, 1, 0, 0, 1 };
+    float x[N * D], z[N * Z];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 31);
+    gm_test_fill(z, N * Z, -2.0f, 2.0f, 32);
+    switch (which) {
+    case I_GENERATE: return gm_gan_generate(h, z, labels, N, 1, out);
+    case I_SAMPLE: return gm_gan_sample(h, labels, N, out);
+    default: return gm_gan_discriminate(h, x, labels, N, out);
+    }
+}
+
+static void test_inference_out_of_memory(void **state)
+{
+    (void)state;
+    for (int which = 0; which < N_INFER; which++)
+        gm_expect_first_call_oom(make_gan, drop_gan, infer, which, N * D * sizeof(float), infer_who[which]);
+}
+
 static void test_step_allocates_nothing(void **state)
 {
     (void)state;
@@ -307,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_huge_sizes),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_names_the_call, alloc_setup, alloc_teardown),
+        cmocka_unit_test_setup_teardown(test_inference_out_of_memory, alloc_setup, alloc_teardown),
         cmocka_unit_test_setup_teardown(test_step_allocates_nothing, alloc_setup, alloc_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -417,6 +417,45 @@ static void test_out_of_memory_names_the_call(void **state)
     gm_expect_oom_named(life_cycle, "gm_vae_");
 }
 
+/* Every inference call, as a fresh handle's first, under each refused
+ * allocation of its workspace */
+enum { I_ENCODE, I_REPARAM, I_DECODE, I_SAMPLE, I_RECONSTRUCT, I_ELBO, I_IWAE, I_SCORE, N_INFER };
+static const char *const infer_who[N_INFER] = {
+    "gm_vae_encode", "gm_vae_reparameterize", "gm_vae_decode", "gm_vae_sample", "gm_vae_reconstruct",
+    "gm_vae_elbo", "gm_vae_iwae", "gm_vae_score",
+};
+
+static void *make_vae(void) { return small_vae(2); }
+static void drop_vae(void *h) { gm_vae_free(h); }
+
+static gm_status infer(void *h, int which, void *out)
+{
+    static const int32_t labels[N] = { 0, 1, 1, 0, 1, 0, 0, 1 };
+    float x[N * D], z[N * Z], lv[N * Z];
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 21);
+    gm_test_fill(z, N * Z, -2.0f, 2.0f, 22);
+    gm_test_fill(lv, N * Z, -1.0f, 1.0f, 23);
+    float *f = out;
+    double *d = out;
+    switch (which) {
+    case I_ENCODE: return gm_vae_encode(h, x, labels, N, f, f + N * Z);
+    case I_REPARAM: return gm_vae_reparameterize(h, z, lv, N, f);
+    case I_DECODE: return gm_vae_decode(h, z, labels, N, f);
+    case I_SAMPLE: return gm_vae_sample(h, labels, N, f);
+    case I_RECONSTRUCT: return gm_vae_reconstruct(h, x, labels, N, f);
+    case I_ELBO: return gm_vae_elbo(h, x, labels, N, d, NULL);
+    case I_IWAE: return gm_vae_iwae(h, x, labels, N, 3, d);
+    default: return gm_vae_score(h, x, labels, N, 3, d);
+    }
+}
+
+static void test_inference_out_of_memory(void **state)
+{
+    (void)state;
+    for (int which = 0; which < N_INFER; which++)
+        gm_expect_first_call_oom(make_vae, drop_vae, infer, which, N * D * sizeof(float), infer_who[which]);
+}
+
 static void test_step_allocates_nothing(void **state)
 {
     (void)state;
@@ -501,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_shuffle),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_names_the_call, alloc_setup, alloc_teardown),
+        cmocka_unit_test_setup_teardown(test_inference_out_of_memory, alloc_setup, alloc_teardown),
         cmocka_unit_test_setup_teardown(test_step_allocates_nothing, alloc_setup, alloc_teardown),
         cmocka_unit_test(test_conditional_generates_its_class),
     };

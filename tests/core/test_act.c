@@ -70,6 +70,36 @@ static void test_elu(void **s) { (void)s; test_forward_backward(GM_ACT_ELU); }
 static void test_tanh(void **s) { (void)s; test_forward_backward(GM_ACT_TANH); }
 static void test_sigmoid(void **s) { (void)s; test_forward_backward(GM_ACT_SIGMOID); }
 
+/* g * f''(x) from y = f(x), for every kind, against a second difference
+ * of the double reference: zero wherever f is piecewise linear, and
+ * gm_act_curved says which kinds those are. */
+static void test_curvature(void **state)
+{
+    (void)state;
+    static const int kinds[] = { GM_ACT_IDENTITY, GM_ACT_RELU, GM_ACT_LEAKY_RELU, GM_ACT_ELU, GM_ACT_TANH,
+                                 GM_ACT_SIGMOID };
+    const double h = 1e-4;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        const int kind = kinds[k];
+        float x[N * D], y[N * D], g[N * D];
+        double want[N * D], most = 0.0;
+        gm_test_fill(x, N * D, -2.0f, 2.0f, 4);
+        gm_test_fill(g, N * D, -1.0f, 1.0f, 5);
+        for (int i = 0; i < N * D; i++) {
+            if (fabsf(x[i]) < 0.05f)   /* away from the kinks at 0 */
+                x[i] += 0.1f;
+            y[i] = x[i];
+            double f2 = (act_ref(kind, x[i] + h) - 2 * act_ref(kind, x[i]) + act_ref(kind, x[i] - h)) / (h * h);
+            want[i] = g[i] * f2;
+            most = fmax(most, fabs(f2));
+        }
+        gm_act_forward(y, NULL, N, D, kind, (float)SLOPE);
+        gm_act_curvature(g, y, N * D, kind);
+        gm_assert_close(g, want, N * D, 1e-5, 1e-4, "curvature");
+        assert_int_equal(gm_act_curved(kind), most > 0.01);
+    }
+}
+
 static void test_sigmoid_extremes(void **state)
 {
     (void)state;
@@ -85,6 +115,7 @@ int main(void)
         cmocka_unit_test(test_identity),   cmocka_unit_test(test_relu),
         cmocka_unit_test(test_leaky_relu), cmocka_unit_test(test_elu),
         cmocka_unit_test(test_tanh),       cmocka_unit_test(test_sigmoid),
+        cmocka_unit_test(test_curvature),
         cmocka_unit_test(test_sigmoid_extremes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,6 +131,37 @@ static void test_config_check(void **state)
     gm_optimizer_config_default(&cfg, 1e-3f);
     cfg.weight_decay = -1.0f;
     assert_int_equal(gm_optimizer_config_check(&cfg, "t"), GM_ERR_INVALID_ARG);
+
+    /* every field, each way out of its range, named in the message */
+    static const struct { int field; float value; const char *why; } cases[] = {
+        { 0, 0.0f, "t: lr must be > 0 (got 0)" }, { 0, -INFINITY, "t: lr must be > 0" },
+        { 0, INFINITY, "t: lr must be > 0 (got inf)" }, { 0, NAN, "t: lr must be > 0" },
+        { 1, -0.1f, "t: betas must be in [0, 1)" }, { 1, 1.0f, "t: betas must be in [0, 1) (got 1, " },
+        { 1, NAN, "t: betas" }, { 2, -0.1f, "t: betas" }, { 2, 1.0f, "t: betas" }, { 2, NAN, "t: betas" },
+        { 3, 0.0f, "t: eps must be > 0 (got 0)" }, { 3, INFINITY, "t: eps must be > 0 (got inf)" },
+        { 3, NAN, "t: eps" }, { 4, -1.0f, "t: weight_decay must be >= 0 (got -1)" },
+        { 4, INFINITY, "t: weight_decay must be >= 0 (got inf)" }, { 4, NAN, "t: weight_decay" },
+        { 5, -1.0f, "t: unknown optimizer kind -1" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gm_optimizer_config_default(&cfg, 1e-3f);
+        switch (cases[i].field) {
+        case 0: cfg.lr = cases[i].value; break;
+        case 1: cfg.beta1 = cases[i].value; break;
+        case 2: cfg.beta2 = cases[i].value; break;
+        case 3: cfg.eps = cases[i].value; break;
+        case 4: cfg.weight_decay = cases[i].value; break;
+        default: cfg.kind = (int32_t)cases[i].value; break;
+        }
+        gm_status st = gm_optimizer_config_check(&cfg, "t");
+        if (st != GM_ERR_INVALID_ARG || strncmp(gm_last_error(), cases[i].why, strlen(cases[i].why)))
+            fail_msg("case %zu: status %d, '%s': wanted '%s...'", i, st, gm_last_error(), cases[i].why);
+    }
+    gm_optimizer_config_default(&cfg, 1e-3f);
+    cfg.kind = GM_OPTIM_ADAMW;
+    cfg.beta1 = 0.0f;   /* the closed ends of the ranges are fine */
+    cfg.weight_decay = 0.0f;
+    assert_int_equal(gm_optimizer_config_check(&cfg, "t"), GM_OK);
 }
 
 int main(void)

@@ -113,6 +113,18 @@ static void test_below_is_uniform(void **state)
         chi2 += (bins[k] - 10000.0) * (bins[k] - 10000.0) / 10000.0;
     assert_true(chi2 < 27.9);  /* the 0.999 quantile of chi-square with 9 dof */
     assert_int_equal(gm_rng_below(&rng, 1), 0);
+
+    /* a bound that leaves a quarter of 2^32 over: a plain modulo would put
+     * half the draws below 2^30 instead of a third, so the sliver must be
+     * drawn again (all four words of a block, now and then) */
+    const uint32_t bound = 3u << 30;
+    int low = 0;
+    for (int i = 0; i < 30000; i++) {
+        uint32_t k = gm_rng_below(&rng, bound);
+        assert_true(k < bound);
+        low += k < (1u << 30);
+    }
+    assert_true(abs(low - 10000) < 500);   /* 6 standard deviations */
 }
 
 int main(void)

@@ -59,9 +59,11 @@ static void assert_file_text(const char *path, const char *want)
 static struct {
     int opens, reads, writes, fsyncs;
     int open_err, open_from, open_to;   /* fail opens open_from..open_to (0: on and on) */
+    int open_stale;            /* hand back a descriptor already closed */
     int read_mode;             /* 1: one byte at a time with EINTR between; 2: EIO; 3: early EOF */
     int write_mode;            /* 1: one byte at a time with EINTR between; 2: return 0 */
-    int fsync_eintr;           /* EINTR this many times first */
+    int fsync_eintr;           /* EINTR this many times, after fsync_skip calls that work */
+    int fsync_skip;
 } io;
 
 static int t_open(const char *p, int flags, mode_t mode)
@@ -71,7 +73,10 @@ static int t_open(const char *p, int flags, mode_t mode)
         errno = io.open_err;
         return -1;
     }
-    return open(p, flags, mode);
+    int fd = open(p, flags, mode);
+    if (io.open_stale && fd >= 0)
+        close(fd);
+    return fd;
 }
 
 static ssize_t t_read(int fd, void *b, size_t n)
@@ -104,7 +109,8 @@ static ssize_t t_write(int fd, const void *b, size_t n)
 
 static int t_fsync(int fd)
 {
-    if (io.fsyncs++ < io.fsync_eintr) {
+    int k = io.fsyncs++;
+    if (k >= io.fsync_skip && k < io.fsync_skip + io.fsync_eintr) {
         errno = EINTR;
         return -1;
     }
@@ -145,8 +151,16 @@ static void test_read_file(void **state)
     assert_int_equal(gm_io_read_file(gm_test_path(""), 100, &data, &len), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), strerror(EISDIR)));
     assert_null(data);
+    /* a device is refused, not read until it ends (this one never does) */
+    assert_int_equal(gm_io_read_file("/dev/zero", 100, &data, &len), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), "cannot read '/dev/zero': not a regular file"));
+    assert_null(data);
     assert_int_equal(gm_io_read_file(NULL, 100, &data, &len), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_io_read_file(gm_test_path("hello"), 100, NULL, &len), GM_ERR_INVALID_ARG);
+    data = (uint8_t *)&data;
+    assert_int_equal(gm_io_read_file(gm_test_path("hello"), 100, &data, NULL), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_io_read_file: data and len must not be NULL"));
+    assert_ptr_equal(data, &data);
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
 
     gm_test_alloc_reset(1);
@@ -180,6 +194,16 @@ static void test_read_file_misbehaving_calls(void **state)
     assert_int_equal(gm_io_read_file(gm_test_path("f"), 100, &data, &len), GM_ERR_IO);
     assert_non_null(strstr(gm_last_error(), "shrank from 10 to 1 bytes"));
     assert_null(data);
+
+    use_test_ops();
+    io.open_stale = 1;   /* a descriptor the system cannot stat */
+    len = 99;
+    assert_int_equal(gm_io_read_file(gm_test_path("f"), 100, &data, &len), GM_ERR_IO);
+    assert_non_null(strstr(gm_last_error(), "cannot stat"));
+    assert_non_null(strstr(gm_last_error(), strerror(EBADF)));
+    assert_null(data);
+    assert_int_equal(len, 0);
+    assert_int_equal(io.reads, 0);
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
 }
 
@@ -227,6 +251,8 @@ static void test_atomic_replace_and_abort(void **state)
     assert_int_equal(gm_io_atomic_open(&w, NULL), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_io_atomic_open(NULL, path), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_io_atomic_write(NULL, "x", 1), GM_ERR_STATE);
+    assert_int_equal(gm_io_atomic_commit(NULL), GM_ERR_STATE);
+    assert_non_null(strstr(gm_last_error(), "gm_io_atomic_commit: the writer is not open"));
     gm_io_atomic_abort(NULL);
 }
 
@@ -307,6 +333,17 @@ static void test_atomic_misbehaving_calls(void **state)
     assert_int_equal(gm_io_atomic_open(&w, path), GM_ERR_IO);   /* other errors: no retry */
     assert_int_equal(io.opens, 1);
     assert_non_null(strstr(gm_last_error(), strerror(EACCES)));
+    assert_int_equal(gm_test_dir_entries(), 1);
+
+    /* the directory's fsync interrupted too: retried, not reported */
+    use_test_ops();
+    io.fsync_skip = 1;
+    io.fsync_eintr = 2;
+    assert_int_equal(gm_io_atomic_open(&w, path), GM_OK);
+    assert_int_equal(gm_io_atomic_write(&w, "calm", 4), GM_OK);
+    assert_int_equal(gm_io_atomic_commit(&w), GM_OK);
+    assert_int_equal(io.fsyncs, 1 + 2 + 1);
+    assert_file_text(path, "calm");
     assert_int_equal(gm_test_dir_entries(), 1);
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
 }

@@ -64,6 +64,8 @@ static int group_teardown(void **state)
 static int setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
 static int teardown(void **state) { (void)state; gm_test_alloc_uninstall(); return 0; }
 
+static float *levels(int n, int h, int w);
+
 static void expect_fail(gm_status st, gm_status want, const char *who, const char *word)
 {
     if (st != want)
@@ -118,8 +120,14 @@ static void test_idx_errors(void **state)
                 who, "exceed");
     expect_fail(gm_idx_write_images(tpath("no-dir/x"), v, 1, 2, 2), GM_ERR_IO, who,
                 strerror(ENOENT));
-    if (access("/dev/full", W_OK) == 0)
+    if (access("/dev/full", W_OK) == 0) {
         expect_fail(gm_idx_write_images("/dev/full", v, 1, 2, 2), GM_ERR_IO, who, strerror(ENOSPC));
+        /* more than a buffer's worth: the write itself fails, and that is what is told */
+        float *big = levels(2, 64, 64);
+        expect_fail(gm_idx_write_images("/dev/full", big, 2, 64, 64), GM_ERR_IO, who,
+                    "cannot write '/dev/full': No space left on device");
+        free(big);
+    }
 }
 
 /* Image k's pixel (y, x) is level k * h * w + y * w + x + 1. */
@@ -175,6 +183,18 @@ static void test_grid_pgm(void **state)
     got = read_all(tpath("strip.png.txt"), &len);
     assert_memory_equal(got, "P5\n7 14\n255\n", 12);
     free(got);
+    /* names too short for ".png", and one that only starts like it */
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(gm_test_dir()), 0);
+    static const char *const names[] = { "g", "png", "a.pnx" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(gm_image_write_grid(names[i], v, 1, 2, 3, 1), GM_OK);
+        got = read_all(names[i], &len);
+        assert_memory_equal(got, "P5\n7 6\n255\n", 11);
+        free(got);
+    }
+    assert_int_equal(chdir(cwd), 0);
     free(v);
 }
 
@@ -274,6 +294,17 @@ static void test_grid_errors(void **state)
             expect_fail(gm_image_write_grid(tpath("full.png"), v, 1, 2, 2, 1), GM_ERR_IO, who,
                         "full.png");
         }
+        /* more than a buffer's worth: the write fails at once, and is told */
+        enum { S = 96 };
+        float *noise = malloc(S * S * sizeof *noise);
+        assert_non_null(noise);
+        gm_test_fill(noise, S * S, 0.0f, 1.0f, 5);   /* incompressible, for the PNG */
+        expect_fail(gm_image_write_grid("/dev/full", noise, 1, S, S, 1), GM_ERR_IO, who,
+                    "cannot write '/dev/full': No space left on device");
+        if (gm_have_png())
+            expect_fail(gm_image_write_grid(tpath("full.png"), noise, 1, S, S, 1), GM_ERR_IO, who,
+                        "full.png': libpng: ");
+        free(noise);
         assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
     }
 }

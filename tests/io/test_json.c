@@ -69,6 +69,7 @@ static void test_strings(void **state)
         { "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t" },
         { "\"\\u0041\\u00e9\\u00E9\"", "A\xc3\xa9\xc3\xa9" },
         { "\"\\u20ac\"", "\xe2\x82\xac" },
+        { "\"\\ue000\\uffff\"", "\xee\x80\x80\xef\xbf\xbf" },   /* past the surrogates, still one unit */
         { "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80" },            /* a surrogate pair */
         { "\"\\udbff\\udfff\"", "\xf4\x8f\xbf\xbf" },            /* U+10FFFF */
         { "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
@@ -105,6 +106,9 @@ static void test_scalars_and_empties(void **state)
 
     doc = parse_ok("42");
     assert_int_equal(uint_of(gm_json_root(doc)), 42);
+    gm_json_free(doc);
+    doc = parse_ok("0");   /* a zero that ends the text: nothing after it is looked at */
+    assert_int_equal(uint_of(gm_json_root(doc)), 0);
     gm_json_free(doc);
     doc = parse_ok("[[[[1]]]]");   /* exactly the default depth */
     gm_json_free(doc);
@@ -203,6 +207,10 @@ static const bad_case bad_cases[] = {
     { "\"\\ud800\\ud800\"", 0, "high surrogate without a low" },
     { "\"\\ud800\\n\"", 0, "high surrogate without a low" },
     { "\"\\udbff\\udf\"", 0, "high surrogate without a low" },
+    { "\"\\ud800xxxxxxxx\"", 0, "high surrogate without a low" },
+    { "\"\\ud800\\nxxxxxx\"", 0, "high surrogate without a low" },
+    { "\"\\ud800\\udcxx\"", 0, "high surrogate without a low" },
+    { "\"\\ud800\\ue000\"", 0, "high surrogate without a low" },
     { "\"\\udc00\"", 0, "lone low surrogate" },
     { "\"\\udfff\\ud800\"", 0, "lone low surrogate" },
     { "\"\\u0000\"", 0, "\\u0000 is not allowed" },
@@ -332,6 +340,12 @@ static void test_limits(void **state)
     assert_int_equal(gm_json_parse(NULL, 0, NULL, &doc), GM_ERR_INVALID_ARG);
     assert_null(doc);
     assert_int_equal(gm_json_parse("1", 1, NULL, NULL), GM_ERR_INVALID_ARG);
+    /* a length whose copy could not be sized: refused before text is read */
+    doc = (gm_json_doc *)&doc;
+    assert_int_equal(gm_json_parse("1", SIZE_MAX, NULL, &doc), GM_ERR_NO_MEMORY);
+    assert_non_null(strstr(gm_last_error(), "bytes of JSON is too much"));
+    assert_null(doc);
+    assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
     /* the default node limit, hit by a compact array of zeros */
     size_t n = GM_JSON_DEFAULT_NODES;
     char *big = test_malloc(2 * n + 2);

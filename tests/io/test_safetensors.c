@@ -250,6 +250,14 @@ static void test_unaligned_buffer(void **state)
     assert_int_equal(gm_st_tensor_copy(file, "empty", NULL, 0), GM_OK);
     assert_null(gm_st_find(file, NULL));
     assert_null(gm_st_find(NULL, "scale"));
+    /* no file reads as an empty one */
+    assert_int_equal(gm_st_count(NULL), 0);
+    assert_null(gm_st_at(NULL, 0));
+    assert_int_equal(gm_st_meta_count(NULL), 0);
+    assert_null(gm_st_meta_key(NULL, 0));
+    assert_null(gm_st_meta_value(NULL, 0));
+    assert_null(gm_st_meta_get(NULL, "gm.format"));
+    assert_false(gm_st_has_crc(NULL));
     gm_st_free(file);
     test_free(odd);
     gm_free(buf);
@@ -269,12 +277,14 @@ static void test_writer_rejects(void **state)
         { { { "a", 1, { -1 }, NULL }, { 0 } }, 1, { { 0 } }, 0, "shape[0] = -1" },
         { { { "a", 1, { (int64_t)1 << 48 }, NULL }, { 0 } }, 1, { { 0 } }, 0, "not in [0, 2^48-1]" },
         { { { "a", 4, { GM_ST_MAX_DIM, GM_ST_MAX_DIM, 1, 1 }, NULL }, { 0 } }, 1, { { 0 } }, 0, "too large" },
+        { { { "a", 2, { GM_ST_MAX_DIM, 65536 }, NULL }, { 0 } }, 1, { { 0 } }, 0, "'a' is too large" },  /* in bytes */
         { { { "", 0, { 0 }, NULL }, { 0 } }, 1, { { 0 } }, 0, "cannot name a tensor" },
         { { { "__metadata__", 0, { 0 }, NULL }, { 0 } }, 1, { { 0 } }, 0, "cannot name a tensor" },
         { { { NULL, 0, { 0 }, NULL }, { 0 } }, 1, { { 0 } }, 0, "is NULL" },
         { { { "caf\xe9", 0, { 0 }, NULL }, { 0 } }, 1, { { 0 } }, 0, "not valid UTF-8" },
         { { { "a", 1, { 0 }, NULL }, { "a", 1, { 0 }, NULL } }, 2, { { 0 } }, 0, "two tensors are named 'a'" },
         { { { 0 } }, 0, { { "gm.crc32.data", "00000000" } }, 1, "the writer's own" },
+        { { { 0 } }, 0, { { "gm.crc32.header", "00000000" } }, 1, "'gm.crc32.header' is the writer's own" },
         { { { 0 } }, 0, { { "k", "1" }, { "k", "2" } }, 2, "'k' appears twice" },
         { { { 0 } }, 0, { { "k", NULL } }, 1, "metadata value is NULL" },
         { { { 0 } }, 0, { { NULL, "v" } }, 1, "metadata key is NULL" },
@@ -301,8 +311,51 @@ static void test_writer_rejects(void **state)
     assert_int_equal(gm_st_write_buffer(NULL, 1, NULL, 0, &buf, &len), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_st_write_buffer(NULL, 0, NULL, 1, &buf, &len), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_st_write_buffer(NULL, 0, NULL, 0, NULL, &len), GM_ERR_INVALID_ARG);
+    buf = (uint8_t *)&buf;
+    assert_int_equal(gm_st_write_buffer(NULL, 0, NULL, 0, &buf, NULL), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "out and out_len must not be NULL"));
+    assert_ptr_equal(buf, &buf);
+    /* each tensor fits, the two together do not: refused before any data is read */
+    gm_st_tensor halves[2] = { { "a", 2, { GM_ST_MAX_DIM, 16384 }, x }, { "b", 2, { GM_ST_MAX_DIM, 16384 }, x } };
+    assert_int_equal(gm_st_write_buffer(halves, 2, NULL, 0, &buf, &len), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "the tensors are too large together"));
+    assert_null(buf);
+    assert_int_equal(gm_st_write_file(gm_test_path("x"), halves, 2, NULL, 0), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_st_write_file(NULL, NULL, 0, NULL, 0), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_test_dir_entries(), 0);
+}
+
+/* Metadata values each within their limit, but a header over its own:
+ * refused as it is measured, before a byte is allocated for it. */
+static void test_header_limit(void **state)
+{
+    (void)state;
+    enum { K = 17 };   /* 17 values of 1 MiB: over the 16 MiB header */
+    char *value = test_malloc(GM_ST_MAX_STRING + 1);
+    memset(value, 'v', GM_ST_MAX_STRING);
+    value[GM_ST_MAX_STRING] = '\0';
+    char keys[K][8];
+    gm_st_meta m[K];
+    for (int i = 0; i < K; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%02d", i);
+        m[i] = (gm_st_meta){ keys[i], value };
+    }
+    uint8_t *buf = (uint8_t *)&buf;
+    size_t len = 99;
+    assert_int_equal(gm_st_write_buffer(NULL, 0, m, K, &buf, &len), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_st_write_buffer: the header would be"));
+    assert_non_null(strstr(gm_last_error(), "over the limit of 16777216"));
+    assert_null(buf);
+    assert_int_equal(len, 0);
+    assert_int_equal(gm_st_write_file(gm_test_path("big"), NULL, 0, m, K), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_st_write_file: the header would be"));
+    assert_int_equal(gm_test_dir_entries(), 0);
+    assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
+    /* two values fewer fit (sixteen, with their keys, are just over) */
+    assert_int_equal(gm_st_write_buffer(NULL, 0, m, K - 2, &buf, &len), GM_OK);
+    assert_true(len > (size_t)(K - 2) * GM_ST_MAX_STRING && len <= GM_ST_MAX_HEADER + 8);
+    gm_free(buf);
+    test_free(value);
 }
 
 /* ---- reading hostile bytes ---- */
@@ -453,6 +506,7 @@ static const crafted crafted_cases[] = {
     { "{" T("a", "F32", "[2]", "[0]") "}", 8, GM_ERR_FORMAT, "data_offsets is not [begin, end]" },
     { "{" T("a", "F32", "[2]", "8") "}", 8, GM_ERR_FORMAT, "data_offsets is not [begin, end]" },
     { "{" T("a", "F32", "[2]", "[\"0\",\"8\"]") "}", 8, GM_ERR_FORMAT, "data_offsets is not [begin, end]" },
+    { "{" T("a", "F32", "[2]", "[0,\"8\"]") "}", 8, GM_ERR_FORMAT, "data_offsets is not [begin, end]" },
     { "{" T("a", "F32", "[2]", "{\"b\":0,\"e\":8}") "}", 8, GM_ERR_FORMAT, "data_offsets is not [begin, end]" },
     { "{" T("a", "F32", "[2]", "[0,8.0]") "}", 8, GM_ERR_FORMAT, "no fraction or exponent" },
     /* tensor objects */
@@ -498,10 +552,14 @@ static const crafted crafted_cases[] = {
     { "{\"__metadata__\":{\"a\":{\"b\":{}}}}", 0, GM_ERR_FORMAT, "nested deeper than 3" },
     { "{\"__metadata__\":{},\"__metadata__\":{}}", 0, GM_ERR_FORMAT, "duplicate key" },
     { "{\"__metadata__\":{\"gm.crc32.data\":\"ABCDEF00\"}}", 0, GM_ERR_FORMAT, "'ABCDEF00' is not 8 lowercase hex digits" },
+    { "{\"__metadata__\":{\"gm.crc32.data\":\"0000000g\"}}", 0, GM_ERR_FORMAT, "'0000000g' is not 8 lowercase hex digits" },
     { "{\"__metadata__\":{\"gm.crc32.data\":\"0000000\"}}", 0, GM_ERR_FORMAT, "not 8 lowercase hex digits" },
     { "{\"__metadata__\":{\"gm.crc32.data\":\"000000000\"}}", 0, GM_ERR_FORMAT, "not 8 lowercase hex digits" },
     { "{\"__metadata__\":{\"gm.crc32.data\":\"\"}}", 0, GM_ERR_FORMAT, "not 8 lowercase hex digits" },
     { "{\"__metadata__\":{\"gm.crc32.data\":\"00000001\"}}", 0, GM_ERR_FORMAT, "checksum mismatch: gm.crc32.data is 00000001 but the data's CRC-32 is 00000000" },
+    /* the header checksum is read where the writer puts it: its 8 raw bytes */
+    { "{\"__metadata__\":{\"gm.crc32.header\":\"000000000\"}}", 0, GM_ERR_FORMAT, "gm.crc32.header is not where the writer puts it" },
+    { "{\"__metadata__\":{\"gm.crc32.header\":\"0000000\\u0030\"}}", 0, GM_ERR_FORMAT, "gm.crc32.header is not where the writer puts it" },
     /* the header's frame */
     { "[]", 0, GM_ERR_FORMAT, "does not start with '{'" },
     { " {}", 0, GM_ERR_FORMAT, "does not start with '{'" },
@@ -928,6 +986,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unaligned_buffer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_bit_flips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_flips, setup, teardown),

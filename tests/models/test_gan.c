@@ -138,10 +138,14 @@ static void small_config(gm_gan_config *cfg, int loss)
     cfg->gen_output = GM_ACT_SIGMOID;
 }
 
-static void check_loss(int loss)
+/* with no_penalty, WGAN-GP's gp_weight is 0: the critic's loss is the
+ * Wasserstein one alone, and the reference agrees */
+static void check_loss(int loss, int no_penalty)
 {
     gm_gan_config cfg;
     small_config(&cfg, loss);
+    if (no_penalty)
+        cfg.gp_weight = 0.0f;
     gm_gan *gan;
     assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
     float x[N * D], z[N * Z], alpha[N] = { 0.1f, 0.5f, 0.7f, 0.95f };
@@ -165,6 +169,8 @@ static void check_loss(int loss)
         gd[i] = (float)grad_d[i];
     assert_float_equal(l.d_loss, objective_ref(disc, &c), 1e-4 * (1 + fabs(l.d_loss)));
     gm_check_gradient(objective_ref, &c, disc, nd, gd, 2e-3, 2e-5, "discriminator");
+    if (no_penalty)
+        assert_true(l.gp == 0.0);
 
     assert_int_equal(gm_gan_gen_gradients(gan, labels, N, z, &l), GM_OK);
     c.test_disc = 0;
@@ -183,11 +189,45 @@ static void check_loss(int loss)
     gm_gan_free(gan);
 }
 
-static void test_nonsaturating(void **s) { (void)s; check_loss(GM_GAN_NONSATURATING); }
-static void test_minimax(void **s) { (void)s; check_loss(GM_GAN_MINIMAX); }
-static void test_hinge(void **s) { (void)s; check_loss(GM_GAN_HINGE); }
-static void test_lsgan(void **s) { (void)s; check_loss(GM_GAN_LSGAN); }
-static void test_wgan_gp(void **s) { (void)s; check_loss(GM_GAN_WGAN_GP); }
+static void test_nonsaturating(void **s) { (void)s; check_loss(GM_GAN_NONSATURATING, 0); }
+static void test_minimax(void **s) { (void)s; check_loss(GM_GAN_MINIMAX, 0); }
+static void test_hinge(void **s) { (void)s; check_loss(GM_GAN_HINGE, 0); }
+static void test_lsgan(void **s) { (void)s; check_loss(GM_GAN_LSGAN, 0); }
+static void test_wgan_gp(void **s) { (void)s; check_loss(GM_GAN_WGAN_GP, 0); }
+static void test_wgan_no_penalty(void **s) { (void)s; check_loss(GM_GAN_WGAN_GP, 1); }
+
+/* Instance noise fades linearly and is gone at noise_anneal_steps: from
+ * then on the critic sees what a twin without noise sees, bit for bit. */
+static void test_instance_noise_ends(void **state)
+{
+    (void)state;
+    gm_gan_config cfg;
+    small_config(&cfg, GM_GAN_NONSATURATING);
+    gm_gan *clean, *noisy;
+    assert_int_equal(gm_gan_create(&cfg, &clean), GM_OK);
+    cfg.instance_noise = 0.5f;
+    cfg.noise_anneal_steps = 3;
+    assert_int_equal(gm_gan_create(&cfg, &noisy), GM_OK);
+    gm_param_table *ct = gm_gan_disc_table(clean), *nt = gm_gan_disc_table(noisy);
+    assert_memory_equal(ct->data, nt->data, ct->total * sizeof(float));
+    float x[N * D], z[N * Z];
+    int32_t labels[N] = { 1, 0, 0, 1 };
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 41);
+    gm_test_fill(z, N * Z, -1.5f, 1.5f, 42);
+    static const int64_t steps[] = { 2, 3, 9 };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        gm_gan_gen_table(clean)->step = gm_gan_gen_table(noisy)->step = steps[i];
+        gm_gan_losses a, b;
+        assert_int_equal(gm_gan_disc_gradients(clean, x, labels, N, z, NULL, &a), GM_OK);
+        assert_int_equal(gm_gan_disc_gradients(noisy, x, labels, N, z, NULL, &b), GM_OK);
+        const int same = a.d_loss == b.d_loss && !memcmp(ct->grad, nt->grad, ct->total * sizeof(float));
+        if (same != (steps[i] >= 3))
+            fail_msg("at step %lld the critic %s the noise-free one's", (long long)steps[i],
+                     same ? "matches" : "differs from");
+    }
+    gm_gan_free(clean);
+    gm_gan_free(noisy);
+}
 
 /* ---- determinism and failure ---- */
 
@@ -274,6 +314,55 @@ static void test_failed_step_changes_nothing(void **state)
     free(gen_before);
     gm_gan_free(gan);
     gm_gan_free(twin);
+}
+
+/* The generator's loss is what fails, after both critic updates worked:
+ * the step still undoes them, and draws no random numbers. A hinge critic
+ * built by hand scores real rows (all zero) 0 and generated ones -inf:
+ * its own loss is finite (max(1 + -inf, 0) = 0), the generator's (-D(G(z)))
+ * is not. */
+static void test_failed_generator_undoes_the_critic(void **state)
+{
+    (void)state;
+    gm_gan_config cfg;
+    small_config(&cfg, GM_GAN_HINGE);
+    cfg.n_critic = 2;
+    cfg.activation = GM_ACT_RELU;
+    gm_gan *gan;
+    assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
+    gm_param_table *dt = gm_gan_disc_table(gan), *gt = gm_gan_gen_table(gan);
+    for (int i = 0; i < dt->count; i++) {
+        float *p = gm_param_data(dt, i);
+        const char *name = dt->items[i].name;
+        for (size_t j = 0; j < dt->items[i].numel; j++)
+            p[j] = !strcmp(name, "disc.0.weight") ? (j % (D + C) < D ? 1.0f : 0.0f)   /* sums x, not labels */
+                 : !strcmp(name, "disc.1.weight") ? -1e38f : 0.0f;
+    }
+    const size_t bytes = 3 * dt->total * sizeof(float);
+    float *before = malloc(bytes), *gen_before = malloc(gt->total * sizeof(float));
+    memcpy(before, dt->data, dt->total * sizeof(float));
+    memcpy(before + dt->total, dt->m, dt->total * sizeof(float));
+    memcpy(before + 2 * dt->total, dt->v, dt->total * sizeof(float));
+    memcpy(gen_before, gt->data, gt->total * sizeof(float));
+    const gm_rng rng = *gm_gan_rng(gan);
+
+    float x[16 * D] = { 0 };
+    int32_t labels[16];
+    for (int i = 0; i < 16; i++)
+        labels[i] = i % C;
+    gm_gan_losses l;
+    assert_int_equal(gm_gan_train_step(gan, x, labels, 16, &l), GM_ERR_NUMERIC);
+    assert_string_equal(gm_last_error(), "gm_gan_train_step: the generator's loss is inf; no update was made");
+    assert_memory_equal(dt->data, before, dt->total * sizeof(float));
+    assert_memory_equal(dt->m, before + dt->total, dt->total * sizeof(float));
+    assert_memory_equal(dt->v, before + 2 * dt->total, dt->total * sizeof(float));
+    assert_memory_equal(gt->data, gen_before, gt->total * sizeof(float));
+    assert_int_equal(dt->step, 0);
+    assert_int_equal(gm_gan_step_count(gan), 0);
+    assert_memory_equal(gm_gan_rng(gan), &rng, sizeof rng);
+    free(before);
+    free(gen_before);
+    gm_gan_free(gan);
 }
 
 /* ---- the moving average's warm-up ---- */
@@ -444,8 +533,11 @@ int main(void)
         cmocka_unit_test(test_hinge),
         cmocka_unit_test(test_lsgan),
         cmocka_unit_test(test_wgan_gp),
+        cmocka_unit_test(test_wgan_no_penalty),
+        cmocka_unit_test(test_instance_noise_ends),
         cmocka_unit_test(test_same_seed_same_bits),
         cmocka_unit_test(test_failed_step_changes_nothing),
+        cmocka_unit_test(test_failed_generator_undoes_the_critic),
         cmocka_unit_test(test_ema_warm_up),
         cmocka_unit_test(test_matches_pytorch_first_step),
         cmocka_unit_test(test_covers_every_mode),

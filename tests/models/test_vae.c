@@ -260,16 +260,22 @@ static void test_same_seed_same_bits(void **state)
     gm_vae_free(c);
 }
 
+/* two models alike in every bit, two steps in */
+static void trained_twins(gm_vae **vae, gm_vae **twin)
+{
+    gm_vae_config cfg;
+    small_config(&cfg);
+    assert_int_equal(gm_vae_create(&cfg, vae), GM_OK);
+    assert_int_equal(gm_vae_create(&cfg, twin), GM_OK);
+    train(*vae, 2);
+    train(*twin, 2);
+}
+
 static void test_numeric_failure_changes_nothing(void **state)
 {
     (void)state;
-    gm_vae_config cfg;
-    small_config(&cfg);
     gm_vae *vae, *twin;
-    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
-    assert_int_equal(gm_vae_create(&cfg, &twin), GM_OK);
-    train(vae, 2);
-    train(twin, 2);
+    trained_twins(&vae, &twin);
     gm_param_table *t = gm_vae_param_table(vae);
     size_t bytes = 4 * t->total * sizeof(float);
     float *before = malloc(bytes);
@@ -295,6 +301,52 @@ static void test_numeric_failure_changes_nothing(void **state)
     train(twin, 1);
     assert_memory_equal(t->data, gm_vae_param_table(twin)->data, t->total * sizeof(float));
     free(before);
+    gm_vae_free(vae);
+    gm_vae_free(twin);
+}
+
+/* A finite loss but a gradient that overflows: the decoder's tiny hidden
+ * layer keeps the logits finite (3e38 times ~1e-12), while its output
+ * weights of 3e38 times each pixel's error overflow on the way back. The
+ * step is refused the same way: no weight, moment or random draw moves. */
+static void test_overflowing_gradient_changes_nothing(void **state)
+{
+    (void)state;
+    gm_vae *vae, *twin;
+    trained_twins(&vae, &twin);
+    gm_param_table *t = gm_vae_param_table(vae);
+    float *saved = malloc(t->total * sizeof(float));
+    memcpy(saved, t->data, t->total * sizeof(float));
+    for (int i = 0; i < t->count; i++) {
+        float *p = gm_param_data(t, i);
+        for (size_t j = 0; j < t->items[i].numel; j++) {
+            if (!strcmp(t->items[i].name, "dec.0.weight"))
+                p[j] *= 1e-12f;
+            else if (!strcmp(t->items[i].name, "dec.0.bias"))
+                p[j] = 0.0f;
+            else if (!strcmp(t->items[i].name, "dec.1.weight"))
+                p[j] = 3e38f;
+        }
+    }
+    const size_t bytes = 3 * t->total * sizeof(float);
+    float *before = malloc(bytes);
+    memcpy(before, t->data, bytes);
+    float x[D];
+    for (int d = 0; d < D; d++)
+        x[d] = 0.5f;   /* an error of +-0.5 at every pixel, whichever way the logits went */
+    gm_vae_losses l = { 0 };
+    assert_int_equal(gm_vae_train_step(vae, x, NULL, 1, &l), GM_ERR_NUMERIC);
+    assert_string_equal(gm_last_error(), "gm_vae_train_step: a gradient is not finite; no update was made");
+    assert_memory_equal(t->data, before, bytes);   /* weights and both moments */
+    assert_int_equal(gm_vae_step_count(vae), 2);
+    assert_true(l.loss == 0.0);                    /* not reported either */
+
+    memcpy(t->data, saved, t->total * sizeof(float));
+    train(vae, 1);
+    train(twin, 1);
+    assert_memory_equal(t->data, gm_vae_param_table(twin)->data, t->total * sizeof(float));
+    free(before);
+    free(saved);
     gm_vae_free(vae);
     gm_vae_free(twin);
 }
@@ -367,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_iwae_tightens_with_k),
         cmocka_unit_test(test_same_seed_same_bits),
         cmocka_unit_test(test_numeric_failure_changes_nothing),
+        cmocka_unit_test(test_overflowing_gradient_changes_nothing),
         cmocka_unit_test(test_failed_growth_leaves_a_working_model),
         cmocka_unit_test(test_matches_pytorch_first_step),
     };

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -47,6 +48,51 @@ static void test_bad_declarations(void **state)
     long_name[GM_PARAM_NAME_MAX] = '\0';
     assert_int_equal(gm_params_add(&t, "x", 3, s, NULL, "t"), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_params_add(&t, long_name, 1, s, NULL, "t"), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_params_add(&t, "scalar", 0, s, NULL, "gm_x_create"), GM_ERR_INVALID_ARG);
+    assert_string_equal(gm_last_error(), "gm_x_create: bad tensor 'scalar'");
+    assert_int_equal(t.count, 0);
+    gm_params_free(&t);
+}
+
+/* The table grows past its first 16 entries keeping every one, and a
+ * growth that finds no memory leaves it as it was. */
+static void test_growth(void **state)
+{
+    (void)state;
+    gm_param_table t = { 0 };
+    int64_t s[1];
+    char name[16];
+    gm_test_alloc_reset(1);
+    assert_int_equal(gm_params_add(&t, "p0", 1, (int64_t[]){ 1 }, NULL, "gm_x_create"), GM_ERR_NO_MEMORY);
+    assert_string_equal(gm_last_error(), "gm_x_create: out of memory: cannot grow the parameter table");
+    assert_int_equal(t.count, 0);
+    assert_null(t.items);
+    gm_test_alloc_reset(0);
+    for (int i = 0; i < 40; i++) {
+        if (i == 16) {   /* the first growth after the initial 16: refused, then made */
+            gm_test_alloc_reset(1);
+            s[0] = 1;
+            assert_int_equal(gm_params_add(&t, "late", 1, s, NULL, "t"), GM_ERR_NO_MEMORY);
+            assert_int_equal(t.count, 16);
+            assert_string_equal(t.items[15].name, "p15");
+            gm_test_alloc_reset(0);
+        }
+        snprintf(name, sizeof name, "p%d", i);
+        s[0] = i + 1;
+        int index;
+        assert_int_equal(gm_params_add(&t, name, 1, s, &index, "t"), GM_OK);
+        assert_int_equal(index, i);
+    }
+    assert_int_equal(gm_params_alloc(&t, 1, "t"), GM_OK);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "p%d", i);
+        assert_string_equal(t.items[i].name, name);
+        assert_int_equal(t.items[i].shape[0], i + 1);
+        assert_int_equal(t.items[i].numel, (size_t)i + 1);
+        assert_true((uintptr_t)gm_param_data(&t, i) % 64 == 0);
+        if (i)
+            assert_true(gm_param_data(&t, i) >= gm_param_data(&t, i - 1) + i);
+    }
     gm_params_free(&t);
 }
 
@@ -124,11 +170,40 @@ static void test_step_in_place(void **state)
     gm_params_free(&t);
 }
 
+/* A bad gradient in the first of several tensors: refused at once, and no
+ * tensor, the later ones included, moves. */
+static void test_step_refused_early(void **state)
+{
+    (void)state;
+    gm_param_table t = { 0 };
+    int64_t s[1] = { 8 };
+    for (int i = 0; i < 3; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "p%d", i);
+        assert_int_equal(gm_params_add(&t, name, 1, s, NULL, "t"), GM_OK);
+    }
+    assert_int_equal(gm_params_alloc(&t, 1, "t"), GM_OK);
+    gm_test_fill(t.data, t.total, -1.0f, 1.0f, 3);
+    gm_test_fill(t.grad, t.total, -1.0f, 1.0f, 4);
+    gm_param_grad(&t, 0)[5] = INFINITY;
+    float *before = test_malloc(3 * t.total * sizeof(float));
+    memcpy(before, t.data, 3 * t.total * sizeof(float));   /* data, m and v */
+    gm_optimizer_config cfg;
+    gm_optimizer_config_default(&cfg, 0.1f);
+    assert_false(gm_params_adam_step(&t, &cfg, NULL, NULL));
+    assert_int_equal(t.step, 0);
+    assert_memory_equal(t.data, before, 3 * t.total * sizeof(float));
+    test_free(before);
+    gm_params_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_declarations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_step_refused_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_refused_and_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_in_place, setup, teardown),
     };

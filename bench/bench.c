@@ -2,23 +2,29 @@
  *
  *   genmodel-bench info                  the machine and versions (INFO lines)
  *   genmodel-bench run --threads T [--seconds S] [--data DIR] [--only NAME] [--batch N] [--no-limit]
- *                                        every timed figure: ours, then its sgemm-only limit
+ *                                        every timed figure: ours on the default backend and on
+ *                                        OpenBLAS, then the replay of its products on each backend
+ *   genmodel-bench run ... --products    the replay on each backend, each product timed alone
  *   genmodel-bench small --threads T [--seconds S] [--k K] [--sweep]
  *                                        calls too small to split: microseconds per call
  *   genmodel-bench rss SIDE NAME [KEY=VALUE...] -- CMD [ARGS...]
  *                                        the peak resident memory of CMD, as SIDE's figure
  *
  * Each figure is one line, "RESULT name=... batch=... threads=... unit=...
- * key=value ...", which bench/report.py gathers into a table. The
- * sgemm-only limit replays, on preallocated buffers, the BLAS calls one
- * call of the library makes on one thread (lib/nn/mlp.c, lib/nn/dense.c,
- * lib/models/vae.c and gan.c), leaving out the activations, losses and the
- * optimizer: a step that makes these products through OpenBLAS cannot be
- * faster. On T threads the replay makes the same whole products on T
- * OpenBLAS threads; the library's team makes each member's share of them
- * instead (lib/core/team.h), so it can beat that limit.
+ * key=value ...", which bench/report.py gathers into a table. The limit
+ * replays, on preallocated buffers, the products one call of the library
+ * makes on one thread (lib/nn/mlp.c, lib/nn/dense.c, lib/models/vae.c and
+ * gan.c), leaving out the activations, losses and the optimizer, once per
+ * backend through the seam the library multiplies through
+ * (lib/core/backend.h): a step that makes these products on that backend
+ * cannot be faster, and the limit is the faster replay. On T threads a
+ * replay makes the same whole products on T threads of the backend's own
+ * (OpenBLAS's, or oneDNN's OpenMP team); the library's team makes each
+ * member's share of them instead (lib/core/team.h), so it can beat that
+ * limit.
  * Legend: N batch, D data (784), Z latent or noise. */
 #include <cblas.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +34,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/backend.h"
 #include "genmodel.h"
+
+#ifdef GM_HAVE_ONEDNN
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+#endif
 
 #define D 784            /* Fashion-MNIST's pixels */
 #define POOL 16384       /* rows of data a run cycles through: 50 MB, more than the caches hold */
@@ -98,6 +111,45 @@ static float *load_pool(const char *dir)
 
 /* ---- the replay: lib/nn/mlp.c's products without the activations ---- */
 
+/* The backend the replay in progress multiplies on: one of the seam's
+ * tables, or on T threads its threaded counterpart (replay_backends). */
+static gm_backend replay;
+
+#ifdef GM_HAVE_ONEDNN
+/* The seam holds oneDNN to its caller's thread, since a team member makes
+ * only its share of a product. A replay on T threads makes whole products,
+ * so it lets oneDNN spread each over its OpenMP team instead, as OpenBLAS
+ * spreads its own: dnnl_sgemm itself, with this thread's OpenMP count at T
+ * (cmd_run sets it). */
+static void onednn_threaded_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+                                  int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    dnnl_status_t s = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta,
+                                 C, ldc);
+    if (s != dnnl_success) {
+        fprintf(stderr, "genmodel-bench: dnnl_sgemm failed (%s)\n", dnnl_status2str(s));
+        exit(1);
+    }
+}
+#endif
+
+/* The backends a replay runs on, OpenBLAS first; on T threads each lets
+ * its own T threads make every product (OpenBLAS's count is T already). */
+static int replay_backends(int threads, gm_backend *out)
+{
+    int n = 0;
+    out[n++] = gm_backend_openblas;
+#ifdef GM_HAVE_ONEDNN
+    out[n] = gm_backend_onednn;
+    if (threads > 1)
+        out[n].sgemm = onednn_threaded_sgemm;
+    n++;
+#else
+    (void)threads;
+#endif
+    return n;
+}
+
 /* GCC 12.2 at -O2 deletes the calls to net_backward below: its
  * interprocedural analyses (ipa-pure-const and ipa-modref, each on its
  * own) wrongly find that it has no side effects, and the limit comes out
@@ -153,10 +205,9 @@ NOIPA static void net_forward(net *m, const float *x, int N)
     for (int i = 0; i < m->n_layers; i++) {
         int Din = m->width[i], O = m->width[i + 1];
         if (N == 1)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, O, Din, 1.0f, m->W[i], Din, in, 1, 0.0f, m->out[i], 1);
+            replay.sgemv(false, O, Din, 1.0f, m->W[i], in, 0.0f, m->out[i]);
         else
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, O, Din, 1.0f, in, Din, m->W[i], Din, 0.0f,
-                        m->out[i], O);
+            replay.sgemm(false, true, N, O, Din, 1.0f, in, Din, m->W[i], Din, 0.0f, m->out[i], O);
         in = m->out[i];
     }
 }
@@ -173,11 +224,9 @@ NOIPA static void net_backward(net *m, const float *x, float *dout, float *dx, i
         const float *in = i > 0 ? m->out[i - 1] : x;
         float *din = i > 0 ? m->delta[i % 2] : dx;
         if (grads)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, Din, N, 1.0f, dy, O, in, Din, 0.0f, m->dW[i],
-                        Din);
+            replay.sgemm(true, false, O, Din, N, 1.0f, dy, O, in, Din, 0.0f, m->dW[i], Din);
         if (din)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, Din, O, 1.0f, dy, O, m->W[i], Din, 0.0f, din,
-                        Din);
+            replay.sgemm(false, false, N, Din, O, 1.0f, dy, O, m->W[i], Din, 0.0f, din, Din);
         dy = din;
     }
 }
@@ -364,6 +413,40 @@ static void gan_train_limit(bench *b)
 
 /* ---- timing ---- */
 
+/* bench/profile.sh runs the harness under perf record with its events
+ * off, and names perf's control FIFOs (perf record --control) in
+ * GM_BENCH_PERF_CONTROL as "CTL,ACK": the timed calls are profiled, not the
+ * loading and the warm-up. */
+static void profile(const char *command)
+{
+    static FILE *ctl, *ack;
+    static int opened;
+    if (!opened) {
+        opened = 1;
+        const char *paths = getenv("GM_BENCH_PERF_CONTROL");
+        char ctl_path[512];
+        const char *comma = paths ? strchr(paths, ',') : NULL;
+        if (!comma || (size_t)(comma - paths) >= sizeof ctl_path)
+            return;
+        snprintf(ctl_path, sizeof ctl_path, "%.*s", (int)(comma - paths), paths);
+        ctl = fopen(ctl_path, "w");
+        ack = fopen(comma + 1, "r");
+        if (!ctl || !ack) {
+            fprintf(stderr, "genmodel-bench: cannot open perf's control FIFOs %s\n", paths);
+            exit(1);
+        }
+    }
+    if (!ctl)
+        return;
+    char reply[16];
+    fprintf(ctl, "%s\n", command);
+    fflush(ctl);
+    if (!fgets(reply, sizeof reply, ack)) {  /* perf has switched when it answers */
+        fprintf(stderr, "genmodel-bench: perf did not answer '%s'\n", command);
+        exit(1);
+    }
+}
+
 /* the first calls allocate workspaces and fault pages in: none of them counts */
 static void warm_up(call_fn f, bench *b, double seconds)
 {
@@ -375,12 +458,14 @@ static void warm_up(call_fn f, bench *b, double seconds)
 static double calls_per_second(call_fn f, bench *b, double seconds)
 {
     warm_up(f, b, seconds);
+    profile("enable");
     long calls = 0;
     double t0 = now(), elapsed;
     do {
         f(b);
         calls++;
     } while ((elapsed = now() - t0) < seconds);
+    profile("disable");
     return (double)calls / elapsed;
 }
 
@@ -398,6 +483,7 @@ static void call_latency(call_fn f, bench *b, double seconds, double *median, do
     if (!t)
         check(GM_ERR_NO_MEMORY, "timing");
     warm_up(f, b, seconds);
+    profile("enable");
     size_t n = 0;
     double start = now(), t0 = start, t1;
     do {
@@ -406,6 +492,7 @@ static void call_latency(call_fn f, bench *b, double seconds, double *median, do
         t[n++] = (t1 - t0) * 1e6;
         t0 = t1;
     } while (n < CAP && t1 - start < seconds);
+    profile("disable");
     qsort(t, n, sizeof *t, cmp_double);
     *median = t[n / 2];
     *p90 = t[(size_t)(0.9 * (double)n)];
@@ -415,46 +502,78 @@ static void call_latency(call_fn f, bench *b, double seconds, double *median, do
 typedef struct figure {
     const char *name;
     int N;
+    int min_threads;         /* timed from this many threads up, unless --batch asks for it */
     int latency;             /* time each call (batch 1) rather than count calls */
     void (*setup)(bench *b);
     call_fn ours, limit;
 } figure;
 
 static const figure figures[] = {
-    { "vae_train", 128, 0, vae_train_setup, vae_train_ours, vae_train_limit },
-    { "vae_train", 512, 0, vae_train_setup, vae_train_ours, vae_train_limit },
-    { "gan_train", 128, 0, gan_train_setup, gan_train_ours, gan_train_limit },
-    { "gan_train", 512, 0, gan_train_setup, gan_train_ours, gan_train_limit },
-    { "vae_infer", 1000, 0, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
-    { "vae_latency", 1, 1, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
+    { "vae_train", 128, 1, 0, vae_train_setup, vae_train_ours, vae_train_limit },
+    { "vae_train", 512, 2, 0, vae_train_setup, vae_train_ours, vae_train_limit },
+    { "gan_train", 128, 1, 0, gan_train_setup, gan_train_ours, gan_train_limit },
+    { "gan_train", 512, 2, 0, gan_train_setup, gan_train_ours, gan_train_limit },
+    { "vae_infer", 1000, 1, 0, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
+    { "vae_latency", 1, 1, 1, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
 };
 
+/* One side of a figure: samples per second, or the median and p90 of a
+ * call in microseconds (p90 is 0 for throughput). */
+static void measure(const figure *f, bench *b, call_fn call, double seconds, double *value, double *p90)
+{
+    *p90 = 0.0;
+    if (f->latency)
+        call_latency(call, b, seconds, value, p90);
+    else
+        *value = f->N * calls_per_second(call, b, seconds);
+}
+
+static void print_side(const figure *f, const char *field, const char *suffix, double value, double p90)
+{
+    if (f->latency)
+        printf(" %s%s=%.2f %s%s_p90=%.2f", field, suffix, value, field, suffix, p90);
+    else
+        printf(" %s%s=%.0f", field, suffix, value);
+}
+
 /* Throughput in samples per second (GAN: real samples, one D and one G
- * update per N); latency in microseconds. ratio_limit is the share of the
- * limit's speed we reach. */
-static void run_figure(const figure *f, const float *pool, int threads, double seconds, int limit_too)
+ * update per N); latency in microseconds. ours runs on the default
+ * backend, ours_openblas on OpenBLAS (when that is not the default);
+ * limit_<backend> is the replay on each backend, limit the faster of them
+ * and ratio_limit the share of its speed we reach. Each side is timed
+ * right after the one before, so that a round's ratios share its drift. */
+static void run_figure(const figure *f, const float *pool, int threads, double seconds, int limit_too,
+                       const gm_backend *replays, int n_replays)
 {
     bench b = { .N = f->N, .pool = pool };
     f->setup(&b);
-    printf("RESULT name=%s batch=%d threads=%d ", f->name, f->N, threads);
-    if (!limit_too) {
-        double ours, ours_p90;
-        if (f->latency)
-            call_latency(f->ours, &b, seconds, &ours, &ours_p90);
-        else
-            ours = f->N * calls_per_second(f->ours, &b, seconds);
-        printf(f->latency ? "unit=us ours=%.2f\n" : "unit=samples/s ours=%.0f\n", ours);
-    } else if (f->latency) {
-        double ours, ours_p90, limit, limit_p90;
-        call_latency(f->ours, &b, seconds, &ours, &ours_p90);
-        call_latency(f->limit, &b, seconds, &limit, &limit_p90);
-        printf("unit=us ours=%.2f ours_p90=%.2f limit=%.2f limit_p90=%.2f ratio_limit=%.3f\n", ours, ours_p90, limit,
-               limit_p90, limit / ours);
-    } else {
-        double ours = f->N * calls_per_second(f->ours, &b, seconds);
-        double limit = f->N * calls_per_second(f->limit, &b, seconds);
-        printf("unit=samples/s ours=%.0f limit=%.0f ratio_limit=%.3f\n", ours, limit, ours / limit);
+    printf("RESULT name=%s batch=%d threads=%d unit=%s", f->name, f->N, threads, f->latency ? "us" : "samples/s");
+    double ours, ours_p90;
+    measure(f, &b, f->ours, seconds, &ours, &ours_p90);
+    print_side(f, "ours", "", ours, ours_p90);
+    const char *default_backend = gm_backend_name();
+    if (limit_too && strcmp(default_backend, "openblas")) {
+        double v, p90;
+        check(gm_set_backend("openblas"), "gm_set_backend");
+        measure(f, &b, f->ours, seconds, &v, &p90);
+        check(gm_set_backend(default_backend), "gm_set_backend");
+        print_side(f, "ours", "_openblas", v, p90);
     }
+    if (limit_too) {
+        double limit = 0.0, limit_p90 = 0.0;
+        const char *best = NULL;
+        for (int i = 0; i < n_replays; i++) {
+            double v, p90;
+            replay = replays[i];
+            measure(f, &b, f->limit, seconds, &v, &p90);
+            print_side(f, "limit_", replay.name, v, p90);
+            if (!best || (f->latency ? v < limit : v > limit))
+                limit = v, limit_p90 = p90, best = replays[i].name;
+        }
+        print_side(f, "limit", "", limit, limit_p90);
+        printf(" limit_backend=%s ratio_limit=%.3f", best, f->latency ? limit / ours : ours / limit);
+    }
+    printf("\n");
     fflush(stdout);
     bench_free(&b);
 }
@@ -465,7 +584,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: genmodel-bench info\n"
                     "       genmodel-bench run [--threads T] [--seconds S] [--data DIR] [--only NAME] [--batch N]\n"
-                    "                          [--no-limit]\n"
+                    "                          [--no-limit | --products]\n"
                     "       genmodel-bench small [--threads T] [--seconds S] [--k K] [--sweep]\n"
                     "       genmodel-bench rss SIDE NAME [KEY=VALUE...] -- CMD [ARGS...]\n");
     return 2;
@@ -483,6 +602,10 @@ static void print_load(void)
     printf("INFO load: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
 }
 
+/* The machine as the products see it: the CPU and whether it has
+ * AVX-512, the OpenBLAS kernels and the oneDNN ISA chosen at load time
+ * (OPENBLAS_CORETYPE and DNNL_MAX_CPU_ISA can lower them; run.sh --avx2
+ * does), and the date. */
 static int cmd_info(void)
 {
     char line[256], model[256] = "?";
@@ -495,9 +618,30 @@ static int cmd_info(void)
         }
     if (f)
         fclose(f);
-    printf("INFO cpu: %s, %ld online\n", model, sysconf(_SC_NPROCESSORS_ONLN));
-    printf("INFO genmodel: %s\n", gm_version_string());
+    char date[64];
+    time_t t = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&t));
+    printf("INFO date: %s\n", date);
+#if defined(__x86_64__) && defined(__GNUC__)
+    const char *avx512 = __builtin_cpu_supports("avx512f") ? "avx512f" : "no avx512f";
+#else
+    const char *avx512 = "no avx512f (not x86-64)";
+#endif
+    printf("INFO cpu: %s, %ld online, %s\n", model, sysconf(_SC_NPROCESSORS_ONLN), avx512);
+    printf("INFO genmodel: %s, default backend %s\n", gm_version_string(), gm_backend_name());
     printf("INFO openblas: %s (core %s)\n", openblas_get_config(), openblas_get_corename());
+#ifdef GM_HAVE_ONEDNN
+    const dnnl_version_t *v = dnnl_version();
+    printf("INFO onednn: %d.%d.%d (%s), ISA %s\n", v->major, v->minor, v->patch, v->hash,
+           dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()));
+#else
+    printf("INFO onednn: not in this build\n");
+#endif
+    static const char *const settings[] = { "GM_BACKEND", "OPENBLAS_CORETYPE", "DNNL_MAX_CPU_ISA",
+                                            "ONEDNN_MAX_CPU_ISA" };
+    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
+        if (getenv(settings[i]))
+            printf("INFO environment: %s=%s\n", settings[i], getenv(settings[i]));
 #ifdef __VERSION__
     printf("INFO compiler: %s\n", __VERSION__);
 #endif
@@ -597,15 +741,102 @@ static int cmd_small(int argc, char **argv)
     return 0;
 }
 
+/* ---- the products one at a time: genmodel-bench products ---- */
+
+/* The replay of a figure with each product timed on its own, on one
+ * backend: where a step's product time goes, shape by shape. The k-th
+ * product of a call accumulates in stats[k]. */
+enum { MAX_PRODUCTS = 32 };
+typedef struct product_stat {
+    char op[3];              /* NT forward, TN weight gradient, NN input gradient, "v" a gemv */
+    int M, N, K;             /* a gemv's W is (M, N), K is 1 */
+    double seconds;
+    long calls;
+} product_stat;
+static product_stat stats[MAX_PRODUCTS];
+static int product_at;       /* the index of the next product of the call */
+static gm_backend timed;     /* the backend the timed products run on */
+static call_fn timed_limit;  /* the figure's replay */
+
+static product_stat *next_product(const char *op, int M, int N, int K)
+{
+    if (product_at >= MAX_PRODUCTS) {
+        fprintf(stderr, "genmodel-bench: more than %d products in a call\n", MAX_PRODUCTS);
+        exit(1);
+    }
+    product_stat *p = &stats[product_at++];
+    snprintf(p->op, sizeof p->op, "%s", op);
+    p->M = M, p->N = N, p->K = K;
+    p->calls++;
+    return p;
+}
+
+static void timed_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc)
+{
+    double t0 = now();
+    timed.sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    double t = now() - t0;
+    const char op[3] = { trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', '\0' };
+    next_product(op, M, N, K)->seconds += t;
+}
+
+static void timed_sgemv(bool trans, int M, int N, float alpha, const float *A, const float *x, float beta, float *y)
+{
+    double t0 = now();
+    timed.sgemv(trans, M, N, alpha, A, x, beta, y);
+    double t = now() - t0;
+    next_product(trans ? "vT" : "v", M, N, 1)->seconds += t;
+}
+
+static void timed_call(bench *b)
+{
+    product_at = 0;
+    timed_limit(b);
+}
+
+/* One RESULT line per product: its mean time (us) and speed (GFLOP/s),
+ * and its index in the call; then the call's sum of them. */
+static void product_figure(const figure *f, const float *pool, int threads, double seconds, const gm_backend *on)
+{
+    bench b = { .N = f->N, .pool = pool };
+    f->setup(&b);
+    timed = *on;
+    timed_limit = f->limit;
+    replay = (gm_backend){ on->name, timed_sgemm, timed_sgemv };
+    warm_up(timed_call, &b, seconds);
+    memset(stats, 0, sizeof stats);
+    double t0 = now();
+    do
+        timed_call(&b);
+    while (now() - t0 < seconds);
+    double sum = 0.0;
+    for (int i = 0; i < product_at; i++) {
+        const product_stat *p = &stats[i];
+        double us = 1e6 * p->seconds / (double)p->calls;
+        sum += us;
+        printf("RESULT name=product figure=%s batch=%d threads=%d backend=%s index=%d op=%s M=%d N=%d K=%d "
+               "unit=us time=%.2f gflops=%.1f\n",
+               f->name, f->N, threads, on->name, i, p->op, p->M, p->N, p->K, us,
+               2e-3 * p->M * p->N * p->K / us);
+    }
+    printf("RESULT name=products figure=%s batch=%d threads=%d backend=%s unit=us time=%.2f\n", f->name, f->N,
+           threads, on->name, sum);
+    fflush(stdout);
+    bench_free(&b);
+}
+
 static int cmd_run(int argc, char **argv)
 {
-    int threads = 1, batch = 0, limit_too = 1;
+    int threads = 1, batch = 0, limit_too = 1, products = 0;
     double seconds = 1.5;
     const char *data = "/usr/share/datasets/fashion-mnist", *only = NULL;
     for (int i = 1; i < argc; i += 2) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(opt, "--no-limit"))
             limit_too = 0, i--;
+        else if (!strcmp(opt, "--products"))
+            products = 1, i--;
         else if (val && !strcmp(opt, "--batch"))
             batch = atoi(val);
         else if (val && !strcmp(opt, "--threads"))
@@ -622,16 +853,28 @@ static int cmd_run(int argc, char **argv)
     if (threads < 1 || !(seconds > 0.0))
         return usage();
     /* the library's team sets OpenBLAS to 1 thread while it works and
-     * restores it; the replay runs on OpenBLAS's threads, so it sets them */
+     * restores it, and holds oneDNN to each member's thread; a replay runs
+     * on the backend's own threads, so it sets their counts */
     check(gm_set_num_threads(threads), "gm_set_num_threads");
     openblas_set_num_threads(threads);
     if (openblas_get_num_threads() != threads)
         fprintf(stderr, "genmodel-bench: OpenBLAS runs %d threads, not %d\n", openblas_get_num_threads(), threads);
+#ifdef GM_HAVE_ONEDNN
+    omp_set_num_threads(threads);
+#endif
+    gm_backend replays[2];
+    const int n_replays = replay_backends(threads, replays);
     print_load();
     float *pool = load_pool(data);
-    for (size_t i = 0; i < sizeof figures / sizeof *figures; i++)
-        if ((!only || !strcmp(only, figures[i].name)) && (!batch || batch == figures[i].N))
-            run_figure(&figures[i], pool, threads, seconds, limit_too);
+    for (size_t i = 0; i < sizeof figures / sizeof *figures; i++) {
+        const figure *f = &figures[i];
+        if ((only && strcmp(only, f->name)) || (batch ? batch != f->N : threads < f->min_threads))
+            continue;
+        if (!products)
+            run_figure(f, pool, threads, seconds, limit_too, replays, n_replays);
+        for (int k = 0; products && k < n_replays; k++)
+            product_figure(f, pool, threads, seconds, &replays[k]);
+    }
     free(pool);
     return 0;
 }

@@ -1,31 +1,68 @@
 #!/bin/bash
-# The benchmark in one command: bench/run.sh
+# The benchmark in one command: bench/run.sh [--avx2]
 #
-# Builds build-bench (release, -Dbench=true), times our figures, their
-# sgemm-only limit and PyTorch's in alternating rounds, measures the peak
-# memory of one training epoch of each, and prints the markdown table of
-# docs/performance.md (bench/report.py). The machine is shared and drifts
-# (by a third within an hour), so each round runs ours and PyTorch's back to
-# back and the table takes medians over rounds. The raw lines are kept in
-# build-bench/bench-results.txt.
+# Builds build-bench (release, -Dbench=true), times our figures on the
+# default backend and on OpenBLAS, the replay of their products on each
+# backend (the faster is the limit) and PyTorch's figures in alternating
+# rounds, measures the peak memory of one training epoch of each, and
+# prints the markdown tables of docs/performance.md (bench/report.py). The
+# machine is shared and drifts (by a third within an hour), so each round
+# runs ours and PyTorch's back to back and the tables take medians over
+# rounds. The raw lines are kept in build-bench/bench-results.txt.
 #
-# BENCH_ROUNDS (default 5) and BENCH_SECONDS (time per figure and round,
-# default 1.5) trade time for noise; the defaults take about 7 minutes.
+# --avx2 checks the default backend on a CPU without AVX-512, as far as
+# this one can pose as such: oneDNN capped at AVX2 (DNNL_MAX_CPU_ISA=AVX2)
+# and OpenBLAS on its Haswell kernels (OPENBLAS_CORETYPE=Haswell), our
+# figures and the replays only, no PyTorch and no peak memory; the lines
+# go to build-bench/bench-avx2-results.txt. The backends' table then says
+# whether the default backend is ever slower than OpenBLAS.
+#
+# Needs: libdnnl-dev (for the oneDNN backend; without it only OpenBLAS is
+# measured, and the build says so), python3-torch and dataset-fashion-mnist
+# (apt-get install them; the latter two are not needed with --avx2).
+#
+# BENCH_ROUNDS (default 5) and BENCH_SECONDS (time per figure and side,
+# default 1.5) trade time for noise; the defaults take about 8 minutes,
+# --avx2 about 6.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${BENCH_ROUNDS:-5}
 seconds=${BENCH_SECONDS:-1.5}
 build=build-bench
 py=/usr/bin/python3
+data=/usr/share/datasets/fashion-mnist
 
-[ -f $build/build.ninja ] || meson setup $build --buildtype=release -Dbench=true -Dtests=disabled
+avx2=
+case "${1:-}" in
+  --avx2) avx2=yes ;;
+  "") ;;
+  *) echo "usage: bench/run.sh [--avx2]" >&2; exit 2 ;;
+esac
+
+if [ -z "$avx2" ]; then
+  missing=
+  $py -c 'import torch' 2>/dev/null || missing="$missing python3-torch"
+  [ -d $data ] || missing="$missing dataset-fashion-mnist"
+  if [ -n "$missing" ]; then
+    echo "bench/run.sh needs:$missing (apt-get install -y$missing)" >&2
+    exit 1
+  fi
+fi
+
+# a build directory made before libdnnl-dev was installed would keep
+# measuring OpenBLAS alone: the backends are looked for again each time
+if [ -f $build/build.ninja ]; then
+  meson setup --reconfigure $build >/dev/null
+else
+  meson setup $build --buildtype=release -Dbench=true -Dtests=disabled >/dev/null
+fi
 meson compile -C $build >/dev/null
 bench=$build/bench/genmodel-bench
 
-torch=yes
-if ! $py -c 'import torch' 2>/dev/null; then
-  torch=
-  echo "PyTorch is missing (apt-get install python3-torch): only our figures are measured" >&2
+out=$build/bench-results.txt
+if [ -n "$avx2" ]; then
+  export DNNL_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell
+  out=$build/bench-avx2-results.txt
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -37,18 +74,16 @@ trap 'rm -rf "$tmp"' EXIT
     for t in 1 2; do
       OPENBLAS_NUM_THREADS=$t $bench run --threads $t --seconds "$seconds"
       # torch's best setting on this machine: one intra-op thread, t OpenBLAS threads
-      [ -z "$torch" ] || $py bench/torch_bench.py run --threads 1 --blas $t --seconds "$seconds"
+      [ -n "$avx2" ] || $py bench/torch_bench.py run --threads 1 --blas $t --seconds "$seconds"
     done
   done
   # what a user runs: load both splits, one epoch at batch 128, the test -ELBO, save
-  if [ ! -d /usr/share/datasets/fashion-mnist ]; then
-    echo "Fashion-MNIST is missing (apt-get install dataset-fashion-mnist): no peak memory" >&2
-  else
+  if [ -z "$avx2" ]; then
     OPENBLAS_NUM_THREADS=1 $bench rss ours vae_train_rss batch=128 threads=1 -- \
       $build/examples/genmodel vae train --epochs 1 --threads 1 --out "$tmp/vae.safetensors"
-    [ -z "$torch" ] || $bench rss torch vae_train_rss batch=128 threads=1 -- \
+    $bench rss torch vae_train_rss batch=128 threads=1 -- \
       $py bench/torch_bench.py train --threads 1 --out "$tmp/vae.pt"
   fi
-} | tee $build/bench-results.txt
+} | tee $out
 echo
-$py bench/report.py $build/bench-results.txt
+$py bench/report.py $out

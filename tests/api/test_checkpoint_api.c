@@ -314,14 +314,6 @@ static uint8_t *read_golden(const char *name, size_t *size)
     return buf;
 }
 
-static void write_file(const char *path, const uint8_t *buf, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(buf, 1, size, f), size);
-    assert_int_equal(fclose(f), 0);
-}
-
 static void test_versions_and_kinds(void **state)
 {
     (void)state;
@@ -627,7 +619,7 @@ static void test_stored_config_is_checked(void **state)
             uint8_t *buf = with_bad_field(golden, &size, &r->bad[i]);
             assert_int_equal(r->from_buffer(buf, size), GM_ERR_FORMAT);
             assert_blames(r->who[0], r->bad[i].field);
-            write_file(path, buf, size);
+            gm_test_write_file(path, buf, size);
             assert_int_equal(r->from_file(path), GM_ERR_FORMAT);
             assert_blames(r->who[1], r->bad[i].field);
             assert_int_equal(r->peek(path), GM_ERR_FORMAT);
@@ -744,7 +736,7 @@ static void test_peek_reads_the_step(void **state)
         size_t size;
         uint8_t *golden = read_golden("vae-v1.safetensors", &size);
         uint8_t *buf = edited(golden, &size, "\"gm.step\":\"2\"", cases[i].to);
-        write_file(path, buf, size);
+        gm_test_write_file(path, buf, size);
         gm_checkpoint_info info, before;
         gm_checkpoint_info_init(&info);
         info.step = 77;

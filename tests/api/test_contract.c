@@ -212,14 +212,6 @@ static gm_status create(int kind, const void *cfg, void **out)
     return s;
 }
 
-static void write_bytes(const char *path, const void *bytes, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, size, f), size);
-    assert_int_equal(fclose(f), 0);
-}
-
 static const char *scratch(char *out, const char *name)
 {
     snprintf(out, 512, "%s/%s", fx.dir, name);
@@ -250,8 +242,8 @@ static int setup(void **state)
     char path[512];
     assert_int_equal(gm_idx_write_images(scratch(fx.images, "images.idx"), good_x, N, 2, 3), GM_OK);
     assert_int_equal(gm_idx_write_images(scratch(path, "train-images-idx3-ubyte"), good_x, N, 2, 3), GM_OK);
-    write_bytes(scratch(fx.labels, "labels.idx"), labels, sizeof labels);
-    write_bytes(scratch(path, "train-labels-idx1-ubyte"), labels, sizeof labels);
+    gm_test_write_file(scratch(fx.labels, "labels.idx"), labels, sizeof labels);
+    gm_test_write_file(scratch(path, "train-labels-idx1-ubyte"), labels, sizeof labels);
     assert_int_equal(gm_dataset_load(fx.images, fx.labels, &fx.ds), GM_OK);
     scratch(fx.missing, "missing");
     scratch(fx.no_dir, "no-such-dir/file");

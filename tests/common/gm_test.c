@@ -169,3 +169,11 @@ void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed)
         x[i] = lo + (hi - lo) * (float)(s >> 8) / 16777216.0f;
     }
 }
+
+void gm_test_write_file(const char *path, const void *bytes, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+}

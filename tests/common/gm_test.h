@@ -50,6 +50,9 @@ const char *gm_test_dir(void);
 const char *gm_test_path(const char *name);
 size_t gm_test_dir_entries(void);
 
+/* Write size bytes to path, replacing it; a failure fails the test. */
+void gm_test_write_file(const char *path, const void *bytes, size_t size);
+
 /* Fill x (n) with uniform values in [lo, hi) from a fixed LCG (test data only). */
 void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed);
 

@@ -30,14 +30,6 @@ static const char *tpath(const char *name)
     return p;
 }
 
-static void write_raw(const char *path, const void *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
 static void write_gz(const char *path, const void *bytes, size_t len)
 {
     gzFile g = gzopen(path, "wb");
@@ -94,7 +86,7 @@ static void write_idx(const char *path, int gz, unsigned type, int ndim, const u
 {
     size_t len;
     unsigned char *b = make_idx(type, ndim, dims, &len);
-    (gz ? write_gz : write_raw)(path, b, len);
+    (gz ? write_gz : gm_test_write_file)(path, b, len);
     free(b);
 }
 
@@ -104,7 +96,7 @@ static void write_labels(const char *path, int gz, const uint8_t *labels, uint32
     size_t len;
     unsigned char *b = make_idx(0x08, 1, &n, &len);
     memcpy(b + 8, labels, n);
-    (gz ? write_gz : write_raw)(path, b, len);
+    (gz ? write_gz : gm_test_write_file)(path, b, len);
     free(b);
 }
 
@@ -288,7 +280,7 @@ static void test_bad_header(void **state)
             snprintf(name, sizeof name, "bad-%zu%s", i, gz ? ".gz" : "");
             unsigned char saved = b[cases[i].at];
             b[cases[i].at] = cases[i].value;
-            (gz ? write_gz : write_raw)(tpath(name), b, len);
+            (gz ? write_gz : gm_test_write_file)(tpath(name), b, len);
             b[cases[i].at] = saved;
             expect_load_fails(tpath(name), NULL, GM_ERR_FORMAT, name, cases[i].word);
         }
@@ -312,9 +304,9 @@ static void test_dims_overflow(void **state)
     unsigned char big3[16] = { 0, 0, 8, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0 };
     unsigned char huge[12] = { 0, 0, 8, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1 };
     unsigned char edge[12] = { 0, 0, 8, 2, 0x80, 0, 0, 0, 0, 0, 0, 1 };  /* exactly 2 GiB */
-    write_raw(tpath("big3"), big3, sizeof big3);
+    gm_test_write_file(tpath("big3"), big3, sizeof big3);
     write_gz(tpath("huge.gz"), huge, sizeof huge);
-    write_raw(tpath("edge"), edge, sizeof edge);
+    gm_test_write_file(tpath("edge"), edge, sizeof edge);
     expect_load_fails(tpath("big3"), NULL, GM_ERR_FORMAT, "big3", "more than");
     expect_load_fails(tpath("huge.gz"), NULL, GM_ERR_FORMAT, "huge.gz", "more than");
     expect_load_fails(tpath("edge"), NULL, GM_ERR_FORMAT, "edge", "more than");
@@ -329,7 +321,7 @@ static void test_truncated(void **state)
     unsigned char *b = make_idx(0x08, 3, dims, &len);
     for (size_t cut = 0; cut < len; cut++) {
         const char *word = cut < 4 ? "too short" : cut < 16 ? "truncated in its header" : "truncated:";
-        write_raw(tpath("cut"), b, cut);
+        gm_test_write_file(tpath("cut"), b, cut);
         expect_load_fails(tpath("cut"), NULL, GM_ERR_FORMAT, "cut", word);
         write_gz(tpath("cut.gz"), b, cut);
         expect_load_fails(tpath("cut.gz"), NULL, GM_ERR_FORMAT, "cut.gz", word);
@@ -341,7 +333,7 @@ static void test_truncated(void **state)
     size_t zlen;
     unsigned char *z = read_all(tpath("whole.gz"), &zlen);
     for (size_t cut = 2; cut < zlen; cut++) {   /* each part of the header, the data, the trailer */
-        write_raw(tpath("zcut.gz"), z, cut);
+        gm_test_write_file(tpath("zcut.gz"), z, cut);
         expect_load_fails(tpath("zcut.gz"), NULL, GM_ERR_FORMAT, "zcut.gz", "gzip stream is truncated");
     }
     free(z);
@@ -358,7 +350,7 @@ static void test_trailing(void **state)
     assert_non_null(longer);
     memcpy(longer, b, len);
     longer[len] = 0;
-    write_raw(tpath("long"), longer, len + 1);
+    gm_test_write_file(tpath("long"), longer, len + 1);
     expect_load_fails(tpath("long"), NULL, GM_ERR_FORMAT, "long", "data past the 60 bytes");
     write_gz(tpath("long.gz"), longer, len + 1);
     expect_load_fails(tpath("long.gz"), NULL, GM_ERR_FORMAT, "long.gz", "data past the 60 bytes");
@@ -371,10 +363,10 @@ static void test_trailing(void **state)
     assert_non_null(z2);
     memcpy(z2, z, zlen);
     memset(z2 + zlen, 0, zlen);
-    write_raw(tpath("garbage.gz"), z2, zlen + 1);
+    gm_test_write_file(tpath("garbage.gz"), z2, zlen + 1);
     expect_load_fails(tpath("garbage.gz"), NULL, GM_ERR_FORMAT, "garbage.gz", "after the end");
     memcpy(z2 + zlen, z, zlen);
-    write_raw(tpath("two.gz"), z2, 2 * zlen);
+    gm_test_write_file(tpath("two.gz"), z2, 2 * zlen);
     expect_load_fails(tpath("two.gz"), NULL, GM_ERR_FORMAT, "two.gz", "after the end");
     free(z2);
     free(z);
@@ -395,7 +387,7 @@ static void test_corrupt_gz(void **state)
     size_t at[] = { zlen - 8, zlen - 1, 2 };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
         z[at[i]] ^= 0x40;
-        write_raw(tpath("corrupt.gz"), z, zlen);
+        gm_test_write_file(tpath("corrupt.gz"), z, zlen);
         z[at[i]] ^= 0x40;
         expect_load_fails(tpath("corrupt.gz"), NULL, GM_ERR_FORMAT, "corrupt.gz", "corrupt gzip data");
     }

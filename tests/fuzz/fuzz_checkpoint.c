@@ -21,12 +21,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char scratch[256];
-
-static void remove_scratch(void)
-{
-    remove(scratch);
-}
+static char scratch[256];   /* there only while an input is peeked */
 
 /* The loaders are the target, not the team: one thread, none started and
  * stopped with every model. */
@@ -36,7 +31,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(scratch, sizeof scratch, "%s/fuzz_checkpoint.%ld.safetensors", dir, (long)getpid());
-    atexit(remove_scratch);
     return gm_set_num_threads(1) == GM_OK ? 0 : 1;
 }
 
@@ -139,6 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gm_checkpoint_info info;
     gm_checkpoint_info_init(&info);
     if (gm_checkpoint_peek(scratch, &info) != GM_OK) {
+        remove(scratch);
         free(buf);
         return 0;
     }
@@ -148,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gm_vae_config_init(&peeked);
         gm_vae_config_init(&loaded);
         require(gm_checkpoint_peek_vae(scratch, &peeked) == GM_OK, "a VAE peeks, but not as a VAE");
+        remove(scratch);
         require_vae_enums(&peeked);
         gm_vae *vae;
         if (gm_vae_load_buffer(buf, size, &vae) == GM_OK) {
@@ -164,6 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gm_gan_config_init(&loaded);
         require(info.kind == GM_MODEL_GAN, "a checkpoint peeks as neither a VAE nor a GAN");
         require(gm_checkpoint_peek_gan(scratch, &peeked) == GM_OK, "a GAN peeks, but not as a GAN");
+        remove(scratch);
         require_gan_enums(&peeked);
         gm_gan *gan;
         if (gm_gan_load_buffer(buf, size, &gan) == GM_OK) {

@@ -13,7 +13,7 @@
  * Each figure is one line, "RESULT name=... batch=... threads=... unit=...
  * key=value ...", which bench/report.py gathers into a table. The limit
  * replays, on preallocated buffers, the products one call of the library
- * makes on one thread (lib/nn/mlp.c, lib/nn/dense.c, lib/models/vae.c and
+ * makes on one thread (lib/nn/net.c, lib/nn/dense.c, lib/models/vae.c and
  * gan.c), leaving out the activations, losses and the optimizer, once per
  * backend through the seam the library multiplies through
  * (lib/core/backend.h): a step that makes these products on that backend
@@ -109,7 +109,7 @@ static float *load_pool(const char *dir)
     return pool;
 }
 
-/* ---- the replay: lib/nn/mlp.c's products without the activations ---- */
+/* ---- the replay: lib/nn/net.c's products without the activations ---- */
 
 /* The backend the replay in progress multiplies on: one of the seam's
  * tables, or on T threads its threaded counterpart (replay_backends). */
@@ -162,7 +162,7 @@ static int replay_backends(int threads, gm_backend *out)
 #endif
 
 /* Per layer W (O, D_in), dW (O, D_in) and the output (N, O); two ping-pong
- * gradient buffers (N, widest), as gm_mlp carves them. */
+ * gradient buffers (N, widest), as gm_net carves them. */
 typedef struct net {
     int n_layers;
     int width[MAX_LAYERS + 1];
@@ -197,7 +197,7 @@ static void net_free(net *m)
     free(m->delta[1]);
 }
 
-/* gm_mlp_forward: y (N, O) = x (N, D_in) W^T per layer; gm_dense_forward
+/* gm_net_forward: y (N, O) = x (N, D_in) W^T per layer; gm_dense_forward
  * takes sgemv for a single row */
 NOIPA static void net_forward(net *m, const float *x, int N)
 {
@@ -212,7 +212,7 @@ NOIPA static void net_forward(net *m, const float *x, int N)
     }
 }
 
-/* gm_mlp_backward: per layer, last first, dW (O, D_in) = dy^T x when grads
+/* gm_net_backward: per layer, last first, dW (O, D_in) = dy^T x when grads
  * (GM_GRADS_SET: a step's only pass over each network writes its
  * gradients), and dx (N, D_in) = dy W unless this is the first layer and
  * dx is NULL */

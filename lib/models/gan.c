@@ -19,7 +19,7 @@
 #include "core/team.h"
 #include "core/workspace.h"
 #include "nn/grad_penalty.h"
-#include "nn/mlp.h"
+#include "nn/net.h"
 #include "nn/params.h"
 #include "model.h"
 #include "gan_internal.h"
@@ -30,7 +30,7 @@
 struct gm_gan {
     gm_gan_config cfg;
     gm_param_table gen, disc;
-    gm_mlp g, d;
+    gm_net g, d;
     float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
     gm_rng rng;
     gm_team *team;       /* runs the products and Adam */
@@ -126,7 +126,7 @@ gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
 }
 
 /* a network and its table, with n_states optimizer states */
-static gm_status build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int out_act,
+static gm_status build_mlp(gm_net *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int out_act,
                            int n_states, const gm_gan_config *c, const char *who)
 {
     gm_status s = gm_model_build_mlp(mlp, t, prefix, net, c->activation, out_act, c->leaky_slope, who);
@@ -161,8 +161,8 @@ gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
         return s;
     }
     gm_rng_init(&gan->rng, c.seed);
-    gm_mlp_init_weights(&gan->g, &gan->gen, &gan->rng);
-    gm_mlp_init_weights(&gan->d, &gan->disc, &gan->rng);
+    gm_net_init_weights(&gan->g, &gan->gen, &gan->rng);
+    gm_net_init_weights(&gan->d, &gan->disc, &gan->rng);
     if (gan->ema)
         memcpy(gan->ema, gan->gen.data, gan->gen.total * sizeof *gan->ema);
     *out = gan;
@@ -173,8 +173,8 @@ void gm_gan_free(gm_gan *gan)
 {
     if (!gan)
         return;
-    gm_mlp_free(&gan->g);
-    gm_mlp_free(&gan->d);
+    gm_net_free(&gan->g);
+    gm_net_free(&gan->d);
     gm_team_free(gan->team);
     gm_params_free(&gan->gen);
     gm_params_free(&gan->disc);
@@ -247,9 +247,9 @@ static gm_status reserve(gm_gan *gan, int N, bool training, const char *who)
             return s;
         gan->batch = N;
     }
-    if ((s = gm_mlp_reserve(&gan->g, N, training, who)) != GM_OK)
+    if ((s = gm_net_reserve(&gan->g, N, training, who)) != GM_OK)
         return s;
-    return gm_mlp_reserve(&gan->d, 2 * N, training, who);
+    return gm_net_reserve(&gan->d, 2 * N, training, who);
 }
 
 /* G(z) for fresh noise (or the caller's z), through the EMA weights if asked
@@ -271,7 +271,7 @@ static const float *generate(gm_gan *gan, const float *z, const int32_t *labels,
     gm_param_table view = gan->gen;
     if (use_ema)
         view.data = gan->ema;
-    return training ? gm_mlp_forward(&gan->g, &view, gan->zin, N) : gm_mlp_infer(&gan->g, &view, gan->zin, N);
+    return training ? gm_net_forward(&gan->g, &view, gan->zin, N) : gm_net_infer(&gan->g, &view, gan->zin, N);
 }
 
 /* the instance noise's sigma now: linear decay to 0 over the anneal steps */
@@ -345,13 +345,13 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
     const float *fake = generate(gan, z, labels, N, 0, true);
     fill_disc_rows(gan, 0, x, labels, N);
     fill_disc_rows(gan, N, fake, labels, N);
-    const float *logits = gm_mlp_forward(&gan->d, &gan->disc, gan->din, 2 * N);
+    const float *logits = gm_net_forward(&gan->d, &gan->disc, gan->din, 2 * N);
     const float scale = 1.0f / (float)N;
     double real = gm_adv_loss(c->loss, GM_ADV_D_REAL, logits, N, 1.0f - c->label_smoothing, gan->dlogit, scale);
     double fake_loss = gm_adv_loss(c->loss, GM_ADV_D_FAKE, logits + N, N, 0.0f, gan->dlogit + N, scale);
     l->d_real = mean_output(gan, logits, N);
     l->d_fake = mean_output(gan, logits + N, N);
-    gm_mlp_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, NULL, 2 * N, GM_GRADS_SET);
+    gm_net_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, NULL, 2 * N, GM_GRADS_SET);
     l->gp = 0.0;
     if (c->loss == GM_GAN_WGAN_GP && c->gp_weight > 0.0f) {
         /* x_hat = a x + (1 - a) G(z) per sample, over the rows D just saw */
@@ -384,10 +384,10 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
 {
     const gm_gan_config *c = &gan->cfg;
     const int D = c->data_dim, C = c->n_classes;
-    fill_disc_rows(gan, 0, gan->g.out[gan->g.n_layers - 1], labels, N);
-    const float *logits = gm_mlp_forward(&gan->d, &gan->disc, gan->din, N);
+    fill_disc_rows(gan, 0, gm_net_output(&gan->g), labels, N);
+    const float *logits = gm_net_forward(&gan->d, &gan->disc, gan->din, N);
     l->g_loss = gm_adv_loss(c->loss, GM_ADV_G_FAKE, logits, N, 1.0f, gan->dlogit, 1.0f / (float)N);
-    gm_mlp_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, gan->ddin, N, GM_GRADS_SKIP);
+    gm_net_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, gan->ddin, N, GM_GRADS_SKIP);
     /* with label columns, the rows of dL/d(fake) are strided: gather them */
     float *dfake = gan->ddin;
     if (C) {
@@ -395,7 +395,7 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
         for (int n = 0; n < N; n++)
             memcpy(dfake + (size_t)n * D, gan->ddin + (size_t)n * (D + C), (size_t)D * sizeof *dfake);
     }
-    gm_mlp_backward(&gan->g, &gan->gen, gan->zin, dfake, NULL, N, GM_GRADS_SET);
+    gm_net_backward(&gan->g, &gan->gen, gan->zin, dfake, NULL, N, GM_GRADS_SET);
     if (!isfinite(l->g_loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the generator's loss is %g; no update was made", who, l->g_loss);
     return GM_OK;
@@ -567,7 +567,7 @@ gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels
             memcpy(gan->din + (size_t)i * (D + C), x + (size_t)(at + i) * D, (size_t)D * sizeof *x);
         if (C)
             gm_model_onehot(gan->din, D + C, D, labels + at, N, C);
-        memcpy(logits + at, gm_mlp_infer(&gan->d, &gan->disc, gan->din, N), (size_t)N * sizeof *logits);
+        memcpy(logits + at, gm_net_infer(&gan->d, &gan->disc, gan->din, N), (size_t)N * sizeof *logits);
     }
     return GM_OK;
 }

@@ -104,13 +104,13 @@ gm_status gm_model_check_params(const gm_model_net *nets, int n, const char *who
                    at->width[layer + 1]);
 }
 
-gm_status gm_model_build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int act,
+gm_status gm_model_build_mlp(gm_net *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int act,
                              int out_act, float slope, const char *who)
 {
     int acts[GM_MODEL_MAX_LAYERS];
     for (int i = 0; i < net->n_layers; i++)
         acts[i] = i < net->n_layers - 1 ? act : out_act;
-    return gm_mlp_init(mlp, t, prefix, net->n_layers, net->width, acts, slope, who);
+    return gm_net_init_mlp(mlp, t, prefix, net->n_layers, net->width, acts, slope, who);
 }
 
 void gm_model_onehot(float *rows, int ld, int at, const int32_t *labels, int N, int C)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "genmodel/common.h"
-#include "nn/mlp.h"
+#include "nn/net.h"
 
 /* labels must be given exactly when n_classes > 0, each in [0, n_classes) */
 gm_status gm_model_check_labels(const int32_t *labels, int32_t n, int32_t n_classes, const char *who);
@@ -56,7 +56,7 @@ gm_status gm_model_check_params(const gm_model_net *nets, int n, const char *who
 
 /* Declare an MLP of net's widths in t under prefix: hidden layers with
  * act, the last with out_act. */
-gm_status gm_model_build_mlp(gm_mlp *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int act,
+gm_status gm_model_build_mlp(gm_net *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int act,
                              int out_act, float slope, const char *who);
 
 /* Columns [at, at + C) of each of N rows, ld floats apart, become the

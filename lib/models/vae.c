@@ -17,7 +17,7 @@
 #include "core/rng.h"
 #include "core/team.h"
 #include "core/workspace.h"
-#include "nn/mlp.h"
+#include "nn/net.h"
 #include "nn/params.h"
 #include "model.h"
 #include "nn/reparam.h"
@@ -30,7 +30,7 @@
 struct gm_vae {
     gm_vae_config cfg;
     gm_param_table params;
-    gm_mlp enc, dec;
+    gm_net enc, dec;
     gm_rng rng;
     gm_team *team;      /* runs the products, the likelihood and Adam */
     int threads;        /* the team's size: gm_threads() at the handle's first call that computes */
@@ -135,8 +135,8 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
         return s;
     }
     gm_rng_init(&vae->rng, c.seed);
-    gm_mlp_init_weights(&vae->enc, &vae->params, &vae->rng);
-    gm_mlp_init_weights(&vae->dec, &vae->params, &vae->rng);
+    gm_net_init_weights(&vae->enc, &vae->params, &vae->rng);
+    gm_net_init_weights(&vae->dec, &vae->params, &vae->rng);
     *out = vae;
     return GM_OK;
 }
@@ -145,8 +145,8 @@ void gm_vae_free(gm_vae *vae)
 {
     if (!vae)
         return;
-    gm_mlp_free(&vae->enc);
-    gm_mlp_free(&vae->dec);
+    gm_net_free(&vae->enc);
+    gm_net_free(&vae->dec);
     gm_team_free(vae->team);
     gm_params_free(&vae->params);
     gm_ws_free(&vae->ws);
@@ -239,9 +239,9 @@ static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
         vae->batch = rows_fit;
         vae->members = parts;
     }
-    if ((s = gm_mlp_reserve(&vae->enc, N, training, who)) != GM_OK)
+    if ((s = gm_net_reserve(&vae->enc, N, training, who)) != GM_OK)
         return s;
-    return gm_mlp_reserve(&vae->dec, N, training, who);
+    return gm_net_reserve(&vae->dec, N, training, who);
 }
 
 /* q(z|x) for N rows: returns the packed [mu | logvar] (N, 2Z); a backward
@@ -256,7 +256,7 @@ static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, i
         gm_model_onehot(vae->xin, D + C, D, labels, N, C);
         in = vae->xin;
     }
-    return training ? gm_mlp_forward(&vae->enc, &vae->params, in, N) : gm_mlp_infer(&vae->enc, &vae->params, in, N);
+    return training ? gm_net_forward(&vae->enc, &vae->params, in, N) : gm_net_infer(&vae->enc, &vae->params, in, N);
 }
 
 /* the encoder's input for these rows, as encode() left it */
@@ -306,7 +306,7 @@ static void bernoulli_job(const gm_member *self, void *arg)
 static const float *decode_recon(gm_vae *vae, const float *x, int N, float *dlogits, float scale)
 {
     const int D = vae->cfg.input_dim;
-    const float *logits = gm_mlp_forward(&vae->dec, &vae->params, vae->zin, N);
+    const float *logits = gm_net_forward(&vae->dec, &vae->params, vae->zin, N);
     if (vae->cfg.likelihood == GM_LIKELIHOOD_GAUSSIAN) {
         gm_gaussian_nll(vae->recon, dlogits, NULL, logits, NULL, x, scale, N, D);
         return logits;
@@ -319,7 +319,7 @@ static const float *decode_recon(gm_vae *vae, const float *x, int N, float *dlog
     return logits;
 }
 
-/* by rows, as gm_mlp_infer hands them out when there are enough of them */
+/* by rows, as gm_net_infer hands them out when there are enough of them */
 static void mean_job(const gm_member *self, void *arg)
 {
     const likelihood_pass *p = arg;
@@ -373,10 +373,10 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
     if (!isfinite(l->loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the loss is %g; no update was made", who, l->loss);
 
-    gm_mlp_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n, GM_GRADS_SET);
+    gm_net_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n, GM_GRADS_SET);
     gm_kl_normal_backward(vae->dmulv, vae->dmulv + Z, mulv, mulv + Z, 2 * Z, scale * vae->cfg.beta, n, Z);
     gm_reparam_backward(vae->dmulv, vae->dmulv + Z, 2 * Z, vae->dzin, Z + C, mulv + Z, vae->eps, n, Z);
-    gm_mlp_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n, GM_GRADS_SET);
+    gm_net_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n, GM_GRADS_SET);
     return GM_OK;
 }
 
@@ -490,7 +490,7 @@ gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int3
             memcpy(vae->zin + (size_t)i * (Z + C), z + (size_t)(at + i) * Z, (size_t)Z * sizeof *z);
         if (C)
             gm_model_onehot(vae->zin, Z + C, Z, labels + at, N, C);
-        decoder_mean(vae, gm_mlp_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+        decoder_mean(vae, gm_net_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
     }
     return GM_OK;
 }
@@ -509,7 +509,7 @@ gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_
             memcpy(vae->zin + (size_t)i * (Z + C), vae->eps + (size_t)i * Z, (size_t)Z * sizeof *x_out);
         if (C)
             gm_model_onehot(vae->zin, Z + C, Z, labels + at, N, C);
-        decoder_mean(vae, gm_mlp_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+        decoder_mean(vae, gm_net_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
     }
     return GM_OK;
 }
@@ -526,7 +526,7 @@ gm_status gm_vae_reconstruct(gm_vae *vae, const float *x, const int32_t *labels,
         int N = chunk_rows(n, at);
         const int32_t *lab = label_rows(labels, at);
         fill_z(vae, encode(vae, x + (size_t)at * D, lab, N, false), lab, N, 0);
-        decoder_mean(vae, gm_mlp_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
+        decoder_mean(vae, gm_net_infer(&vae->dec, &vae->params, vae->zin, N), N, x_out + (size_t)at * D);
     }
     return GM_OK;
 }

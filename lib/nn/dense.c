@@ -1,9 +1,12 @@
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dense.h"
+#include "layer.h"
 #include "core/act.h"
 #include "core/blas.h"
+#include "core/error.h"
 
 void gm_dense_forward_share(float *y, const float *x, const float *W, const float *b,
                             int N, int D, int O, int o0, int o1, int act, float slope)
@@ -53,3 +56,59 @@ void gm_dense_init(gm_rng *rng, float *W, float *b, int D, int O)
     gm_rng_uniform(rng, W, (size_t)O * D, -bound, bound);
     gm_rng_uniform(rng, b, (size_t)O, -bound, bound);
 }
+
+/* ---- the dense kind of layer (nn/layer.h): W (O, D), b (O) ---- */
+
+static gm_status dense_declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
+                               const char *who)
+{
+    const int64_t D = (int64_t)gm_shape_size(l->in);
+    if (s->out < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s's layer width %d must be >= 1", who, prefix, s->out);
+    l->out = (gm_shape){ s->out, 1, 1 };
+    char name[GM_PARAM_NAME_MAX];
+    int64_t wshape[2] = { s->out, D }, bshape[1] = { s->out };
+    snprintf(name, sizeof name, "%s.%d.weight", prefix, i);
+    gm_status st = gm_params_add(t, name, 2, wshape, NULL, who);
+    if (st != GM_OK)
+        return st;
+    snprintf(name, sizeof name, "%s.%d.bias", prefix, i);
+    return gm_params_add(t, name, 1, bshape, NULL, who);
+}
+
+static void dense_init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
+{
+    gm_dense_init(rng, gm_param_data(t, l->param), gm_param_data(t, l->param + 1), (int)gm_shape_size(l->in),
+                  l->out.c);
+}
+
+static void dense_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
+{
+    (void)self;
+    const int D = (int)gm_shape_size(l->in), O = l->out.c;
+    gm_dense_forward_share(y + (size_t)p->n0 * O, x + (size_t)p->n0 * D, gm_param_data(p->t, l->param),
+                           p->linear ? NULL : gm_param_data(p->t, l->param + 1), p->n1 - p->n0, D, O, p->c0, p->c1,
+                           p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+}
+
+static void dense_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *g)
+{
+    (void)self;
+    gm_dense_backward_share(g->part, g->dW, g->db, g->accumulate, g->dy, g->x, gm_param_data(p->t, l->param), l->y,
+                            p->N, (int)gm_shape_size(l->in), l->out.c, p->c0, p->c1,
+                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+}
+
+static double dense_work(const gm_layer *l)
+{
+    return (double)gm_shape_size(l->in) * l->out.c;
+}
+
+const gm_layer_ops gm_layer_dense = {
+    .name = "dense",
+    .declare = dense_declare,
+    .init = dense_init,
+    .forward = dense_forward,
+    .backward = dense_backward,
+    .work = dense_work,
+};

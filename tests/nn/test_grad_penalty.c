@@ -41,17 +41,17 @@ static void check(int act)
 {
     const int acts[L] = { act, act, GM_ACT_IDENTITY };
     gm_param_table t = { 0 };
-    gm_mlp mlp;
+    gm_net mlp;
     gm_workspace ws = { 0 };
     gm_rng rng;
     gm_rng_init(&rng, 3);
-    assert_int_equal(gm_mlp_init(&mlp, &t, "disc", L, widths, acts, 0.2f, "t"), GM_OK);
+    assert_int_equal(gm_net_init_mlp(&mlp, &t, "disc", L, widths, acts, 0.2f, "t"), GM_OK);
     assert_int_equal(gm_params_alloc(&t, 2, "t"), GM_OK);
-    gm_mlp_init_weights(&mlp, &t, &rng);
+    gm_net_init_weights(&mlp, &t, &rng);
     /* larger weights than the default make ||g|| differ from 1 */
     for (size_t i = 0; i < t.total; i++)
         t.data[i] *= 3.0f;
-    assert_int_equal(gm_mlp_reserve(&mlp, N, true, "t"), GM_OK);
+    assert_int_equal(gm_net_reserve(&mlp, N, true, "t"), GM_OK);
     float x[N * 4];
     gm_test_fill(x, N * 4, -1.0f, 1.0f, 4);
 
@@ -78,7 +78,7 @@ static void check(int act)
     free(pd);
     free(g);
     gm_ws_free(&ws);
-    gm_mlp_free(&mlp);
+    gm_net_free(&mlp);
     gm_params_free(&t);
 }
 

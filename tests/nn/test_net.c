@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "nn/mlp.h"
+#include "nn/net.h"
 #include "core/adam.h"
 #include "core/loss.h"
 #include "gm_test.h"
@@ -44,23 +44,23 @@ static double weighted_output(const double *x, void *vc)
 }
 
 /* an MLP with weights from seed, on team, its workspace carved for N rows */
-static void build(gm_mlp *mlp, gm_param_table *t, int layers, const int *w, const int *a, uint64_t seed,
+static void build(gm_net *mlp, gm_param_table *t, int layers, const int *w, const int *a, uint64_t seed,
                   gm_team *team, int N)
 {
     gm_rng rng;
     gm_rng_init(&rng, seed);
-    assert_int_equal(gm_mlp_init(mlp, t, "net", layers, w, a, 0.0f, "t"), GM_OK);
+    assert_int_equal(gm_net_init_mlp(mlp, t, "net", layers, w, a, 0.0f, "t"), GM_OK);
     assert_int_equal(gm_params_alloc(t, 1, "t"), GM_OK);
-    gm_mlp_init_weights(mlp, t, &rng);
+    gm_net_init_weights(mlp, t, &rng);
     mlp->team = team;
-    assert_int_equal(gm_mlp_reserve(mlp, N, true, "t"), GM_OK);
+    assert_int_equal(gm_net_reserve(mlp, N, true, "t"), GM_OK);
 }
 
 static void test_gradients(void **state)
 {
     (void)state;
     gm_param_table t = { 0 };
-    gm_mlp mlp;
+    gm_net mlp;
     build(&mlp, &t, L, widths, acts, 1, NULL, GN);
 
     float x[GN * 5], dout[GN * 3], dx[GN * 5], grad[200];
@@ -74,8 +74,8 @@ static void test_gradients(void **state)
         t.grad[i] = NAN;
     float dout0[GN * 3], dout2[GN * 3], dx2[GN * 5];
     memcpy(dout0, dout, sizeof dout);  /* backward overwrites dout */
-    gm_mlp_forward(&mlp, &t, x, GN);
-    gm_mlp_backward(&mlp, &t, x, dout, dx, GN, GM_GRADS_SET);
+    gm_net_forward(&mlp, &t, x, GN);
+    gm_net_backward(&mlp, &t, x, dout, dx, GN, GM_GRADS_SET);
 
     size_t n = 0;
     for (int i = 0; i < t.count; i++)
@@ -97,7 +97,7 @@ static void test_gradients(void **state)
     const gm_grads modes[2] = { GM_GRADS_ADD, GM_GRADS_SKIP };
     for (int m = 0; m < 2; m++) {
         memcpy(dout2, dout0, sizeof dout0);
-        gm_mlp_backward(&mlp, &t, x, dout2, dx2, GN, modes[m]);
+        gm_net_backward(&mlp, &t, x, dout2, dx2, GN, modes[m]);
         assert_memory_equal(dx2, dx, sizeof dx);
         for (int i = 0, k = 0; i < t.count; i++)
             for (size_t j = 0; j < t.items[i].numel; j++, k++)
@@ -106,7 +106,7 @@ static void test_gradients(void **state)
             assert_float_equal(twice[k], 2.0f * grad[k], 1e-6f * (1.0f + fabsf(grad[k])));
     }
     assert_string_equal(t.items[4].name, "net.2.weight");
-    gm_mlp_free(&mlp);
+    gm_net_free(&mlp);
     gm_params_free(&t);
 }
 
@@ -116,7 +116,7 @@ enum { BATCH = 64 };
 
 typedef struct {
     gm_param_table t;
-    gm_mlp mlp;
+    gm_net mlp;
     gm_optimizer_config opt;
 } classifier;
 
@@ -127,17 +127,17 @@ static gm_status classifier_create(classifier *c, uint64_t seed)
     gm_rng rng;
     gm_rng_init(&rng, seed);
     gm_optimizer_config_default(&c->opt, 1e-2f);
-    gm_status s = gm_mlp_init(&c->mlp, &c->t, "clf", 3, w, a, 0.0f, "t");
+    gm_status s = gm_net_init_mlp(&c->mlp, &c->t, "clf", 3, w, a, 0.0f, "t");
     if (s == GM_OK)
         s = gm_params_alloc(&c->t, 2, "t");
     if (s == GM_OK)
-        gm_mlp_init_weights(&c->mlp, &c->t, &rng);
+        gm_net_init_weights(&c->mlp, &c->t, &rng);
     return s;
 }
 
 static void classifier_free(classifier *c)
 {
-    gm_mlp_free(&c->mlp);
+    gm_net_free(&c->mlp);
     gm_params_free(&c->t);
 }
 
@@ -145,13 +145,13 @@ static gm_status classifier_step(classifier *c, const float *x, const int32_t *y
 {
     float dlogits[BATCH * 2];
     double loss[BATCH];
-    gm_status s = gm_mlp_reserve(&c->mlp, n, true, "t");
+    gm_status s = gm_net_reserve(&c->mlp, n, true, "t");
     if (s != GM_OK)
         return s;
-    const float *logits = gm_mlp_forward(&c->mlp, &c->t, x, n);
+    const float *logits = gm_net_forward(&c->mlp, &c->t, x, n);
     gm_softmax_xent_forward(loss, logits, y, n, 2);
     gm_softmax_xent_backward(dlogits, logits, y, 1.0f / n, n, 2);
-    gm_mlp_backward(&c->mlp, &c->t, x, dlogits, NULL, n, GM_GRADS_SET);
+    gm_net_backward(&c->mlp, &c->t, x, dlogits, NULL, n, GM_GRADS_SET);
     gm_params_adam_step(&c->t, &c->opt, NULL, NULL);
     *mean_loss = 0;
     for (int i = 0; i < n; i++)
@@ -190,7 +190,7 @@ static void test_learns_xor(void **state)
     int correct = 0;
     for (int round = 0; round < 16; round++) {
         xor_batch(&data, x, y, BATCH);
-        const float *logits = gm_mlp_forward(&c.mlp, &c.t, x, BATCH);
+        const float *logits = gm_net_forward(&c.mlp, &c.t, x, BATCH);
         for (int i = 0; i < BATCH; i++)
             correct += (logits[2 * i + 1] > logits[2 * i]) == y[i];
     }
@@ -223,7 +223,7 @@ static void test_repeated_step_allocates_nothing(void **state)
 /* ---- a team computes what the caller alone does ---- */
 
 /* widths whose shares are uneven, one of them (the width-1 layer) empty
- * for some member; enough rows for gm_mlp_infer to split rows on 3 */
+ * for some member; enough rows for gm_net_infer to split rows on 3 */
 enum { TN = 400, TL = 4 };
 static const int team_widths[TL + 1] = { 37, 40, 17, 1, 23 };
 static const int team_acts[TL] = { GM_ACT_RELU, GM_ACT_TANH, GM_ACT_IDENTITY, GM_ACT_SIGMOID };
@@ -245,7 +245,7 @@ static double pass_work(int N)
 static void passes_on(gm_team *team, int N, pass_result *r)
 {
     gm_param_table t = { 0 };
-    gm_mlp mlp;
+    gm_net mlp;
     build(&mlp, &t, TL, team_widths, team_acts, 7, team, N);
     assert_true(t.total <= sizeof r->grad / sizeof *r->grad);
 
@@ -253,11 +253,11 @@ static void passes_on(gm_team *team, int N, pass_result *r)
     gm_test_fill(x, TN * 37, -1.0f, 1.0f, 11);
     gm_test_fill(dout, TN * 23, -1.0f, 1.0f, 12);
     memset(r, 0, sizeof *r);
-    memcpy(r->infer, gm_mlp_infer(&mlp, &t, x, N), (size_t)N * 23 * sizeof *r->infer);
-    memcpy(r->out, gm_mlp_forward(&mlp, &t, x, N), (size_t)N * 23 * sizeof *r->out);
-    gm_mlp_backward(&mlp, &t, x, dout, r->dx, N, GM_GRADS_SET);
+    memcpy(r->infer, gm_net_infer(&mlp, &t, x, N), (size_t)N * 23 * sizeof *r->infer);
+    memcpy(r->out, gm_net_forward(&mlp, &t, x, N), (size_t)N * 23 * sizeof *r->out);
+    gm_net_backward(&mlp, &t, x, dout, r->dx, N, GM_GRADS_SET);
     memcpy(r->grad, t.grad, t.total * sizeof *t.grad);
-    gm_mlp_free(&mlp);
+    gm_net_free(&mlp);
     gm_params_free(&t);
 }
 
@@ -321,18 +321,18 @@ static void test_inference_reserves_no_gradients(void **state)
     gm_team *team;
     assert_int_equal(gm_team_create(3, &team, "test"), GM_OK);
     gm_param_table t = { 0 };
-    gm_mlp mlp;
+    gm_net mlp;
     build(&mlp, &t, TL, team_widths, team_acts, 7, NULL, 1);
     mlp.team = team;
-    assert_int_equal(gm_mlp_reserve(&mlp, 100, false, "t"), GM_OK);
+    assert_int_equal(gm_net_reserve(&mlp, 100, false, "t"), GM_OK);
     assert_int_equal(mlp.batch, 100);
     assert_int_equal(mlp.backward_batch, 1);
     assert_int_equal(mlp.members, 1);
-    assert_int_equal(gm_mlp_reserve(&mlp, 50, true, "t"), GM_OK);
+    assert_int_equal(gm_net_reserve(&mlp, 50, true, "t"), GM_OK);
     assert_int_equal(mlp.batch, 100);
     assert_int_equal(mlp.backward_batch, 50);
     assert_int_equal(mlp.members, 3);
-    gm_mlp_free(&mlp);
+    gm_net_free(&mlp);
     gm_params_free(&t);
     gm_team_free(team);
 }

@@ -1,0 +1,92 @@
+/* One layer of a network (lib/nn/net.h) and the operations record of its
+ * kind. A network is a list of layers, each a kind's operations and the
+ * layer's own state; the stack runs them all the same way, so a new kind
+ * (convolution, normalization) is a new record, not a new stack.
+ *
+ * Data between layers is NHWC: a sample of shape (c, h, w) is h * w rows
+ * of c floats, channel fastest, and a dense layer sees it as one row of
+ * c * h * w. A team member (core/team.h) owns the same share of every
+ * layer's output channels for a whole pass: its rows of the weights, its
+ * channels of the outputs, its part of the input gradient.
+ * Legend: N batch, C channels. */
+#ifndef GM_NN_LAYER_H
+#define GM_NN_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "params.h"
+#include "core/rng.h"
+#include "core/team.h"
+
+/* The shape of one sample: c channels of h x w; a flat vector is (d, 1, 1). */
+typedef struct gm_shape {
+    int c, h, w;
+} gm_shape;
+
+static inline size_t gm_shape_size(gm_shape s) { return (size_t)s.c * s.h * s.w; }
+
+typedef struct gm_layer_ops gm_layer_ops;
+
+/* A layer as a network declares it: its kind, its output width (units of
+ * a dense layer, channels of a convolution) and the activation after it. */
+typedef struct gm_layer_spec {
+    const gm_layer_ops *ops;
+    int out;
+    int act;
+} gm_layer_spec;
+
+typedef struct gm_layer {
+    const gm_layer_ops *ops;
+    gm_shape in, out;
+    int act;          /* gm_activation applied to the output */
+    float slope;      /* leaky relu's */
+    int param;        /* the first of the kind's tensors in the table */
+    float *y;         /* the output, (batch, out size) */
+} gm_layer;
+
+/* One pass of a layer over rows [n0, n1) of a batch of N samples (all of
+ * them when its channels are split), for the output channels [c0, c1). */
+typedef struct gm_layer_pass {
+    const gm_param_table *t;
+    int N, n0, n1, c0, c1;
+    bool linear;  /* the product alone: no bias, no activation (the gradient penalty's passes) */
+} gm_layer_pass;
+
+/* What a backward pass asks of a layer. dy (N, out) holds dL/dy in the
+ * member's channels on entry; the kind takes it back through the
+ * activation in place. */
+typedef struct gm_layer_grad {
+    const float *x;     /* the layer's input (N, in) */
+    float *dy;
+    float *dW, *db;     /* the kind's parameter gradients: NULL skips them */
+    bool accumulate;    /* add to dW and db, else write over them */
+    float *part;        /* the member's part of the input gradient, (N, part width); NULL: none */
+} gm_layer_grad;
+
+struct gm_layer_ops {
+    const char *name;
+    /* reads only its own channels of the input (an elementwise kind): no
+     * barrier before it */
+    bool local;
+    /* Set l->out from l->in and the spec, and declare the kind's tensors
+     * for layer index i under prefix (the first at l->param). */
+    gm_status (*declare)(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
+                         const char *who);
+    /* PyTorch's default initialisation. */
+    void (*init)(const gm_layer *l, gm_param_table *t, gm_rng *rng);
+    /* y's channels [c0, c1) of rows [n0, n1) from x (y is l->y but for
+     * the gradient penalty's passes); a member whose pass splits channels
+     * may meet the others. */
+    void (*forward)(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y);
+    /* The parameter gradients of the member's share and its part of the
+     * input gradient (members' parts add up to it). */
+    void (*backward)(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *g);
+    /* Multiply-adds per sample of the forward pass (the backward's are
+     * twice that): what decides whether a pass is worth splitting. */
+    double (*work)(const gm_layer *l);
+};
+
+extern const gm_layer_ops gm_layer_dense;
+
+#endif

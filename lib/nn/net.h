@@ -1,0 +1,77 @@
+/* A network: a stack of layers (lib/nn/layer.h), each of its kind, whose
+ * parameters live in a shared gm_param_table under a name prefix
+ * ("enc.0.weight", "enc.0.bias", ...). It owns the workspace holding every
+ * layer's output for one batch, reused while the batch size fits.
+ * Its passes run on a team (core/team.h): each member computes its share
+ * of every layer's output channels, the same share in every pass; a pass
+ * with too little work to split (rows times the layers' products) runs on
+ * the caller alone.
+ * Legend: N batch, D input size, O output size (per sample). */
+#ifndef GM_NN_NET_H
+#define GM_NN_NET_H
+
+#include <stdbool.h>
+
+#include "layer.h"
+#include "params.h"
+#include "core/rng.h"
+#include "core/team.h"
+#include "core/workspace.h"
+
+#define GM_NET_MAX_LAYERS 16
+
+typedef struct gm_net {
+    int n_layers;
+    gm_layer layer[GM_NET_MAX_LAYERS];
+    gm_team *team;                     /* runs the passes; NULL: the caller alone */
+    int batch;                         /* rows the outputs are carved for */
+    int backward_batch, members;       /* rows and team size the gradients are carved for */
+    gm_workspace ws;
+    float *delta[2];                   /* ping-pong gradients, (batch, widest) */
+    float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest input) */
+} gm_net;
+
+/* Declare the layers' parameters in t: in is a sample's shape, specs
+ * the n_layers layers in order. slope is leaky relu's, for every layer.
+ * who (here and below) is the public call a failure's message names. */
+gm_status gm_net_init(gm_net *net, gm_param_table *t, const char *prefix, gm_shape in, int n_layers,
+                      const gm_layer_spec *specs, float slope, const char *who);
+/* A multilayer perceptron: n_layers dense layers mapping widths[i] to
+ * widths[i + 1], layer i with activation acts[i]. */
+gm_status gm_net_init_mlp(gm_net *net, gm_param_table *t, const char *prefix, int n_layers, const int *widths,
+                          const int *acts, float slope, const char *who);
+/* PyTorch-default initialisation of every layer (after gm_params_alloc). */
+void gm_net_init_weights(const gm_net *net, gm_param_table *t, gm_rng *rng);
+void gm_net_free(gm_net *net);
+
+static inline int gm_net_in(const gm_net *net) { return (int)gm_shape_size(net->layer[0].in); }
+static inline int gm_net_out(const gm_net *net) { return (int)gm_shape_size(net->layer[net->n_layers - 1].out); }
+/* The output of the last forward pass, (N, O). */
+static inline float *gm_net_output(const gm_net *net) { return net->layer[net->n_layers - 1].y; }
+
+/* Make the workspace fit N rows, and with backward the gradients of N rows
+ * on the team too; allocates only when it did not fit already. */
+gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who);
+
+/* x (N, D) -> returns the output (N, O), owned by the network, valid
+ * until its next forward. Requires gm_net_reserve(net, N, ...). */
+const float *gm_net_forward(gm_net *net, const gm_param_table *t, const float *x, int N);
+
+/* The same output for a pass no backward follows: on a team, each member
+ * takes its share of the rows through every layer, without meeting the
+ * others, when there are enough rows for that (else as gm_net_forward). */
+const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, int N);
+
+/* What a backward pass does with the gradients of its layers' parameters. */
+typedef enum gm_grads {
+    GM_GRADS_SKIP,  /* leaves them: a generator's step needs only dx through the discriminator */
+    GM_GRADS_SET,   /* writes them, whatever they held: no zeroing before a step's first pass */
+    GM_GRADS_ADD,   /* adds to them */
+} gm_grads;
+
+/* After gm_net_forward on the same x: dout (N, O) is dL/d(output) and is
+ * overwritten. Writes dx (N, D) unless NULL. Requires
+ * gm_net_reserve(net, N, true) since the team last changed. */
+void gm_net_backward(gm_net *net, gm_param_table *t, const float *x, float *dout, float *dx, int N, gm_grads grads);
+
+#endif

@@ -45,6 +45,19 @@ gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int
     return GM_OK;
 }
 
+gm_status gm_params_add_buffer(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index,
+                               const char *who)
+{
+    int i = 0;
+    gm_status s = gm_params_add(t, name, rank, shape, &i, who);
+    if (s == GM_OK) {
+        t->items[i].buffer = true;
+        if (index)
+            *index = i;
+    }
+    return s;
+}
+
 gm_status gm_params_alloc(gm_param_table *t, int n_states, const char *who)
 {
     float *block = gm_calloc((size_t)(3 * n_states + 1) * t->total, sizeof(float));
@@ -96,6 +109,8 @@ static void adam_job(const gm_member *self, void *arg)
     const size_t n = t->total;
     size_t begin, end;
     for (int i = 0; i < t->count && atomic_load(&a->finite); i++) {
+        if (t->items[i].buffer)
+            continue;
         gm_params_share(self, t, i, &begin, &end);
         if (!gm_all_finite(t->grad + begin, end - begin))
             atomic_store(&a->finite, 0);
@@ -106,7 +121,12 @@ static void adam_job(const gm_member *self, void *arg)
     for (int i = 0; i < t->count; i++) {
         gm_params_share(self, t, i, &begin, &end);
         const size_t len = end - begin;
-        if (a->out == t->data)
+        if (t->items[i].buffer) {
+            /* carried into the new state as it is */
+            if (a->out != t->data)
+                for (int run = 0; run < 3; run++)
+                    memcpy(a->out + run * n + begin, t->data + run * n + begin, len * sizeof(float));
+        } else if (a->out == t->data)
             gm_adam_update(t->data + begin, t->m + begin, t->v + begin, t->grad + begin, len, a->cfg,
                            t->step + 1);
         else

@@ -6,6 +6,7 @@
 #ifndef GM_NN_PARAMS_H
 #define GM_NN_PARAMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +14,7 @@
 #include "core/team.h"
 
 #define GM_PARAM_NAME_MAX 48
-#define GM_PARAM_MAX_RANK 2
+#define GM_PARAM_MAX_RANK 4
 
 typedef struct gm_param {
     char name[GM_PARAM_NAME_MAX];
@@ -21,6 +22,7 @@ typedef struct gm_param {
     int64_t shape[GM_PARAM_MAX_RANK];
     size_t numel;
     size_t offset;  /* floats from the start of each run */
+    bool buffer;    /* state the optimizer does not train (batch norm's running statistics) */
 } gm_param;
 
 typedef struct gm_param_table {
@@ -37,6 +39,11 @@ typedef struct gm_param_table {
  * who, the public call, names the failure in its message. */
 gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index,
                         const char *who);
+/* The same for a buffer: a tensor of the model's state that is saved,
+ * loaded and carried from state to state like a weight, but that no
+ * optimizer step changes (its gradient is never read). */
+gm_status gm_params_add_buffer(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index,
+                               const char *who);
 /* Allocate n_states (1 to 3) states and the gradients, zeroed. One state
  * is updated in place; with more, each update writes a spare state and the
  * old one survives, so that a step can be undone by gm_params_use_state. */

@@ -42,11 +42,11 @@ static void test_bad_declarations(void **state)
 {
     (void)state;
     gm_param_table t = { 0 };
-    int64_t s[3] = { 1, 2, 3 };
+    int64_t s[GM_PARAM_MAX_RANK + 1] = { 1, 2, 3, 4, 5 };
     char long_name[GM_PARAM_NAME_MAX + 1];
     memset(long_name, 'a', sizeof long_name - 1);
     long_name[GM_PARAM_NAME_MAX] = '\0';
-    assert_int_equal(gm_params_add(&t, "x", 3, s, NULL, "t"), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_params_add(&t, "x", GM_PARAM_MAX_RANK + 1, s, NULL, "t"), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_params_add(&t, long_name, 1, s, NULL, "t"), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_params_add(&t, "scalar", 0, s, NULL, "gm_x_create"), GM_ERR_INVALID_ARG);
     assert_string_equal(gm_last_error(), "gm_x_create: bad tensor 'scalar'");
@@ -197,6 +197,36 @@ static void test_step_refused_early(void **state)
     gm_params_free(&t);
 }
 
+/* A buffer is carried from state to state as it is, whatever the step's
+ * settings (weight decay would shrink a weight with a zero gradient), and
+ * a non-finite value in its gradient run is not read. */
+static void test_buffers_are_not_trained(void **state)
+{
+    (void)state;
+    gm_param_table t = { 0 };
+    int wi, bi;
+    assert_int_equal(gm_params_add(&t, "bn.weight", 1, (int64_t[]){ 3 }, &wi, "t"), GM_OK);
+    assert_int_equal(gm_params_add_buffer(&t, "bn.running_var", 4, (int64_t[]){ 3, 1, 1, 1 }, &bi, "t"), GM_OK);
+    assert_true(t.items[bi].buffer && !t.items[wi].buffer);
+    assert_int_equal(t.items[bi].numel, 3);
+    assert_int_equal(gm_params_alloc(&t, 2, "t"), GM_OK);
+    gm_optimizer_config cfg = { GM_OPTIM_ADAMW, 0.1f, 0.9f, 0.999f, 1e-8f, 0.5f };
+    for (int i = 0; i < 3; i++) {
+        gm_param_data(&t, wi)[i] = 1.0f;
+        gm_param_data(&t, bi)[i] = 2.0f + i;
+        gm_param_grad(&t, wi)[i] = 0.25f;
+        gm_param_grad(&t, bi)[i] = NAN;
+    }
+    const float *before = t.data;
+    assert_int_equal(gm_params_adam_step(&t, &cfg, NULL, NULL), 1);
+    assert_ptr_not_equal(t.data, before);
+    for (int i = 0; i < 3; i++) {
+        assert_float_equal(gm_param_data(&t, bi)[i], 2.0f + i, 0.0f);
+        assert_true(gm_param_data(&t, wi)[i] < 1.0f);
+    }
+    gm_params_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +236,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_step_refused_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_refused_and_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_step_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_buffers_are_not_trained, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

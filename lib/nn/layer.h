@@ -43,6 +43,7 @@ typedef struct gm_layer {
     float slope;      /* leaky relu's */
     int param;        /* the first of the kind's tensors in the table */
     float *y;         /* the output, (batch, out size) */
+    float *scratch;   /* the kind's own workspace (ops->scratch), or NULL */
 } gm_layer;
 
 /* One pass of a layer over rows [n0, n1) of a batch of N samples (all of
@@ -50,6 +51,7 @@ typedef struct gm_layer {
 typedef struct gm_layer_pass {
     const gm_param_table *t;
     int N, n0, n1, c0, c1;
+    bool train;   /* a training pass: batch statistics, and the running ones follow them */
     bool linear;  /* the product alone: no bias, no activation (the gradient penalty's passes) */
 } gm_layer_pass;
 
@@ -82,6 +84,21 @@ struct gm_layer_ops {
     /* The parameter gradients of the member's share and its part of the
      * input gradient (members' parts add up to it). */
     void (*backward)(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *g);
+    /* Optional. Floats of l->scratch for batches of N rows; when backward,
+     * for the backward pass too. */
+    size_t (*scratch)(const gm_layer *l, int N, bool backward);
+    /* Optional: when the input-gradient part is not the input gradient
+     * itself (a convolution's is the gradient of its im2col matrix), the
+     * floats per sample of a part, whose columns cycle through the input
+     * channels, channel fastest. */
+    size_t (*part_width)(const gm_layer *l);
+    /* Optional, with part_width: dx's input channels [c0, c1) from the
+     * sum of the members' parts (the sum's columns of those channels). */
+    void (*finish)(const gm_layer *l, const gm_layer_pass *p, const float *part, float *dx);
+    /* Optional, for kinds with buffers: start their pending copies from
+     * t's current state (begin) and write them back (commit). */
+    void (*begin)(const gm_layer *l, const gm_param_table *t);
+    void (*commit)(const gm_layer *l, gm_param_table *t);
     /* Multiply-adds per sample of the forward pass (the backward's are
      * twice that): what decides whether a pass is worth splitting. */
     double (*work)(const gm_layer *l);

@@ -52,6 +52,11 @@ void gm_net_free(gm_net *net)
     net->batch = 0;
 }
 
+static size_t part_width(const gm_layer *l)
+{
+    return l->ops->part_width ? l->ops->part_width(l) : 0;
+}
+
 gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
 {
     const int members = gm_team_size(net->team);
@@ -61,24 +66,34 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
     const int rows = N > net->batch ? N : net->batch;
     const int back_rows = backward && N > net->backward_batch ? N : net->backward_batch;
     const int back_members = backward && members > net->members ? members : net->members;
-    float **slots[GM_NET_MAX_LAYERS + 4];
-    size_t counts[GM_NET_MAX_LAYERS + 4];
-    size_t widest = 0, widest_input = 0;
+    enum { EXTRA = 5 };
+    float **slots[2 * GM_NET_MAX_LAYERS + EXTRA];
+    size_t counts[2 * GM_NET_MAX_LAYERS + EXTRA];
+    size_t widest = 0, widest_part = 0, widest_part0 = 0;
     const int L = net->n_layers;
     for (int i = 0; i < L; i++) {
-        const size_t out = gm_shape_size(net->layer[i].out), in = gm_shape_size(net->layer[i].in);
-        slots[i] = &net->layer[i].y;
-        counts[i] = (size_t)rows * out;
+        gm_layer *l = &net->layer[i];
+        const size_t out = gm_shape_size(l->out), part = part_width(l);
+        slots[2 * i] = &l->y;
+        counts[2 * i] = (size_t)rows * out;
+        slots[2 * i + 1] = &l->scratch;
+        counts[2 * i + 1] = l->ops->scratch ? l->ops->scratch(l, rows, back_rows > 0) : 0;
         widest = out > widest ? out : widest;
-        widest_input = in > widest_input ? in : widest_input;
+        widest_part = gm_shape_size(l->in) > widest_part ? gm_shape_size(l->in) : widest_part;
+        widest_part = part > widest_part ? part : widest_part;
+        widest_part0 = part > widest_part0 ? part : widest_part0;
     }
-    slots[L] = &net->delta[0];
-    slots[L + 1] = &net->delta[1];
-    counts[L] = counts[L + 1] = (size_t)back_rows * widest;
-    slots[L + 2] = &net->partial[0];
-    slots[L + 3] = &net->partial[1];
-    counts[L + 2] = counts[L + 3] = (size_t)(back_members > 1 ? back_members - 1 : 0) * back_rows * widest_input;
-    gm_status s = gm_ws_carve(&net->ws, L + 4, slots, counts, who);
+    float ***extra = slots + 2 * L;
+    size_t *extra_counts = counts + 2 * L;
+    extra[0] = &net->delta[0];
+    extra[1] = &net->delta[1];
+    extra_counts[0] = extra_counts[1] = (size_t)back_rows * widest;
+    extra[2] = &net->partial[0];
+    extra[3] = &net->partial[1];
+    extra_counts[2] = extra_counts[3] = (size_t)(back_members > 1 ? back_members - 1 : 0) * back_rows * widest_part;
+    extra[4] = &net->part0;
+    extra_counts[4] = (size_t)back_rows * widest_part0;
+    gm_status s = gm_ws_carve(&net->ws, 2 * L + EXTRA, slots, counts, who);
     if (s == GM_OK) {
         net->batch = rows;
         net->backward_batch = back_rows;
@@ -93,6 +108,7 @@ typedef struct net_pass {
     const float *x;
     float *dout, *dx;
     int N;
+    bool train;
     gm_grads grads;
 } net_pass;
 
@@ -114,18 +130,23 @@ static void forward_job(const gm_member *self, void *arg)
         const gm_layer *l = &net->layer[i];
         if (i > 0 && !l->ops->local)
             gm_team_sync(self);  /* the layer reads every member's channels of its input */
-        gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N };
+        gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N, .train = p->train };
         gm_team_share(self, l->out.c, &lp.c0, &lp.c1);
         l->ops->forward(l, &lp, self, in, l->y);
         in = l->y;
     }
 }
 
-const float *gm_net_forward(gm_net *net, const gm_param_table *t, const float *x, int N)
+static const float *forward(gm_net *net, const gm_param_table *t, const float *x, int N, bool train)
 {
-    net_pass p = { .net = net, .t = t, .x = x, .N = N };
+    net_pass p = { .net = net, .t = t, .x = x, .N = N, .train = train };
     gm_team_run_sized(net->team, forward_job, &p, pass_work(net, N));
     return gm_net_output(net);
+}
+
+const float *gm_net_forward(gm_net *net, const gm_param_table *t, const float *x, int N)
+{
+    return forward(net, t, x, N, true);
 }
 
 /* rows a member needs before the products are better split by rows */
@@ -151,7 +172,7 @@ static void infer_job(const gm_member *self, void *arg)
 const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, int N)
 {
     if (N < MIN_ROWS_PER_MEMBER * gm_team_size(net->team))
-        return gm_net_forward(net, t, x, N);
+        return forward(net, t, x, N, false);
     net_pass p = { .net = net, .t = t, .x = x, .N = N };
     gm_team_run_sized(net->team, infer_job, &p, pass_work(net, N));
     return gm_net_output(net);
@@ -179,13 +200,17 @@ static void backward_job(const gm_member *self, void *arg)
     float *dy = p->dout;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         const gm_layer *l = &net->layer[i];
-        const int width = (int)gm_shape_size(l->in);
         float *din = i > 0 ? net->delta[i % 2] : p->dx;
-        /* member 0 writes its part of dx in place, the others beside it;
+        /* member 0 writes its part of the input gradient in place (or in
+         * part0, where a part is not dx itself), the others beside it;
          * the parts alternate buffers so that a layer's never meet the
          * next's. A local kind writes only its own channels: no parts. */
-        const bool beside = din && self->rank > 0 && !l->ops->local;
-        gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N };
+        const int width = l->ops->finish ? (int)part_width(l) : (int)gm_shape_size(l->in);
+        float *sum = l->ops->finish ? net->part0 : din;
+        float *part = !din ? NULL
+                      : self->rank > 0 && !l->ops->local ? net->partial[i % 2] + (size_t)(self->rank - 1) * N * width
+                                                          : sum;
+        gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .train = true };
         gm_team_share(self, l->out.c, &lp.c0, &lp.c1);
         const gm_layer_grad g = {
             .x = i > 0 ? net->layer[i - 1].y : p->x,
@@ -193,17 +218,22 @@ static void backward_job(const gm_member *self, void *arg)
             .dW = want ? gm_param_grad(p->t, l->param) : NULL,
             .db = want ? gm_param_grad(p->t, l->param + 1) : NULL,
             .accumulate = p->grads == GM_GRADS_ADD,
-            .part = beside ? net->partial[i % 2] + (size_t)(self->rank - 1) * N * width : din,
+            .part = part,
         };
         l->ops->backward(l, &lp, self, &g);
-        if (din && self->size > 1 && !l->ops->local) {
+        if (din && !l->ops->local) {
             /* the member sums the columns of its share of the input
              * channels, the only ones of din it reads next: no barrier is
-             * needed after the sum */
-            int d0, d1;
-            gm_team_sync(self);
-            gm_team_share(self, l->in.c, &d0, &d1);
-            add_partials(din, net->partial[i % 2], self->size, N, width, l->in.c, d0, d1);
+             * needed after the sum (or after finish, which reads only
+             * them) */
+            gm_layer_pass in = lp;
+            gm_team_share(self, l->in.c, &in.c0, &in.c1);
+            if (self->size > 1) {
+                gm_team_sync(self);
+                add_partials(sum, net->partial[i % 2], self->size, N, width, l->in.c, in.c0, in.c1);
+            }
+            if (l->ops->finish)
+                l->ops->finish(l, &in, sum, din);
         }
         dy = din;
     }
@@ -211,6 +241,20 @@ static void backward_job(const gm_member *self, void *arg)
 
 void gm_net_backward(gm_net *net, gm_param_table *t, const float *x, float *dout, float *dx, int N, gm_grads grads)
 {
-    net_pass p = { .net = net, .t = t, .x = x, .dout = dout, .dx = dx, .N = N, .grads = grads };
+    net_pass p = { .net = net, .t = t, .x = x, .dout = dout, .dx = dx, .N = N, .train = true, .grads = grads };
     gm_team_run_sized(net->team, backward_job, &p, 2.0 * pass_work(net, N));
+}
+
+void gm_net_begin_step(gm_net *net, const gm_param_table *t)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layer[i].ops->begin)
+            net->layer[i].ops->begin(&net->layer[i], t);
+}
+
+void gm_net_commit(gm_net *net, gm_param_table *t)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layer[i].ops->commit)
+            net->layer[i].ops->commit(&net->layer[i], t);
 }

@@ -28,7 +28,8 @@ typedef struct gm_net {
     int backward_batch, members;       /* rows and team size the gradients are carved for */
     gm_workspace ws;
     float *delta[2];                   /* ping-pong gradients, (batch, widest) */
-    float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest input) */
+    float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest part) */
+    float *part0;                      /* member 0's part where it is not dx itself (ops->part_width) */
 } gm_net;
 
 /* Declare the layers' parameters in t: in is a sample's shape, specs
@@ -53,14 +54,24 @@ static inline float *gm_net_output(const gm_net *net) { return net->layer[net->n
  * on the team too; allocates only when it did not fit already. */
 gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who);
 
-/* x (N, D) -> returns the output (N, O), owned by the network, valid
- * until its next forward. Requires gm_net_reserve(net, N, ...). */
+/* x (N, D) -> returns the output (N, O) of a training pass, owned by the
+ * network, valid until its next forward. Requires gm_net_reserve(net, N,
+ * ...). A layer with running statistics uses the batch's, and its
+ * running ones follow them in a pending copy that gm_net_commit keeps. */
 const float *gm_net_forward(gm_net *net, const gm_param_table *t, const float *x, int N);
 
-/* The same output for a pass no backward follows: on a team, each member
- * takes its share of the rows through every layer, without meeting the
- * others, when there are enough rows for that (else as gm_net_forward). */
+/* The output of an inference pass (running statistics), which no
+ * backward follows: on a team, each member takes its share of the rows
+ * through every layer, without meeting the others, when there are enough
+ * rows for that. */
 const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, int N);
+
+/* A training step's bracket for the layers' buffers: begin starts the
+ * pending copies from t's current state; commit writes them into t's
+ * current state, after the step's update has succeeded (a failed step
+ * skips it and leaves the buffers as they were). */
+void gm_net_begin_step(gm_net *net, const gm_param_table *t);
+void gm_net_commit(gm_net *net, gm_param_table *t);
 
 /* What a backward pass does with the gradients of its layers' parameters. */
 typedef enum gm_grads {

@@ -79,13 +79,13 @@ static gm_status dense_declare(gm_layer *l, const gm_layer_spec *s, gm_param_tab
 static void dense_init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
 {
     gm_dense_init(rng, gm_param_data(t, l->param), gm_param_data(t, l->param + 1), (int)gm_shape_size(l->in),
-                  l->out.c);
+                  l->split);
 }
 
 static void dense_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
 {
     (void)self;
-    const int D = (int)gm_shape_size(l->in), O = l->out.c;
+    const int D = (int)gm_shape_size(l->in), O = l->split;
     gm_dense_forward_share(y + (size_t)p->n0 * O, x + (size_t)p->n0 * D, gm_param_data(p->t, l->param),
                            p->linear ? NULL : gm_param_data(p->t, l->param + 1), p->n1 - p->n0, D, O, p->c0, p->c1,
                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
@@ -95,13 +95,13 @@ static void dense_backward(const gm_layer *l, const gm_layer_pass *p, const gm_m
 {
     (void)self;
     gm_dense_backward_share(g->part, g->dW, g->db, g->accumulate, g->dy, g->x, gm_param_data(p->t, l->param), l->y,
-                            p->N, (int)gm_shape_size(l->in), l->out.c, p->c0, p->c1,
+                            p->N, (int)gm_shape_size(l->in), l->split, p->c0, p->c1,
                             p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
 
 static double dense_work(const gm_layer *l)
 {
-    return (double)gm_shape_size(l->in) * l->out.c;
+    return (double)gm_shape_size(l->in) * l->split;
 }
 
 const gm_layer_ops gm_layer_dense = {

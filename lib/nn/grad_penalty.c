@@ -29,7 +29,7 @@ static const gm_member alone = { .team = NULL, .rank = 0, .size = 1 };
 /* out (N, in) = A_l^T dy */
 static void input_grad(const gm_layer *l, const gm_param_table *t, float *dy, float *out, int N)
 {
-    const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->out.c, .linear = true };
+    const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->split, .linear = true };
     const gm_layer_grad g = { .dy = dy, .part = out };
     l->ops->backward(l, &p, &alone, &g);
 }
@@ -38,7 +38,7 @@ static void input_grad(const gm_layer *l, const gm_param_table *t, float *dy, fl
  * gradient dy at input x */
 static void add_weight_grad(const gm_layer *l, gm_param_table *t, float *dy, const float *x, bool bias, int N)
 {
-    const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->out.c, .linear = true };
+    const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->split, .linear = true };
     const gm_layer_grad g = { .x = x, .dy = dy, .dW = gm_param_grad(t, l->param),
                               .db = bias ? gm_param_grad(t, l->param + 1) : NULL, .accumulate = true };
     l->ops->backward(l, &p, &alone, &g);
@@ -111,7 +111,7 @@ double gm_grad_penalty(gm_net *net, gm_param_table *t, gm_workspace *ws, const f
         add_weight_grad(l, t, V, R, false, N);
         if (i == L - 1)
             break;
-        const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->out.c, .linear = true };
+        const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->split, .linear = true };
         l->ops->forward(l, &p, &alone, R, RV);
         size_t count = (size_t)N * w[i + 1];
         if (gm_act_curved(l->act)) {

@@ -34,11 +34,13 @@ typedef struct gm_layer_spec {
     const gm_layer_ops *ops;
     int out;
     int act;
+    gm_shape reshape;  /* when set, the shape (of the same size) the next layer sees the output as */
 } gm_layer_spec;
 
 typedef struct gm_layer {
     const gm_layer_ops *ops;
     gm_shape in, out;
+    int split;        /* the channels the kind computes and a team splits: out.c unless reshaped */
     int act;          /* gm_activation applied to the output */
     float slope;      /* leaky relu's */
     int param;        /* the first of the kind's tensors in the table */

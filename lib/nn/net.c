@@ -27,6 +27,14 @@ gm_status gm_net_init(gm_net *net, gm_param_table *t, const char *prefix, gm_sha
         gm_status s = l->ops->declare(l, &specs[i], t, prefix, i, who);
         if (s != GM_OK)
             return s;
+        l->split = l->out.c;
+        const gm_shape r = specs[i].reshape;
+        if (r.c || r.h || r.w) {
+            if (r.c < 1 || r.h < 1 || r.w < 1 || gm_shape_size(r) != gm_shape_size(l->out))
+                return gm_fail(GM_ERR_INVALID_ARG, "%s: %s's layer %d cannot reshape %zu values to (%d, %d, %d)", who,
+                               prefix, i, gm_shape_size(l->out), r.c, r.h, r.w);
+            l->out = r;
+        }
     }
     return GM_OK;
 }
@@ -36,7 +44,7 @@ gm_status gm_net_init_mlp(gm_net *net, gm_param_table *t, const char *prefix, in
 {
     gm_layer_spec specs[GM_NET_MAX_LAYERS];
     for (int i = 0; i < n_layers && i < GM_NET_MAX_LAYERS; i++)
-        specs[i] = (gm_layer_spec){ &gm_layer_dense, widths[i + 1], acts[i] };
+        specs[i] = (gm_layer_spec){ .ops = &gm_layer_dense, .out = widths[i + 1], .act = acts[i] };
     return gm_net_init(net, t, prefix, (gm_shape){ widths[0], 1, 1 }, n_layers, specs, slope, who);
 }
 
@@ -121,6 +129,14 @@ static double pass_work(const gm_net *net, int N)
     return per_row * N;
 }
 
+/* A local kind reads the channels of its input that it computes itself,
+ * when the layer before it computed them as the same channels (no reshape
+ * between). */
+static bool reads_own_channels(const gm_net *net, int i)
+{
+    return net->layer[i].ops->local && net->layer[i - 1].split == net->layer[i - 1].out.c;
+}
+
 static void forward_job(const gm_member *self, void *arg)
 {
     const net_pass *p = arg;
@@ -128,10 +144,10 @@ static void forward_job(const gm_member *self, void *arg)
     const float *in = p->x;
     for (int i = 0; i < net->n_layers; i++) {
         const gm_layer *l = &net->layer[i];
-        if (i > 0 && !l->ops->local)
+        if (i > 0 && !reads_own_channels(net, i))
             gm_team_sync(self);  /* the layer reads every member's channels of its input */
         gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N, .train = p->train };
-        gm_team_share(self, l->out.c, &lp.c0, &lp.c1);
+        gm_team_share(self, l->split, &lp.c0, &lp.c1);
         l->ops->forward(l, &lp, self, in, l->y);
         in = l->y;
     }
@@ -163,7 +179,7 @@ static void infer_job(const gm_member *self, void *arg)
     for (int i = 0; i < net->n_layers && lp.n1 > lp.n0; i++) {
         const gm_layer *l = &net->layer[i];
         lp.c0 = 0;
-        lp.c1 = l->out.c;
+        lp.c1 = l->split;
         l->ops->forward(l, &lp, &alone, in, l->y);
         in = l->y;
     }
@@ -211,7 +227,11 @@ static void backward_job(const gm_member *self, void *arg)
                       : self->rank > 0 && !l->ops->local ? net->partial[i % 2] + (size_t)(self->rank - 1) * N * width
                                                           : sum;
         gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .train = true };
-        gm_team_share(self, l->out.c, &lp.c0, &lp.c1);
+        gm_team_share(self, l->split, &lp.c0, &lp.c1);
+        /* dy came summed (or written) by shares of out.c: a layer that
+         * computes other channels reads it after everyone's */
+        if (i < net->n_layers - 1 && l->split != l->out.c)
+            gm_team_sync(self);
         const gm_layer_grad g = {
             .x = i > 0 ? net->layer[i - 1].y : p->x,
             .dy = dy,

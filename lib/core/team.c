@@ -212,9 +212,8 @@ gm_status gm_team_fit(gm_team **team, int size, const char *who)
     return gm_team_create(size, team, who);
 }
 
-int gm_team_run_sized(gm_team *t, gm_job *job, void *arg, double work)
+static int run(gm_team *t, gm_job *job, void *arg, int size)
 {
-    const int size = t && work >= (double)GM_TEAM_MIN_WORK * t->size ? t->size : 1;
     gm_blas_solo_begin();
     if (size == 1) {
         job(&(gm_member){ .team = NULL, .rank = 0, .size = 1 }, arg);
@@ -229,6 +228,20 @@ int gm_team_run_sized(gm_team *t, gm_job *job, void *arg, double work)
     }
     gm_blas_solo_end();
     return size;
+}
+
+int gm_team_run_sized(gm_team *t, gm_job *job, void *arg, double work)
+{
+    return run(t, job, arg, t && work >= (double)GM_TEAM_MIN_WORK * t->size ? t->size : 1);
+}
+
+int gm_team_run_eager(gm_team *t, gm_job *job, void *arg, double work)
+{
+    if (!t)
+        return run(t, job, arg, 1);
+    const bool awake = atomic_load(&t->jobs.sleepers) == 0;
+    const double min_work = awake ? (double)GM_TEAM_MIN_WORK / GM_TEAM_AWAKE_DIVISOR : GM_TEAM_MIN_WORK;
+    return run(t, job, arg, work >= min_work * t->size ? t->size : 1);
 }
 
 void gm_team_share(const gm_member *self, int n, int *begin, int *end)

@@ -69,6 +69,16 @@ gm_status gm_team_fit(gm_team **team, int size, const char *who);
  * and team. A NULL team runs it on the caller. */
 int gm_team_run_sized(gm_team *team, gm_job *job, void *arg, double work);
 
+/* The same for a job whose results do not depend on how many members
+ * run it (a forward pass of one row, whose products are matrix-vector
+ * products split at multiples of 16 rows). While the workers are awake
+ * (none asleep on the team's futex: calls are following each other
+ * within their spin time), meeting them costs about a microsecond, so
+ * such a job is split from GM_TEAM_MIN_WORK / GM_TEAM_AWAKE_DIVISOR per
+ * member; otherwise as gm_team_run_sized. */
+#define GM_TEAM_AWAKE_DIVISOR 8
+int gm_team_run_eager(gm_team *team, gm_job *job, void *arg, double work);
+
 /* The same for a job always split among the members. */
 static inline void gm_team_run(gm_team *team, gm_job *job, void *arg)
 {

@@ -156,7 +156,12 @@ static void forward_job(const gm_member *self, void *arg)
 static const float *forward(gm_net *net, const gm_param_table *t, const float *x, int N, bool train)
 {
     net_pass p = { .net = net, .t = t, .x = x, .N = N, .train = train };
-    gm_team_run_sized(net->team, forward_job, &p, pass_work(net, N));
+    /* one row's outputs, split by the members' channels, are what the
+     * caller alone makes: an inference pass may split when it is cheap */
+    if (N == 1 && !train)
+        gm_team_run_eager(net->team, forward_job, &p, pass_work(net, N));
+    else
+        gm_team_run_sized(net->team, forward_job, &p, pass_work(net, N));
     return gm_net_output(net);
 }
 

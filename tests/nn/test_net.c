@@ -314,6 +314,40 @@ static void test_small_passes_run_on_the_caller_alone(void **state)
     }
 }
 
+/* One row's inference may be split among the workers while they are
+ * awake (gm_team_run_eager), and must then give the caller's result bit
+ * for bit: its products are matrix-vector ones split at multiples of 16
+ * rows. Repeated calls keep the workers awake, so most are split. */
+static void test_one_row_inference_is_the_callers_bit_for_bit(void **state)
+{
+    (void)state;
+    enum { L1 = 3 };
+    static const int w1[L1 + 1] = { 400, 300, 61, 150 };
+    static const int a1[L1] = { GM_ACT_RELU, GM_ACT_TANH, GM_ACT_SIGMOID };
+    double work = 0.0;
+    for (int i = 0; i < L1; i++)
+        work += (double)w1[i] * w1[i + 1];
+    assert_true(work >= 3.0 * GM_TEAM_MIN_WORK / GM_TEAM_AWAKE_DIVISOR && work < 2.0 * GM_TEAM_MIN_WORK);
+    static float x[400], alone[150];
+    gm_test_fill(x, 400, -1.0f, 1.0f, 5);
+    gm_param_table t = { 0 };
+    gm_net net;
+    build(&net, &t, L1, w1, a1, 3, NULL, 1);
+    memcpy(alone, gm_net_infer(&net, &t, x, 1), sizeof alone);
+    for (int size = 2; size <= 3; size++) {
+        gm_team *team;
+        assert_int_equal(gm_team_create(size, &team, "test"), GM_OK);
+        net.team = team;
+        assert_int_equal(gm_net_reserve(&net, 1, false, "t"), GM_OK);
+        for (int call = 0; call < 200; call++)
+            assert_memory_equal(gm_net_infer(&net, &t, x, 1), alone, sizeof alone);
+        net.team = NULL;
+        gm_team_free(team);
+    }
+    gm_net_free(&net);
+    gm_params_free(&t);
+}
+
 /* a pass no backward follows reserves no gradients, whatever the team */
 static void test_inference_reserves_no_gradients(void **state)
 {
@@ -368,6 +402,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_learns_xor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_team_matches_the_caller_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_small_passes_run_on_the_caller_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_row_inference_is_the_callers_bit_for_bit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inference_reserves_no_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_step_allocates_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, setup, teardown),

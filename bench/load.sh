@@ -3,7 +3,7 @@
 #
 # An embedding application's machine is often busy. This times, on 1 and 2
 # threads, the reference VAE's training step at batch 128 (samples/s) and
-# the small call, gm_vae_iwae of one row on a tiny VAE (us per
+# the batch-1 reconstruction, and the small call, gm_vae_iwae of one row on a tiny VAE (us per
 # call), first on the machine as it is ("quiet"), then while one busy loop
 # per core keeps every core busy ("loaded"); the loops are killed after
 # each round. A 2-thread handle must not fall below a 1-thread one under
@@ -49,6 +49,7 @@ start_loops() {
       [ $load = quiet ] || start_loops
       for t in 1 2; do
         $bench run --threads $t --only vae_train --batch 128 --no-limit --seconds "$seconds"
+        $bench run --threads $t --only vae_latency --no-limit --seconds "$seconds"
         $bench small --threads $t --k "$k" --seconds "$seconds"
       done | sed "s/^RESULT /RESULT load=$load /"
       stop_loops

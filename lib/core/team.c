@@ -50,6 +50,11 @@ struct gm_team {
     _Alignas(64) waitword jobs;   /* jobs started: a worker runs the job when it changes */
     _Alignas(64) waitword rounds; /* barriers passed */
     atomic_int arrived;           /* members at the current barrier */
+    /* gm_team_run_eager's view of its calls (made by the caller alone) */
+    int64_t eager_last_ns;        /* when the last one started */
+    int eager_streak;             /* the calls in a row left to the caller while workers slept */
+    int eager_trial_every;        /* a streak this long tries to wake them */
+    bool eager_trial;             /* the last call was such a try */
     atomic_int cpu[GM_MAX_THREADS]; /* where each member last ran */
 };
 
@@ -235,13 +240,40 @@ int gm_team_run_sized(gm_team *t, gm_job *job, void *arg, double work)
     return run(t, job, arg, t && work >= (double)GM_TEAM_MIN_WORK * t->size ? t->size : 1);
 }
 
+/* Calls that follow each other closely while the workers sleep (they fell
+ * asleep before the stream began) try, every eager_trial_every calls, to
+ * wake them with their spin time at its most, so that they wait for the
+ * next call awake. A try that did not keep them awake (a loaded machine)
+ * doubles the wait for the next; one that did resets it. */
+enum { TRIAL_FIRST = 8, TRIAL_MAX = 1024 };
+
 int gm_team_run_eager(gm_team *t, gm_job *job, void *arg, double work)
 {
-    if (!t)
+    if (!t || work < (double)GM_TEAM_MIN_WORK / GM_TEAM_AWAKE_DIVISOR * t->size)
         return run(t, job, arg, 1);
+    if (work >= (double)GM_TEAM_MIN_WORK * t->size)
+        return run(t, job, arg, t->size);
+    const int64_t now = now_ns();
+    const bool close = now - t->eager_last_ns < SPIN_MAX_NS;
+    t->eager_last_ns = now;
+    if (!t->eager_trial_every)
+        t->eager_trial_every = TRIAL_FIRST;
     const bool awake = atomic_load(&t->jobs.sleepers) == 0;
-    const double min_work = awake ? (double)GM_TEAM_MIN_WORK / GM_TEAM_AWAKE_DIVISOR : GM_TEAM_MIN_WORK;
-    return run(t, job, arg, work >= min_work * t->size ? t->size : 1);
+    if (t->eager_trial) {
+        t->eager_trial = false;
+        t->eager_trial_every = awake ? TRIAL_FIRST
+                               : t->eager_trial_every < TRIAL_MAX ? 2 * t->eager_trial_every : TRIAL_MAX;
+    }
+    if (awake) {
+        t->eager_streak = 0;
+        return run(t, job, arg, t->size);
+    }
+    if (!close || ++t->eager_streak < t->eager_trial_every)
+        return run(t, job, arg, 1);
+    t->eager_streak = 0;
+    t->eager_trial = true;
+    atomic_store_explicit(&t->jobs.spin_ns, SPIN_MAX_NS, memory_order_relaxed);
+    return run(t, job, arg, t->size);
 }
 
 void gm_team_share(const gm_member *self, int n, int *begin, int *end)

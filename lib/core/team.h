@@ -75,7 +75,9 @@ int gm_team_run_sized(gm_team *team, gm_job *job, void *arg, double work);
  * (none asleep on the team's futex: calls are following each other
  * within their spin time), meeting them costs about a microsecond, so
  * such a job is split from GM_TEAM_MIN_WORK / GM_TEAM_AWAKE_DIVISOR per
- * member; otherwise as gm_team_run_sized. */
+ * member; otherwise as gm_team_run_sized, but for a rare try to wake the
+ * workers when such calls come in a close stream (team.c). Not for two
+ * threads calling at once: a handle's caller alone. */
 #define GM_TEAM_AWAKE_DIVISOR 8
 int gm_team_run_eager(gm_team *team, gm_job *job, void *arg, double work);
 

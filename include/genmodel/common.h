@@ -136,6 +136,19 @@ typedef enum gm_activation {
     GM_ACT_SIGMOID = 5
 } gm_activation;
 
+/** How a network normalizes its hidden layers (int32_t config fields). */
+typedef enum gm_normalization {
+    GM_NORM_NONE = 0,
+    GM_NORM_BATCH = 1,       /**< batch normalization before the activation, as torch's BatchNorm1d/2d
+                                  (momentum 0.1, eps 1e-5): batch statistics in training, running
+                                  ones in inference */
+    GM_NORM_SPECTRAL = 2     /**< spectral normalization of every weight (Miyato et al. 2018), one power
+                                  iteration per update: discriminators only */
+} gm_normalization;
+
+/** The most stride-2 convolutions an encoder or discriminator may have. */
+#define GM_MAX_CONV 4
+
 typedef enum gm_optimizer_kind {
     GM_OPTIM_ADAM = 0,       /**< weight_decay is added to the gradient (L2), as torch.optim.Adam */
     GM_OPTIM_ADAMW = 1       /**< weight_decay is decoupled, as torch.optim.AdamW */

@@ -56,6 +56,22 @@ typedef struct gm_vae_config {
                                               label; default 0, unconditional */
     gm_optimizer_config optim;           /**< default Adam, lr 1e-3, betas (0.9, 0.999), eps 1e-8 */
     uint64_t seed;                       /**< weights and every random draw; default 0 */
+    /* Since 0.2: convolutional networks. Zero in all of them (the default)
+     * keeps the MLP of the fields above; see docs/conv.md. */
+    int32_t image_channels;              /**< the images each row of x holds, as (height, width,
+                                              channels) with the channel fastest (NHWC); 0: x is a
+                                              flat vector. c * h * w must be input_dim */
+    int32_t image_height;                /**< h, with image_channels */
+    int32_t image_width;                 /**< w, with image_channels */
+    int32_t n_conv;                      /**< the encoder's stride-2 convolutions (4x4, padding 1), 0..GM_MAX_CONV;
+                                              default 0. The hidden layers
+                                              follow them; the decoder mirrors them: its hidden layers,
+                                              a dense projection to the last conv's output shape,
+                                              then transposed convolutions back to the image */
+    int32_t conv_channels[GM_MAX_CONV];  /**< their output channels (1..GM_MAX_DIM), image side first */
+    int32_t normalization;               /**< gm_normalization after the convolutions but the
+                                              encoder's first and the decoder's last: NONE (default)
+                                              or BATCH */
 } gm_vae_config;
 
 /** Loss terms of a batch, averaged over its samples, in nats. */

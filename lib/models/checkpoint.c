@@ -119,6 +119,7 @@ typedef struct {
     const config_field *fields;
     size_t n_fields;
     size_t cfg_size;                  /* of its config struct */
+    size_t first_size;                /* of the struct's first published version */
     void (*init)(stored_config *c);   /* the defaults */
     gm_status (*check)(const stored_config *c, const char *who);   /* what create accepts */
 } model_kind;
@@ -129,9 +130,9 @@ static gm_status vae_check(const stored_config *c, const char *who) { return gm_
 static gm_status gan_check(const stored_config *c, const char *who) { return gm_gan_config_check(&c->gan, who); }
 
 static const model_kind vae_kind = { "vae", GM_MODEL_VAE, vae_fields, N_FIELDS(vae_fields), sizeof(gm_vae_config),
-                                     vae_init, vae_check };
+                                     GM_VAE_CONFIG_V1_SIZE, vae_init, vae_check };
 static const model_kind gan_kind = { "gan", GM_MODEL_GAN, gan_fields, N_FIELDS(gan_fields), sizeof(gm_gan_config),
-                                     gan_init, gan_check };
+                                     GM_GAN_CONFIG_V1_SIZE, gan_init, gan_check };
 
 /* ---- a model as the checkpoint sees it ---- */
 
@@ -599,7 +600,7 @@ static gm_status peek_config(const char *path, const model_kind *want, void *out
     stored_config cfg;
     gm_status s = out ? peek(path, want, &cfg, NULL, who)
                       : gm_fail(GM_ERR_INVALID_ARG, "%s: cfg is NULL", who);
-    return s != GM_OK ? s : gm_config_export(out, &cfg, want->cfg_size, want->cfg_size, who);
+    return s != GM_OK ? s : gm_config_export(out, &cfg, want->cfg_size, want->first_size, who);
 }
 
 gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info)

@@ -29,6 +29,7 @@
 
 struct gm_gan {
     gm_gan_config cfg;
+    gm_model_rows rows;  /* where a sample and its label sit in D's input */
     gm_param_table gen, disc;
     gm_net g, d;
     float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
@@ -74,7 +75,7 @@ void gm_gan_config_init_size(gm_gan_config *out, size_t size)
 
 _Static_assert(GM_GAN_MAX_HIDDEN + 1 <= GM_MODEL_MAX_LAYERS, "a network's layers fit gm_model_net");
 
-/* the generator and the discriminator as the config gives them */
+/* the generator and the discriminator of an MLP config */
 static void describe(const gm_gan_config *c, gm_model_net nets[2])
 {
     const int C = c->n_classes;
@@ -82,6 +83,23 @@ static void describe(const gm_gan_config *c, gm_model_net nets[2])
                       c->gen_hidden, "gen_hidden", c->data_dim, "data_dim");
     gm_model_net_init(&nets[1], c->data_dim + C, C ? "data_dim + n_classes" : "data_dim", c->n_disc_hidden,
                       c->disc_hidden, "disc_hidden", 1, "the logit");
+}
+
+/* the generator and the discriminator as the config gives them */
+static void topologies(const gm_gan_config *c, gm_model_topology top[2])
+{
+    const gm_shape image = c->n_conv ? (gm_shape){ c->image_channels, c->image_height, c->image_width }
+                                     : (gm_shape){ c->data_dim, 1, 1 };
+    top[0] = (gm_model_topology){ .image = image, .labels = c->n_classes, .n_conv = c->n_conv, .conv = c->conv_channels,
+                                  .n_hidden = c->n_gen_hidden, .hidden = c->gen_hidden, .code = c->noise_dim,
+                                  .act = c->activation, .out_act = c->gen_output, .slope = c->leaky_slope,
+                                  .norm = c->gen_norm };
+    top[1] = top[0];
+    top[1].n_hidden = c->n_disc_hidden;
+    top[1].hidden = c->disc_hidden;
+    top[1].code = 1;
+    top[1].out_act = GM_ACT_IDENTITY;
+    top[1].norm = c->disc_norm;
 }
 
 gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
@@ -96,12 +114,43 @@ gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
         (s = gm_model_check_hidden(c->n_disc_hidden, c->disc_hidden, GM_GAN_MAX_HIDDEN, "n_disc_hidden",
                                    "disc_hidden", who)) != GM_OK)
         return s;
-    gm_model_net nets[2];
-    describe(c, nets);
-    if ((s = gm_model_check_params(nets, 2, who)) != GM_OK)
-        return s;
     if (!gm_act_valid(c->activation))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
+    if (c->gen_norm != GM_NORM_NONE && c->gen_norm != GM_NORM_BATCH)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: gen_norm must be GM_NORM_NONE or GM_NORM_BATCH (got %d)", who,
+                       (int)c->gen_norm);
+    if (c->disc_norm != GM_NORM_NONE && c->disc_norm != GM_NORM_BATCH)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: disc_norm must be GM_NORM_NONE or GM_NORM_BATCH (got %d)", who,
+                       (int)c->disc_norm);
+    if (c->disc_norm == GM_NORM_BATCH && c->loss == GM_GAN_WGAN_GP)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: GM_GAN_WGAN_GP penalizes each sample's gradient, which batch "
+                       "normalization in D mixes with the batch's: use disc_norm GM_NORM_NONE", who);
+    if (c->minibatch_std != 0)
+        return gm_fail(GM_ERR_UNSUPPORTED, "%s: minibatch_std is not available yet", who);
+    if ((s = gm_model_check_image(&(gm_model_image){ c->data_dim, "data_dim", c->image_channels, c->image_height,
+                                                     c->image_width, c->n_conv, c->conv_channels, c->n_classes },
+                                  who)) != GM_OK)
+        return s;
+    if (c->n_conv) {
+        /* declared, the networks count their weights exactly */
+        gm_param_table t = { 0 };
+        gm_net g, d;
+        gm_model_topology top[2];
+        topologies(c, top);
+        s = gm_model_build_up(&g, &t, "gen", &top[0], who);
+        if (s == GM_OK)
+            s = gm_model_build_down(&d, &t, "disc", &top[1], who);
+        if (s == GM_OK)
+            s = gm_model_check_total(&t, who);
+        gm_params_free(&t);
+        if (s != GM_OK)
+            return s;
+    } else {
+        gm_model_net nets[2];
+        describe(c, nets);
+        if ((s = gm_model_check_params(nets, 2, who)) != GM_OK)
+            return s;
+    }
     if (!(c->leaky_slope >= 0.0f && c->leaky_slope < 1.0f))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: leaky_slope must be in [0, 1)", who);
     if (c->gen_output != GM_ACT_SIGMOID && c->gen_output != GM_ACT_TANH)
@@ -125,13 +174,6 @@ gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
     return s != GM_OK ? s : gm_optimizer_config_check(&c->disc_optim, in);
 }
 
-/* a network and its table, with n_states optimizer states */
-static gm_status build_mlp(gm_net *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int out_act,
-                           int n_states, const gm_gan_config *c, const char *who)
-{
-    gm_status s = gm_model_build_mlp(mlp, t, prefix, net, c->activation, out_act, c->leaky_slope, who);
-    return s != GM_OK ? s : gm_params_alloc(t, n_states, who);
-}
 
 gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
 {
@@ -140,7 +182,7 @@ gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
     *out = NULL;
     gm_gan_config c;
     gm_gan_config_init(&c);
-    gm_status s = gm_config_import(&c, sizeof c, cfg, sizeof c, "gm_gan_create");
+    gm_status s = gm_config_import(&c, sizeof c, cfg, GM_GAN_CONFIG_V1_SIZE, "gm_gan_create");
     if (s != GM_OK || (s = gm_gan_config_check(&c, "gm_gan_create")) != GM_OK)
         return s;
     gm_gan *gan = gm_calloc(1, sizeof *gan);
@@ -148,12 +190,14 @@ gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out)
         return gm_fail(GM_ERR_NO_MEMORY, "gm_gan_create: out of memory");
     gan->cfg = c;
     const char *who = "gm_gan_create";
-    gm_model_net nets[2];
-    describe(&c, nets);
+    gm_model_topology top[2];
+    topologies(&c, top);
+    gan->rows = gm_model_rows_of(c.data_dim, top[0].image, c.n_conv, c.n_classes);
     /* G's update ends a step: nothing after it can fail, so it is made in place */
-    s = build_mlp(&gan->g, &gan->gen, "gen", &nets[0], c.gen_output, 1, &c, who);
-    if (s == GM_OK)
-        s = build_mlp(&gan->d, &gan->disc, "disc", &nets[1], GM_ACT_IDENTITY, 3, &c, who);
+    s = gm_model_build_up(&gan->g, &gan->gen, "gen", &top[0], who);
+    if (s == GM_OK && (s = gm_params_alloc(&gan->gen, 1, who)) == GM_OK &&
+        (s = gm_model_build_down(&gan->d, &gan->disc, "disc", &top[1], who)) == GM_OK)
+        s = gm_params_alloc(&gan->disc, 3, who);
     if (s == GM_OK && c.ema_decay > 0.0f && !(gan->ema = gm_alloc_floats(gan->gen.total)))
         s = gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory", who);
     if (s != GM_OK) {
@@ -188,7 +232,7 @@ gm_status gm_gan_get_config(const gm_gan *gan, gm_gan_config *cfg)
 {
     if (!gan)
         return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_get_config: gan is NULL");
-    return gm_config_export(cfg, &gan->cfg, sizeof gan->cfg, sizeof gan->cfg, "gm_gan_get_config");
+    return gm_config_export(cfg, &gan->cfg, sizeof gan->cfg, GM_GAN_CONFIG_V1_SIZE, "gm_gan_get_config");
 }
 
 int64_t gm_gan_step_count(const gm_gan *gan)
@@ -240,8 +284,9 @@ static gm_status reserve(gm_gan *gan, int N, bool training, const char *who)
         return s;
     if (N > gan->batch) {
         const size_t D = gan->cfg.data_dim, Z = gan->cfg.noise_dim, C = gan->cfg.n_classes, rows = (size_t)N;
+        const size_t width = (size_t)gm_rows_width(&gan->rows);
         float **slots[] = { &gan->zin, &gan->din, &gan->ddin, &gan->dfake, &gan->dlogit, &gan->noise };
-        const size_t counts[] = { rows * (Z + C), 2 * rows * (D + C), rows * (D + C), rows * D, 2 * rows,
+        const size_t counts[] = { rows * (Z + C), 2 * rows * width, rows * width, rows * D, 2 * rows,
                                   rows * (D > Z ? D : Z) };
         if ((s = gm_ws_carve(&gan->ws, 6, slots, counts, who)) != GM_OK)
             return s;
@@ -297,30 +342,22 @@ typedef struct fill_pass {
 static void fill_job(const gm_member *self, void *arg)
 {
     const fill_pass *p = arg;
-    const int D = p->gan->cfg.data_dim, C = p->gan->cfg.n_classes;
     int d0, d1;
-    gm_team_share(self, D, &d0, &d1);
-    for (int n = 0; n < p->N; n++) {
-        float *r = p->rows + (size_t)n * (D + C);
-        const float *src = p->x + (size_t)n * D, *noise = p->gan->noise + (size_t)n * D;
-        if (p->sigma > 0.0f)
-            for (int d = d0; d < d1; d++)
-                r[d] = src[d] + p->sigma * noise[d];
-        else
-            memcpy(r + d0, src + d0, (size_t)(d1 - d0) * sizeof *r);
-    }
+    gm_team_share(self, p->gan->cfg.data_dim, &d0, &d1);
+    gm_model_rows_fill(&p->gan->rows, p->rows, p->x, p->gan->noise, p->sigma, p->N, d0, d1);
 }
 
 /* rows [at, at + N) of din = x (+ instance noise), then the label */
 static void fill_disc_rows(gm_gan *gan, int at, const float *x, const int32_t *labels, int N)
 {
-    const int D = gan->cfg.data_dim, C = gan->cfg.n_classes;
-    fill_pass p = { .gan = gan, .rows = gan->din + (size_t)at * (D + C), .x = x, .sigma = noise_sigma(gan), .N = N };
+    const int D = gan->cfg.data_dim;
+    fill_pass p = { .gan = gan, .rows = gan->din + (size_t)at * gm_rows_width(&gan->rows), .x = x,
+                    .sigma = noise_sigma(gan), .N = N };
     if (p.sigma > 0.0f)
         gm_rng_normal(&gan->rng, gan->noise, (size_t)N * D);
     gm_team_run_sized(gan->team, fill_job, &p, (double)N * D * GM_WORK_STREAM);
-    if (C)
-        gm_model_onehot(p.rows, D + C, D, labels, N, C);
+    if (gan->cfg.n_classes)
+        gm_model_rows_label(&gan->rows, p.rows, labels, N);
 }
 
 /* the mean D(x) reported for a half of the logits */
@@ -341,7 +378,7 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
                                 const float *alpha, gm_gan_losses *l, const char *who)
 {
     const gm_gan_config *c = &gan->cfg;
-    const int D = c->data_dim, C = c->n_classes;
+    const int width = gm_rows_width(&gan->rows);
     const float *fake = generate(gan, z, labels, N, 0, true);
     fill_disc_rows(gan, 0, x, labels, N);
     fill_disc_rows(gan, N, fake, labels, N);
@@ -355,19 +392,23 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
     l->gp = 0.0;
     if (c->loss == GM_GAN_WGAN_GP && c->gp_weight > 0.0f) {
         /* x_hat = a x + (1 - a) G(z) per sample, over the rows D just saw */
-        float *interp = gan->din + (size_t)N * (D + C);
+        float *interp = gan->din + (size_t)N * width;
         if (!alpha) {
             gm_rng_uniform(&gan->rng, gan->noise, (size_t)N, 0.0f, 1.0f);
             alpha = gan->noise;
         }
+        /* the label columns, the same in both halves, stay as they are */
+        const int group = gan->rows.c + gan->rows.C;
         for (int n = 0; n < N; n++) {
-            const float *r = gan->din + (size_t)n * (D + C);
-            float *f = interp + (size_t)n * (D + C), a = alpha[n];
-            for (int d = 0; d < D; d++)
-                f[d] = a * r[d] + (1.0f - a) * f[d];
+            const float *r = gan->din + (size_t)n * width;
+            float *f = interp + (size_t)n * width, a = alpha[n];
+            for (int at = 0; at < width; at += group)
+                for (int d = at; d < at + gan->rows.c; d++)
+                    f[d] = a * r[d] + (1.0f - a) * f[d];
         }
         gm_status s;
-        l->gp = gm_grad_penalty(&gan->d, &gan->disc, &gan->gp_ws, interp, N, D, c->gp_weight, &s, who);
+        l->gp = gm_grad_penalty(&gan->d, &gan->disc, &gan->gp_ws, interp, N, gan->rows.c, group, c->gp_weight, &s,
+                                who);
         if (s != GM_OK)
             return s;
     }
@@ -383,17 +424,15 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
 static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan_losses *l, const char *who)
 {
     const gm_gan_config *c = &gan->cfg;
-    const int D = c->data_dim, C = c->n_classes;
     fill_disc_rows(gan, 0, gm_net_output(&gan->g), labels, N);
     const float *logits = gm_net_forward(&gan->d, &gan->disc, gan->din, N);
     l->g_loss = gm_adv_loss(c->loss, GM_ADV_G_FAKE, logits, N, 1.0f, gan->dlogit, 1.0f / (float)N);
     gm_net_backward(&gan->d, &gan->disc, gan->din, gan->dlogit, gan->ddin, N, GM_GRADS_SKIP);
     /* with label columns, the rows of dL/d(fake) are strided: gather them */
     float *dfake = gan->ddin;
-    if (C) {
+    if (c->n_classes) {
         dfake = gan->dfake;
-        for (int n = 0; n < N; n++)
-            memcpy(dfake + (size_t)n * D, gan->ddin + (size_t)n * (D + C), (size_t)D * sizeof *dfake);
+        gm_model_rows_gather(&gan->rows, dfake, gan->ddin, N);
     }
     gm_net_backward(&gan->g, &gan->gen, gan->zin, dfake, NULL, N, GM_GRADS_SET);
     if (!isfinite(l->g_loss))
@@ -560,13 +599,12 @@ gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels
     if (s != GM_OK || (s = check_data(gan, x, n, who)) != GM_OK ||
         (s = reserve(gan, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
-    const int D = gan->cfg.data_dim, C = gan->cfg.n_classes;
     for (int32_t at = 0; at < n; at += CHUNK) {
         int N = chunk_rows(n, at);
-        for (int i = 0; i < N; i++)
-            memcpy(gan->din + (size_t)i * (D + C), x + (size_t)(at + i) * D, (size_t)D * sizeof *x);
-        if (C)
-            gm_model_onehot(gan->din, D + C, D, labels + at, N, C);
+        gm_model_rows_fill(&gan->rows, gan->din, x + (size_t)at * gan->cfg.data_dim, NULL, 0.0f, N, 0,
+                           gan->cfg.data_dim);
+        if (gan->cfg.n_classes)
+            gm_model_rows_label(&gan->rows, gan->din, labels + at, N);
         memcpy(logits + at, gm_net_infer(&gan->d, &gan->disc, gan->din, N), (size_t)N * sizeof *logits);
     }
     return GM_OK;

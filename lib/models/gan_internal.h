@@ -2,6 +2,8 @@
 #ifndef GM_MODELS_GAN_INTERNAL_H
 #define GM_MODELS_GAN_INTERNAL_H
 
+#include <stddef.h>
+
 #include "genmodel/gan.h"
 #include "nn/params.h"
 
@@ -12,6 +14,11 @@ gm_rng *gm_gan_rng(gm_gan *gan);
 gm_param_table *gm_gan_disc_table(gm_gan *gan);
 /* the EMA of the generator's weights (gen table layout), or NULL */
 float *gm_gan_ema(gm_gan *gan);
+
+/* The size of the config's first published version (0.1): the least
+ * struct_size a caller's config may have; the fields after it take their
+ * defaults for such a caller. */
+#define GM_GAN_CONFIG_V1_SIZE offsetof(gm_gan_config, image_channels)
 
 /* GM_OK when gm_gan_create would accept c (a whole struct, struct_size
  * aside); else GM_ERR_INVALID_ARG with a message that begins "who: ".

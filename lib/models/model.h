@@ -59,6 +59,71 @@ gm_status gm_model_check_params(const gm_model_net *nets, int n, const char *who
 gm_status gm_model_build_mlp(gm_net *mlp, gm_param_table *t, const char *prefix, const gm_model_net *net, int act,
                              int out_act, float slope, const char *who);
 
+/* The image fields of a config: dim (named dim_field) is the data's
+ * width; c, h, w its image shape (all 0: none); n_conv convolutions with
+ * the channels conv; labels one-hot classes. */
+typedef struct gm_model_image {
+    int32_t dim;
+    const char *dim_field;
+    int32_t c, h, w;
+    int32_t n_conv;
+    const int32_t *conv;
+    int32_t labels;
+} gm_model_image;
+
+/* Every image field within its range and all alike: the shape is dim's,
+ * big enough for n_conv halvings, and no layer's size overflows. */
+gm_status gm_model_check_image(const gm_model_image *im, const char *who);
+/* The tensors declared in t within GM_MAX_PARAMS. */
+gm_status gm_model_check_total(const gm_param_table *t, const char *who);
+
+/* A network as a config describes it. A "down" network (encoder,
+ * discriminator) maps an image, or a flat vector, through stride-2
+ * convolutions and dense hidden layers to a code; an "up" network
+ * (decoder, generator) mirrors one: from a code through dense hidden
+ * layers and, with convolutions, a dense projection to the last conv's
+ * output shape, then transposed convolutions back to the image. */
+typedef struct gm_model_topology {
+    gm_shape image;            /* (c, h, w), or (D, 1, 1) for a flat vector */
+    int labels;                /* one-hot classes: extra channels of the image (down), extra code columns (up) */
+    int n_conv;
+    const int32_t *conv;       /* channels of the down convolutions, image side first */
+    int n_hidden;
+    const int32_t *hidden;     /* dense widths, in the order the network runs them */
+    int code;                  /* the code's width: down's output, up's input (labels aside) */
+    int act, out_act;
+    float slope;
+    int norm;                  /* gm_normalization of the hidden layers */
+    bool norm_first;           /* down: whether its first hidden layer is normalized too */
+} gm_model_topology;
+
+/* Declare the network in t under prefix. */
+gm_status gm_model_build_down(gm_net *net, gm_param_table *t, const char *prefix, const gm_model_topology *top,
+                              const char *who);
+gm_status gm_model_build_up(gm_net *net, gm_param_table *t, const char *prefix, const gm_model_topology *top,
+                            const char *who);
+
+/* Where a sample's D values sit in the rows an encoder or discriminator
+ * reads when a label joins them: pixels of c values, each followed by the
+ * label's C one-hot columns (label planes of an image); a flat vector is
+ * one pixel of D values, its label columns at the end. */
+typedef struct gm_model_rows {
+    int pixels, c, C;
+} gm_model_rows;
+
+static inline int gm_rows_width(const gm_model_rows *r) { return r->pixels * (r->c + r->C); }
+/* the layout of a config's data: image shape (c, h, w), or flat D */
+gm_model_rows gm_model_rows_of(int D, gm_shape image, int n_conv, int C);
+
+/* rows (N, width) = the data values [d0, d1) of x (N, D), plus sigma
+ * times noise (N, D) when sigma > 0; label columns are left alone */
+void gm_model_rows_fill(const gm_model_rows *r, float *rows, const float *x, const float *noise, float sigma, int N,
+                        int d0, int d1);
+/* the label columns of N rows, one-hot */
+void gm_model_rows_label(const gm_model_rows *r, float *rows, const int32_t *labels, int N);
+/* x (N, D) = the data values of rows: the inverse of fill */
+void gm_model_rows_gather(const gm_model_rows *r, float *x, const float *rows, int N);
+
 /* Columns [at, at + C) of each of N rows, ld floats apart, become the
  * one-hot code of its label. */
 void gm_model_onehot(float *rows, int ld, int at, const int32_t *labels, int N, int C);

@@ -29,6 +29,7 @@
 
 struct gm_vae {
     gm_vae_config cfg;
+    gm_model_rows rows; /* where x and its label sit in the encoder's input */
     gm_param_table params;
     gm_net enc, dec;
     gm_rng rng;
@@ -68,7 +69,7 @@ void gm_vae_config_init_size(gm_vae_config *out, size_t size)
 
 _Static_assert(GM_VAE_MAX_HIDDEN + 1 <= GM_MODEL_MAX_LAYERS, "a network's layers fit gm_model_net");
 
-/* the encoder and the decoder as the config gives them */
+/* the encoder and the decoder of an MLP config */
 static void describe(const gm_vae_config *c, gm_model_net nets[2])
 {
     const int C = c->n_classes;
@@ -76,6 +77,21 @@ static void describe(const gm_vae_config *c, gm_model_net nets[2])
                       c->enc_hidden, "enc_hidden", 2 * c->latent_dim, "2 * latent_dim");
     gm_model_net_init(&nets[1], c->latent_dim + C, C ? "latent_dim + n_classes" : "latent_dim", c->n_dec_hidden,
                       c->dec_hidden, "dec_hidden", c->input_dim, "input_dim");
+}
+
+/* the encoder and the decoder as the config gives them */
+static void topologies(const gm_vae_config *c, gm_model_topology top[2])
+{
+    const gm_shape image = c->n_conv ? (gm_shape){ c->image_channels, c->image_height, c->image_width }
+                                     : (gm_shape){ c->input_dim, 1, 1 };
+    top[0] = (gm_model_topology){ .image = image, .labels = c->n_classes, .n_conv = c->n_conv, .conv = c->conv_channels,
+                                  .n_hidden = c->n_enc_hidden, .hidden = c->enc_hidden, .code = 2 * c->latent_dim,
+                                  .act = c->activation, .out_act = GM_ACT_IDENTITY, .slope = c->leaky_slope,
+                                  .norm = c->normalization };
+    top[1] = top[0];
+    top[1].n_hidden = c->n_dec_hidden;
+    top[1].hidden = c->dec_hidden;
+    top[1].code = c->latent_dim;
 }
 
 gm_status gm_vae_config_check(const gm_vae_config *c, const char *who)
@@ -90,12 +106,35 @@ gm_status gm_vae_config_check(const gm_vae_config *c, const char *who)
         (s = gm_model_check_hidden(c->n_dec_hidden, c->dec_hidden, GM_VAE_MAX_HIDDEN, "n_dec_hidden", "dec_hidden",
                                    who)) != GM_OK)
         return s;
-    gm_model_net nets[2];
-    describe(c, nets);
-    if ((s = gm_model_check_params(nets, 2, who)) != GM_OK)
-        return s;
     if (!gm_act_valid(c->activation))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
+    if (c->normalization != GM_NORM_NONE && c->normalization != GM_NORM_BATCH)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: normalization must be GM_NORM_NONE or GM_NORM_BATCH (got %d)", who,
+                       (int)c->normalization);
+    if ((s = gm_model_check_image(&(gm_model_image){ c->input_dim, "input_dim", c->image_channels, c->image_height,
+                                                     c->image_width, c->n_conv, c->conv_channels, c->n_classes },
+                                  who)) != GM_OK)
+        return s;
+    if (c->n_conv) {
+        /* declared, the networks count their weights exactly */
+        gm_param_table t = { 0 };
+        gm_net enc, dec;
+        gm_model_topology top[2];
+        topologies(c, top);
+        s = gm_model_build_down(&enc, &t, "enc", &top[0], who);
+        if (s == GM_OK)
+            s = gm_model_build_up(&dec, &t, "dec", &top[1], who);
+        if (s == GM_OK)
+            s = gm_model_check_total(&t, who);
+        gm_params_free(&t);
+        if (s != GM_OK)
+            return s;
+    } else {
+        gm_model_net nets[2];
+        describe(c, nets);
+        if ((s = gm_model_check_params(nets, 2, who)) != GM_OK)
+            return s;
+    }
     if (!(c->leaky_slope >= 0.0f && c->leaky_slope < 1.0f))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: leaky_slope must be in [0, 1)", who);
     if (c->likelihood != GM_LIKELIHOOD_BERNOULLI && c->likelihood != GM_LIKELIHOOD_GAUSSIAN)
@@ -112,7 +151,7 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
     *out = NULL;
     gm_vae_config c;
     gm_vae_config_init(&c);
-    gm_status s = gm_config_import(&c, sizeof c, cfg, sizeof c, "gm_vae_create");
+    gm_status s = gm_config_import(&c, sizeof c, cfg, GM_VAE_CONFIG_V1_SIZE, "gm_vae_create");
     if (s != GM_OK || (s = gm_vae_config_check(&c, "gm_vae_create")) != GM_OK)
         return s;
 
@@ -121,13 +160,12 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
         return gm_fail(GM_ERR_NO_MEMORY, "gm_vae_create: out of memory");
     vae->cfg = c;
     const char *who = "gm_vae_create";
-    gm_model_net nets[2];
-    describe(&c, nets);
-    s = gm_model_build_mlp(&vae->enc, &vae->params, "enc", &nets[0], c.activation, GM_ACT_IDENTITY, c.leaky_slope,
-                           who);
+    gm_model_topology top[2];
+    topologies(&c, top);
+    vae->rows = gm_model_rows_of(c.input_dim, top[0].image, c.n_conv, c.n_classes);
+    s = gm_model_build_down(&vae->enc, &vae->params, "enc", &top[0], who);
     if (s == GM_OK)
-        s = gm_model_build_mlp(&vae->dec, &vae->params, "dec", &nets[1], c.activation, GM_ACT_IDENTITY,
-                               c.leaky_slope, who);
+        s = gm_model_build_up(&vae->dec, &vae->params, "dec", &top[1], who);
     if (s == GM_OK)
         s = gm_params_alloc(&vae->params, 1, who);  /* one update per step, in place */
     if (s != GM_OK) {
@@ -157,7 +195,7 @@ gm_status gm_vae_get_config(const gm_vae *vae, gm_vae_config *cfg)
 {
     if (!vae)
         return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_get_config: vae is NULL");
-    return gm_config_export(cfg, &vae->cfg, sizeof vae->cfg, sizeof vae->cfg, "gm_vae_get_config");
+    return gm_config_export(cfg, &vae->cfg, sizeof vae->cfg, GM_VAE_CONFIG_V1_SIZE, "gm_vae_get_config");
 }
 
 int64_t gm_vae_step_count(const gm_vae *vae)
@@ -226,7 +264,7 @@ static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
         float *recon, *kl, *gap, *acc, *acc2;
         float **slots[] = { &vae->xin, &vae->zin, &vae->eps, &vae->dlogits, &vae->dmulv, &vae->dzin,
                             &recon, &kl, &gap, &acc, &acc2 };
-        const size_t counts[] = { C ? rows * (D + C) : 0, rows * (Z + C), rows * Z, rows * D, rows * 2 * Z,
+        const size_t counts[] = { C ? rows * gm_rows_width(&vae->rows) : 0, rows * (Z + C), rows * Z, rows * D, rows * 2 * Z,
                                   rows * (Z + C), dbl * parts, dbl, dbl, dbl, dbl };
         if ((s = gm_ws_carve(&vae->ws, 11, slots, counts, who)) != GM_OK)
             return s;
@@ -248,12 +286,10 @@ static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
  * pass follows when training */
 static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, int N, bool training)
 {
-    const int D = vae->cfg.input_dim, C = vae->cfg.n_classes;
     const float *in = x;
-    if (C) {
-        for (int n = 0; n < N; n++)
-            memcpy(vae->xin + (size_t)n * (D + C), x + (size_t)n * D, (size_t)D * sizeof *x);
-        gm_model_onehot(vae->xin, D + C, D, labels, N, C);
+    if (vae->cfg.n_classes) {
+        gm_model_rows_fill(&vae->rows, vae->xin, x, NULL, 0.0f, N, 0, vae->cfg.input_dim);
+        gm_model_rows_label(&vae->rows, vae->xin, labels, N);
         in = vae->xin;
     }
     return training ? gm_net_forward(&vae->enc, &vae->params, in, N) : gm_net_infer(&vae->enc, &vae->params, in, N);

@@ -3,6 +3,8 @@
 #ifndef GM_MODELS_VAE_INTERNAL_H
 #define GM_MODELS_VAE_INTERNAL_H
 
+#include <stddef.h>
+
 #include "genmodel/vae.h"
 #include "nn/params.h"
 
@@ -10,6 +12,11 @@
 
 gm_param_table *gm_vae_param_table(gm_vae *vae);
 gm_rng *gm_vae_rng(gm_vae *vae);
+
+/* The size of the config's first published version (0.1): the least
+ * struct_size a caller's config may have; the fields after it take their
+ * defaults for such a caller. */
+#define GM_VAE_CONFIG_V1_SIZE offsetof(gm_vae_config, image_channels)
 
 /* GM_OK when gm_vae_create would accept c (a whole struct, struct_size
  * aside); else GM_ERR_INVALID_ARG with a message that begins "who: ".

@@ -26,12 +26,18 @@ static void times_slope(float *out, const float *U, const gm_layer *l, int N)
 
 static const gm_member alone = { .team = NULL, .rank = 0, .size = 1 };
 
-/* out (N, in) = A_l^T dy */
-static void input_grad(const gm_layer *l, const gm_param_table *t, float *dy, float *out, int N)
+/* out (N, in) = A_l^T dy; a kind whose part is not dx itself leaves it
+ * in the network's part0 for finish */
+static void input_grad(const gm_net *net, const gm_layer *l, const gm_param_table *t, float *dy, float *out, int N)
 {
     const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->split, .linear = true };
-    const gm_layer_grad g = { .dy = dy, .part = out };
+    const gm_layer_grad g = { .dy = dy, .part = l->ops->finish ? net->part0 : out };
     l->ops->backward(l, &p, &alone, &g);
+    if (l->ops->finish) {
+        const gm_layer_pass in = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->in.c };
+        const float *const parts[1] = { net->part0 };
+        l->ops->finish(l, &in, parts, 1, out);
+    }
 }
 
 /* dW (and db unless NULL) += the gradients of A_l (plus b) with output
@@ -40,12 +46,13 @@ static void add_weight_grad(const gm_layer *l, gm_param_table *t, float *dy, con
 {
     const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->split, .linear = true };
     const gm_layer_grad g = { .x = x, .dy = dy, .dW = gm_param_grad(t, l->param),
-                              .db = bias ? gm_param_grad(t, l->param + 1) : NULL, .accumulate = true };
+                              .db = bias ? gm_param_grad(t, l->param + 1) : NULL, .accumulate = true,
+                              .other_x = true };
     l->ops->backward(l, &p, &alone, &g);
 }
 
 double gm_grad_penalty(gm_net *net, gm_param_table *t, gm_workspace *ws, const float *x, int N, int cols,
-                       float weight, gm_status *status, const char *who)
+                       int group, float weight, gm_status *status, const char *who)
 {
     const int L = net->n_layers;
     const gm_layer *layer = net->layer;
@@ -80,7 +87,7 @@ double gm_grad_penalty(gm_net *net, gm_param_table *t, gm_workspace *ws, const f
     for (int i = L - 1; i >= 0; i--) {
         if (i < L - 1)
             times_slope(V, u_of[i + 1], &layer[i], N);
-        input_grad(&layer[i], t, V, u_of[i], N);
+        input_grad(net, &layer[i], t, V, u_of[i], N);
     }
 
     /* P and R = dP/dg */
@@ -88,14 +95,15 @@ double gm_grad_penalty(gm_net *net, gm_param_table *t, gm_workspace *ws, const f
     for (int n = 0; n < N; n++) {
         const float *g = U + (size_t)n * w[0];
         double sq = 0.0;
-        for (int d = 0; d < cols; d++)
-            sq += (double)g[d] * g[d];
+        for (size_t at = 0; at < w[0]; at += group)
+            for (size_t d = at; d < at + cols; d++)
+                sq += (double)g[d] * g[d];
         double norm = sqrt(sq);
         penalty += (norm - 1.0) * (norm - 1.0);
         /* the norm's gradient g / ||g|| is undefined at 0; the tiny floor picks 0 there */
         float k = (float)(2.0 * weight / N * (norm - 1.0) / (norm + 1e-12));
         for (size_t d = 0; d < w[0]; d++)
-            R[(size_t)n * w[0] + d] = (int)d < cols ? k * g[d] : 0.0f;
+            R[(size_t)n * w[0] + d] = (int)(d % group) < cols ? k * g[d] : 0.0f;
     }
 
     bool curved = false;
@@ -132,7 +140,7 @@ double gm_grad_penalty(gm_net *net, gm_param_table *t, gm_workspace *ws, const f
         for (int i = L - 2; i >= 0; i--) {
             float *S = ra_of[i];
             if (i < L - 2) {
-                input_grad(&layer[i + 1], t, ra_of[i + 1], V, N);
+                input_grad(net, &layer[i + 1], t, ra_of[i + 1], V, N);
                 gm_act_backward(V, NULL, layer[i].y, N, (int)w[i + 1], layer[i].act, layer[i].slope);
                 for (size_t k = 0; k < (size_t)N * w[i + 1]; k++)
                     S[k] += V[k];

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "conv.h"
 #include "params.h"
 #include "core/rng.h"
 #include "core/team.h"
@@ -34,6 +35,7 @@ typedef struct gm_layer_spec {
     const gm_layer_ops *ops;
     int out;
     int act;
+    int k, stride, pad, out_pad;  /* a convolution's square kernel and its steps */
     gm_shape reshape;  /* when set, the shape (of the same size) the next layer sees the output as */
 } gm_layer_spec;
 
@@ -44,6 +46,7 @@ typedef struct gm_layer {
     int act;          /* gm_activation applied to the output */
     float slope;      /* leaky relu's */
     int param;        /* the first of the kind's tensors in the table */
+    gm_conv_geom geom; /* a convolution's */
     float *y;         /* the output, (batch, out size) */
     float *scratch;   /* the kind's own workspace (ops->scratch), or NULL */
 } gm_layer;
@@ -66,6 +69,8 @@ typedef struct gm_layer_grad {
     float *dW, *db;     /* the kind's parameter gradients: NULL skips them */
     bool accumulate;    /* add to dW and db, else write over them */
     float *part;        /* the member's part of the input gradient, (N, part width); NULL: none */
+    bool other_x;       /* x is not the input of the layer's last forward pass (the gradient penalty's
+                           passes), so nothing the forward kept of it may be used */
 } gm_layer_grad;
 
 struct gm_layer_ops {
@@ -95,8 +100,8 @@ struct gm_layer_ops {
      * channels, channel fastest. */
     size_t (*part_width)(const gm_layer *l);
     /* Optional, with part_width: dx's input channels [c0, c1) from the
-     * sum of the members' parts (the sum's columns of those channels). */
-    void (*finish)(const gm_layer *l, const gm_layer_pass *p, const float *part, float *dx);
+     * sum of the members' parts. */
+    void (*finish)(const gm_layer *l, const gm_layer_pass *p, const float *const *parts, int n_parts, float *dx);
     /* Optional, for kinds with buffers: start their pending copies from
      * t's current state (begin) and write them back (commit). */
     void (*begin)(const gm_layer *l, const gm_param_table *t);
@@ -106,6 +111,9 @@ struct gm_layer_ops {
     double (*work)(const gm_layer *l);
 };
 
-extern const gm_layer_ops gm_layer_dense;
+extern const gm_layer_ops gm_layer_dense;      /* W (out, in size), b (out) */
+extern const gm_layer_ops gm_layer_conv;       /* W (out, k, k, in.c), b (out) */
+extern const gm_layer_ops gm_layer_convt;      /* transposed: W (out, k, k, in.c), b (out) */
+extern const gm_layer_ops gm_layer_batchnorm;  /* weight, bias (c); buffers running_mean, running_var (c) */
 
 #endif

@@ -246,19 +246,24 @@ static void backward_job(const gm_member *self, void *arg)
             .part = part,
         };
         l->ops->backward(l, &lp, self, &g);
-        if (din && !l->ops->local) {
-            /* the member sums the columns of its share of the input
-             * channels, the only ones of din it reads next: no barrier is
-             * needed after the sum (or after finish, which reads only
-             * them) */
+        if (din && l->ops->finish) {
+            /* dx from every member's part, in the member's input channels */
             gm_layer_pass in = lp;
             gm_team_share(self, l->in.c, &in.c0, &in.c1);
-            if (self->size > 1) {
-                gm_team_sync(self);
-                add_partials(sum, net->partial[i % 2], self->size, N, width, l->in.c, in.c0, in.c1);
-            }
-            if (l->ops->finish)
-                l->ops->finish(l, &in, sum, din);
+            const float *parts[GM_MAX_THREADS];
+            parts[0] = net->part0;
+            for (int q = 1; q < self->size; q++)
+                parts[q] = net->partial[i % 2] + (size_t)(q - 1) * N * width;
+            gm_team_sync(self);
+            l->ops->finish(l, &in, parts, self->size, din);
+        } else if (din && self->size > 1 && !l->ops->local) {
+            /* the member sums the columns of its share of the input
+             * channels, the only ones of din it reads next: no barrier is
+             * needed after the sum */
+            int d0, d1;
+            gm_team_sync(self);
+            gm_team_share(self, l->in.c, &d0, &d1);
+            add_partials(din, net->partial[i % 2], self->size, N, width, l->in.c, d0, d1);
         }
         dy = din;
     }

@@ -18,7 +18,7 @@
 #include "core/team.h"
 #include "core/workspace.h"
 
-#define GM_NET_MAX_LAYERS 16
+#define GM_NET_MAX_LAYERS 24
 
 typedef struct gm_net {
     int n_layers;

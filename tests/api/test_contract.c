@@ -159,15 +159,18 @@ typedef struct kind_ops {
     void (*free)(void *h);
     void (*init)(void *cfg, size_t size);
     size_t config_size;
+    size_t first_size;  /* of the struct's first published version: the least a caller's may have */
 } kind_ops;
 
 static const kind_ops vae_ops = { VAE, vae_load, vae_load_buffer, vae_save, vae_save_buffer, vae_get_config,
-                                  vae_peek, vae_steps, vae_free, vae_init, sizeof(gm_vae_config) };
+                                  vae_peek, vae_steps, vae_free, vae_init, sizeof(gm_vae_config),
+                                  offsetof(gm_vae_config, image_channels) };
 static const kind_ops gan_ops = { GAN, gan_load, gan_load_buffer, gan_save, gan_save_buffer, gan_get_config,
-                                  gan_peek, gan_steps, gan_free, gan_init, sizeof(gm_gan_config) };
+                                  gan_peek, gan_steps, gan_free, gan_init, sizeof(gm_gan_config),
+                                  offsetof(gm_gan_config, image_channels) };
 /* gm_checkpoint_peek, which any kind's file satisfies: the VAE's serves */
 static const kind_ops info_ops = { VAE, NULL, NULL, NULL, NULL, NULL, info_peek, NULL, NULL, info_init,
-                                   sizeof(gm_checkpoint_info) };
+                                   sizeof(gm_checkpoint_info), sizeof(gm_checkpoint_info) };
 
 /* ---- fixtures: made once per process, before any row ---- */
 
@@ -531,10 +534,11 @@ static const data_call call_gan_shuffle = { .kind = GAN, .invoke = gan_shuffle, 
 /* ---- configs: create, get_config, init ---- */
 
 /* struct_size values no caller's struct can have: INVALID_ARG (the huge
- * ones must not make the library read past the struct) */
-static size_t bad_struct_size(size_t i, size_t size)
+ * ones must not make the library read past the struct); first is the
+ * size of the struct's first published version */
+static size_t bad_struct_size(size_t i, size_t first)
 {
-    const size_t sizes[] = { 0, 4, sizeof(size_t), size - 1, SIZE_MAX / 2, SIZE_MAX };
+    const size_t sizes[] = { 0, 4, sizeof(size_t), first - 1, SIZE_MAX / 2, SIZE_MAX };
     return i < sizeof sizes / sizeof sizes[0] ? sizes[i] : 0;
 }
 enum { N_BAD_STRUCT_SIZES = 6 };
@@ -633,7 +637,7 @@ static void check_create(const void *arg)
     expect("NULL out", create(c->kind, &b, NULL), GM_ERR_INVALID_ARG);
     for (size_t i = 0; i < N_BAD_STRUCT_SIZES; i++) {
         valid_config(c->kind, &b);
-        size_t ss = bad_struct_size(i, size);
+        size_t ss = bad_struct_size(i, ops_of(c->kind)->first_size);
         memcpy(&b, &ss, sizeof ss);
         b.bytes[size] = 1;  /* a library that scans past the struct stops here */
         snprintf(what, sizeof what, "struct_size %zu", ss);
@@ -682,13 +686,14 @@ static void expect_config_untouched(const char *what, const config_buf *b, size_
     expect_untouched(what, b->bytes + sizeof ss, sizeof *b - sizeof ss, "the struct");
 }
 
-/* Bad struct_size for a call that fills a struct (size is the struct's). */
-static void struct_size_cases(gm_status (*call)(const void *ctx, void *cfg), const void *ctx, size_t size)
+/* Bad struct_size for a call that fills a struct (first is its first
+ * published version's size). */
+static void struct_size_cases(gm_status (*call)(const void *ctx, void *cfg), const void *ctx, size_t first)
 {
     char what[64];
     for (size_t i = 0; i < N_BAD_STRUCT_SIZES; i++) {
         config_buf b;
-        size_t ss = bad_struct_size(i, size);
+        size_t ss = bad_struct_size(i, first);
         fill_sentinel(&b, ss);
         snprintf(what, sizeof what, "struct_size %zu", ss);
         expect_text(what, call(ctx, &b), GM_ERR_INVALID_ARG, "struct_size");
@@ -710,7 +715,7 @@ static void check_get_config(const void *arg)
     expect("NULL handle", k->get_config(NULL, &b), GM_ERR_INVALID_ARG);
     expect_config_untouched("NULL handle", &b, k->config_size);
     expect("NULL cfg", k->get_config(fx.h[k->kind][0], NULL), GM_ERR_INVALID_ARG);
-    struct_size_cases(get_config_of, k, k->config_size);
+    struct_size_cases(get_config_of, k, k->first_size);
     fill_sentinel(&b, k->config_size);
     expect("the valid call", k->get_config(fx.h[k->kind][0], &b), GM_OK);
 }
@@ -868,7 +873,7 @@ static void check_peek(const void *arg)
             expect_config_untouched(cases[i].what, &b, k->config_size);
     }
     expect("NULL struct", k->peek(fx.file[own], NULL), GM_ERR_INVALID_ARG);
-    struct_size_cases(peek_of, k, k->config_size);
+    struct_size_cases(peek_of, k, k->first_size);
 }
 
 static void check_buffer_free(const void *arg)

@@ -70,6 +70,25 @@ static void test_config_checks(void **state)
     cfg.struct_size = 8;
     gm_gan *gan;
     assert_int_equal(gm_gan_create(&cfg, &gan), GM_ERR_INVALID_ARG);
+    /* a caller built against 0.1's header (its struct ends at seed): the
+     * fields it lacks take their defaults, bytes past it are never touched */
+    const size_t first = offsetof(gm_gan_config, image_channels);
+    static union { gm_gan_config cfg; unsigned char bytes[sizeof(gm_gan_config)]; } old;
+    memset(&old, 0xff, sizeof old);
+    gm_gan_config_init_size(&old.cfg, first);
+    old.cfg.struct_size = first - 1;
+    assert_int_equal(gm_gan_create(&old.cfg, &gan), GM_ERR_INVALID_ARG);
+    old.cfg.struct_size = first;
+    assert_int_equal(gm_gan_create(&old.cfg, &gan), GM_OK);
+    gm_gan_config full;
+    gm_gan_config_init(&full);
+    assert_int_equal(gm_gan_get_config(gan, &full), GM_OK);
+    assert_true(full.n_conv == 0 && full.gen_norm == GM_NORM_NONE && full.disc_norm == GM_NORM_NONE &&
+                full.minibatch_std == 0);
+    assert_int_equal(gm_gan_get_config(gan, &old.cfg), GM_OK);
+    for (size_t i = first; i < sizeof old; i++)
+        assert_int_equal(old.bytes[i], 0xff);
+    gm_gan_free(gan);
     assert_int_equal(gm_gan_create(NULL, &gan), GM_ERR_INVALID_ARG);
     gm_gan_free(NULL);
 

@@ -44,8 +44,33 @@ static void test_config_abi(void **state)
     assert_int_equal(gm_vae_create(&cfg, &vae), GM_ERR_INVALID_ARG);
     assert_null(vae);
     assert_non_null(strstr(gm_last_error(), "struct_size"));
-    cfg.struct_size = sizeof cfg - 4;
+    /* the first published struct (0.1) ended at seed: smaller is no caller's */
+    const size_t first = offsetof(gm_vae_config, image_channels);
+    cfg.struct_size = first - 4;
     assert_int_equal(gm_vae_create(&cfg, &vae), GM_ERR_INVALID_ARG);
+
+    /* a caller built against 0.1's header keeps working: what lies past
+     * its struct is never read, and the fields it lacks take their
+     * defaults (an MLP); get_config writes only its struct's bytes */
+    static union { gm_vae_config cfg; unsigned char bytes[sizeof(gm_vae_config)]; } old;
+    memset(&old, 0xff, sizeof old);
+    gm_vae_config_init_size(&old.cfg, first);
+    for (size_t i = first; i < sizeof old; i++)
+        assert_int_equal(old.bytes[i], 0xff);
+    assert_int_equal(gm_vae_create(&old.cfg, &vae), GM_OK);
+    gm_vae_config full;
+    gm_vae_config_init(&full);
+    assert_int_equal(gm_vae_get_config(vae, &full), GM_OK);
+    assert_int_equal(full.n_conv, 0);
+    assert_int_equal(full.image_channels, 0);
+    assert_int_equal(full.normalization, GM_NORM_NONE);
+    old.cfg.latent_dim = 0;
+    assert_int_equal(gm_vae_get_config(vae, &old.cfg), GM_OK);
+    assert_int_equal(old.cfg.latent_dim, 20);
+    for (size_t i = first; i < sizeof old; i++)
+        assert_int_equal(old.bytes[i], 0xff);
+    gm_vae_free(vae);
+    vae = NULL;
 
     /* a caller built against a newer header: unknown fields must be zero */
     struct { gm_vae_config cfg; char newer[16]; } big;

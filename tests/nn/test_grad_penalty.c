@@ -57,7 +57,7 @@ static void check(int act)
 
     gm_status s;
     memset(t.grad, 0, t.total * sizeof *t.grad);  /* the penalty adds to the gradients */
-    double p = gm_grad_penalty(&mlp, &t, &ws, x, N, COLS, (float)WEIGHT, &s, "t");
+    double p = gm_grad_penalty(&mlp, &t, &ws, x, N, COLS, widths[0], (float)WEIGHT, &s, "t");
     assert_int_equal(s, GM_OK);
 
     size_t count = 0;

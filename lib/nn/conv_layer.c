@@ -1,0 +1,166 @@
+/* The convolution and transposed-convolution kinds of layer (nn/layer.h)
+ * on conv.h's kernels. A convolution keeps the im2col matrix of its last
+ * forward pass for the backward; its members' input-gradient parts are
+ * parts of that matrix's gradient, which finish folds into dx. A
+ * transposed convolution's parts are parts of dx itself. */
+#include <stdio.h>
+
+#include "conv.h"
+#include "layer.h"
+#include "core/act.h"
+#include "core/error.h"
+
+static gm_status declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
+                         bool transposed, const char *who)
+{
+    gm_status st = gm_conv_geom_init(&l->geom, transposed, l->in.c, l->in.h, l->in.w, s->out, s->k, s->stride,
+                                     s->pad, s->out_pad, who);
+    if (st != GM_OK)
+        return st;
+    const gm_conv_geom *g = &l->geom;
+    l->out = (gm_shape){ g->out_c, g->out_h, g->out_w };
+    char name[GM_PARAM_NAME_MAX];
+    int64_t wshape[4] = { g->out_c, g->k, g->k, g->in_c }, bshape[1] = { g->out_c };
+    snprintf(name, sizeof name, "%s.%d.weight", prefix, i);
+    if ((st = gm_params_add(t, name, 4, wshape, NULL, who)) != GM_OK)
+        return st;
+    snprintf(name, sizeof name, "%s.%d.bias", prefix, i);
+    return gm_params_add(t, name, 1, bshape, NULL, who);
+}
+
+static void init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
+{
+    gm_conv_init(rng, gm_param_data(t, l->param), gm_param_data(t, l->param + 1), &l->geom);
+}
+
+static double work(const gm_layer *l)
+{
+    const gm_conv_geom *g = &l->geom;
+    const double pixels = g->transposed ? (double)g->in_h * g->in_w : (double)g->out_h * g->out_w;
+    return pixels * g->k * g->k * g->in_c * g->out_c;
+}
+
+/* ---- convolution ---- */
+
+static gm_status conv_declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
+                              const char *who)
+{
+    return declare(l, s, t, prefix, i, false, who);
+}
+
+/* the im2col matrix: one row per output pixel, K*K*in_c columns */
+static size_t col_width(const gm_layer *l)
+{
+    return (size_t)l->geom.k * l->geom.k * l->geom.in_c;
+}
+
+static size_t pixels_out(const gm_layer *l)
+{
+    return (size_t)l->geom.out_h * l->geom.out_w;
+}
+
+static size_t conv_scratch(const gm_layer *l, int N, bool backward)
+{
+    (void)backward;
+    return (size_t)N * pixels_out(l) * col_width(l);
+}
+
+static size_t conv_part_width(const gm_layer *l)
+{
+    return pixels_out(l) * col_width(l);
+}
+
+static void conv_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
+{
+    const gm_conv_geom *g = &l->geom;
+    const int rows = (int)pixels_out(l);
+    float *col = l->scratch + (size_t)p->n0 * rows * col_width(l);
+    const int N = p->n1 - p->n0;
+    if (self->size > 1) {
+        /* the members split the gather by rows; every product needs all */
+        int r0, r1;
+        gm_team_share(self, N * rows, &r0, &r1);
+        gm_conv_im2col(col, x, g, r0, r1);
+        gm_team_sync(self);
+    } else {
+        gm_conv_im2col(col, x + (size_t)p->n0 * gm_shape_size(l->in), g, 0, N * rows);
+    }
+    gm_conv_forward_share(y + (size_t)p->n0 * gm_shape_size(l->out), col, gm_param_data(p->t, l->param),
+                          p->linear ? NULL : gm_param_data(p->t, l->param + 1), g, N, p->c0, p->c1,
+                          p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+}
+
+static void conv_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *d)
+{
+    (void)self;
+    const gm_conv_geom *g = &l->geom;
+    /* the gradient penalty asks for the weights' gradient at an input the
+     * last forward did not see; it runs alone */
+    if (d->other_x && d->dW)
+        gm_conv_im2col(l->scratch, d->x, g, 0, p->N * (int)pixels_out(l));
+    gm_conv_backward_share(d->part, d->dW, d->db, d->accumulate, d->dy, l->scratch, gm_param_data(p->t, l->param),
+                           l->y, g, p->N, p->c0, p->c1, p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+}
+
+static void conv_finish(const gm_layer *l, const gm_layer_pass *p, const float *const *parts, int n_parts, float *dx)
+{
+    gm_conv_col2im(dx, parts, n_parts, &l->geom, p->N, p->c0, p->c1);
+}
+
+const gm_layer_ops gm_layer_conv = {
+    .name = "conv",
+    .declare = conv_declare,
+    .init = init,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .scratch = conv_scratch,
+    .part_width = conv_part_width,
+    .finish = conv_finish,
+    .work = work,
+};
+
+/* ---- transposed convolution ---- */
+
+static gm_status convt_declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
+                               const char *who)
+{
+    return declare(l, s, t, prefix, i, true, who);
+}
+
+/* the product's output before the fold: one row per input pixel,
+ * out_c*K*K columns (the backward gathers dy into the same shape) */
+static size_t convt_scratch(const gm_layer *l, int N, bool backward)
+{
+    (void)backward;
+    const gm_conv_geom *g = &l->geom;
+    return (size_t)N * g->in_h * g->in_w * g->out_c * g->k * g->k;
+}
+
+static void convt_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
+{
+    (void)self;
+    const gm_conv_geom *g = &l->geom;
+    const size_t in = gm_shape_size(l->in);
+    gm_convt_forward_share(y + (size_t)p->n0 * gm_shape_size(l->out), l->scratch + (size_t)p->n0 * in / g->in_c *
+                           g->out_c * g->k * g->k, x + (size_t)p->n0 * in, gm_param_data(p->t, l->param),
+                           p->linear ? NULL : gm_param_data(p->t, l->param + 1), g, p->n1 - p->n0, p->c0, p->c1,
+                           p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+}
+
+static void convt_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *d)
+{
+    (void)self;
+    gm_convt_backward_share(d->part, d->dW, d->db, d->accumulate, d->dy, l->scratch, d->x,
+                            gm_param_data(p->t, l->param), l->y, &l->geom, p->N, p->c0, p->c1,
+                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+}
+
+const gm_layer_ops gm_layer_convt = {
+    .name = "convt",
+    .declare = convt_declare,
+    .init = init,
+    .forward = convt_forward,
+    .backward = convt_backward,
+    .scratch = convt_scratch,
+    .work = work,
+};

@@ -1,0 +1,111 @@
+/* The batch-normalization kind of layer (nn/layer.h) on norm.h's kernels,
+ * over the channels the layer before it computed: per channel of an image
+ * (BatchNorm2d), per feature of a flat vector (BatchNorm1d). The running
+ * statistics are buffers of the table: a training pass moves pending
+ * copies of them in the layer's scratch, which gm_net_commit writes back
+ * once the step has succeeded. */
+#include <stdio.h>
+#include <string.h>
+
+#include "layer.h"
+#include "norm.h"
+#include "core/error.h"
+
+/* tensors after l->param: weight (gamma), bias (beta), running_mean,
+ * running_var; scratch: the batch's mean and inverse std, then the
+ * pending running mean and variance, each C floats */
+enum { GAMMA, BETA, RUN_MEAN, RUN_VAR };
+
+static int channels(const gm_layer *l) { return l->split; }
+
+static gm_status bn_declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
+                            const char *who)
+{
+    (void)s;
+    l->out = l->in;
+    static const char *const names[] = { "weight", "bias", "running_mean", "running_var" };
+    const int64_t shape[1] = { l->in.c };
+    for (int k = 0; k < 4; k++) {
+        char name[GM_PARAM_NAME_MAX];
+        snprintf(name, sizeof name, "%s.%d.%s", prefix, i, names[k]);
+        gm_status st = k < RUN_MEAN ? gm_params_add(t, name, 1, shape, NULL, who)
+                                    : gm_params_add_buffer(t, name, 1, shape, NULL, who);
+        if (st != GM_OK)
+            return st;
+    }
+    return GM_OK;
+}
+
+static void bn_init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
+{
+    (void)rng;
+    for (int c = 0; c < channels(l); c++) {
+        gm_param_data(t, l->param + GAMMA)[c] = 1.0f;
+        gm_param_data(t, l->param + BETA)[c] = 0.0f;
+        gm_param_data(t, l->param + RUN_MEAN)[c] = 0.0f;
+        gm_param_data(t, l->param + RUN_VAR)[c] = 1.0f;
+    }
+}
+
+static size_t bn_scratch(const gm_layer *l, int N, bool backward)
+{
+    (void)N;
+    (void)backward;
+    return 4 * (size_t)channels(l);
+}
+
+static float *stat(const gm_layer *l, int k) { return l->scratch + (size_t)k * channels(l); }
+
+static void bn_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
+{
+    (void)self;
+    const int C = channels(l), P = (int)(gm_shape_size(l->in) / (size_t)C);
+    const size_t at = (size_t)p->n0 * P * C;
+    const float *gamma = gm_param_data(p->t, l->param + GAMMA), *beta = gm_param_data(p->t, l->param + BETA);
+    if (p->train)
+        gm_bn_forward_train(y + at, stat(l, 0), stat(l, 1), stat(l, 2), stat(l, 3), x + at, gamma, beta,
+                            (p->n1 - p->n0) * P, C, p->c0, p->c1, l->act, l->slope);
+    else
+        gm_bn_forward_infer(y + at, x + at, gamma, beta, gm_param_data(p->t, l->param + RUN_MEAN),
+                            gm_param_data(p->t, l->param + RUN_VAR), (p->n1 - p->n0) * P, C, p->c0, p->c1, l->act,
+                            l->slope);
+}
+
+static void bn_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *d)
+{
+    (void)self;
+    const int C = channels(l), P = (int)(gm_shape_size(l->in) / (size_t)C);
+    /* without an input gradient to give, dy takes it (the kernel allows) */
+    gm_bn_backward(d->part ? d->part : d->dy, d->dW, d->db, d->accumulate, d->dy, d->x, l->y, stat(l, 0), stat(l, 1),
+                   gm_param_data(p->t, l->param + GAMMA), p->N * P, C, p->c0, p->c1, l->act, l->slope);
+}
+
+static void bn_begin(const gm_layer *l, const gm_param_table *t)
+{
+    memcpy(stat(l, 2), gm_param_data(t, l->param + RUN_MEAN), (size_t)channels(l) * sizeof(float));
+    memcpy(stat(l, 3), gm_param_data(t, l->param + RUN_VAR), (size_t)channels(l) * sizeof(float));
+}
+
+static void bn_commit(const gm_layer *l, gm_param_table *t)
+{
+    memcpy(gm_param_data(t, l->param + RUN_MEAN), stat(l, 2), (size_t)channels(l) * sizeof(float));
+    memcpy(gm_param_data(t, l->param + RUN_VAR), stat(l, 3), (size_t)channels(l) * sizeof(float));
+}
+
+static double bn_work(const gm_layer *l)
+{
+    return (double)gm_shape_size(l->in) * GM_WORK_STREAM;
+}
+
+const gm_layer_ops gm_layer_batchnorm = {
+    .name = "batchnorm",
+    .local = true,
+    .declare = bn_declare,
+    .init = bn_init,
+    .forward = bn_forward,
+    .backward = bn_backward,
+    .scratch = bn_scratch,
+    .begin = bn_begin,
+    .commit = bn_commit,
+    .work = bn_work,
+};

@@ -472,6 +472,13 @@ static void ema_job(const gm_member *self, void *arg)
     }
 }
 
+/* the fewest rows a training step takes */
+static int least_batch(const gm_gan *gan)
+{
+    const int g = gm_net_min_batch(&gan->g), d = gm_net_min_batch(&gan->d);
+    return g > d ? g : d;
+}
+
 gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, int32_t n, gm_gan_losses *losses)
 {
     const char *who = "gm_gan_train_step";
@@ -480,8 +487,13 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
     if (s == GM_OK && n > INT32_MAX / 2)
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be <= %d, since the discriminator sees 2n rows (got %d)", who,
                     (int)(INT32_MAX / 2), (int)n);
+    if (s == GM_OK && n < least_batch(gan))
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be >= %d: batch normalization needs two values per feature "
+                    "(got %d)", who, least_batch(gan), (int)n);
     if (s != GM_OK || (s = check_data(gan, x, n, who)) != GM_OK || (s = reserve(gan, n, true, who)) != GM_OK)
         return s;
+    gm_net_begin_step(&gan->g, &gan->gen);
+    gm_net_begin_step(&gan->d, &gan->disc);
     const gm_rng rng_before = gan->rng;
     float *first = gan->disc.data;
     const int64_t disc_step = gan->disc.step;
@@ -499,6 +511,8 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
         gan->rng = rng_before;
         return s;
     }
+    gm_net_commit(&gan->g, &gan->gen);
+    gm_net_commit(&gan->d, &gan->disc);
     if (gan->ema)
         gm_team_run_sized(gan->team, ema_job, gan, (double)gan->gen.total * GM_WORK_STREAM);
     if (losses)

@@ -188,6 +188,7 @@ static void add(plan *p, const gm_layer_ops *ops, int out, int act)
 static void add_hidden(plan *p, const gm_layer_ops *ops, int out, int act, bool norm)
 {
     add(p, ops, out, norm ? GM_ACT_IDENTITY : act);
+    p->spec[p->n - 1].no_bias = norm;
     if (norm)
         add(p, &gm_layer_batchnorm, out, act);
 }

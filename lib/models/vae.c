@@ -416,13 +416,25 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
     return GM_OK;
 }
 
+/* the fewest rows a training step takes */
+static int least_batch(const gm_vae *vae)
+{
+    const int e = gm_net_min_batch(&vae->enc), d = gm_net_min_batch(&vae->dec);
+    return e > d ? e : d;
+}
+
 gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
                             gm_vae_losses *losses)
 {
     const char *who = "gm_vae_train_step";
     gm_status s = check_call(vae, x, x, labels, n, who);
+    if (s == GM_OK && n < least_batch(vae))
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be >= %d: batch normalization needs two values per feature "
+                    "(got %d)", who, least_batch(vae), (int)n);
     if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK || (s = reserve(vae, n, true, who)) != GM_OK)
         return s;
+    gm_net_begin_step(&vae->enc, &vae->params);
+    gm_net_begin_step(&vae->dec, &vae->params);
     const gm_rng rng_before = vae->rng;
     gm_rng_normal(&vae->rng, vae->eps, (size_t)n * vae->cfg.latent_dim);
     gm_vae_losses l;
@@ -432,6 +444,8 @@ gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, 
         vae->rng = rng_before;
         return s;
     }
+    gm_net_commit(&vae->enc, &vae->params);
+    gm_net_commit(&vae->dec, &vae->params);
     if (losses)
         *losses = l;
     return GM_OK;

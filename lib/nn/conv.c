@@ -90,7 +90,8 @@ void gm_conv_init(gm_rng *rng, float *W, float *b, const gm_conv_geom *g)
     const int kk = g->k * g->k;
     float bound = 1.0f / sqrtf((float)kk * (float)(g->transposed ? g->out_c : g->in_c));
     gm_rng_uniform(rng, W, (size_t)g->out_c * kk * g->in_c, -bound, bound);
-    gm_rng_uniform(rng, b, (size_t)g->out_c, -bound, bound);
+    if (b)
+        gm_rng_uniform(rng, b, (size_t)g->out_c, -bound, bound);
 }
 
 /* Both kinds meet one pattern: a "small" image's pixel (sy, sx) and the

@@ -22,7 +22,7 @@ static gm_status declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t,
     char name[GM_PARAM_NAME_MAX];
     int64_t wshape[4] = { g->out_c, g->k, g->k, g->in_c }, bshape[1] = { g->out_c };
     snprintf(name, sizeof name, "%s.%d.weight", prefix, i);
-    if ((st = gm_params_add(t, name, 4, wshape, NULL, who)) != GM_OK)
+    if ((st = gm_params_add(t, name, 4, wshape, NULL, who)) != GM_OK || !l->bias)
         return st;
     snprintf(name, sizeof name, "%s.%d.bias", prefix, i);
     return gm_params_add(t, name, 1, bshape, NULL, who);
@@ -30,7 +30,7 @@ static gm_status declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t,
 
 static void init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
 {
-    gm_conv_init(rng, gm_param_data(t, l->param), gm_param_data(t, l->param + 1), &l->geom);
+    gm_conv_init(rng, gm_param_data(t, l->param), l->bias ? gm_param_data(t, l->param + 1) : NULL, &l->geom);
 }
 
 static double work(const gm_layer *l)
@@ -86,7 +86,7 @@ static void conv_forward(const gm_layer *l, const gm_layer_pass *p, const gm_mem
         gm_conv_im2col(col, x + (size_t)p->n0 * gm_shape_size(l->in), g, 0, N * rows);
     }
     gm_conv_forward_share(y + (size_t)p->n0 * gm_shape_size(l->out), col, gm_param_data(p->t, l->param),
-                          p->linear ? NULL : gm_param_data(p->t, l->param + 1), g, N, p->c0, p->c1,
+                          gm_layer_bias(l, p), g, N, p->c0, p->c1,
                           p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
 
@@ -143,7 +143,7 @@ static void convt_forward(const gm_layer *l, const gm_layer_pass *p, const gm_me
     const size_t in = gm_shape_size(l->in);
     gm_convt_forward_share(y + (size_t)p->n0 * gm_shape_size(l->out), l->scratch + (size_t)p->n0 * in / g->in_c *
                            g->out_c * g->k * g->k, x + (size_t)p->n0 * in, gm_param_data(p->t, l->param),
-                           p->linear ? NULL : gm_param_data(p->t, l->param + 1), g, p->n1 - p->n0, p->c0, p->c1,
+                           gm_layer_bias(l, p), g, p->n1 - p->n0, p->c0, p->c1,
                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
 

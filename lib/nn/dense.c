@@ -54,7 +54,8 @@ void gm_dense_init(gm_rng *rng, float *W, float *b, int D, int O)
     /* kaiming_uniform(a=sqrt(5)) reduces to this bound, and so does the bias's */
     float bound = 1.0f / sqrtf((float)D);
     gm_rng_uniform(rng, W, (size_t)O * D, -bound, bound);
-    gm_rng_uniform(rng, b, (size_t)O, -bound, bound);
+    if (b)
+        gm_rng_uniform(rng, b, (size_t)O, -bound, bound);
 }
 
 /* ---- the dense kind of layer (nn/layer.h): W (O, D), b (O) ---- */
@@ -70,7 +71,7 @@ static gm_status dense_declare(gm_layer *l, const gm_layer_spec *s, gm_param_tab
     int64_t wshape[2] = { s->out, D }, bshape[1] = { s->out };
     snprintf(name, sizeof name, "%s.%d.weight", prefix, i);
     gm_status st = gm_params_add(t, name, 2, wshape, NULL, who);
-    if (st != GM_OK)
+    if (st != GM_OK || !l->bias)
         return st;
     snprintf(name, sizeof name, "%s.%d.bias", prefix, i);
     return gm_params_add(t, name, 1, bshape, NULL, who);
@@ -78,7 +79,7 @@ static gm_status dense_declare(gm_layer *l, const gm_layer_spec *s, gm_param_tab
 
 static void dense_init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
 {
-    gm_dense_init(rng, gm_param_data(t, l->param), gm_param_data(t, l->param + 1), (int)gm_shape_size(l->in),
+    gm_dense_init(rng, gm_param_data(t, l->param), l->bias ? gm_param_data(t, l->param + 1) : NULL, (int)gm_shape_size(l->in),
                   l->split);
 }
 
@@ -87,7 +88,7 @@ static void dense_forward(const gm_layer *l, const gm_layer_pass *p, const gm_me
     (void)self;
     const int D = (int)gm_shape_size(l->in), O = l->split;
     gm_dense_forward_share(y + (size_t)p->n0 * O, x + (size_t)p->n0 * D, gm_param_data(p->t, l->param),
-                           p->linear ? NULL : gm_param_data(p->t, l->param + 1), p->n1 - p->n0, D, O, p->c0, p->c1,
+                           gm_layer_bias(l, p), p->n1 - p->n0, D, O, p->c0, p->c1,
                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
 

@@ -31,11 +31,11 @@ static const gm_member alone = { .team = NULL, .rank = 0, .size = 1 };
 static void input_grad(const gm_net *net, const gm_layer *l, const gm_param_table *t, float *dy, float *out, int N)
 {
     const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->split, .linear = true };
-    const gm_layer_grad g = { .dy = dy, .part = l->ops->finish ? net->part0 : out };
+    const gm_layer_grad g = { .dy = dy, .part = l->ops->finish ? net->part0[0] : out };
     l->ops->backward(l, &p, &alone, &g);
     if (l->ops->finish) {
         const gm_layer_pass in = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->in.c };
-        const float *const parts[1] = { net->part0 };
+        const float *const parts[1] = { net->part0[0] };
         l->ops->finish(l, &in, parts, 1, out);
     }
 }
@@ -46,7 +46,7 @@ static void add_weight_grad(const gm_layer *l, gm_param_table *t, float *dy, con
 {
     const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->split, .linear = true };
     const gm_layer_grad g = { .x = x, .dy = dy, .dW = gm_param_grad(t, l->param),
-                              .db = bias ? gm_param_grad(t, l->param + 1) : NULL, .accumulate = true,
+                              .db = bias && l->bias ? gm_param_grad(t, l->param + 1) : NULL, .accumulate = true,
                               .other_x = true };
     l->ops->backward(l, &p, &alone, &g);
 }

@@ -37,6 +37,8 @@ typedef struct gm_layer_spec {
     int act;
     int k, stride, pad, out_pad;  /* a convolution's square kernel and its steps */
     gm_shape reshape;  /* when set, the shape (of the same size) the next layer sees the output as */
+    bool no_bias;      /* a product that batch normalization follows: the mean it takes away would take a bias
+                          too, whose gradient is then rounding noise that Adam would turn into steps */
 } gm_layer_spec;
 
 typedef struct gm_layer {
@@ -46,6 +48,7 @@ typedef struct gm_layer {
     int act;          /* gm_activation applied to the output */
     float slope;      /* leaky relu's */
     int param;        /* the first of the kind's tensors in the table */
+    bool bias;        /* a product's bias follows its weight at param + 1 (not a spec's no_bias) */
     gm_conv_geom geom; /* a convolution's */
     float *y;         /* the output, (batch, out size) */
     float *scratch;   /* the kind's own workspace (ops->scratch), or NULL */
@@ -102,6 +105,9 @@ struct gm_layer_ops {
     /* Optional, with part_width: dx's input channels [c0, c1) from the
      * sum of the members' parts. */
     void (*finish)(const gm_layer *l, const gm_layer_pass *p, const float *const *parts, int n_parts, float *dx);
+    /* Optional: the fewest samples a training pass may have (batch
+     * statistics need two values per channel); 1 without. */
+    int (*min_batch)(const gm_layer *l);
     /* Optional, for kinds with buffers: start their pending copies from
      * t's current state (begin) and write them back (commit). */
     void (*begin)(const gm_layer *l, const gm_param_table *t);
@@ -110,6 +116,12 @@ struct gm_layer_ops {
      * twice that): what decides whether a pass is worth splitting. */
     double (*work)(const gm_layer *l);
 };
+
+/* A product's bias and its gradient, or NULL without one (or in a linear pass). */
+static inline float *gm_layer_bias(const gm_layer *l, const gm_layer_pass *p)
+{
+    return l->bias && !p->linear ? gm_param_data(p->t, l->param + 1) : NULL;
+}
 
 extern const gm_layer_ops gm_layer_dense;      /* W (out, in size), b (out) */
 extern const gm_layer_ops gm_layer_conv;       /* W (out, k, k, in.c), b (out) */

@@ -24,6 +24,7 @@ gm_status gm_net_init(gm_net *net, gm_param_table *t, const char *prefix, gm_sha
         l->act = specs[i].act;
         l->slope = slope;
         l->param = t->count;
+        l->bias = !specs[i].no_bias;
         gm_status s = l->ops->declare(l, &specs[i], t, prefix, i, who);
         if (s != GM_OK)
             return s;
@@ -74,7 +75,7 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
     const int rows = N > net->batch ? N : net->batch;
     const int back_rows = backward && N > net->backward_batch ? N : net->backward_batch;
     const int back_members = backward && members > net->members ? members : net->members;
-    enum { EXTRA = 5 };
+    enum { EXTRA = 6 };
     float **slots[2 * GM_NET_MAX_LAYERS + EXTRA];
     size_t counts[2 * GM_NET_MAX_LAYERS + EXTRA];
     size_t widest = 0, widest_part = 0, widest_part0 = 0;
@@ -99,8 +100,9 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
     extra[2] = &net->partial[0];
     extra[3] = &net->partial[1];
     extra_counts[2] = extra_counts[3] = (size_t)(back_members > 1 ? back_members - 1 : 0) * back_rows * widest_part;
-    extra[4] = &net->part0;
-    extra_counts[4] = (size_t)back_rows * widest_part0;
+    extra[4] = &net->part0[0];
+    extra[5] = &net->part0[1];
+    extra_counts[4] = extra_counts[5] = (size_t)back_rows * widest_part0;
     gm_status s = gm_ws_carve(&net->ws, 2 * L + EXTRA, slots, counts, who);
     if (s == GM_OK) {
         net->batch = rows;
@@ -219,18 +221,21 @@ static void backward_job(const gm_member *self, void *arg)
     const bool want = p->grads != GM_GRADS_SKIP;
     const int N = p->N;
     float *dy = p->dout;
+    /* The layers that exchange parts take turns with two sets of buffers:
+     * a member may write the next such layer's parts and input gradient
+     * while another still sums this one's, never the same buffer. A local
+     * kind writes only its own channels, in place, between them. */
+    int turn = 0;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         const gm_layer *l = &net->layer[i];
-        float *din = i > 0 ? net->delta[i % 2] : p->dx;
+        const bool local = l->ops->local;
+        float *din = i == 0 ? p->dx : local ? dy : net->delta[turn];
         /* member 0 writes its part of the input gradient in place (or in
-         * part0, where a part is not dx itself), the others beside it;
-         * the parts alternate buffers so that a layer's never meet the
-         * next's. A local kind writes only its own channels: no parts. */
+         * part0, where a part is not dx itself), the others beside it */
         const int width = l->ops->finish ? (int)part_width(l) : (int)gm_shape_size(l->in);
-        float *sum = l->ops->finish ? net->part0 : din;
-        float *part = !din ? NULL
-                      : self->rank > 0 && !l->ops->local ? net->partial[i % 2] + (size_t)(self->rank - 1) * N * width
-                                                          : sum;
+        float *sum = l->ops->finish ? net->part0[turn] : din;
+        float *partials = net->partial[turn];
+        float *part = !din ? NULL : self->rank > 0 && !local ? partials + (size_t)(self->rank - 1) * N * width : sum;
         gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .train = true };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
         /* dy came summed (or written) by shares of out.c: a layer that
@@ -241,7 +246,7 @@ static void backward_job(const gm_member *self, void *arg)
             .x = i > 0 ? net->layer[i - 1].y : p->x,
             .dy = dy,
             .dW = want ? gm_param_grad(p->t, l->param) : NULL,
-            .db = want ? gm_param_grad(p->t, l->param + 1) : NULL,
+            .db = want && l->bias ? gm_param_grad(p->t, l->param + 1) : NULL,
             .accumulate = p->grads == GM_GRADS_ADD,
             .part = part,
         };
@@ -251,20 +256,22 @@ static void backward_job(const gm_member *self, void *arg)
             gm_layer_pass in = lp;
             gm_team_share(self, l->in.c, &in.c0, &in.c1);
             const float *parts[GM_MAX_THREADS];
-            parts[0] = net->part0;
+            parts[0] = sum;
             for (int q = 1; q < self->size; q++)
-                parts[q] = net->partial[i % 2] + (size_t)(q - 1) * N * width;
+                parts[q] = partials + (size_t)(q - 1) * N * width;
             gm_team_sync(self);
             l->ops->finish(l, &in, parts, self->size, din);
-        } else if (din && self->size > 1 && !l->ops->local) {
+        } else if (din && self->size > 1 && !local) {
             /* the member sums the columns of its share of the input
              * channels, the only ones of din it reads next: no barrier is
              * needed after the sum */
             int d0, d1;
             gm_team_sync(self);
             gm_team_share(self, l->in.c, &d0, &d1);
-            add_partials(din, net->partial[i % 2], self->size, N, width, l->in.c, d0, d1);
+            add_partials(din, partials, self->size, N, width, l->in.c, d0, d1);
         }
+        if (!local)
+            turn ^= 1;
         dy = din;
     }
 }
@@ -273,6 +280,17 @@ void gm_net_backward(gm_net *net, gm_param_table *t, const float *x, float *dout
 {
     net_pass p = { .net = net, .t = t, .x = x, .dout = dout, .dx = dx, .N = N, .train = true, .grads = grads };
     gm_team_run_sized(net->team, backward_job, &p, 2.0 * pass_work(net, N));
+}
+
+int gm_net_min_batch(const gm_net *net)
+{
+    int least = 1;
+    for (int i = 0; i < net->n_layers; i++) {
+        const gm_layer *l = &net->layer[i];
+        if (l->ops->min_batch && l->ops->min_batch(l) > least)
+            least = l->ops->min_batch(l);
+    }
+    return least;
 }
 
 void gm_net_begin_step(gm_net *net, const gm_param_table *t)

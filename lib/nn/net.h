@@ -29,7 +29,7 @@ typedef struct gm_net {
     gm_workspace ws;
     float *delta[2];                   /* ping-pong gradients, (batch, widest) */
     float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest part) */
-    float *part0;                      /* member 0's part where it is not dx itself (ops->part_width) */
+    float *part0[2];                   /* ping-pong parts of member 0 where a part is not dx itself (ops->part_width) */
 } gm_net;
 
 /* Declare the layers' parameters in t: in is a sample's shape, specs
@@ -65,6 +65,10 @@ const float *gm_net_forward(gm_net *net, const gm_param_table *t, const float *x
  * through every layer, without meeting the others, when there are enough
  * rows for that. */
 const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, int N);
+
+/* The fewest samples a training pass may have: 2 with batch statistics
+ * over single values (a flat batch norm), else 1. */
+int gm_net_min_batch(const gm_net *net);
 
 /* A training step's bracket for the layers' buffers: begin starts the
  * pending copies from t's current state; commit writes them into t's

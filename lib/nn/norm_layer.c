@@ -92,6 +92,11 @@ static void bn_commit(const gm_layer *l, gm_param_table *t)
     memcpy(gm_param_data(t, l->param + RUN_VAR), stat(l, 3), (size_t)channels(l) * sizeof(float));
 }
 
+static int bn_min_batch(const gm_layer *l)
+{
+    return gm_shape_size(l->in) / (size_t)channels(l) >= 2 ? 1 : 2;
+}
+
 static double bn_work(const gm_layer *l)
 {
     return (double)gm_shape_size(l->in) * GM_WORK_STREAM;
@@ -105,6 +110,7 @@ const gm_layer_ops gm_layer_batchnorm = {
     .forward = bn_forward,
     .backward = bn_backward,
     .scratch = bn_scratch,
+    .min_batch = bn_min_batch,
     .begin = bn_begin,
     .commit = bn_commit,
     .work = bn_work,

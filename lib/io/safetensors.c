@@ -52,18 +52,15 @@ static int mul_ok(uint64_t a, uint64_t b, uint64_t *r)
     return 1;
 }
 
-/* "[d0,d1,...]" of checked dims: rank <= GM_ST_MAX_RANK, each of at most 15
- * digits and a comma, so SHAPE_STR bytes always hold it */
-#define SHAPE_STR (2 + GM_ST_MAX_RANK * 16)
 _Static_assert(GM_ST_MAX_DIM <= 999999999999999, "a dim prints in at most 15 digits");
 
-static const char *shape_str(char buf[SHAPE_STR], const int64_t *shape, int rank)
+const char *gm_st_shape_str(char buf[GM_ST_SHAPE_STR], const int64_t *shape, int rank)
 {
     size_t k = 1;
     buf[0] = '[';
     for (int i = 0; i < rank; i++)
-        k += (size_t)snprintf(buf + k, SHAPE_STR - k, "%s%" PRId64, i ? "," : "", shape[i]);
-    snprintf(buf + k, SHAPE_STR - k, "]");
+        k += (size_t)snprintf(buf + k, GM_ST_SHAPE_STR - k, "%s%" PRId64, i ? "," : "", shape[i]);
+    snprintf(buf + k, GM_ST_SHAPE_STR - k, "]");
     return buf;
 }
 
@@ -72,7 +69,7 @@ static gm_status read_tensor(const char *name, size_t name_len, const gm_json_no
                              const char **dtype)
 {
     static const char *const keys[] = { "dtype", "shape", "data_offsets" };
-    char sbuf[SHAPE_STR];
+    char sbuf[GM_ST_SHAPE_STR];
     t->name = name;
     if (!name_len)
         return gm_fail(GM_ERR_FORMAT, "a tensor has an empty name");
@@ -116,9 +113,9 @@ static gm_status read_tensor(const char *name, size_t name_len, const gm_json_no
         t->shape[i] = (int64_t)d;
         if (!mul_ok(numel, d, &numel))
             return gm_fail(GM_ERR_FORMAT, "tensor '%s': the product of shape %s overflows",
-                           name, shape_str(sbuf, t->shape, i + 1));
+                           name, gm_st_shape_str(sbuf, t->shape, i + 1));
     }
-    shape_str(sbuf, t->shape, t->rank);
+    gm_st_shape_str(sbuf, t->shape, t->rank);
     if (!mul_ok(numel, bits, &nbits))
         return gm_fail(GM_ERR_FORMAT, "tensor '%s': %s shape %s overflows", name, dt, sbuf);
     if (nbits % 8)

@@ -68,6 +68,11 @@ typedef struct gm_st_info {
     const uint8_t *bytes;             /* numel * 4 bytes in the caller's buffer, any alignment */
 } gm_st_info;
 
+/* "[d0,d1,...]" of a shape of rank <= GM_ST_MAX_RANK with dims of at most
+ * 15 digits (GM_ST_MAX_DIM), which GM_ST_SHAPE_STR bytes always hold. */
+#define GM_ST_SHAPE_STR (2 + GM_ST_MAX_RANK * 16)
+const char *gm_st_shape_str(char buf[GM_ST_SHAPE_STR], const int64_t *shape, int rank);
+
 typedef struct gm_st_file gm_st_file;
 
 /* Validate buf[0, len) entirely: layout, header JSON, every tensor's dtype,

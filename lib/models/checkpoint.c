@@ -31,14 +31,19 @@ typedef struct {
     const char *key;
     field_type type;
     size_t offset;
+    bool later;  /* added after 0.1: a file without it keeps the default */
 } config_field;
 
-#define I32(s, f) { "gm.config." #f, F_I32, offsetof(s, f) }
-#define F32(s, f) { "gm.config." #f, F_F32, offsetof(s, f) }
-#define U64(s, f) { "gm.config." #f, F_U64, offsetof(s, f) }
+#define I32(s, f) { "gm.config." #f, F_I32, offsetof(s, f), false }
+#define F32(s, f) { "gm.config." #f, F_F32, offsetof(s, f), false }
+#define U64(s, f) { "gm.config." #f, F_U64, offsetof(s, f), false }
 #define OPTIM(s, o) I32(s, o.kind), F32(s, o.lr), F32(s, o.beta1), F32(s, o.beta2), F32(s, o.eps), \
                     F32(s, o.weight_decay)
 #define FOUR(s, a) I32(s, a[0]), I32(s, a[1]), I32(s, a[2]), I32(s, a[3])
+#define LATER(s, f) { "gm.config." #f, F_I32, offsetof(s, f), true }
+#define IMAGE(s) LATER(s, image_channels), LATER(s, image_height), LATER(s, image_width), LATER(s, n_conv), \
+                 LATER(s, conv_channels[0]), LATER(s, conv_channels[1]), LATER(s, conv_channels[2]), \
+                 LATER(s, conv_channels[3])
 
 static const config_field vae_fields[] = {
     I32(gm_vae_config, input_dim), I32(gm_vae_config, latent_dim),
@@ -47,6 +52,8 @@ static const config_field vae_fields[] = {
     I32(gm_vae_config, activation), F32(gm_vae_config, leaky_slope), I32(gm_vae_config, likelihood),
     F32(gm_vae_config, beta), I32(gm_vae_config, n_classes), OPTIM(gm_vae_config, optim),
     U64(gm_vae_config, seed),
+    /* since 0.2; a file without them holds an MLP */
+    IMAGE(gm_vae_config), LATER(gm_vae_config, normalization),
 };
 
 static const config_field gan_fields[] = {
@@ -58,10 +65,13 @@ static const config_field gan_fields[] = {
     F32(gm_gan_config, label_smoothing), F32(gm_gan_config, instance_noise),
     I32(gm_gan_config, noise_anneal_steps), F32(gm_gan_config, ema_decay), I32(gm_gan_config, n_classes),
     OPTIM(gm_gan_config, gen_optim), OPTIM(gm_gan_config, disc_optim), U64(gm_gan_config, seed),
+    /* since 0.2 */
+    IMAGE(gm_gan_config), LATER(gm_gan_config, gen_norm), LATER(gm_gan_config, disc_norm),
+    LATER(gm_gan_config, minibatch_std),
 };
 
 #define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_FIELDS 48
+#define MAX_FIELDS 64
 _Static_assert(N_FIELDS(gan_fields) <= MAX_FIELDS && N_FIELDS(vae_fields) <= MAX_FIELDS, "MAX_FIELDS");
 
 static void format_field(const config_field *f, const void *cfg, char out[32])
@@ -288,7 +298,7 @@ static gm_status read_int(const gm_st_file *f, const char *key, int64_t lo, int6
 
 static gm_status read_u64(const gm_st_file *f, const char *key, uint64_t *out, const char *who)
 {
-    static const config_field field = { NULL, F_U64, 0 };
+    static const config_field field = { NULL, F_U64, 0, false };
     const char *text = gm_st_meta_get(f, key);
     if (!text || !parse_field(&field, text, out))
         return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, key, text ? "not a valid number" : "missing");
@@ -328,6 +338,8 @@ static gm_status read_header(const gm_st_file *f, const model_kind *want, stored
     k->init(cfg);
     for (size_t i = 0; i < k->n_fields; i++) {
         const char *text = gm_st_meta_get(f, k->fields[i].key);
+        if (!text && k->fields[i].later)
+            continue;
         if (!text || !parse_field(&k->fields[i], text, cfg))
             return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, k->fields[i].key,
                            text ? "not a valid value" : "missing");
@@ -352,10 +364,11 @@ static gm_status fill(void *p, const char *name, const gm_param *param, float *d
     int same = t->rank == param->rank;
     for (int i = 0; same && i < param->rank; i++)
         same = t->shape[i] == param->shape[i];
-    if (!same)
-        return gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' has rank %d shape [%" PRId64 ",%" PRId64 "], expected "
-                       "[%" PRId64 ",%" PRId64 "]", c->who, name, (int)t->rank, t->shape[0], t->shape[1],
-                       param->shape[0], param->rank > 1 ? param->shape[1] : 0);
+    if (!same) {
+        char got[GM_ST_SHAPE_STR], want[GM_ST_SHAPE_STR];
+        return gm_fail(GM_ERR_FORMAT, "%s: tensor '%s' has shape %s, expected %s", c->who, name,
+                       gm_st_shape_str(got, t->shape, t->rank), gm_st_shape_str(want, param->shape, param->rank));
+    }
     gm_status s = gm_st_tensor_copy(c->file, name, data, param->numel);   /* cannot fail: same shape */
     for (size_t i = 0; s == GM_OK && i < param->numel; i++)
         if (!isfinite(data[i]))

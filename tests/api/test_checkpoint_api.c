@@ -1,5 +1,5 @@
 /* Checkpoints through the public API: exact resume for both models,
- * conditional or not; file and buffer round trips; a loader that refuses
+ * conditional or not, MLP or convolutional with batch normalization; file and buffer round trips; a loader that refuses
  * every truncation and every corrupted header byte; version and kind
  * checks; a golden file that must keep loading; and saves killed mid-way
  * that never leave a broken file under the real name. */
@@ -28,15 +28,35 @@
 
 enum { D = 6, N = 8 };
 
+/* a conditional model on 6 x 6 images through two convolutions (3 and 4
+ * channels, down to 1 x 1) with batch normalization: its running
+ * statistics are part of what a resume must restore */
+enum { CONV = 8, IMAGE = 6, CONV_D = IMAGE * IMAGE };
+
+static void conv_topology(int32_t *channels, int32_t *h, int32_t *w, int32_t *n_conv, int32_t *conv)
+{
+    *channels = 1;
+    *h = *w = IMAGE;
+    *n_conv = 2;
+    conv[0] = 3;
+    conv[1] = 4;
+}
+
+static int dim_of(int n_classes) { return n_classes == CONV ? CONV_D : D; }
+
 static gm_vae *tiny_vae(int n_classes)
 {
     gm_vae_config cfg;
     gm_vae_config_init(&cfg);
-    cfg.input_dim = D;
+    cfg.input_dim = dim_of(n_classes);
     cfg.latent_dim = 2;
     cfg.enc_hidden[0] = cfg.dec_hidden[0] = 5;
     cfg.n_classes = n_classes;
     cfg.seed = 3;
+    if (n_classes == CONV) {
+        conv_topology(&cfg.image_channels, &cfg.image_height, &cfg.image_width, &cfg.n_conv, cfg.conv_channels);
+        cfg.normalization = GM_NORM_BATCH;
+    }
     gm_vae *vae;
     assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
     return vae;
@@ -46,8 +66,13 @@ static gm_gan *tiny_gan(int n_classes)
 {
     gm_gan_config cfg;
     gm_gan_config_init(&cfg);
-    cfg.data_dim = D;
+    cfg.data_dim = dim_of(n_classes);
     cfg.noise_dim = 3;
+    if (n_classes == CONV) {
+        conv_topology(&cfg.image_channels, &cfg.image_height, &cfg.image_width, &cfg.n_conv, cfg.conv_channels);
+        cfg.gen_norm = cfg.disc_norm = GM_NORM_BATCH;
+        cfg.loss = GM_GAN_HINGE;
+    }
     cfg.gen_hidden[0] = cfg.gen_hidden[1] = cfg.disc_hidden[0] = cfg.disc_hidden[1] = 5;
     cfg.n_classes = n_classes;
     cfg.ema_decay = 0.9f;
@@ -61,37 +86,37 @@ static gm_gan *tiny_gan(int n_classes)
 
 static const int32_t labels[N] = { 0, 1, 2, 0, 1, 2, 0, 1 };
 
-static void vae_steps(gm_vae *vae, int from, int count, int conditional, double *losses)
+static void vae_steps(gm_vae *vae, int from, int count, int classes, double *losses)
 {
-    float x[N * D];
+    float x[N * CONV_D];
     for (int i = from; i < from + count; i++) {
-        gm_test_fill(x, N * D, 0.0f, 1.0f, (uint32_t)i);
+        gm_test_fill(x, N * dim_of(classes), 0.0f, 1.0f, (uint32_t)i);
         gm_vae_losses l;
-        assert_int_equal(gm_vae_train_step(vae, x, conditional ? labels : NULL, N, &l), GM_OK);
+        assert_int_equal(gm_vae_train_step(vae, x, classes ? labels : NULL, N, &l), GM_OK);
         losses[i - from] = l.loss;
     }
 }
 
-static void gan_steps(gm_gan *gan, int from, int count, int conditional, double *losses)
+static void gan_steps(gm_gan *gan, int from, int count, int classes, double *losses)
 {
-    float x[N * D];
+    float x[N * CONV_D];
     for (int i = from; i < from + count; i++) {
-        gm_test_fill(x, N * D, 0.0f, 1.0f, (uint32_t)i);
+        gm_test_fill(x, N * dim_of(classes), 0.0f, 1.0f, (uint32_t)i);
         gm_gan_losses l;
-        assert_int_equal(gm_gan_train_step(gan, x, conditional ? labels : NULL, N, &l), GM_OK);
+        assert_int_equal(gm_gan_train_step(gan, x, classes ? labels : NULL, N, &l), GM_OK);
         losses[i - from] = l.d_loss + l.g_loss;
     }
 }
 
 /* K steps, save, load, M more: the same as K + M uninterrupted, to the bit,
  * judged by losses, samples and the bytes of a second save */
-static void check_vae_resume(int conditional)
+static void check_vae_resume(int classes)
 {
     enum { K = 3, M = 4 };
-    gm_vae *straight = tiny_vae(conditional ? 3 : 0), *first = tiny_vae(conditional ? 3 : 0), *resumed;
+    gm_vae *straight = tiny_vae(classes), *first = tiny_vae(classes), *resumed;
     double a[K + M], b[K + M];
-    vae_steps(straight, 0, K + M, conditional, a);
-    vae_steps(first, 0, K, conditional, b);
+    vae_steps(straight, 0, K + M, classes, a);
+    vae_steps(first, 0, K, classes, b);
     void *buf;
     size_t size;
     assert_int_equal(gm_vae_save_buffer(first, &buf, &size), GM_OK);
@@ -99,7 +124,7 @@ static void check_vae_resume(int conditional)
     assert_int_equal(gm_vae_load_buffer(buf, size, &resumed), GM_OK);
     gm_buffer_free(buf);
     assert_int_equal(gm_vae_step_count(resumed), K);
-    vae_steps(resumed, K, M, conditional, b + K);
+    vae_steps(resumed, K, M, classes, b + K);
     assert_memory_equal(a, b, sizeof a);
 
     void *s1, *s2;
@@ -114,20 +139,20 @@ static void check_vae_resume(int conditional)
     gm_vae_free(resumed);
 }
 
-static void check_gan_resume(int conditional)
+static void check_gan_resume(int classes)
 {
     enum { K = 3, M = 4 };
-    gm_gan *straight = tiny_gan(conditional ? 3 : 0), *first = tiny_gan(conditional ? 3 : 0), *resumed;
+    gm_gan *straight = tiny_gan(classes), *first = tiny_gan(classes), *resumed;
     double a[K + M], b[K + M];
-    gan_steps(straight, 0, K + M, conditional, a);
-    gan_steps(first, 0, K, conditional, b);
+    gan_steps(straight, 0, K + M, classes, a);
+    gan_steps(first, 0, K, classes, b);
     void *buf;
     size_t size;
     assert_int_equal(gm_gan_save_buffer(first, &buf, &size), GM_OK);
     gm_gan_free(first);
     assert_int_equal(gm_gan_load_buffer(buf, size, &resumed), GM_OK);
     gm_buffer_free(buf);
-    gan_steps(resumed, K, M, conditional, b + K);
+    gan_steps(resumed, K, M, classes, b + K);
     assert_memory_equal(a, b, sizeof a);
 
     void *s1, *s2;
@@ -143,9 +168,11 @@ static void check_gan_resume(int conditional)
 }
 
 static void test_vae_resume(void **s) { (void)s; check_vae_resume(0); }
-static void test_cvae_resume(void **s) { (void)s; check_vae_resume(1); }
+static void test_cvae_resume(void **s) { (void)s; check_vae_resume(3); }
+static void test_conv_vae_resume(void **s) { (void)s; check_vae_resume(CONV); }
 static void test_gan_resume(void **s) { (void)s; check_gan_resume(0); }
-static void test_cgan_resume(void **s) { (void)s; check_gan_resume(1); }
+static void test_cgan_resume(void **s) { (void)s; check_gan_resume(3); }
+static void test_conv_gan_resume(void **s) { (void)s; check_gan_resume(CONV); }
 
 /* gm_last_error() begins "who: " and names nothing inside the library */
 static void assert_names_only(const char *who)
@@ -677,9 +704,9 @@ static void test_every_refusal(void **state)
         { "gan", "\"gm.rng.counter\":\"59\"", "\"gm.rng.counter\":\"\"", "'gm.rng.counter' is not a valid number" },
         { "vae", "\"dec.0.bias\":{", "\"dec.0.biaX\":{", "tensor 'dec.0.bias' is missing" },
         { "vae", "\"dec.0.bias\":{\"dtype\":\"F32\",\"shape\":[5]", "\"dec.0.bias\":{\"dtype\":\"F32\",\"shape\":[1,5]",
-          "tensor 'dec.0.bias' has rank 2" },
+          "tensor 'dec.0.bias' has shape [1,5], expected [5]" },
         { "vae", "\"enc.1.weight\":{\"dtype\":\"F32\",\"shape\":[4,5]", "\"enc.1.weight\":{\"dtype\":\"F32\",\"shape\":[5,4]",
-          "tensor 'enc.1.weight' has rank 2 shape [5,4], expected [4,5]" },
+          "tensor 'enc.1.weight' has shape [5,4], expected [4,5]" },
         { "gan", "\"disc.0.bias\":{", "\"extra\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},\"disc.0.bias\":{",
           "the file has 43 tensors, the model 42" },
     };
@@ -928,6 +955,8 @@ int main(void)
         cmocka_unit_test(test_cvae_resume),
         cmocka_unit_test(test_gan_resume),
         cmocka_unit_test(test_cgan_resume),
+        cmocka_unit_test(test_conv_vae_resume),
+        cmocka_unit_test(test_conv_gan_resume),
         cmocka_unit_test(test_file_round_trip_and_peek),
         cmocka_unit_test(test_versions_and_kinds),
         cmocka_unit_test(test_bad_arguments),

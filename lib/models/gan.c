@@ -382,7 +382,8 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
     const float *fake = generate(gan, z, labels, N, 0, true);
     fill_disc_rows(gan, 0, x, labels, N);
     fill_disc_rows(gan, N, fake, labels, N);
-    const float *logits = gm_net_forward(&gan->d, &gan->disc, gan->din, 2 * N);
+    /* two batches, as PyTorch's D(real) then D(fake): batch norm takes each alone */
+    const float *logits = gm_net_forward_stacked(&gan->d, &gan->disc, gan->din, 2 * N, 2);
     const float scale = 1.0f / (float)N;
     double real = gm_adv_loss(c->loss, GM_ADV_D_REAL, logits, N, 1.0f - c->label_smoothing, gan->dlogit, scale);
     double fake_loss = gm_adv_loss(c->loss, GM_ADV_D_FAKE, logits + N, N, 0.0f, gan->dlogit + N, scale);

@@ -59,6 +59,7 @@ typedef struct gm_layer {
 typedef struct gm_layer_pass {
     const gm_param_table *t;
     int N, n0, n1, c0, c1;
+    int batches;  /* a training pass's: N rows are this many batches (gm_net_forward_stacked); 0 is 1 */
     bool train;   /* a training pass: batch statistics, and the running ones follow them */
     bool linear;  /* the product alone: no bias, no activation (the gradient penalty's passes) */
 } gm_layer_pass;

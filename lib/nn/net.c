@@ -117,7 +117,7 @@ typedef struct net_pass {
     const gm_param_table *t;
     const float *x;
     float *dout, *dx;
-    int N;
+    int N, batches;
     bool train;
     gm_grads grads;
 } net_pass;
@@ -148,16 +148,18 @@ static void forward_job(const gm_member *self, void *arg)
         const gm_layer *l = &net->layer[i];
         if (i > 0 && !reads_own_channels(net, i))
             gm_team_sync(self);  /* the layer reads every member's channels of its input */
-        gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N, .train = p->train };
+        gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N, .batches = p->batches, .train = p->train };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
         l->ops->forward(l, &lp, self, in, l->y);
         in = l->y;
     }
 }
 
-static const float *forward(gm_net *net, const gm_param_table *t, const float *x, int N, bool train)
+static const float *forward(gm_net *net, const gm_param_table *t, const float *x, int N, int batches, bool train)
 {
-    net_pass p = { .net = net, .t = t, .x = x, .N = N, .train = train };
+    net_pass p = { .net = net, .t = t, .x = x, .N = N, .batches = batches, .train = train };
+    if (train)
+        net->batches = batches;
     /* one row's outputs, split by the members' channels, are what the
      * caller alone makes: an inference pass may split when it is cheap */
     if (N == 1 && !train)
@@ -169,7 +171,12 @@ static const float *forward(gm_net *net, const gm_param_table *t, const float *x
 
 const float *gm_net_forward(gm_net *net, const gm_param_table *t, const float *x, int N)
 {
-    return forward(net, t, x, N, true);
+    return forward(net, t, x, N, 1, true);
+}
+
+const float *gm_net_forward_stacked(gm_net *net, const gm_param_table *t, const float *x, int N, int B)
+{
+    return forward(net, t, x, N, B, true);
 }
 
 /* rows a member needs before the products are better split by rows */
@@ -195,7 +202,7 @@ static void infer_job(const gm_member *self, void *arg)
 const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, int N)
 {
     if (N < MIN_ROWS_PER_MEMBER * gm_team_size(net->team))
-        return forward(net, t, x, N, false);
+        return forward(net, t, x, N, 1, false);
     net_pass p = { .net = net, .t = t, .x = x, .N = N };
     gm_team_run_sized(net->team, infer_job, &p, pass_work(net, N));
     return gm_net_output(net);
@@ -236,7 +243,7 @@ static void backward_job(const gm_member *self, void *arg)
         float *sum = l->ops->finish ? net->part0[turn] : din;
         float *partials = net->partial[turn];
         float *part = !din ? NULL : self->rank > 0 && !local ? partials + (size_t)(self->rank - 1) * N * width : sum;
-        gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .train = true };
+        gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .batches = net->batches, .train = true };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
         /* dy came summed (or written) by shares of out.c: a layer that
          * computes other channels reads it after everyone's */

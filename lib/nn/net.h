@@ -19,6 +19,7 @@
 #include "core/workspace.h"
 
 #define GM_NET_MAX_LAYERS 24
+#define GM_NET_MAX_BATCHES 2  /* stacked in one training pass (gm_net_forward_stacked) */
 
 typedef struct gm_net {
     int n_layers;
@@ -30,6 +31,7 @@ typedef struct gm_net {
     float *delta[2];                   /* ping-pong gradients, (batch, widest) */
     float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest part) */
     float *part0[2];                   /* ping-pong parts of member 0 where a part is not dx itself (ops->part_width) */
+    int batches;                       /* stacked in the last training pass, which its backward takes */
 } gm_net;
 
 /* Declare the layers' parameters in t: in is a sample's shape, specs
@@ -59,6 +61,13 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who);
  * ...). A layer with running statistics uses the batch's, and its
  * running ones follow them in a pending copy that gm_net_commit keeps. */
 const float *gm_net_forward(gm_net *net, const gm_param_table *t, const float *x, int N);
+
+/* The same over B (1..GM_NET_MAX_BATCHES) batches of N / B rows stacked in
+ * x, as if each were a pass of its own: batch statistics are each batch's,
+ * and the running ones follow the batches in order (a discriminator shown
+ * its real and its generated samples in one pass). N is a multiple of B;
+ * the backward pass after it takes the batches alike. */
+const float *gm_net_forward_stacked(gm_net *net, const gm_param_table *t, const float *x, int N, int B);
 
 /* The output of an inference pass (running statistics), which no
  * backward follows: on a team, each member takes its share of the rows

@@ -8,13 +8,15 @@
 #include <string.h>
 
 #include "layer.h"
+#include "net.h"
 #include "norm.h"
 #include "core/error.h"
 
 /* tensors after l->param: weight (gamma), bias (beta), running_mean,
- * running_var; scratch: the batch's mean and inverse std, then the
- * pending running mean and variance, each C floats */
+ * running_var; scratch, each C floats: the pending running mean and
+ * variance, then each stacked batch's mean and inverse std */
 enum { GAMMA, BETA, RUN_MEAN, RUN_VAR };
+enum { PENDING_MEAN, PENDING_VAR, BATCH_STATS };
 
 static int channels(const gm_layer *l) { return l->split; }
 
@@ -51,10 +53,13 @@ static size_t bn_scratch(const gm_layer *l, int N, bool backward)
 {
     (void)N;
     (void)backward;
-    return 4 * (size_t)channels(l);
+    return (BATCH_STATS + 2 * GM_NET_MAX_BATCHES) * (size_t)channels(l);
 }
 
 static float *stat(const gm_layer *l, int k) { return l->scratch + (size_t)k * channels(l); }
+static float *batch_mean(const gm_layer *l, int b) { return stat(l, BATCH_STATS + 2 * b); }
+static float *batch_inv_std(const gm_layer *l, int b) { return stat(l, BATCH_STATS + 2 * b + 1); }
+static int batches(const gm_layer_pass *p) { return p->batches > 1 ? p->batches : 1; }
 
 static void bn_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
 {
@@ -62,10 +67,14 @@ static void bn_forward(const gm_layer *l, const gm_layer_pass *p, const gm_membe
     const int C = channels(l), P = (int)(gm_shape_size(l->in) / (size_t)C);
     const size_t at = (size_t)p->n0 * P * C;
     const float *gamma = gm_param_data(p->t, l->param + GAMMA), *beta = gm_param_data(p->t, l->param + BETA);
-    if (p->train)
-        gm_bn_forward_train(y + at, stat(l, 0), stat(l, 1), stat(l, 2), stat(l, 3), x + at, gamma, beta,
-                            (p->n1 - p->n0) * P, C, p->c0, p->c1, l->act, l->slope);
-    else
+    if (p->train) {
+        /* a training pass takes all its rows: each batch's in turn */
+        const int R = p->N / batches(p) * P;
+        for (int b = 0; b < batches(p); b++)
+            gm_bn_forward_train(y + (size_t)b * R * C, batch_mean(l, b), batch_inv_std(l, b),
+                                stat(l, PENDING_MEAN), stat(l, PENDING_VAR), x + (size_t)b * R * C, gamma, beta, R,
+                                C, p->c0, p->c1, l->act, l->slope);
+    } else
         gm_bn_forward_infer(y + at, x + at, gamma, beta, gm_param_data(p->t, l->param + RUN_MEAN),
                             gm_param_data(p->t, l->param + RUN_VAR), (p->n1 - p->n0) * P, C, p->c0, p->c1, l->act,
                             l->slope);
@@ -74,22 +83,27 @@ static void bn_forward(const gm_layer *l, const gm_layer_pass *p, const gm_membe
 static void bn_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *d)
 {
     (void)self;
-    const int C = channels(l), P = (int)(gm_shape_size(l->in) / (size_t)C);
+    const int C = channels(l), P = (int)(gm_shape_size(l->in) / (size_t)C), R = p->N / batches(p) * P;
     /* without an input gradient to give, dy takes it (the kernel allows) */
-    gm_bn_backward(d->part ? d->part : d->dy, d->dW, d->db, d->accumulate, d->dy, d->x, l->y, stat(l, 0), stat(l, 1),
-                   gm_param_data(p->t, l->param + GAMMA), p->N * P, C, p->c0, p->c1, l->act, l->slope);
+    float *dx = d->part ? d->part : d->dy;
+    for (int b = 0; b < batches(p); b++) {
+        const size_t at = (size_t)b * R * C;
+        gm_bn_backward(dx + at, d->dW, d->db, d->accumulate || b > 0, d->dy + at, d->x + at, l->y + at,
+                       batch_mean(l, b), batch_inv_std(l, b), gm_param_data(p->t, l->param + GAMMA), R, C, p->c0,
+                       p->c1, l->act, l->slope);
+    }
 }
 
 static void bn_begin(const gm_layer *l, const gm_param_table *t)
 {
-    memcpy(stat(l, 2), gm_param_data(t, l->param + RUN_MEAN), (size_t)channels(l) * sizeof(float));
-    memcpy(stat(l, 3), gm_param_data(t, l->param + RUN_VAR), (size_t)channels(l) * sizeof(float));
+    memcpy(stat(l, PENDING_MEAN), gm_param_data(t, l->param + RUN_MEAN), (size_t)channels(l) * sizeof(float));
+    memcpy(stat(l, PENDING_VAR), gm_param_data(t, l->param + RUN_VAR), (size_t)channels(l) * sizeof(float));
 }
 
 static void bn_commit(const gm_layer *l, gm_param_table *t)
 {
-    memcpy(gm_param_data(t, l->param + RUN_MEAN), stat(l, 2), (size_t)channels(l) * sizeof(float));
-    memcpy(gm_param_data(t, l->param + RUN_VAR), stat(l, 3), (size_t)channels(l) * sizeof(float));
+    memcpy(gm_param_data(t, l->param + RUN_MEAN), stat(l, PENDING_MEAN), (size_t)channels(l) * sizeof(float));
+    memcpy(gm_param_data(t, l->param + RUN_VAR), stat(l, PENDING_VAR), (size_t)channels(l) * sizeof(float));
 }
 
 static int bn_min_batch(const gm_layer *l)

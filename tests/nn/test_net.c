@@ -1,8 +1,8 @@
 /* The MLP: gradients of a whole stack against finite differences, a real
  * (XOR-like) task learned to low loss, the same passes on a team of
  * threads as on the caller alone (small passes exactly so: they are not
- * split), no allocation in a repeated step, and every allocation failure
- * reported cleanly. */
+ * split), no allocation in a repeated step, stacked batches that batch
+ * norm takes apart, and every allocation failure reported cleanly. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -395,6 +395,86 @@ static void test_every_allocation_failure(void **state)
     assert_int_equal(gm_test_alloc_sweep(life_cycle, &d), 3);
 }
 
+/* ---- stacked batches: batch norm takes each batch alone ---- */
+
+enum { SN = 5, SD = 4, SH = 6 };
+
+static void stacked_net(gm_net *net, gm_param_table *t)
+{
+    const gm_layer_spec specs[] = {
+        { .ops = &gm_layer_dense, .out = SH, .act = GM_ACT_IDENTITY, .no_bias = true },
+        { .ops = &gm_layer_batchnorm, .out = SH, .act = GM_ACT_TANH },
+        { .ops = &gm_layer_dense, .out = 2, .act = GM_ACT_IDENTITY },
+    };
+    gm_rng rng;
+    gm_rng_init(&rng, 5);
+    assert_int_equal(gm_net_init(net, t, "net", (gm_shape){ SD, 1, 1 }, 3, specs, 0.0f, "t"), GM_OK);
+    assert_int_equal(gm_params_alloc(t, 1, "t"), GM_OK);
+    gm_net_init_weights(net, t, &rng);
+    /* gamma and beta away from 1 and 0, so that they show in every gradient */
+    gm_test_fill(gm_param_data(t, 1), SH, 0.5f, 1.5f, 6);
+    gm_test_fill(gm_param_data(t, 2), SH, -0.5f, 0.5f, 7);
+    assert_int_equal(gm_net_reserve(net, 2 * SN, true, "t"), GM_OK);
+}
+
+static void test_stacked_batches_are_normalized_apart(void **state)
+{
+    (void)state;
+    gm_param_table t = { 0 };
+    gm_net net;
+    stacked_net(&net, &t);
+    float x[2 * SN * SD], dout[2 * SN * 2], dy[2 * SN * 2], dx[2 * SN * SD], out[2 * SN * 2];
+    gm_test_fill(x, 2 * SN * SD, -1.0f, 1.0f, 8);
+    /* the second batch elsewhere: pooled statistics would differ from each batch's */
+    for (int i = SN * SD; i < 2 * SN * SD; i++)
+        x[i] = 3.0f * x[i] + 2.0f;
+    gm_test_fill(dout, 2 * SN * 2, -1.0f, 1.0f, 9);
+
+    /* each batch in a pass of its own; the running statistics follow both */
+    gm_net_begin_step(&net, &t);
+    double want_grad[128], want_dx[2 * SN * SD], want_out[2 * SN * 2];
+    assert_true(t.total <= 128);
+    for (int b = 0; b < 2; b++) {
+        as_double(gm_net_forward(&net, &t, x + b * SN * SD, SN), want_out + b * SN * 2, SN * 2);
+        memcpy(dy, dout + b * SN * 2, SN * 2 * sizeof *dy);
+        gm_net_backward(&net, &t, x + b * SN * SD, dy, dx, SN, b ? GM_GRADS_ADD : GM_GRADS_SET);
+        as_double(dx, want_dx + b * SN * SD, SN * SD);
+    }
+    as_double(t.grad, want_grad, t.total);
+    gm_net_commit(&net, &t);
+    const float *mean = gm_param_data(&t, 3), *var = gm_param_data(&t, 4);
+    double want_stats[2 * SH];
+    as_double(mean, want_stats, SH);
+    as_double(var, want_stats + SH, SH);
+
+    /* the same two batches stacked */
+    for (int j = 0; j < SH; j++) {
+        gm_param_data(&t, 3)[j] = 0.0f;
+        gm_param_data(&t, 4)[j] = 1.0f;
+    }
+    gm_net_begin_step(&net, &t);
+    memcpy(out, gm_net_forward_stacked(&net, &t, x, 2 * SN, 2), sizeof out);
+    memcpy(dy, dout, sizeof dy);
+    gm_net_backward(&net, &t, x, dy, dx, 2 * SN, GM_GRADS_SET);
+    gm_net_commit(&net, &t);
+    gm_assert_close(out, want_out, 2 * SN * 2, 1e-6, 1e-6, "outputs");
+    gm_assert_close(dx, want_dx, 2 * SN * SD, 1e-6, 1e-6, "input gradients");
+    gm_assert_close(t.grad, want_grad, t.total, 1e-6, 1e-6, "parameter gradients");
+    float stats[2 * SH];
+    memcpy(stats, mean, SH * sizeof *stats);
+    memcpy(stats + SH, var, SH * sizeof *stats);
+    gm_assert_close(stats, want_stats, 2 * SH, 1e-7, 1e-7, "running statistics");
+
+    /* and not as one batch: its output differs */
+    gm_net_forward(&net, &t, x, 2 * SN);
+    double differ = 0.0;
+    for (int i = 0; i < 2 * SN * 2; i++)
+        differ = fmax(differ, fabs(gm_net_output(&net)[i] - out[i]));
+    assert_true(differ > 0.1);
+    gm_net_free(&net);
+    gm_params_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_row_inference_is_the_callers_bit_for_bit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inference_reserves_no_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_step_allocates_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stacked_batches_are_normalized_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,9 +119,12 @@ gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
     if (c->gen_norm != GM_NORM_NONE && c->gen_norm != GM_NORM_BATCH)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: gen_norm must be GM_NORM_NONE or GM_NORM_BATCH (got %d)", who,
                        (int)c->gen_norm);
-    if (c->disc_norm != GM_NORM_NONE && c->disc_norm != GM_NORM_BATCH)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: disc_norm must be GM_NORM_NONE or GM_NORM_BATCH (got %d)", who,
-                       (int)c->disc_norm);
+    if (c->disc_norm != GM_NORM_NONE && c->disc_norm != GM_NORM_BATCH && c->disc_norm != GM_NORM_SPECTRAL)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: disc_norm must be GM_NORM_NONE, GM_NORM_BATCH or GM_NORM_SPECTRAL "
+                       "(got %d)", who, (int)c->disc_norm);
+    if (c->disc_norm == GM_NORM_SPECTRAL && c->loss == GM_GAN_WGAN_GP)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: GM_GAN_WGAN_GP bounds D's slope with its penalty; spectral "
+                       "normalization with it is not supported: use disc_norm GM_NORM_NONE", who);
     if (c->disc_norm == GM_NORM_BATCH && c->loss == GM_GAN_WGAN_GP)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: GM_GAN_WGAN_GP penalizes each sample's gradient, which batch "
                        "normalization in D mixes with the batch's: use disc_norm GM_NORM_NONE", who);
@@ -499,10 +502,12 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
     float *first = gan->disc.data;
     const int64_t disc_step = gan->disc.step;
     gm_gan_losses l;
-    for (int32_t k = 0; k < gan->cfg.n_critic && s == GM_OK; k++)
+    for (int32_t k = 0; k < gan->cfg.n_critic && s == GM_OK; k++) {
+        gm_net_refresh(&gan->d, &gan->disc);  /* spectral norm's power iteration: one per update of D */
         if ((s = disc_gradients(gan, x, labels, n, NULL, NULL, &l, who)) == GM_OK &&
             !gm_params_adam_step(&gan->disc, &gan->cfg.disc_optim, first, gan->team))
             s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient of the discriminator is not finite; no update was made", who);
+    }
     if (s == GM_OK && (s = gen_gradients(gan, labels, n, &l, who)) == GM_OK &&
         !gm_params_adam_step(&gan->gen, &gan->cfg.gen_optim, NULL, gan->team))
         s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient of the generator is not finite; no update was made", who);
@@ -526,7 +531,12 @@ gm_status gm_gan_disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
 {
     const char *who = "gm_gan_disc_gradients";
     gm_status s = reserve(gan, n, true, who);
-    return s != GM_OK ? s : disc_gradients(gan, x, labels, n, z, alpha, losses, who);
+    if (s != GM_OK)
+        return s;
+    /* the buffers as the model holds them, which these passes never change */
+    gm_net_begin_step(&gan->g, &gan->gen);
+    gm_net_begin_step(&gan->d, &gan->disc);
+    return disc_gradients(gan, x, labels, n, z, alpha, losses, who);
 }
 
 gm_status gm_gan_gen_gradients(gm_gan *gan, const int32_t *labels, int32_t n, const float *z,
@@ -536,6 +546,8 @@ gm_status gm_gan_gen_gradients(gm_gan *gan, const int32_t *labels, int32_t n, co
     gm_status s = reserve(gan, n, true, who);
     if (s != GM_OK)
         return s;
+    gm_net_begin_step(&gan->g, &gan->gen);
+    gm_net_begin_step(&gan->d, &gan->disc);
     generate(gan, z, labels, n, 0, true);
     return gen_gradients(gan, labels, n, losses, who);
 }

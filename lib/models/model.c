@@ -221,6 +221,8 @@ gm_status gm_model_build_down(gm_net *net, gm_param_table *t, const char *prefix
     for (int i = 0; i < top->n_hidden; i++)
         add_hidden(&p, &gm_layer_dense, top->hidden[i], top->act, batch && (i + top->n_conv > 0 || top->norm_first));
     add(&p, &gm_layer_dense, top->code, top->out_act);
+    for (int i = 0; i < p.n; i++)
+        p.spec[i].spectral = top->norm == GM_NORM_SPECTRAL;
     return gm_net_init(net, t, prefix, in, p.n, p.spec, top->slope, who);
 }
 

@@ -85,7 +85,7 @@ static void conv_forward(const gm_layer *l, const gm_layer_pass *p, const gm_mem
     } else {
         gm_conv_im2col(col, x + (size_t)p->n0 * gm_shape_size(l->in), g, 0, N * rows);
     }
-    gm_conv_forward_share(y + (size_t)p->n0 * gm_shape_size(l->out), col, gm_param_data(p->t, l->param),
+    gm_conv_forward_share(y + (size_t)p->n0 * gm_shape_size(l->out), col, gm_layer_weight(l, p),
                           gm_layer_bias(l, p), g, N, p->c0, p->c1,
                           p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
@@ -98,7 +98,7 @@ static void conv_backward(const gm_layer *l, const gm_layer_pass *p, const gm_me
      * last forward did not see; it runs alone */
     if (d->other_x && d->dW)
         gm_conv_im2col(l->scratch, d->x, g, 0, p->N * (int)pixels_out(l));
-    gm_conv_backward_share(d->part, d->dW, d->db, d->accumulate, d->dy, l->scratch, gm_param_data(p->t, l->param),
+    gm_conv_backward_share(d->part, d->dW, d->db, d->accumulate, d->dy, l->scratch, gm_layer_weight(l, p),
                            l->y, g, p->N, p->c0, p->c1, p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
 
@@ -142,7 +142,7 @@ static void convt_forward(const gm_layer *l, const gm_layer_pass *p, const gm_me
     const gm_conv_geom *g = &l->geom;
     const size_t in = gm_shape_size(l->in);
     gm_convt_forward_share(y + (size_t)p->n0 * gm_shape_size(l->out), l->scratch + (size_t)p->n0 * in / g->in_c *
-                           g->out_c * g->k * g->k, x + (size_t)p->n0 * in, gm_param_data(p->t, l->param),
+                           g->out_c * g->k * g->k, x + (size_t)p->n0 * in, gm_layer_weight(l, p),
                            gm_layer_bias(l, p), g, p->n1 - p->n0, p->c0, p->c1,
                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
@@ -151,7 +151,7 @@ static void convt_backward(const gm_layer *l, const gm_layer_pass *p, const gm_m
 {
     (void)self;
     gm_convt_backward_share(d->part, d->dW, d->db, d->accumulate, d->dy, l->scratch, d->x,
-                            gm_param_data(p->t, l->param), l->y, &l->geom, p->N, p->c0, p->c1,
+                            gm_layer_weight(l, p), l->y, &l->geom, p->N, p->c0, p->c1,
                             p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
 

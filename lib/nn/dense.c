@@ -79,15 +79,15 @@ static gm_status dense_declare(gm_layer *l, const gm_layer_spec *s, gm_param_tab
 
 static void dense_init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
 {
-    gm_dense_init(rng, gm_param_data(t, l->param), l->bias ? gm_param_data(t, l->param + 1) : NULL, (int)gm_shape_size(l->in),
-                  l->split);
+    gm_dense_init(rng, gm_param_data(t, l->param), l->bias ? gm_param_data(t, l->param + 1) : NULL,
+                  (int)gm_shape_size(l->in), l->split);
 }
 
 static void dense_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
 {
     (void)self;
     const int D = (int)gm_shape_size(l->in), O = l->split;
-    gm_dense_forward_share(y + (size_t)p->n0 * O, x + (size_t)p->n0 * D, gm_param_data(p->t, l->param),
+    gm_dense_forward_share(y + (size_t)p->n0 * O, x + (size_t)p->n0 * D, gm_layer_weight(l, p),
                            gm_layer_bias(l, p), p->n1 - p->n0, D, O, p->c0, p->c1,
                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
@@ -95,7 +95,7 @@ static void dense_forward(const gm_layer *l, const gm_layer_pass *p, const gm_me
 static void dense_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *g)
 {
     (void)self;
-    gm_dense_backward_share(g->part, g->dW, g->db, g->accumulate, g->dy, g->x, gm_param_data(p->t, l->param), l->y,
+    gm_dense_backward_share(g->part, g->dW, g->db, g->accumulate, g->dy, g->x, gm_layer_weight(l, p), l->y,
                             p->N, (int)gm_shape_size(l->in), l->split, p->c0, p->c1,
                             p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }

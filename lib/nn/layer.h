@@ -39,6 +39,7 @@ typedef struct gm_layer_spec {
     gm_shape reshape;  /* when set, the shape (of the same size) the next layer sees the output as */
     bool no_bias;      /* a product that batch normalization follows: the mean it takes away would take a bias
                           too, whose gradient is then rounding noise that Adam would turn into steps */
+    bool spectral;     /* a product whose weight is spectrally normalized (nn/net.h) */
 } gm_layer_spec;
 
 typedef struct gm_layer {
@@ -49,6 +50,9 @@ typedef struct gm_layer {
     float slope;      /* leaky relu's */
     int param;        /* the first of the kind's tensors in the table */
     bool bias;        /* a product's bias follows its weight at param + 1 (not a spec's no_bias) */
+    int sn;           /* spectral normalization's u buffer (v follows it), or 0 without */
+    int sn_cols;      /* with sn: the weight seen as (split, sn_cols) */
+    float *sn_w;      /* with sn: W / sigma as the passes use it, then pending u and v, sigma, scratch */
     gm_conv_geom geom; /* a convolution's */
     float *y;         /* the output, (batch, out size) */
     float *scratch;   /* the kind's own workspace (ops->scratch), or NULL */
@@ -118,7 +122,14 @@ struct gm_layer_ops {
     double (*work)(const gm_layer *l);
 };
 
-/* A product's bias and its gradient, or NULL without one (or in a linear pass). */
+/* The weight a product's passes use: the spectrally normalized one when
+ * the layer has it. */
+static inline const float *gm_layer_weight(const gm_layer *l, const gm_layer_pass *p)
+{
+    return l->sn ? l->sn_w : gm_param_data(p->t, l->param);
+}
+
+/* A product's bias, or NULL without one (or in a linear pass). */
 static inline float *gm_layer_bias(const gm_layer *l, const gm_layer_pass *p)
 {
     return l->bias && !p->linear ? gm_param_data(p->t, l->param + 1) : NULL;

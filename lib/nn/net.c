@@ -1,8 +1,88 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "net.h"
+#include "norm.h"
 #include "core/act.h"
 #include "core/error.h"
+
+/* ---- spectral normalization of a product's weight W, seen as (O, I) ---- */
+
+/* l->sn_w holds W_sn (O, I), then the pending u (O) and v (I), sigma and
+ * O floats of scratch */
+static size_t sn_floats(const gm_layer *l)
+{
+    const size_t O = (size_t)l->split, I = (size_t)l->sn_cols;
+    return l->sn ? O * I + O + I + 1 + O : 0;
+}
+
+typedef struct sn_view {
+    int O, I;
+    const float *W;
+    float *W_sn, *u, *v, *sigma, *tmp;
+} sn_view;
+
+static sn_view sn_of(const gm_param_table *t, const gm_layer *l)
+{
+    sn_view s = { l->split, l->sn_cols, gm_param_data(t, l->param), l->sn_w, NULL, NULL, NULL, NULL };
+    s.u = s.W_sn + (size_t)s.O * s.I;
+    s.v = s.u + s.O;
+    s.sigma = s.v + s.I;
+    s.tmp = s.sigma + 1;
+    return s;
+}
+
+static gm_status sn_declare(gm_layer *l, gm_param_table *t, const char *prefix, int i, const char *who)
+{
+    if (l->param == t->count || t->items[l->param].shape[0] != l->split)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s's layer %d has no weight to normalize", who, prefix, i);
+    l->sn = t->count;
+    l->sn_cols = (int)(t->items[l->param].numel / (size_t)l->split);
+    const int64_t u[1] = { l->split }, v[1] = { l->sn_cols };
+    char name[GM_PARAM_NAME_MAX];
+    snprintf(name, sizeof name, "%s.%d.weight_u", prefix, i);
+    gm_status s = gm_params_add_buffer(t, name, 1, u, NULL, who);
+    snprintf(name, sizeof name, "%s.%d.weight_v", prefix, i);
+    return s != GM_OK ? s : gm_params_add_buffer(t, name, 1, v, NULL, who);
+}
+
+/* W_sn from W and u, v: the pending ones in a training pass, the model's
+ * own in an inference pass (PyTorch's eval mode: no power iteration) */
+static void sn_prepare(gm_net *net, const gm_param_table *t, bool train)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const gm_layer *l = &net->layer[i];
+        if (!l->sn)
+            continue;
+        sn_view s = sn_of(t, l);
+        const float *u = train ? s.u : gm_param_data(t, l->sn), *v = train ? s.v : gm_param_data(t, l->sn + 1);
+        *s.sigma = gm_sn_sigma(u, v, s.W, s.O, s.I, s.tmp);
+        gm_sn_weight(s.W_sn, s.W, *s.sigma, s.I, 0, s.O);
+    }
+}
+
+/* dW, which the backward pass wrote as dL/dW_sn, becomes dL/dW */
+static void sn_backward(gm_net *net, gm_param_table *t)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const gm_layer *l = &net->layer[i];
+        if (!l->sn)
+            continue;
+        sn_view s = sn_of(t, l);
+        float *G = gm_param_grad(t, l->param);
+        const double dot = gm_sn_backward_dot(G, s.W, s.I, 0, s.O);
+        gm_sn_backward_rows(G, false, G, s.u, s.v, *s.sigma, dot, s.I, 0, s.O);
+    }
+}
+
+void gm_net_refresh(gm_net *net, const gm_param_table *t)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layer[i].sn) {
+            sn_view s = sn_of(t, &net->layer[i]);
+            gm_sn_power_step(s.u, s.v, s.W, s.O, s.I);
+        }
+}
 
 gm_status gm_net_init(gm_net *net, gm_param_table *t, const char *prefix, gm_shape in, int n_layers,
                       const gm_layer_spec *specs, float slope, const char *who)
@@ -29,6 +109,8 @@ gm_status gm_net_init(gm_net *net, gm_param_table *t, const char *prefix, gm_sha
         if (s != GM_OK)
             return s;
         l->split = l->out.c;
+        if (specs[i].spectral && (s = sn_declare(l, t, prefix, i, who)) != GM_OK)
+            return s;
         const gm_shape r = specs[i].reshape;
         if (r.c || r.h || r.w) {
             if (r.c < 1 || r.h < 1 || r.w < 1 || gm_shape_size(r) != gm_shape_size(l->out))
@@ -51,8 +133,12 @@ gm_status gm_net_init_mlp(gm_net *net, gm_param_table *t, const char *prefix, in
 
 void gm_net_init_weights(const gm_net *net, gm_param_table *t, gm_rng *rng)
 {
-    for (int i = 0; i < net->n_layers; i++)
-        net->layer[i].ops->init(&net->layer[i], t, rng);
+    for (int i = 0; i < net->n_layers; i++) {
+        const gm_layer *l = &net->layer[i];
+        l->ops->init(l, t, rng);
+        if (l->sn)
+            gm_sn_init(rng, gm_param_data(t, l->sn), gm_param_data(t, l->sn + 1), l->split, l->sn_cols);
+    }
 }
 
 void gm_net_free(gm_net *net)
@@ -76,24 +162,27 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
     const int back_rows = backward && N > net->backward_batch ? N : net->backward_batch;
     const int back_members = backward && members > net->members ? members : net->members;
     enum { EXTRA = 6 };
-    float **slots[2 * GM_NET_MAX_LAYERS + EXTRA];
-    size_t counts[2 * GM_NET_MAX_LAYERS + EXTRA];
+    enum { PER_LAYER = 3 };
+    float **slots[PER_LAYER * GM_NET_MAX_LAYERS + EXTRA];
+    size_t counts[PER_LAYER * GM_NET_MAX_LAYERS + EXTRA];
     size_t widest = 0, widest_part = 0, widest_part0 = 0;
     const int L = net->n_layers;
     for (int i = 0; i < L; i++) {
         gm_layer *l = &net->layer[i];
         const size_t out = gm_shape_size(l->out), part = part_width(l);
-        slots[2 * i] = &l->y;
-        counts[2 * i] = (size_t)rows * out;
-        slots[2 * i + 1] = &l->scratch;
-        counts[2 * i + 1] = l->ops->scratch ? l->ops->scratch(l, rows, back_rows > 0) : 0;
+        slots[PER_LAYER * i] = &l->y;
+        counts[PER_LAYER * i] = (size_t)rows * out;
+        slots[PER_LAYER * i + 1] = &l->scratch;
+        counts[PER_LAYER * i + 1] = l->ops->scratch ? l->ops->scratch(l, rows, back_rows > 0) : 0;
+        slots[PER_LAYER * i + 2] = &l->sn_w;
+        counts[PER_LAYER * i + 2] = sn_floats(l);
         widest = out > widest ? out : widest;
         widest_part = gm_shape_size(l->in) > widest_part ? gm_shape_size(l->in) : widest_part;
         widest_part = part > widest_part ? part : widest_part;
         widest_part0 = part > widest_part0 ? part : widest_part0;
     }
-    float ***extra = slots + 2 * L;
-    size_t *extra_counts = counts + 2 * L;
+    float ***extra = slots + PER_LAYER * L;
+    size_t *extra_counts = counts + PER_LAYER * L;
     extra[0] = &net->delta[0];
     extra[1] = &net->delta[1];
     extra_counts[0] = extra_counts[1] = (size_t)back_rows * widest;
@@ -103,7 +192,7 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
     extra[4] = &net->part0[0];
     extra[5] = &net->part0[1];
     extra_counts[4] = extra_counts[5] = (size_t)back_rows * widest_part0;
-    gm_status s = gm_ws_carve(&net->ws, 2 * L + EXTRA, slots, counts, who);
+    gm_status s = gm_ws_carve(&net->ws, PER_LAYER * L + EXTRA, slots, counts, who);
     if (s == GM_OK) {
         net->batch = rows;
         net->backward_batch = back_rows;
@@ -160,6 +249,7 @@ static const float *forward(gm_net *net, const gm_param_table *t, const float *x
     net_pass p = { .net = net, .t = t, .x = x, .N = N, .batches = batches, .train = train };
     if (train)
         net->batches = batches;
+    sn_prepare(net, t, train);
     /* one row's outputs, split by the members' channels, are what the
      * caller alone makes: an inference pass may split when it is cheap */
     if (N == 1 && !train)
@@ -204,6 +294,7 @@ const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, 
     if (N < MIN_ROWS_PER_MEMBER * gm_team_size(net->team))
         return forward(net, t, x, N, 1, false);
     net_pass p = { .net = net, .t = t, .x = x, .N = N };
+    sn_prepare(net, t, false);
     gm_team_run_sized(net->team, infer_job, &p, pass_work(net, N));
     return gm_net_output(net);
 }
@@ -287,6 +378,8 @@ void gm_net_backward(gm_net *net, gm_param_table *t, const float *x, float *dout
 {
     net_pass p = { .net = net, .t = t, .x = x, .dout = dout, .dx = dx, .N = N, .train = true, .grads = grads };
     gm_team_run_sized(net->team, backward_job, &p, 2.0 * pass_work(net, N));
+    if (grads == GM_GRADS_SET)
+        sn_backward(net, t);
 }
 
 int gm_net_min_batch(const gm_net *net)
@@ -302,14 +395,28 @@ int gm_net_min_batch(const gm_net *net)
 
 void gm_net_begin_step(gm_net *net, const gm_param_table *t)
 {
-    for (int i = 0; i < net->n_layers; i++)
-        if (net->layer[i].ops->begin)
-            net->layer[i].ops->begin(&net->layer[i], t);
+    for (int i = 0; i < net->n_layers; i++) {
+        const gm_layer *l = &net->layer[i];
+        if (l->ops->begin)
+            l->ops->begin(l, t);
+        if (l->sn) {
+            sn_view s = sn_of(t, l);
+            memcpy(s.u, gm_param_data(t, l->sn), (size_t)s.O * sizeof *s.u);
+            memcpy(s.v, gm_param_data(t, l->sn + 1), (size_t)s.I * sizeof *s.v);
+        }
+    }
 }
 
 void gm_net_commit(gm_net *net, gm_param_table *t)
 {
-    for (int i = 0; i < net->n_layers; i++)
-        if (net->layer[i].ops->commit)
-            net->layer[i].ops->commit(&net->layer[i], t);
+    for (int i = 0; i < net->n_layers; i++) {
+        const gm_layer *l = &net->layer[i];
+        if (l->ops->commit)
+            l->ops->commit(l, t);
+        if (l->sn) {
+            sn_view s = sn_of(t, l);
+            memcpy(gm_param_data(t, l->sn), s.u, (size_t)s.O * sizeof *s.u);
+            memcpy(gm_param_data(t, l->sn + 1), s.v, (size_t)s.I * sizeof *s.v);
+        }
+    }
 }

@@ -82,9 +82,18 @@ int gm_net_min_batch(const gm_net *net);
 /* A training step's bracket for the layers' buffers: begin starts the
  * pending copies from t's current state; commit writes them into t's
  * current state, after the step's update has succeeded (a failed step
- * skips it and leaves the buffers as they were). */
+ * skips it and leaves the buffers as they were). Training passes need a
+ * begin since the buffers last changed. */
 void gm_net_begin_step(gm_net *net, const gm_param_table *t);
 void gm_net_commit(gm_net *net, gm_param_table *t);
+
+/* Spectral normalization (gm_layer_spec.spectral): one power iteration of
+ * the pending u and v of every such layer, once per update of the
+ * network's weights, before its training passes. Between iterations the
+ * passes take u and v as constants (as PyTorch's backward does), so a
+ * pass's gradient is that of the function it computed. A spectral
+ * layer's weight gradient is written (GM_GRADS_SET), not added. */
+void gm_net_refresh(gm_net *net, const gm_param_table *t);
 
 /* What a backward pass does with the gradients of its layers' parameters. */
 typedef enum gm_grads {

@@ -142,6 +142,23 @@ float gm_sn_power_step(float *u, float *v, const float *W, int O, int I)
     return (float)normalize(u, O);
 }
 
+void gm_sn_init(gm_rng *rng, float *u, float *v, int O, int I)
+{
+    gm_rng_normal(rng, u, (size_t)O);
+    normalize(u, O);
+    gm_rng_normal(rng, v, (size_t)I);
+    normalize(v, I);
+}
+
+float gm_sn_sigma(const float *u, const float *v, const float *W, int O, int I, float *Wv)
+{
+    gm_gemv(false, O, I, 1.0f, W, v, 0.0f, Wv);
+    double dot = 0.0;
+    for (int o = 0; o < O; o++)
+        dot += (double)u[o] * Wv[o];
+    return (float)dot;
+}
+
 void gm_sn_weight(float *W_sn, const float *W, float sigma, int I, int o0, int o1)
 {
     for (size_t i = (size_t)o0 * I; i < (size_t)o1 * I; i++)

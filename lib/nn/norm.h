@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+#include "core/rng.h"
+
 #define GM_BN_EPS 1e-5         /* PyTorch's BatchNorm defaults */
 #define GM_BN_MOMENTUM 0.1
 #define GM_SN_EPS 1e-12        /* torch.nn.utils.spectral_norm's */
@@ -49,6 +51,13 @@ void gm_bn_backward(float *dx, float *dgamma, float *dbeta, bool accumulate, flo
 /* v (I) = normalize(W^T u), then u (O) = normalize(W v), each x/max(|x|,
  * eps); returns sigma = u.(W v). u is read and updated. One thread. */
 float gm_sn_power_step(float *u, float *v, const float *W, int O, int I);
+
+/* u (O) and v (I) drawn as PyTorch draws them: normal, then normalized. */
+void gm_sn_init(gm_rng *rng, float *u, float *v, int O, int I);
+
+/* sigma = u.(W v) for the u and v as they are (no power iteration, as
+ * PyTorch's eval mode); Wv (O) is scratch. One thread. */
+float gm_sn_sigma(const float *u, const float *v, const float *W, int O, int I, float *Wv);
 
 /* Rows [o0, o1) of W_sn (O, I) = W / sigma. */
 void gm_sn_weight(float *W_sn, const float *W, float sigma, int I, int o0, int o1);

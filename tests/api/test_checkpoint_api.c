@@ -29,8 +29,9 @@
 enum { D = 6, N = 8 };
 
 /* a conditional model on 6 x 6 images through two convolutions (3 and 4
- * channels, down to 1 x 1) with batch normalization: its running
- * statistics are part of what a resume must restore */
+ * channels, down to 1 x 1) with batch normalization (and spectral
+ * normalization in a GAN's D): running statistics and power-iteration
+ * vectors are part of what a resume must restore */
 enum { CONV = 8, IMAGE = 6, CONV_D = IMAGE * IMAGE };
 
 static void conv_topology(int32_t *channels, int32_t *h, int32_t *w, int32_t *n_conv, int32_t *conv)
@@ -70,7 +71,8 @@ static gm_gan *tiny_gan(int n_classes)
     cfg.noise_dim = 3;
     if (n_classes == CONV) {
         conv_topology(&cfg.image_channels, &cfg.image_height, &cfg.image_width, &cfg.n_conv, cfg.conv_channels);
-        cfg.gen_norm = cfg.disc_norm = GM_NORM_BATCH;
+        cfg.gen_norm = GM_NORM_BATCH;
+        cfg.disc_norm = GM_NORM_SPECTRAL;  /* its u and v vectors resume too */
         cfg.loss = GM_GAN_HINGE;
     }
     cfg.gen_hidden[0] = cfg.gen_hidden[1] = cfg.disc_hidden[0] = cfg.disc_hidden[1] = 5;

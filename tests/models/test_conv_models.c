@@ -208,6 +208,8 @@ static void test_gan_gradients(void **state)
         check_gan(losses[i].loss, 0, GM_NORM_NONE, GM_NORM_NONE, losses[i].name);
     check_gan(GM_GAN_WGAN_GP, 3, GM_NORM_BATCH, GM_NORM_NONE, "conditional WGAN-GP, batch-normalized G");
     check_gan(GM_GAN_HINGE, 3, GM_NORM_BATCH, GM_NORM_BATCH, "conditional hinge, batch norm in both");
+    check_gan(GM_GAN_NONSATURATING, 0, GM_NORM_BATCH, GM_NORM_SPECTRAL, "non-saturating, spectral norm in D");
+    check_gan(GM_GAN_HINGE, 3, GM_NORM_NONE, GM_NORM_SPECTRAL, "conditional hinge, spectral norm in D");
 }
 
 /* ---- teams ---- */
@@ -333,6 +335,106 @@ static void test_running_statistics_follow_only_good_steps(void **state)
     gm_gan_free(gan);
 }
 
+/* ---- spectral normalization's power iteration ---- */
+
+/* the largest singular value of W (O, I), by power iteration in double */
+static double top_singular_value(const float *A, int O, int I)
+{
+    double *v = malloc((size_t)I * sizeof *v), *u = malloc((size_t)O * sizeof *u), sigma = 0.0;
+    for (int i = 0; i < I; i++)
+        v[i] = 1.0 + 0.01 * i;
+    for (int it = 0; it < 500; it++) {
+        double nu = 0.0, nv = 0.0;
+        for (int o = 0; o < O; o++) {
+            u[o] = 0.0;
+            for (int i = 0; i < I; i++)
+                u[o] += (double)A[(size_t)o * I + i] * v[i];
+            nu += u[o] * u[o];
+        }
+        for (int i = 0; i < I; i++) {
+            v[i] = 0.0;
+            for (int o = 0; o < O; o++)
+                v[i] += (double)A[(size_t)o * I + i] * u[o];
+            nv += v[i] * v[i];
+        }
+        sigma = sqrt(nv / nu);
+        for (int i = 0; i < I; i++)
+            v[i] /= sqrt(nv);
+    }
+    free(u);
+    free(v);
+    return sigma;
+}
+
+/* u.(W v), as the model's inference passes divide W by */
+static double stored_sigma(const gm_param_table *t, int w, int u)
+{
+    const int O = (int)t->items[w].shape[0], I = (int)(t->items[w].numel / (size_t)O);
+    const float *A = gm_param_data(t, w), *uu = gm_param_data(t, u), *vv = gm_param_data(t, u + 1);
+    double sigma = 0.0;
+    for (int o = 0; o < O; o++) {
+        double wv = 0.0;
+        for (int i = 0; i < I; i++)
+            wv += (double)A[(size_t)o * I + i] * vv[i];
+        sigma += uu[o] * wv;
+    }
+    return sigma;
+}
+
+static void test_spectral_norm_tracks_the_largest_singular_value(void **state)
+{
+    (void)state;
+    for (int conv = 0; conv <= 1; conv++) {
+        gm_gan_config cfg;
+        conv_gan_config(&cfg, GM_GAN_HINGE, 0, GM_NORM_NONE, GM_NORM_SPECTRAL);
+        if (!conv) {
+            cfg.n_conv = 0;
+            cfg.n_disc_hidden = 2;
+            cfg.disc_hidden[0] = 12;
+            cfg.disc_hidden[1] = 7;
+        }
+        gm_gan *gan;
+        assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
+        gm_param_table *d = gm_gan_disc_table(gan);
+        float x[N * D];
+        gm_test_fill(x, N * D, 0.0f, 1.0f, 12);
+        for (int step = 0; step < 40; step++)
+            assert_int_equal(gm_gan_train_step(gan, x, NULL, N, NULL), GM_OK);
+        int layers = 0;
+        for (int i = 0; i < d->count; i++) {
+            if (!strstr(d->items[i].name, "weight_u"))
+                continue;
+            /* the weight is the layer's first tensor */
+            int w = i - 1;
+            while (!strstr(d->items[w].name, ".weight") || strstr(d->items[w].name, "weight_"))
+                w--;
+            assert_true(d->items[i].buffer && d->items[i + 1].buffer);
+            const int O = (int)d->items[w].shape[0];
+            const double want = top_singular_value(gm_param_data(d, w), O, (int)(d->items[w].numel / (size_t)O));
+            const double got = stored_sigma(d, w, i);
+            if (fabs(got - want) > 2e-3 * want)
+                fail_msg("%s: u.(W v) %.6f, largest singular value %.6f", d->items[w].name, got, want);
+            layers++;
+        }
+        assert_int_equal(layers, 3);  /* two hidden layers or convolutions, and the logit */
+        /* a failed step leaves u and v as they were */
+        size_t bytes = d->total * sizeof(float);
+        float *before = malloc(bytes);
+        memcpy(before, d->data, bytes);
+        x[3] = NAN;
+        assert_int_equal(gm_gan_train_step(gan, x, NULL, N, NULL), GM_ERR_INVALID_ARG);
+        float *w = gm_param_data(d, 0);
+        const float saved = w[0];
+        x[3] = 0.5f;
+        w[0] = INFINITY;
+        assert_int_equal(gm_gan_train_step(gan, x, NULL, N, NULL), GM_ERR_NUMERIC);
+        w[0] = saved;
+        assert_memory_equal(d->data, before, bytes);
+        free(before);
+        gm_gan_free(gan);
+    }
+}
+
 /* ---- the config ---- */
 
 static void expect_refused(const gm_vae_config *cfg, const char *text)
@@ -426,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_gan_gradients),
         cmocka_unit_test(test_teams_agree),
         cmocka_unit_test(test_running_statistics_follow_only_good_steps),
+        cmocka_unit_test(test_spectral_norm_tracks_the_largest_singular_value),
         cmocka_unit_test(test_config_checks),
         cmocka_unit_test(test_odd_image_round_trips),
     };

@@ -42,6 +42,7 @@ typedef enum gm_gan_loss {
 } gm_gan_loss;
 
 #define GM_GAN_MAX_HIDDEN 4
+#define GM_GAN_MAX_MBSTD_GROUP 64  /**< the largest minibatch_std group */
 
 typedef struct gm_gan_config {
     size_t struct_size;                    /**< set by gm_gan_config_init */
@@ -76,26 +77,33 @@ typedef struct gm_gan_config {
     uint64_t seed;                         /**< weights and every random draw; default 0 */
     /* Since 0.2: convolutional networks. Zero in all of them (the default)
      * keeps the MLP of the fields above; see docs/conv.md. */
-    int32_t image_channels;              /**< the images each row of x holds, as (height, width,
+    int32_t image_channels;                /**< the images each row of x holds, as (height, width,
                                               channels) with the channel fastest (NHWC); 0: x is a
                                               flat vector. c * h * w must be data_dim */
-    int32_t image_height;                /**< h, with image_channels */
-    int32_t image_width;                 /**< w, with image_channels */
-    int32_t n_conv;                      /**< the discriminator's stride-2 convolutions (4x4, padding 1), 0..GM_MAX_CONV;
-                                              default 0. Its hidden layers
-                                              follow them; the generator mirrors them: its hidden
-                                              layers, a dense projection to the last conv's output
-                                              shape, then transposed convolutions back to the image */
-    int32_t conv_channels[GM_MAX_CONV];  /**< their output channels (1..GM_MAX_DIM), image side first */
-    int32_t gen_norm;                      /**< gm_normalization of the generator's hidden layers (dense
-                                              and conv, all but the output): NONE (default) or BATCH */
-    int32_t disc_norm;                     /**< of the discriminator's: NONE (default); BATCH, after its
-                                              convolutions but the first (not with GM_GAN_WGAN_GP,
-                                              whose penalty is per sample); SPECTRAL, on every layer */
-    int32_t minibatch_std;                 /**< the group size of a minibatch-standard-deviation feature
-                                              (Karras et al. 2018) before the discriminator's last
-                                              layer, 0 (default, none) or 2..64; batches must split
-                                              into groups of it */
+    int32_t image_height;                  /**< h, with image_channels */
+    int32_t image_width;                   /**< w, with image_channels */
+    int32_t n_conv;                        /**< the discriminator's stride-2 convolutions (4x4,
+                                              padding 1), 0..GM_MAX_CONV; default 0. Its hidden
+                                              layers follow them; the generator mirrors them: its
+                                              hidden layers, a dense projection to the last conv's
+                                              output shape, then transposed convolutions back to
+                                              the image */
+    int32_t conv_channels[GM_MAX_CONV];    /**< their output channels (1..GM_MAX_DIM), image side
+                                              first */
+    int32_t gen_norm;                      /**< gm_normalization of the generator's hidden layers
+                                              (dense and conv, all but the output): NONE (default)
+                                              or BATCH */
+    int32_t disc_norm;                     /**< of the discriminator's: NONE (default); BATCH, after
+                                              its convolutions but the first, each batch of real or
+                                              generated samples normalized alone; SPECTRAL, on every
+                                              layer. Neither with GM_GAN_WGAN_GP, whose penalty is
+                                              per sample and bounds the slope itself */
+    int32_t minibatch_std;                 /**< the group size of a minibatch-standard-deviation
+                                              feature (Karras et al. 2018) before the discriminator's
+                                              last layer, 0 (default, none) or
+                                              2..GM_GAN_MAX_MBSTD_GROUP; a training batch must split
+                                              into groups of it (an inference batch's last group may
+                                              be smaller); not with GM_GAN_WGAN_GP */
 } gm_gan_config;
 
 /** What one training step saw, from its last discriminator update and its

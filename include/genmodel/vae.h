@@ -63,12 +63,13 @@ typedef struct gm_vae_config {
                                               flat vector. c * h * w must be input_dim */
     int32_t image_height;                /**< h, with image_channels */
     int32_t image_width;                 /**< w, with image_channels */
-    int32_t n_conv;                      /**< the encoder's stride-2 convolutions (4x4, padding 1), 0..GM_MAX_CONV;
-                                              default 0. The hidden layers
-                                              follow them; the decoder mirrors them: its hidden layers,
-                                              a dense projection to the last conv's output shape,
+    int32_t n_conv;                      /**< the encoder's stride-2 convolutions (4x4, padding 1),
+                                              0..GM_MAX_CONV; default 0. The hidden layers follow
+                                              them; the decoder mirrors them: its hidden layers, a
+                                              dense projection to the last conv's output shape,
                                               then transposed convolutions back to the image */
-    int32_t conv_channels[GM_MAX_CONV];  /**< their output channels (1..GM_MAX_DIM), image side first */
+    int32_t conv_channels[GM_MAX_CONV];  /**< their output channels (1..GM_MAX_DIM), image side
+                                              first */
     int32_t normalization;               /**< gm_normalization after the convolutions but the
                                               encoder's first and the decoder's last: NONE (default)
                                               or BATCH */

@@ -100,6 +100,7 @@ static void topologies(const gm_gan_config *c, gm_model_topology top[2])
     top[1].code = 1;
     top[1].out_act = GM_ACT_IDENTITY;
     top[1].norm = c->disc_norm;
+    top[1].mbstd = c->minibatch_std;
 }
 
 gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
@@ -128,8 +129,12 @@ gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
     if (c->disc_norm == GM_NORM_BATCH && c->loss == GM_GAN_WGAN_GP)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: GM_GAN_WGAN_GP penalizes each sample's gradient, which batch "
                        "normalization in D mixes with the batch's: use disc_norm GM_NORM_NONE", who);
-    if (c->minibatch_std != 0)
-        return gm_fail(GM_ERR_UNSUPPORTED, "%s: minibatch_std is not available yet", who);
+    if (c->minibatch_std != 0 && (c->minibatch_std < 2 || c->minibatch_std > GM_GAN_MAX_MBSTD_GROUP))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: minibatch_std must be 0 or in [2, %d] (got %d)", who,
+                       GM_GAN_MAX_MBSTD_GROUP, (int)c->minibatch_std);
+    if (c->minibatch_std != 0 && c->loss == GM_GAN_WGAN_GP)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: GM_GAN_WGAN_GP penalizes each sample's gradient, which the "
+                       "minibatch-stddev feature mixes with its group's: use minibatch_std 0", who);
     if ((s = gm_model_check_image(&(gm_model_image){ c->data_dim, "data_dim", c->image_channels, c->image_height,
                                                      c->image_width, c->n_conv, c->conv_channels, c->n_classes },
                                   who)) != GM_OK)
@@ -491,6 +496,9 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
     if (s == GM_OK && n > INT32_MAX / 2)
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be <= %d, since the discriminator sees 2n rows (got %d)", who,
                     (int)(INT32_MAX / 2), (int)n);
+    if (s == GM_OK && gan->cfg.minibatch_std && n % gan->cfg.minibatch_std)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: n (%d) must be a multiple of minibatch_std (%d): D's groups", who, (int)n,
+                    (int)gan->cfg.minibatch_std);
     if (s == GM_OK && n < least_batch(gan))
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be >= %d: batch normalization needs two values per feature "
                     "(got %d)", who, least_batch(gan), (int)n);

@@ -220,9 +220,11 @@ gm_status gm_model_build_down(gm_net *net, gm_param_table *t, const char *prefix
         add_conv(&p, &gm_layer_conv, top->conv[i], top->act, batch && (i > 0 || top->norm_first), 0);
     for (int i = 0; i < top->n_hidden; i++)
         add_hidden(&p, &gm_layer_dense, top->hidden[i], top->act, batch && (i + top->n_conv > 0 || top->norm_first));
+    if (top->mbstd)
+        p.spec[p.n++] = (gm_layer_spec){ .ops = &gm_layer_mbstd, .act = GM_ACT_IDENTITY, .group = top->mbstd };
     add(&p, &gm_layer_dense, top->code, top->out_act);
     for (int i = 0; i < p.n; i++)
-        p.spec[i].spectral = top->norm == GM_NORM_SPECTRAL;
+        p.spec[i].spectral = top->norm == GM_NORM_SPECTRAL && p.spec[i].ops != &gm_layer_mbstd;
     return gm_net_init(net, t, prefix, in, p.n, p.spec, top->slope, who);
 }
 

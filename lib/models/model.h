@@ -95,6 +95,7 @@ typedef struct gm_model_topology {
     float slope;
     int norm;                  /* gm_normalization of the hidden layers */
     bool norm_first;           /* down: whether its first hidden layer is normalized too */
+    int mbstd;                 /* down: a minibatch-stddev feature over groups of this many before the code, or 0 */
 } gm_model_topology;
 
 /* Declare the network in t under prefix. */

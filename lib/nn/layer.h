@@ -40,20 +40,24 @@ typedef struct gm_layer_spec {
     bool no_bias;      /* a product that batch normalization follows: the mean it takes away would take a bias
                           too, whose gradient is then rounding noise that Adam would turn into steps */
     bool spectral;     /* a product whose weight is spectrally normalized (nn/net.h) */
+    int group;         /* minibatch standard deviation's group of samples */
 } gm_layer_spec;
 
 typedef struct gm_layer {
     const gm_layer_ops *ops;
     gm_shape in, out;
-    int split;        /* the channels the kind computes and a team splits: out.c unless reshaped */
+    int split;        /* the channels the kind computes and a team splits: out.c unless reshaped (or the
+                         kind's declare sets it) */
     int act;          /* gm_activation applied to the output */
     float slope;      /* leaky relu's */
     int param;        /* the first of the kind's tensors in the table */
+    int tensors;      /* how many the kind declared */
     bool bias;        /* a product's bias follows its weight at param + 1 (not a spec's no_bias) */
     int sn;           /* spectral normalization's u buffer (v follows it), or 0 without */
     int sn_cols;      /* with sn: the weight seen as (split, sn_cols) */
     float *sn_w;      /* with sn: W / sigma as the passes use it, then pending u and v, sigma, scratch */
     gm_conv_geom geom; /* a convolution's */
+    int group;        /* minibatch standard deviation's */
     float *y;         /* the output, (batch, out size) */
     float *scratch;   /* the kind's own workspace (ops->scratch), or NULL */
 } gm_layer;
@@ -86,6 +90,12 @@ struct gm_layer_ops {
     /* reads only its own channels of the input (an elementwise kind): no
      * barrier before it */
     bool local;
+    /* its backward writes the whole input gradient in its channels
+     * (split), not a part for the team to add up: so does a local kind */
+    bool whole_dx;
+    /* its outputs mix samples even in inference: a team may not split
+     * its rows */
+    bool mixes_rows;
     /* Set l->out from l->in and the spec, and declare the kind's tensors
      * for layer index i under prefix (the first at l->param). */
     gm_status (*declare)(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
@@ -139,5 +149,6 @@ extern const gm_layer_ops gm_layer_dense;      /* W (out, in size), b (out) */
 extern const gm_layer_ops gm_layer_conv;       /* W (out, k, k, in.c), b (out) */
 extern const gm_layer_ops gm_layer_convt;      /* transposed: W (out, k, k, in.c), b (out) */
 extern const gm_layer_ops gm_layer_batchnorm;  /* weight, bias (c); buffers running_mean, running_var (c) */
+extern const gm_layer_ops gm_layer_mbstd;      /* no tensors: (c, h, w) -> (c + 1, h, w) */
 
 #endif

@@ -34,7 +34,7 @@ static sn_view sn_of(const gm_param_table *t, const gm_layer *l)
 
 static gm_status sn_declare(gm_layer *l, gm_param_table *t, const char *prefix, int i, const char *who)
 {
-    if (l->param == t->count || t->items[l->param].shape[0] != l->split)
+    if (!l->tensors || t->items[l->param].shape[0] != l->split)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %s's layer %d has no weight to normalize", who, prefix, i);
     l->sn = t->count;
     l->sn_cols = (int)(t->items[l->param].numel / (size_t)l->split);
@@ -108,7 +108,9 @@ gm_status gm_net_init(gm_net *net, gm_param_table *t, const char *prefix, gm_sha
         gm_status s = l->ops->declare(l, &specs[i], t, prefix, i, who);
         if (s != GM_OK)
             return s;
-        l->split = l->out.c;
+        l->tensors = t->count - l->param;
+        if (!l->split)
+            l->split = l->out.c;
         if (specs[i].spectral && (s = sn_declare(l, t, prefix, i, who)) != GM_OK)
             return s;
         const gm_shape r = specs[i].reshape;
@@ -291,7 +293,10 @@ static void infer_job(const gm_member *self, void *arg)
 
 const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, int N)
 {
-    if (N < MIN_ROWS_PER_MEMBER * gm_team_size(net->team))
+    bool mixes_rows = false;
+    for (int i = 0; i < net->n_layers; i++)
+        mixes_rows |= net->layer[i].ops->mixes_rows;
+    if (mixes_rows || N < MIN_ROWS_PER_MEMBER * gm_team_size(net->team))
         return forward(net, t, x, N, 1, false);
     net_pass p = { .net = net, .t = t, .x = x, .N = N };
     sn_prepare(net, t, false);
@@ -326,14 +331,14 @@ static void backward_job(const gm_member *self, void *arg)
     int turn = 0;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         const gm_layer *l = &net->layer[i];
-        const bool local = l->ops->local;
+        const bool local = l->ops->local, whole = local || l->ops->whole_dx;
         float *din = i == 0 ? p->dx : local ? dy : net->delta[turn];
         /* member 0 writes its part of the input gradient in place (or in
          * part0, where a part is not dx itself), the others beside it */
         const int width = l->ops->finish ? (int)part_width(l) : (int)gm_shape_size(l->in);
         float *sum = l->ops->finish ? net->part0[turn] : din;
         float *partials = net->partial[turn];
-        float *part = !din ? NULL : self->rank > 0 && !local ? partials + (size_t)(self->rank - 1) * N * width : sum;
+        float *part = !din ? NULL : self->rank > 0 && !whole ? partials + (size_t)(self->rank - 1) * N * width : sum;
         gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .batches = net->batches, .train = true };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
         /* dy came summed (or written) by shares of out.c: a layer that
@@ -343,8 +348,8 @@ static void backward_job(const gm_member *self, void *arg)
         const gm_layer_grad g = {
             .x = i > 0 ? net->layer[i - 1].y : p->x,
             .dy = dy,
-            .dW = want ? gm_param_grad(p->t, l->param) : NULL,
-            .db = want && l->bias ? gm_param_grad(p->t, l->param + 1) : NULL,
+            .dW = want && l->tensors ? gm_param_grad(p->t, l->param) : NULL,
+            .db = want && l->tensors > 1 && l->bias ? gm_param_grad(p->t, l->param + 1) : NULL,
             .accumulate = p->grads == GM_GRADS_ADD,
             .part = part,
         };
@@ -359,7 +364,11 @@ static void backward_job(const gm_member *self, void *arg)
                 parts[q] = partials + (size_t)(q - 1) * N * width;
             gm_team_sync(self);
             l->ops->finish(l, &in, parts, self->size, din);
-        } else if (din && self->size > 1 && !local) {
+        } else if (whole && !local) {
+            /* it read other members' channels of dy, which the layer below
+             * may write over */
+            gm_team_sync(self);
+        } else if (din && self->size > 1 && !whole) {
             /* the member sums the columns of its share of the input
              * channels, the only ones of din it reads next: no barrier is
              * needed after the sum */

@@ -1,9 +1,10 @@
-/* The batch-normalization kind of layer (nn/layer.h) on norm.h's kernels,
- * over the channels the layer before it computed: per channel of an image
- * (BatchNorm2d), per feature of a flat vector (BatchNorm1d). The running
- * statistics are buffers of the table: a training pass moves pending
- * copies of them in the layer's scratch, which gm_net_commit writes back
- * once the step has succeeded. */
+/* The normalization kinds of layer (nn/layer.h) on norm.h's kernels.
+ *
+ * Batch normalization, over the channels the layer before it computed:
+ * per channel of an image (BatchNorm2d), per feature of a flat vector
+ * (BatchNorm1d). The running statistics are buffers of the table: a
+ * training pass moves pending copies of them in the layer's scratch,
+ * which gm_net_commit writes back once the step has succeeded. */
 #include <stdio.h>
 #include <string.h>
 
@@ -128,4 +129,72 @@ const gm_layer_ops gm_layer_batchnorm = {
     .begin = bn_begin,
     .commit = bn_commit,
     .work = bn_work,
+};
+
+/* Minibatch standard deviation: the input's channels, then one more
+ * holding, for each group of l->group samples, the mean over the features
+ * of their standard deviation over the group. A batch's last group may be
+ * smaller (an inference pass over any number of rows). The team splits
+ * the input's channels; the member with the last of them computes the
+ * new one. */
+
+static gm_status mbstd_declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
+                               const char *who)
+{
+    (void)t;
+    if (s->group < 2)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s's layer %d: a group of %d samples has no spread", who, prefix, i,
+                       s->group);
+    l->out = (gm_shape){ l->in.c + 1, l->in.h, l->in.w };
+    l->split = l->in.c;
+    l->group = s->group;
+    return GM_OK;
+}
+
+static void mbstd_init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
+{
+    (void)l;
+    (void)t;
+    (void)rng;
+}
+
+static void mbstd_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
+{
+    (void)self;
+    const int C = l->in.c, P = l->in.h * l->in.w, N = p->n1 - p->n0, G = l->group, full = N / G * G;
+    const int c1 = p->c1 == C ? C + 1 : p->c1;
+    x += (size_t)p->n0 * P * C;
+    y += (size_t)p->n0 * P * (C + 1);
+    gm_mbstd_forward(y, x, full, P, C, G, p->c0, c1);
+    if (N > full)
+        gm_mbstd_forward(y + (size_t)full * P * (C + 1), x + (size_t)full * P * C, N - full, P, C, N - full, p->c0,
+                         c1);
+}
+
+static void mbstd_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *d)
+{
+    (void)self;
+    if (!d->part)
+        return;
+    const int C = l->in.c, P = l->in.h * l->in.w, N = p->N, G = l->group, full = N / G * G;
+    gm_mbstd_backward(d->part, d->dy, d->x, full, P, C, G, p->c0, p->c1);
+    if (N > full)
+        gm_mbstd_backward(d->part + (size_t)full * P * C, d->dy + (size_t)full * P * (C + 1),
+                          d->x + (size_t)full * P * C, N - full, P, C, N - full, p->c0, p->c1);
+}
+
+static double mbstd_work(const gm_layer *l)
+{
+    return 3.0 * (double)gm_shape_size(l->in) * GM_WORK_STREAM;
+}
+
+const gm_layer_ops gm_layer_mbstd = {
+    .name = "mbstd",
+    .whole_dx = true,
+    .mixes_rows = true,
+    .declare = mbstd_declare,
+    .init = mbstd_init,
+    .forward = mbstd_forward,
+    .backward = mbstd_backward,
+    .work = mbstd_work,
 };

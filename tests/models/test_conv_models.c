@@ -176,10 +176,11 @@ static double gan_objective(void *p)
     return l.g_loss;
 }
 
-static void check_gan(int loss, int classes, int gen_norm, int disc_norm, const char *what)
+static void check_gan(int loss, int classes, int gen_norm, int disc_norm, int mbstd, const char *what)
 {
     gm_gan_config cfg;
     conv_gan_config(&cfg, loss, classes, gen_norm, disc_norm);
+    cfg.minibatch_std = mbstd;
     gm_gan *gan;
     assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
     float x[N * D], z[N * Z], alpha[N];
@@ -205,14 +206,28 @@ static void test_gan_gradients(void **state)
         { GM_GAN_HINGE, "hinge" }, { GM_GAN_LSGAN, "least squares" },
     };
     for (size_t i = 0; i < sizeof losses / sizeof *losses; i++)
-        check_gan(losses[i].loss, 0, GM_NORM_NONE, GM_NORM_NONE, losses[i].name);
-    check_gan(GM_GAN_WGAN_GP, 3, GM_NORM_BATCH, GM_NORM_NONE, "conditional WGAN-GP, batch-normalized G");
-    check_gan(GM_GAN_HINGE, 3, GM_NORM_BATCH, GM_NORM_BATCH, "conditional hinge, batch norm in both");
-    check_gan(GM_GAN_NONSATURATING, 0, GM_NORM_BATCH, GM_NORM_SPECTRAL, "non-saturating, spectral norm in D");
-    check_gan(GM_GAN_HINGE, 3, GM_NORM_NONE, GM_NORM_SPECTRAL, "conditional hinge, spectral norm in D");
+        check_gan(losses[i].loss, 0, GM_NORM_NONE, GM_NORM_NONE, 0, losses[i].name);
+    check_gan(GM_GAN_WGAN_GP, 3, GM_NORM_BATCH, GM_NORM_NONE, 0, "conditional WGAN-GP, batch-normalized G");
+    check_gan(GM_GAN_HINGE, 3, GM_NORM_BATCH, GM_NORM_BATCH, 0, "conditional hinge, batch norm in both");
+    check_gan(GM_GAN_NONSATURATING, 0, GM_NORM_BATCH, GM_NORM_SPECTRAL, 0, "non-saturating, spectral norm in D");
+    check_gan(GM_GAN_HINGE, 3, GM_NORM_NONE, GM_NORM_SPECTRAL, 2, "conditional hinge, spectral norm and mbstd");
+    check_gan(GM_GAN_LSGAN, 0, GM_NORM_NONE, GM_NORM_BATCH, 4, "least squares, batch norm and mbstd in D");
 }
 
 /* ---- teams ---- */
+
+/* a batch of TB samples and their labels (classes 0..2), enough rows that a team splits the passes */
+enum { TB = 64 };
+static int32_t team_labels[TB];
+
+static const float *team_batch(uint32_t seed)
+{
+    static float x[TB * D];
+    gm_test_fill(x, TB * D, 0.0f, 1.0f, seed);
+    for (int i = 0; i < TB; i++)
+        team_labels[i] = i % 3;
+    return x;
+}
 
 static void train_vae_on(int threads, float *out, size_t *count)
 {
@@ -223,18 +238,23 @@ static void train_vae_on(int threads, float *out, size_t *count)
     cfg.conv_channels[1] = 35;
     gm_vae *vae;
     assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
-    enum { B = 64 };
-    static float x[B * D];
-    int32_t labels[B];
-    gm_test_fill(x, B * D, 0.0f, 1.0f, 8);
-    for (int i = 0; i < B; i++)
-        labels[i] = i % 3;
+    const float *x = team_batch(8);
     for (int s = 0; s < 3; s++)
-        assert_int_equal(gm_vae_train_step(vae, x, labels, B, NULL), GM_OK);
+        assert_int_equal(gm_vae_train_step(vae, x, team_labels, TB, NULL), GM_OK);
     gm_param_table *t = gm_vae_param_table(vae);
     *count = t->total;
     memcpy(out, t->data, t->total * sizeof *out);
     gm_vae_free(vae);
+}
+
+/* both networks' weights and buffers into out; frees the GAN */
+static void take_gan(gm_gan *gan, float *out, size_t *count)
+{
+    gm_param_table *g = gm_gan_gen_table(gan), *d = gm_gan_disc_table(gan);
+    *count = g->total + d->total;
+    memcpy(out, g->data, g->total * sizeof *out);
+    memcpy(out + g->total, d->data, d->total * sizeof *out);
+    gm_gan_free(gan);
 }
 
 static void train_gan_on(int threads, float *out, size_t *count)
@@ -246,16 +266,30 @@ static void train_gan_on(int threads, float *out, size_t *count)
     cfg.conv_channels[1] = 33;
     gm_gan *gan;
     assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
-    enum { B = 64 };
-    static float x[B * D];
-    gm_test_fill(x, B * D, 0.0f, 1.0f, 9);
+    const float *x = team_batch(9);
     for (int s = 0; s < 3; s++)
-        assert_int_equal(gm_gan_train_step(gan, x, NULL, B, NULL), GM_OK);
-    gm_param_table *g = gm_gan_gen_table(gan), *d = gm_gan_disc_table(gan);
-    *count = g->total + d->total;
-    memcpy(out, g->data, g->total * sizeof *out);
-    memcpy(out + g->total, d->data, d->total * sizeof *out);
-    gm_gan_free(gan);
+        assert_int_equal(gm_gan_train_step(gan, x, NULL, TB, NULL), GM_OK);
+    take_gan(gan, out, count);
+}
+
+/* an MLP discriminator, spectrally normalized, with a minibatch-stddev
+ * feature over groups of 4 */
+static void train_mlp_gan_on(int threads, float *out, size_t *count)
+{
+    assert_int_equal(gm_set_num_threads(threads), GM_OK);
+    gm_gan_config cfg;
+    conv_gan_config(&cfg, GM_GAN_NONSATURATING, 3, GM_NORM_NONE, GM_NORM_SPECTRAL);
+    cfg.n_conv = 0;
+    cfg.n_gen_hidden = cfg.n_disc_hidden = 2;
+    cfg.gen_hidden[0] = cfg.disc_hidden[1] = 150;
+    cfg.gen_hidden[1] = cfg.disc_hidden[0] = 77;
+    cfg.minibatch_std = 4;
+    gm_gan *gan;
+    assert_int_equal(gm_gan_create(&cfg, &gan), GM_OK);
+    const float *x = team_batch(10);
+    for (int s = 0; s < 3; s++)
+        assert_int_equal(gm_gan_train_step(gan, x, team_labels, TB, NULL), GM_OK);
+    take_gan(gan, out, count);
 }
 
 static void teams_agree(void (*train)(int, float *, size_t *), const char *what)
@@ -284,6 +318,7 @@ static void test_teams_agree(void **state)
     (void)state;
     teams_agree(train_vae_on, "conditional conv VAE with batch norm");
     teams_agree(train_gan_on, "DCGAN with batch norm");
+    teams_agree(train_mlp_gan_on, "conditional MLP GAN with spectral norm and mbstd");
 }
 
 /* ---- batch normalization's running statistics ---- */
@@ -446,6 +481,16 @@ static void expect_refused(const gm_vae_config *cfg, const char *text)
         fail_msg("'%s' does not say '%s'", gm_last_error(), text);
 }
 
+static void expect_gan_refused(const gm_gan_config *cfg, const char *text)
+{
+    gm_gan *gan = (gm_gan *)(uintptr_t)1;
+    if (gm_gan_create(cfg, &gan) != GM_ERR_INVALID_ARG)
+        fail_msg("not refused with '%s'", text);
+    assert_null(gan);
+    if (!strstr(gm_last_error(), text))
+        fail_msg("'%s' does not say '%s'", gm_last_error(), text);
+}
+
 static void test_config_checks(void **state)
 {
     (void)state;
@@ -490,10 +535,39 @@ static void test_config_checks(void **state)
 
     gm_gan_config g;
     conv_gan_config(&g, GM_GAN_WGAN_GP, 0, GM_NORM_NONE, GM_NORM_BATCH);
-    gm_gan *gan = (gm_gan *)(uintptr_t)1;
-    assert_int_equal(gm_gan_create(&g, &gan), GM_ERR_INVALID_ARG);
-    assert_null(gan);
-    assert_non_null(strstr(gm_last_error(), "GM_GAN_WGAN_GP penalizes each sample's gradient"));
+    expect_gan_refused(&g, "GM_GAN_WGAN_GP penalizes each sample's gradient, which batch normalization");
+    conv_gan_config(&g, GM_GAN_WGAN_GP, 0, GM_NORM_NONE, GM_NORM_SPECTRAL);
+    expect_gan_refused(&g, "spectral normalization with it is not supported");
+    conv_gan_config(&g, GM_GAN_WGAN_GP, 0, GM_NORM_NONE, GM_NORM_NONE);
+    g.minibatch_std = 2;
+    expect_gan_refused(&g, "which the minibatch-stddev feature mixes");
+    conv_gan_config(&g, GM_GAN_HINGE, 0, GM_NORM_SPECTRAL, GM_NORM_NONE);
+    expect_gan_refused(&g, "gen_norm must be GM_NORM_NONE or GM_NORM_BATCH");
+    static const int32_t groups[] = { -2, 1, GM_GAN_MAX_MBSTD_GROUP + 1 };
+    for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
+        conv_gan_config(&g, GM_GAN_HINGE, 0, GM_NORM_NONE, GM_NORM_NONE);
+        g.minibatch_std = groups[i];
+        expect_gan_refused(&g, "minibatch_std must be 0 or in [2, 64]");
+    }
+
+    /* a training batch splits into groups; any inference batch will do */
+    conv_gan_config(&g, GM_GAN_HINGE, 0, GM_NORM_NONE, GM_NORM_SPECTRAL);
+    g.minibatch_std = 4;
+    gm_gan *gan;
+    assert_int_equal(gm_gan_create(&g, &gan), GM_OK);
+    float x[7 * D], logits[7];
+    gm_test_fill(x, 7 * D, 0.0f, 1.0f, 13);
+    assert_int_equal(gm_gan_train_step(gan, x, NULL, 6, NULL), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "n (6) must be a multiple of minibatch_std (4)"));
+    assert_int_equal(gm_gan_train_step(gan, x, NULL, 4, NULL), GM_OK);
+    assert_int_equal(gm_gan_discriminate(gan, x, NULL, 7, logits), GM_OK);
+    /* the last three samples are a group of their own: the first four score as they do alone */
+    float alone[4];
+    assert_int_equal(gm_gan_discriminate(gan, x, NULL, 4, alone), GM_OK);
+    assert_memory_equal(alone, logits, sizeof alone);
+    for (int i = 0; i < 7; i++)
+        assert_true(isfinite(logits[i]));
+    gm_gan_free(gan);
 }
 
 /* ---- shapes that round ---- */

@@ -29,6 +29,43 @@ typedef enum gm_model_kind {
     GM_MODEL_GAN = 2
 } gm_model_kind;
 
+/** How a config field's elements are stored. */
+typedef enum gm_field_type {
+    GM_FIELD_I32 = 0,  /**< int32_t */
+    GM_FIELD_F32 = 1,  /**< float */
+    GM_FIELD_U64 = 2   /**< uint64_t */
+} gm_field_type;
+
+/** One field of a kind's config struct, as the library describes it: the
+ * one declaration of a config, from which the checkpoint's header, the
+ * genmodel tool's options and the Python binding's mirror of the struct
+ * are all made. The strings are the library's, static. */
+typedef struct gm_config_field {
+    size_t struct_size;     /**< set by gm_config_field_init */
+    const char *name;       /**< as in the struct: "latent_dim", "optim.lr" (a member of an embedded
+                                 struct), "conv_channels" (an array) */
+    int32_t type;           /**< gm_field_type of each element */
+    int32_t count;          /**< elements: 1, or the array's length */
+    size_t offset;          /**< of the first element from the struct's start */
+    const char *length_of;  /**< an array whose used length is another field: that field's name
+                                 ("n_conv"); else NULL */
+    const char *choices;    /**< an enum: the names of its values 0, 1, ..., comma-separated
+                                 ("bernoulli,gaussian"); else NULL */
+    int32_t since;          /**< the minor version that added it: 1 (0.1) or 2 (0.2); a checkpoint
+                                 written before it holds its default */
+    const char *help;       /**< one line */
+} gm_config_field;
+
+/** Zero field and set its struct_size (the caller's, through the macro). */
+#define gm_config_field_init(field) gm_config_field_init_size((field), sizeof *(field))
+GM_API void gm_config_field_init_size(gm_config_field *field, size_t size);
+
+/** How many fields the config of kind (a gm_model_kind) has. */
+GM_API gm_status gm_config_field_count(int32_t kind, int32_t *count);
+
+/** Field index (0 .. count - 1) of kind's config, in the struct's order. */
+GM_API gm_status gm_config_field_get(int32_t kind, int32_t index, gm_config_field *field);
+
 typedef struct gm_checkpoint_info {
     size_t struct_size;       /**< set by gm_checkpoint_info_init */
     int32_t kind;             /**< gm_model_kind */

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "io/fileio.h"
 #include "io/safetensors.h"
+#include "fields.h"
 #include "gan_internal.h"
 #include "vae_internal.h"
 
@@ -23,86 +24,51 @@
 #define RNG_NAME "philox4x32-10"
 #define MAX_FILE ((size_t)1 << 34)
 
-/* ---- config structs as tables of fields ---- */
+/* ---- a config's fields as header metadata: "gm.config.<name>", an
+ * array's elements "gm.config.<name>[i]" (lib/models/fields.c) ---- */
 
-typedef enum { F_I32, F_F32, F_U64 } field_type;
+#define KEY_MAX 64
 
-typedef struct {
-    const char *key;
-    field_type type;
-    size_t offset;
-    bool later;  /* added after 0.1: a file without it keeps the default */
-} config_field;
-
-#define I32(s, f) { "gm.config." #f, F_I32, offsetof(s, f), false }
-#define F32(s, f) { "gm.config." #f, F_F32, offsetof(s, f), false }
-#define U64(s, f) { "gm.config." #f, F_U64, offsetof(s, f), false }
-#define OPTIM(s, o) I32(s, o.kind), F32(s, o.lr), F32(s, o.beta1), F32(s, o.beta2), F32(s, o.eps), \
-                    F32(s, o.weight_decay)
-#define FOUR(s, a) I32(s, a[0]), I32(s, a[1]), I32(s, a[2]), I32(s, a[3])
-#define LATER(s, f) { "gm.config." #f, F_I32, offsetof(s, f), true }
-#define IMAGE(s) LATER(s, image_channels), LATER(s, image_height), LATER(s, image_width), LATER(s, n_conv), \
-                 LATER(s, conv_channels[0]), LATER(s, conv_channels[1]), LATER(s, conv_channels[2]), \
-                 LATER(s, conv_channels[3])
-
-static const config_field vae_fields[] = {
-    I32(gm_vae_config, input_dim), I32(gm_vae_config, latent_dim),
-    I32(gm_vae_config, n_enc_hidden), FOUR(gm_vae_config, enc_hidden),
-    I32(gm_vae_config, n_dec_hidden), FOUR(gm_vae_config, dec_hidden),
-    I32(gm_vae_config, activation), F32(gm_vae_config, leaky_slope), I32(gm_vae_config, likelihood),
-    F32(gm_vae_config, beta), I32(gm_vae_config, n_classes), OPTIM(gm_vae_config, optim),
-    U64(gm_vae_config, seed),
-    /* since 0.2; a file without them holds an MLP */
-    IMAGE(gm_vae_config), LATER(gm_vae_config, normalization),
-};
-
-static const config_field gan_fields[] = {
-    I32(gm_gan_config, data_dim), I32(gm_gan_config, noise_dim),
-    I32(gm_gan_config, n_gen_hidden), FOUR(gm_gan_config, gen_hidden),
-    I32(gm_gan_config, n_disc_hidden), FOUR(gm_gan_config, disc_hidden),
-    I32(gm_gan_config, activation), F32(gm_gan_config, leaky_slope), I32(gm_gan_config, gen_output),
-    I32(gm_gan_config, loss), I32(gm_gan_config, n_critic), F32(gm_gan_config, gp_weight),
-    F32(gm_gan_config, label_smoothing), F32(gm_gan_config, instance_noise),
-    I32(gm_gan_config, noise_anneal_steps), F32(gm_gan_config, ema_decay), I32(gm_gan_config, n_classes),
-    OPTIM(gm_gan_config, gen_optim), OPTIM(gm_gan_config, disc_optim), U64(gm_gan_config, seed),
-    /* since 0.2 */
-    IMAGE(gm_gan_config), LATER(gm_gan_config, gen_norm), LATER(gm_gan_config, disc_norm),
-    LATER(gm_gan_config, minibatch_std),
-};
-
-#define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_FIELDS 64
-_Static_assert(N_FIELDS(gan_fields) <= MAX_FIELDS && N_FIELDS(vae_fields) <= MAX_FIELDS, "MAX_FIELDS");
-
-static void format_field(const config_field *f, const void *cfg, char out[32])
+/* the key of element i of f */
+static void field_key(const gm_field *f, int i, char key[KEY_MAX])
 {
-    const char *p = (const char *)cfg + f->offset;
-    int32_t i;
+    if (f->count == 1)
+        snprintf(key, KEY_MAX, "gm.config.%s", f->name);
+    else
+        snprintf(key, KEY_MAX, "gm.config.%s[%d]", f->name, i);
+}
+
+static size_t element_size(const gm_field *f) { return f->type == GM_FIELD_U64 ? 8 : 4; }
+
+static void format_element(const gm_field *f, int i, const void *cfg, char out[32])
+{
+    const char *p = (const char *)cfg + f->offset + (size_t)i * element_size(f);
+    int32_t n;
     float x;
     uint64_t u;
     switch (f->type) {
-    case F_I32: memcpy(&i, p, sizeof i); snprintf(out, 32, "%" PRId32, i); break;
-    case F_F32: memcpy(&x, p, sizeof x); snprintf(out, 32, "%.9g", (double)x); break;  /* 9 digits round-trip */
-    case F_U64: memcpy(&u, p, sizeof u); snprintf(out, 32, "%" PRIu64, u); break;
+    case GM_FIELD_I32: memcpy(&n, p, sizeof n); snprintf(out, 32, "%" PRId32, n); break;
+    case GM_FIELD_F32: memcpy(&x, p, sizeof x); snprintf(out, 32, "%.9g", (double)x); break;  /* 9 digits round-trip */
+    default: memcpy(&u, p, sizeof u); snprintf(out, 32, "%" PRIu64, u); break;
     }
 }
 
 /* the whole string must be the number: no sign games, no trailing bytes */
-static int parse_field(const config_field *f, const char *text, void *cfg)
+static int parse_element(int32_t type, const char *text, void *dst)
 {
-    char *p = (char *)cfg + f->offset, *end;
+    char *end;
     errno = 0;
-    if (f->type == F_I32) {
+    if (type == GM_FIELD_I32) {
         long v = strtol(text, &end, 10);
         int32_t i = (int32_t)v;
         if (*end || end == text || errno || v < INT32_MIN || v > INT32_MAX)
             return 0;
-        memcpy(p, &i, sizeof i);
-    } else if (f->type == F_F32) {
+        memcpy(dst, &i, sizeof i);
+    } else if (type == GM_FIELD_F32) {
         float x = strtof(text, &end);
         if (*end || end == text || errno || !isfinite(x))
             return 0;
-        memcpy(p, &x, sizeof x);
+        memcpy(dst, &x, sizeof x);
     } else {
         if (text[0] < '0' || text[0] > '9')
             return 0;
@@ -110,7 +76,7 @@ static int parse_field(const config_field *f, const char *text, void *cfg)
         uint64_t u = (uint64_t)v;
         if (*end || errno)
             return 0;
-        memcpy(p, &u, sizeof u);
+        memcpy(dst, &u, sizeof u);
     }
     return 1;
 }
@@ -126,8 +92,6 @@ typedef union {
 typedef struct {
     const char *name;                 /* gm.model */
     int32_t kind;                     /* gm_model_kind */
-    const config_field *fields;
-    size_t n_fields;
     size_t cfg_size;                  /* of its config struct */
     size_t first_size;                /* of the struct's first published version */
     void (*init)(stored_config *c);   /* the defaults */
@@ -139,10 +103,10 @@ static void gan_init(stored_config *c) { gm_gan_config_init(&c->gan); }
 static gm_status vae_check(const stored_config *c, const char *who) { return gm_vae_config_check(&c->vae, who); }
 static gm_status gan_check(const stored_config *c, const char *who) { return gm_gan_config_check(&c->gan, who); }
 
-static const model_kind vae_kind = { "vae", GM_MODEL_VAE, vae_fields, N_FIELDS(vae_fields), sizeof(gm_vae_config),
-                                     GM_VAE_CONFIG_V1_SIZE, vae_init, vae_check };
-static const model_kind gan_kind = { "gan", GM_MODEL_GAN, gan_fields, N_FIELDS(gan_fields), sizeof(gm_gan_config),
-                                     GM_GAN_CONFIG_V1_SIZE, gan_init, gan_check };
+static const model_kind vae_kind = { "vae", GM_MODEL_VAE, sizeof(gm_vae_config), GM_VAE_CONFIG_V1_SIZE, vae_init,
+                                     vae_check };
+static const model_kind gan_kind = { "gan", GM_MODEL_GAN, sizeof(gm_gan_config), GM_GAN_CONFIG_V1_SIZE, gan_init,
+                                     gan_check };
 
 /* ---- a model as the checkpoint sees it ---- */
 
@@ -237,8 +201,8 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
 {
     size_t n = tensor_count(v);
     collect_ctx c = { gm_calloc(n, sizeof *c.tensors), gm_calloc(n, sizeof *c.names), 0 };
-    char values[MAX_FIELDS + 8][32];
-    gm_st_meta meta[MAX_FIELDS + 8];
+    char values[GM_FIELDS_MAX_ELEMENTS + 8][32], keys[GM_FIELDS_MAX_ELEMENTS][KEY_MAX];
+    gm_st_meta meta[GM_FIELDS_MAX_ELEMENTS + 8];
     size_t m = 0;
     gm_status s = GM_OK;
     if (!c.tensors || !c.names) {
@@ -263,10 +227,14 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
         snprintf(values[m], 32, "%" PRId64, v->tables[t]->step);
         meta[m] = (gm_st_meta){ v->step_keys[t], values[m] };
     }
-    for (size_t i = 0; i < v->kind->n_fields; i++, m++) {
-        format_field(&v->kind->fields[i], v->cfg, values[m]);
-        meta[m] = (gm_st_meta){ v->kind->fields[i].key, values[m] };
-    }
+    int n_fields, k = 0;
+    const gm_field *fields = gm_fields_of(v->kind->kind, &n_fields);
+    for (int i = 0; i < n_fields; i++)
+        for (int e = 0; e < fields[i].count; e++, k++, m++) {
+            field_key(&fields[i], e, keys[k]);
+            format_element(&fields[i], e, v->cfg, values[m]);
+            meta[m] = (gm_st_meta){ keys[k], values[m] };
+        }
     if (path) {
         s = gm_st_write_file(path, c.tensors, n, meta, m);
     } else {
@@ -298,9 +266,8 @@ static gm_status read_int(const gm_st_file *f, const char *key, int64_t lo, int6
 
 static gm_status read_u64(const gm_st_file *f, const char *key, uint64_t *out, const char *who)
 {
-    static const config_field field = { NULL, F_U64, 0, false };
     const char *text = gm_st_meta_get(f, key);
-    if (!text || !parse_field(&field, text, out))
+    if (!text || !parse_element(GM_FIELD_U64, text, out))
         return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, key, text ? "not a valid number" : "missing");
     return GM_OK;
 }
@@ -336,14 +303,20 @@ static gm_status read_header(const gm_st_file *f, const model_kind *want, stored
             return s;
     }
     k->init(cfg);
-    for (size_t i = 0; i < k->n_fields; i++) {
-        const char *text = gm_st_meta_get(f, k->fields[i].key);
-        if (!text && k->fields[i].later)
-            continue;
-        if (!text || !parse_field(&k->fields[i], text, cfg))
-            return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, k->fields[i].key,
-                           text ? "not a valid value" : "missing");
-    }
+    int n_fields;
+    const gm_field *fields = gm_fields_of(k->kind, &n_fields);
+    for (int i = 0; i < n_fields; i++)
+        for (int e = 0; e < fields[i].count; e++) {
+            char key[KEY_MAX];
+            field_key(&fields[i], e, key);
+            const char *text = gm_st_meta_get(f, key);
+            if (!text && fields[i].since > 1)
+                continue;  /* a file from before the field: its default */
+            if (!text || !parse_element(fields[i].type, text, (char *)cfg + fields[i].offset +
+                                                                  (size_t)e * element_size(&fields[i])))
+                return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, key,
+                               text ? "not a valid value" : "missing");
+        }
     char in[160];
     snprintf(in, sizeof in, "%s: the stored config is invalid", who);
     /* the file is wrong, not the caller */

@@ -146,6 +146,7 @@ static void gan_free(void *h) { gm_gan_free(h); }
 static void vae_init(void *cfg, size_t size) { gm_vae_config_init_size(cfg, size); }
 static void gan_init(void *cfg, size_t size) { gm_gan_config_init_size(cfg, size); }
 static void info_init(void *info, size_t size) { gm_checkpoint_info_init_size(info, size); }
+static void field_init(void *field, size_t size) { gm_config_field_init_size(field, size); }
 
 typedef struct kind_ops {
     int kind;
@@ -171,6 +172,9 @@ static const kind_ops gan_ops = { GAN, gan_load, gan_load_buffer, gan_save, gan_
 /* gm_checkpoint_peek, which any kind's file satisfies: the VAE's serves */
 static const kind_ops info_ops = { VAE, NULL, NULL, NULL, NULL, NULL, info_peek, NULL, NULL, info_init,
                                    sizeof(gm_checkpoint_info), sizeof(gm_checkpoint_info) };
+
+static const kind_ops field_ops = { VAE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, field_init,
+                                    sizeof(gm_config_field), sizeof(gm_config_field) };
 
 /* ---- fixtures: made once per process, before any row ---- */
 
@@ -1189,6 +1193,44 @@ static void check_set_allocator(const void *arg)
     }
 }
 
+/* the config description: kinds and indices out of range, NULL, garbage struct_size */
+static void check_field_count(const void *arg)
+{
+    (void)arg;
+    int32_t count = -7;
+    expect("NULL count", gm_config_field_count(GM_MODEL_VAE, NULL), GM_ERR_INVALID_ARG);
+    const int32_t kinds[] = { 0, 3, -1, INT32_MAX };
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        expect("unknown kind", gm_config_field_count(kinds[i], &count), GM_ERR_INVALID_ARG);
+        if (count != -7)
+            broke("unknown kind", "count written");
+    }
+}
+
+static void check_field_get(const void *arg)
+{
+    (void)arg;
+    int32_t count;
+    assert_int_equal(gm_config_field_count(GM_MODEL_GAN, &count), GM_OK);
+    const struct { const char *what; int32_t kind, index; size_t struct_size; } cases[] = {
+        { "unknown kind", 0, 0, sizeof(gm_config_field) },
+        { "index -1", GM_MODEL_GAN, -1, sizeof(gm_config_field) },
+        { "index count", GM_MODEL_GAN, count, sizeof(gm_config_field) },
+        { "struct_size 0", GM_MODEL_GAN, 0, 0 },
+        { "struct_size too small", GM_MODEL_GAN, 0, sizeof(gm_config_field) - 1 },
+        { "struct_size SIZE_MAX / 2", GM_MODEL_GAN, 0, SIZE_MAX / 2 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        config_buf b;
+        memset(&b, SENTINEL, sizeof b);
+        memcpy(&b, &cases[i].struct_size, sizeof cases[i].struct_size);
+        expect(cases[i].what, gm_config_field_get(cases[i].kind, cases[i].index, (gm_config_field *)&b),
+               GM_ERR_INVALID_ARG);
+        expect_untouched(cases[i].what, b.bytes + sizeof(size_t), sizeof b - sizeof(size_t), "the struct");
+    }
+    expect("NULL field", gm_config_field_get(GM_MODEL_VAE, 0, NULL), GM_ERR_INVALID_ARG);
+}
+
 /* ---- the table: every public function, and how its contract is checked ---- */
 
 typedef struct row {
@@ -1203,6 +1245,9 @@ static const create_call gan_create_call = { GAN, gan_fields, sizeof gan_fields 
 static const row rows[] = {
     { "gm_buffer_free", check_buffer_free, NULL },
     { "gm_checkpoint_info_init_size", check_init, &info_ops },
+    { "gm_config_field_count", check_field_count, NULL },
+    { "gm_config_field_get", check_field_get, NULL },
+    { "gm_config_field_init_size", check_init, &field_ops },
     { "gm_checkpoint_peek", check_peek, &info_ops },
     { "gm_checkpoint_peek_gan", check_peek, &gan_ops },
     { "gm_checkpoint_peek_vae", check_peek, &vae_ops },

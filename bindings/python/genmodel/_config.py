@@ -3,15 +3,16 @@
 A ConfigSpec lists a model's Python-side fields and the C fields each one
 stands for: a hidden-layer tuple stands for a count and an array, a string
 for an enum value, the optimizer for an embedded gm_optimizer_config. The
-defaults always come from the library's _config_init; a keyword argument
-overrides only its own field.
+fields come from the library's description of its config
+(gm_config_field_get), by fixed rules; the defaults always come from the
+library's _config_init; a keyword argument overrides only its own field.
 """
 import ctypes
 
 import numpy as np
 
 from ._convert import float32, int32, uint64
-from ._lib import OPTIMIZERS
+from ._lib import OPTIMIZERS, config_fields
 
 # how a value is checked for each C field type
 _CONVERT = {ctypes.c_int32: int32, ctypes.c_uint64: uint64, ctypes.c_float: float32}
@@ -161,3 +162,35 @@ class ConfigSpec:
         """Every field by its Python name: the keyword arguments that would
         build this config again."""
         return {name: field.get(cfg) for name, field in self.fields.items()}
+
+
+def _optimizer_prefix(parent):
+    """'optim' -> '', 'gen_optim' -> 'gen_': the Python names of an embedded
+    optimizer's fields."""
+    return parent[:-len("optim")] if parent.endswith("optim") else parent + "_"
+
+
+def library_fields(kind):
+    """The Python fields of a kind's config, from the library's description:
+    an array with a length field is one tuple (its length field goes with
+    it), an enum a Choice of its names, an embedded optimizer the fields of
+    optimizer_fields, anything else a Scalar; all in the struct's order."""
+    described = config_fields(kind)
+    lengths = {f.length_of.decode() for f in described if f.length_of}
+    fields, optimizers = [], set()
+    for f in described:
+        name = f.name.decode()
+        parent, _, leaf = name.rpartition(".")
+        if name in lengths:
+            continue
+        if parent:
+            if parent not in optimizers:
+                optimizers.add(parent)
+                fields += optimizer_fields(_optimizer_prefix(parent), parent)
+        elif f.length_of:
+            fields.append(Hidden(name, f.length_of.decode(), name))
+        elif f.choices:
+            fields.append(Choice(name, {c: i for i, c in enumerate(f.choices.decode().split(","))}))
+        else:
+            fields.append(Scalar(name))
+    return fields

@@ -9,7 +9,8 @@ the calling thread right after the call, so the thread-local message is the
 one this call left. ctypes.CDLL releases the GIL for the duration of a call.
 
 The structs below mirror the headers field for field, in C order, with the
-C names.
+C names; the config structs are built from the library's own description
+of them (gm_config_field_get), so that they are declared once, in C.
 """
 import ctypes
 import os
@@ -44,64 +45,11 @@ GM_GAN_MAX_HIDDEN = 4
 
 # ---- structs ----
 
-class gm_optimizer_config(Structure):
-    _fields_ = [
-        ("kind", c_int32),
-        ("lr", c_float),
-        ("beta1", c_float),
-        ("beta2", c_float),
-        ("eps", c_float),
-        ("weight_decay", c_float),
-    ]
-
-
-class gm_vae_config(Structure):
-    _fields_ = [
-        ("struct_size", c_size_t),
-        ("input_dim", c_int32),
-        ("latent_dim", c_int32),
-        ("n_enc_hidden", c_int32),
-        ("enc_hidden", c_int32 * GM_VAE_MAX_HIDDEN),
-        ("n_dec_hidden", c_int32),
-        ("dec_hidden", c_int32 * GM_VAE_MAX_HIDDEN),
-        ("activation", c_int32),
-        ("leaky_slope", c_float),
-        ("likelihood", c_int32),
-        ("beta", c_float),
-        ("n_classes", c_int32),
-        ("optim", gm_optimizer_config),
-        ("seed", c_uint64),
-    ]
+# (gm_vae_config, gm_gan_config and gm_optimizer_config: see _config_struct below)
 
 
 class gm_vae_losses(Structure):
     _fields_ = [("loss", c_double), ("neg_elbo", c_double), ("recon", c_double), ("kl", c_double)]
-
-
-class gm_gan_config(Structure):
-    _fields_ = [
-        ("struct_size", c_size_t),
-        ("data_dim", c_int32),
-        ("noise_dim", c_int32),
-        ("n_gen_hidden", c_int32),
-        ("gen_hidden", c_int32 * GM_GAN_MAX_HIDDEN),
-        ("n_disc_hidden", c_int32),
-        ("disc_hidden", c_int32 * GM_GAN_MAX_HIDDEN),
-        ("activation", c_int32),
-        ("leaky_slope", c_float),
-        ("gen_output", c_int32),
-        ("loss", c_int32),
-        ("n_critic", c_int32),
-        ("gp_weight", c_float),
-        ("label_smoothing", c_float),
-        ("instance_noise", c_float),
-        ("noise_anneal_steps", c_int32),
-        ("ema_decay", c_float),
-        ("n_classes", c_int32),
-        ("gen_optim", gm_optimizer_config),
-        ("disc_optim", gm_optimizer_config),
-        ("seed", c_uint64),
-    ]
 
 
 class gm_gan_losses(Structure):
@@ -112,6 +60,12 @@ class gm_gan_losses(Structure):
 class gm_checkpoint_info(Structure):
     _fields_ = [("struct_size", c_size_t), ("kind", c_int32), ("format_version", c_int32),
                 ("step", c_int64)]
+
+
+class gm_config_field(Structure):
+    _fields_ = [("struct_size", c_size_t), ("name", c_char_p), ("type", c_int32), ("count", c_int32),
+                ("offset", c_size_t), ("length_of", c_char_p), ("choices", c_char_p), ("since", c_int32),
+                ("help", c_char_p)]
 
 
 class gm_allocator(Structure):
@@ -151,6 +105,110 @@ _f64 = _array(np.float64)
 _i32 = _array(np.int32)
 _labels = _array(np.int32, nullable=True)
 _f64_or_null = _array(np.float64, nullable=True)
+
+
+# ---- loading ----
+
+def _pkg_config_libdir():
+    """pkg-config's libdir for genmodel, or None."""
+    try:
+        result = subprocess.run(["pkg-config", "--variable=libdir", "genmodel"],
+                                capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else None
+
+
+def _candidates():
+    """Where to look, first match wins. GENMODEL_LIBRARY, when set, is the
+    only candidate: an explicit choice never falls back to another copy."""
+    override = os.environ.get("GENMODEL_LIBRARY")
+    if override:
+        yield override
+        return
+    yield SONAME  # the dynamic loader: LD_LIBRARY_PATH, the ld cache, the default paths
+    libdir = _pkg_config_libdir()
+    if libdir:
+        yield os.path.join(libdir, SONAME)
+
+
+def check_version(number, where):
+    """Refuse a library whose major version is not the binding's."""
+    if number // 10000 != MAJOR:
+        raise ImportError(f"{where} is libgenmodel {number // 10000}.{number // 100 % 100}.{number % 100}; "
+                          f"this binding (genmodel {__version__}) needs {MAJOR}.x")
+
+
+def _load():
+    failures = []
+    for candidate in _candidates():
+        try:
+            cdll = ctypes.CDLL(candidate)
+        except OSError as e:
+            failures.append(str(e))
+            continue
+        cdll.gm_version.restype = c_int
+        cdll.gm_version.argtypes = []
+        check_version(cdll.gm_version(), candidate)
+        return cdll, candidate
+    raise ImportError("libgenmodel not found (" + "; ".join(failures) + "); set GENMODEL_LIBRARY to the "
+                      f"full path of {SONAME}, add its directory to LD_LIBRARY_PATH, or install it")
+
+
+_cdll, path = _load()
+
+
+def config_fields(kind):
+    """The library's description of a kind's config (MODEL_KINDS[...]), as
+    gm_config_field structs in the struct's order."""
+    count = c_int32()
+    for name, args in (("gm_config_field_count", [c_int32, POINTER(c_int32)]),
+                       ("gm_config_field_get", [c_int32, c_int32, POINTER(gm_config_field)])):
+        getattr(_cdll, name).argtypes, getattr(_cdll, name).restype = args, c_int
+    if _cdll.gm_config_field_count(kind, ctypes.byref(count)) != 0:
+        raise ImportError(f"libgenmodel does not describe model kind {kind}")
+    fields = []
+    for i in range(count.value):
+        field = gm_config_field(struct_size=ctypes.sizeof(gm_config_field))
+        if _cdll.gm_config_field_get(kind, i, ctypes.byref(field)) != 0:
+            raise ImportError(f"libgenmodel does not describe field {i} of model kind {kind}")
+        fields.append(field)
+    return fields
+
+
+_CTYPES = {0: c_int32, 1: c_float, 2: c_uint64}
+
+
+def _config_struct(struct_name, kind):
+    """The config struct of a kind, as the library describes it: struct_size,
+    then every field at the offset the library gives (checked), a dotted
+    name ("optim.lr") a member of an embedded struct."""
+    members, nested = [("struct_size", c_size_t)], {}
+    for f in config_fields(kind):
+        ctype = _CTYPES[f.type] * f.count if f.count > 1 else _CTYPES[f.type]
+        parent, _, leaf = f.name.decode().rpartition(".")
+        if parent:
+            if parent not in nested:
+                nested[parent] = []
+                members.append((parent, None))
+            nested[parent].append((leaf, ctype))
+        else:
+            members.append((leaf, ctype))
+    types_ = {}
+    for name, ctype in members:
+        types_[name] = ctype or type("gm_optimizer_config", (Structure,), {"_fields_": nested[name]})
+    struct = type(struct_name, (Structure,), {"_fields_": list(types_.items())})
+    for f in config_fields(kind):
+        parent, _, leaf = f.name.decode().rpartition(".")
+        offset = getattr(struct, parent).offset + getattr(types_[parent], leaf).offset if parent \
+            else getattr(struct, leaf).offset
+        if offset != f.offset:
+            raise ImportError(f"{struct_name}.{f.name.decode()}: at {offset} here, {f.offset} in libgenmodel")
+    return struct
+
+
+gm_vae_config = _config_struct("gm_vae_config", MODEL_KINDS["vae"])
+gm_gan_config = _config_struct("gm_gan_config", MODEL_KINDS["gan"])
 
 _DECLARATIONS = [
     # common.h
@@ -207,6 +265,9 @@ _DECLARATIONS = [
     ("gm_image_write_grid", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32]),
     ("gm_have_png", c_int32, []),
     # checkpoint.h
+    ("gm_config_field_init_size", None, [POINTER(gm_config_field), c_size_t]),
+    ("gm_config_field_count", STATUS, [c_int32, POINTER(c_int32)]),
+    ("gm_config_field_get", STATUS, [c_int32, c_int32, POINTER(gm_config_field)]),
     ("gm_checkpoint_info_init_size", None, [POINTER(gm_checkpoint_info), c_size_t]),
     ("gm_checkpoint_peek", STATUS, [_path, POINTER(gm_checkpoint_info)]),
     ("gm_checkpoint_peek_vae", STATUS, [_path, POINTER(gm_vae_config)]),
@@ -221,54 +282,6 @@ _DECLARATIONS = [
     ("gm_gan_load_buffer", STATUS, [c_char_p, c_size_t, _out]),
     ("gm_buffer_free", None, [c_void_p]),
 ]
-
-
-# ---- loading ----
-
-def _pkg_config_libdir():
-    """pkg-config's libdir for genmodel, or None."""
-    try:
-        result = subprocess.run(["pkg-config", "--variable=libdir", "genmodel"],
-                                capture_output=True, text=True, check=False)
-    except OSError:
-        return None
-    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else None
-
-
-def _candidates():
-    """Where to look, first match wins. GENMODEL_LIBRARY, when set, is the
-    only candidate: an explicit choice never falls back to another copy."""
-    override = os.environ.get("GENMODEL_LIBRARY")
-    if override:
-        yield override
-        return
-    yield SONAME  # the dynamic loader: LD_LIBRARY_PATH, the ld cache, the default paths
-    libdir = _pkg_config_libdir()
-    if libdir:
-        yield os.path.join(libdir, SONAME)
-
-
-def check_version(number, where):
-    """Refuse a library whose major version is not the binding's."""
-    if number // 10000 != MAJOR:
-        raise ImportError(f"{where} is libgenmodel {number // 10000}.{number // 100 % 100}.{number % 100}; "
-                          f"this binding (genmodel {__version__}) needs {MAJOR}.x")
-
-
-def _load():
-    failures = []
-    for candidate in _candidates():
-        try:
-            cdll = ctypes.CDLL(candidate)
-        except OSError as e:
-            failures.append(str(e))
-            continue
-        cdll.gm_version.restype = c_int
-        cdll.gm_version.argtypes = []
-        check_version(cdll.gm_version(), candidate)
-        return cdll, candidate
-    raise ImportError("libgenmodel not found (" + "; ".join(failures) + "); set GENMODEL_LIBRARY to the "
-                      f"full path of {SONAME}, add its directory to LD_LIBRARY_PATH, or install it")
 
 
 def _check_status(status, func, args):
@@ -291,6 +304,5 @@ def _declare(cdll):
     return namespace
 
 
-_cdll, path = _load()
 #: The declared C functions, by their C names.
 lib = _declare(_cdll)

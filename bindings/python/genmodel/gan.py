@@ -7,8 +7,8 @@ dtype or layout are converted; float32 C-contiguous ones are used in place.
 from collections import namedtuple
 
 from . import _convert
-from ._config import Choice, ConfigSpec, Hidden, Scalar, optimizer_fields
-from ._lib import ACTIVATIONS, GAN_LOSSES, gm_gan_config, gm_gan_losses, lib
+from ._config import ConfigSpec, library_fields
+from ._lib import MODEL_KINDS, gm_gan_config, gm_gan_losses, lib
 from ._model import Model
 
 GANLosses = namedtuple("GANLosses", [name for name, _ in gm_gan_losses._fields_])
@@ -43,26 +43,7 @@ class GAN(Model):
     """
 
     _kind = "gan"
-    _spec = ConfigSpec(gm_gan_config, lib.gm_gan_config_init_size, [
-        Scalar("data_dim"),
-        Scalar("noise_dim"),
-        Hidden("gen_hidden", "n_gen_hidden", "gen_hidden"),
-        Hidden("disc_hidden", "n_disc_hidden", "disc_hidden"),
-        Choice("activation", ACTIVATIONS),
-        Scalar("leaky_slope"),
-        Choice("gen_output", ACTIVATIONS),
-        Choice("loss", GAN_LOSSES),
-        Scalar("n_critic"),
-        Scalar("gp_weight"),
-        Scalar("label_smoothing"),
-        Scalar("instance_noise"),
-        Scalar("noise_anneal_steps"),
-        Scalar("ema_decay"),
-        Scalar("n_classes"),
-        *optimizer_fields("gen_", "gen_optim"),
-        *optimizer_fields("disc_", "disc_optim"),
-        Scalar("seed"),
-    ])
+    _spec = ConfigSpec(gm_gan_config, lib.gm_gan_config_init_size, library_fields(MODEL_KINDS["gan"]))
     _losses_struct = gm_gan_losses
     _losses = GANLosses
 

@@ -8,8 +8,8 @@ used in place.
 from collections import namedtuple
 
 from . import _convert
-from ._config import Choice, ConfigSpec, Hidden, Scalar, optimizer_fields
-from ._lib import ACTIVATIONS, LIKELIHOODS, gm_vae_config, gm_vae_losses, lib
+from ._config import ConfigSpec, library_fields
+from ._lib import MODEL_KINDS, gm_vae_config, gm_vae_losses, lib
 from ._model import Model
 
 VAELosses = namedtuple("VAELosses", [name for name, _ in gm_vae_losses._fields_])
@@ -37,19 +37,7 @@ class VAE(Model):
     """
 
     _kind = "vae"
-    _spec = ConfigSpec(gm_vae_config, lib.gm_vae_config_init_size, [
-        Scalar("input_dim"),
-        Scalar("latent_dim"),
-        Hidden("enc_hidden", "n_enc_hidden", "enc_hidden"),
-        Hidden("dec_hidden", "n_dec_hidden", "dec_hidden"),
-        Choice("activation", ACTIVATIONS),
-        Scalar("leaky_slope"),
-        Choice("likelihood", LIKELIHOODS),
-        Scalar("beta"),
-        Scalar("n_classes"),
-        *optimizer_fields("", "optim"),
-        Scalar("seed"),
-    ])
+    _spec = ConfigSpec(gm_vae_config, lib.gm_vae_config_init_size, library_fields(MODEL_KINDS["vae"]))
     _losses_struct = gm_vae_losses
     _losses = VAELosses
 

@@ -57,3 +57,27 @@ def test_set_lr():
         assert (gan.config["gen_lr"], gan.config["disc_lr"]) == (1e-3, 5e-4)
         with pytest.raises(genmodel.InvalidArgumentError):
             gan.set_lr(1e-3, -1)
+
+
+def test_a_dcgan_from_keyword_arguments():
+    """The conv fields come from the library's description: an image shape,
+    the convolutions' channels, the normalizations and the minibatch-stddev
+    group, all round-tripping through config and a checkpoint."""
+    x = patterns(64)[0]  # 16 values: 4 x 4 images
+    conv = dict(TINY_GAN, image_channels=1, image_height=4, image_width=4, conv_channels=(3, 5),
+                gen_norm="batch", disc_norm="spectral", minibatch_std=4, loss="ns")
+    with genmodel.GAN(**conv) as gan:
+        history = gan.fit(x, 2, batch_size=16)
+        assert all(np.isfinite(h).all() for h in history)
+        config = gan.config
+        assert {k: config[k] for k in conv} == conv
+        z = np.random.default_rng(4).normal(size=(8, 4))
+        samples = gan.generate(z)
+        with genmodel.GAN.load(gan.to_bytes()) as back:
+            assert back.config == config
+            assert np.array_equal(back.generate(z), samples)
+    assert samples.shape == (8, 16)
+    with pytest.raises(ValueError, match="'spectral', got 'spectrum'"):
+        genmodel.GAN(**dict(conv, disc_norm="spectrum"))
+    with pytest.raises(genmodel.InvalidArgumentError, match="minibatch_std must be 0 or in"):
+        genmodel.GAN(**dict(conv, minibatch_std=1))

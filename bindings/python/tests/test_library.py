@@ -121,6 +121,7 @@ def test_defaults_are_read_from_the_library():
         "input_dim": 784, "latent_dim": 20, "enc_hidden": (400,), "dec_hidden": (400,),
         "activation": "relu", "leaky_slope": 0.01, "likelihood": "bernoulli", "beta": 1.0, "n_classes": 0,
         "optimizer": "adam", "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "seed": 0,
+        "image_channels": 0, "image_height": 0, "image_width": 0, "conv_channels": (), "normalization": "none",
     }
     assert genmodel.GAN._spec.to_dict(genmodel.GAN._spec.defaults()) == {
         "data_dim": 784, "noise_dim": 64, "gen_hidden": (256, 512), "disc_hidden": (512, 256),
@@ -130,6 +131,8 @@ def test_defaults_are_read_from_the_library():
         "gen_optimizer": "adam", "gen_lr": 2e-4, "gen_betas": (0.5, 0.999), "gen_eps": 1e-8, "gen_weight_decay": 0.0,
         "disc_optimizer": "adam", "disc_lr": 2e-4, "disc_betas": (0.5, 0.999), "disc_eps": 1e-8,
         "disc_weight_decay": 0.0, "seed": 0,
+        "image_channels": 0, "image_height": 0, "image_width": 0, "conv_channels": (), "gen_norm": "none",
+        "disc_norm": "none", "minibatch_std": 0,
     }
 
 

@@ -8,6 +8,236 @@
 
 #include "cli.h"
 
+/* ---- a config's fields as options ---- */
+
+static gm_config_field field_at(int32_t kind, int32_t i)
+{
+    gm_config_field f;
+    gm_config_field_init(&f);
+    gm_config_field_get(kind, i, &f);  /* i < the count: cannot fail */
+    return f;
+}
+
+static int32_t field_count(int32_t kind)
+{
+    int32_t n = 0;
+    gm_config_field_count(kind, &n);
+    return n;
+}
+
+/* whether field f is the used length of another field (printed with it) */
+static int is_length(int32_t kind, const gm_config_field *f)
+{
+    for (int32_t i = 0; i < field_count(kind); i++) {
+        const gm_config_field g = field_at(kind, i);
+        if (g.length_of && !strcmp(g.length_of, f->name))
+            return 1;
+    }
+    return 0;
+}
+
+static void option_name(const gm_config_field *f, char out[64])
+{
+    snprintf(out, 64, "--%s", f->name);
+    for (char *c = out + 2; *c; c++)
+        *c = *c == '_' || *c == '.' ? '-' : *c;
+}
+
+static void *element(const cli_config *c, const gm_config_field *f, int i)
+{
+    return (char *)c->cfg + f->offset + (size_t)i * (f->type == GM_FIELD_U64 ? 8 : 4);
+}
+
+/* the value of choices' name (a comma list), or -1 */
+static int32_t choice_value(const char *choices, const char *name)
+{
+    const size_t n = strlen(name);
+    int32_t value = 0;
+    for (const char *c = choices; *c; value++) {
+        const char *end = strchr(c, ',');
+        const size_t len = end ? (size_t)(end - c) : strlen(c);
+        if (len == n && !strncmp(c, name, n))
+            return value;
+        c += len + (end != NULL);
+    }
+    return -1;
+}
+
+/* "relu" for value 1 of "identity,relu,...", into out; "?" outside */
+static void choice_name(const char *choices, int32_t value, char *out, size_t size)
+{
+    const char *c = choices;
+    for (int32_t v = 0; v < value && c; v++)
+        c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+    const size_t len = c ? (strchr(c, ',') ? (size_t)(strchr(c, ',') - c) : strlen(c)) : 0;
+    snprintf(out, size, "%.*s", c && value >= 0 ? (int)len : 1, c && value >= 0 ? c : "?");
+}
+
+static int set_element(const cli_config *c, const gm_config_field *f, int i, const char *v, const char *arg)
+{
+    char *end;
+    if (f->choices) {
+        const int32_t value = choice_value(f->choices, v);
+        if (value < 0) {
+            fprintf(stderr, "option %s: '%s' is none of %s\n", arg, v, f->choices);
+            return -1;
+        }
+        memcpy(element(c, f, i), &value, sizeof value);
+    } else if (f->type == GM_FIELD_I32) {
+        long n = strtol(v, &end, 10);
+        const int32_t value = (int32_t)n;
+        if (*end || end == v || n < INT32_MIN || n > INT32_MAX) {
+            fprintf(stderr, "option %s: '%s' is not an integer\n", arg, v);
+            return -1;
+        }
+        memcpy(element(c, f, i), &value, sizeof value);
+    } else if (f->type == GM_FIELD_F32) {
+        const float value = strtof(v, &end);
+        if (*end || end == v || !isfinite(value)) {
+            fprintf(stderr, "option %s: '%s' is not a number\n", arg, v);
+            return -1;
+        }
+        memcpy(element(c, f, i), &value, sizeof value);
+    } else {
+        const unsigned long long n = strtoull(v, &end, 10);
+        const uint64_t value = (uint64_t)n;
+        if (*end || end == v || v[0] == '-') {
+            fprintf(stderr, "option %s: '%s' is not a non-negative integer\n", arg, v);
+            return -1;
+        }
+        memcpy(element(c, f, i), &value, sizeof value);
+    }
+    return 0;
+}
+
+/* --NAME VALUE for one of the config's fields: 1 when arg names none */
+static int set_field(const cli_config *c, const char *arg, const char *v)
+{
+    for (int32_t k = 0; k < field_count(c->kind); k++) {
+        const gm_config_field f = field_at(c->kind, k);
+        char name[64];
+        option_name(&f, name);
+        if (strcmp(name, arg) != 0)
+            continue;
+        if (f.count == 1)
+            return set_element(c, &f, 0, v, arg);
+        /* a comma list, its length into the length field */
+        char list[256];
+        snprintf(list, sizeof list, "%s", v);
+        int32_t n = 0;
+        for (char *save = NULL, *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save), n++) {
+            if (n == f.count) {
+                fprintf(stderr, "option %s: at most %d values\n", arg, (int)f.count);
+                return -1;
+            }
+            if (set_element(c, &f, n, item, arg))
+                return -1;
+        }
+        for (int32_t e = n; e < f.count; e++)
+            memset(element(c, &f, e), 0, f.type == GM_FIELD_U64 ? 8 : 4);
+        for (int32_t j = 0; f.length_of && j < field_count(c->kind); j++) {
+            const gm_config_field g = field_at(c->kind, j);
+            if (!strcmp(g.name, f.length_of))
+                memcpy((char *)c->cfg + g.offset, &n, sizeof n);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+/* the value of field f as text: an array's used elements as a comma list */
+static void format_field(int32_t kind, const void *cfg, const gm_config_field *f, char *out, size_t size)
+{
+    int32_t n = f->count;
+    for (int32_t j = 0; f->length_of && j < field_count(kind); j++) {
+        const gm_config_field g = field_at(kind, j);
+        if (!strcmp(g.name, f->length_of))
+            memcpy(&n, (const char *)cfg + g.offset, sizeof n);
+    }
+    n = n < 0 ? 0 : n > f->count ? f->count : n;
+    size_t at = 0;
+    out[0] = '\0';
+    for (int32_t e = 0; e < n && at < size; e++) {
+        char one[48];
+        const char *p = (const char *)cfg + f->offset + (size_t)e * (f->type == GM_FIELD_U64 ? 8 : 4);
+        int32_t i;
+        float x;
+        uint64_t u;
+        if (f->choices) {
+            memcpy(&i, p, sizeof i);
+            choice_name(f->choices, i, one, sizeof one);
+        } else if (f->type == GM_FIELD_I32) {
+            memcpy(&i, p, sizeof i);
+            snprintf(one, sizeof one, "%d", (int)i);
+        } else if (f->type == GM_FIELD_F32) {
+            memcpy(&x, p, sizeof x);
+            snprintf(one, sizeof one, "%g", (double)x);
+        } else {
+            memcpy(&u, p, sizeof u);
+            snprintf(one, sizeof one, "%llu", (unsigned long long)u);
+        }
+        at += (size_t)snprintf(out + at, size - at, "%s%s", e ? "," : "", one);
+    }
+    if (f->count > 1 && n == 0)
+        snprintf(out, size, "none");
+}
+
+int cli_set_field(const cli_config *config, const char *option, const char *value)
+{
+    const int r = set_field(config, option, value);
+    if (r > 0)
+        fprintf(stderr, "genmodel: no config field for %s\n", option);
+    return r ? -1 : 0;
+}
+
+/* the first element of the field named name */
+static int32_t *int_field(const cli_config *c, const char *name)
+{
+    for (int32_t k = 0; k < field_count(c->kind); k++) {
+        const gm_config_field f = field_at(c->kind, k);
+        if (!strcmp(f.name, name))
+            return element(c, &f, 0);
+    }
+    return NULL;
+}
+
+void cli_image_from(const cli_config *config, const gm_dataset *ds)
+{
+    int32_t *channels = int_field(config, "image_channels"), *n_conv = int_field(config, "n_conv");
+    if (!channels || !n_conv || !*n_conv || *channels)
+        return;
+    *channels = 1;
+    *int_field(config, "image_height") = gm_dataset_height(ds);
+    *int_field(config, "image_width") = gm_dataset_width(ds);
+}
+
+void cli_print_config(int32_t kind, const void *cfg)
+{
+    for (int32_t k = 0; k < field_count(kind); k++) {
+        const gm_config_field f = field_at(kind, k);
+        char value[256];
+        if (is_length(kind, &f))
+            continue;
+        format_field(kind, cfg, &f, value, sizeof value);
+        printf("  %-24s %s\n", f.name, value);
+    }
+}
+
+static void print_config_help(const cli_config *c)
+{
+    printf("\nthe model's config, each field an option (a list: 1,2,3):\n");
+    for (int32_t k = 0; k < field_count(c->kind); k++) {
+        const gm_config_field f = field_at(c->kind, k);
+        char name[64], value[256], with[64 + 256 + 4];
+        if (is_length(c->kind, &f))
+            continue;
+        option_name(&f, name);
+        format_field(c->kind, c->cfg, &f, value, sizeof value);
+        snprintf(with, sizeof with, "%s (%s)", name, value);
+        printf("  %-30s %s%s%s\n", with, f.help, f.choices ? ": " : "", f.choices ? f.choices : "");
+    }
+}
+
 static void print_help(const char *usage, const cli_option *opts, int n_opts)
 {
     printf("usage: %s\n\noptions:\n", usage);
@@ -27,13 +257,15 @@ static void print_help(const char *usage, const cli_option *opts, int n_opts)
 }
 
 int cli_parse(int argc, char **argv, const char *usage, const cli_option *opts, int n_opts,
-              const char **pos, int max_pos, int *n_pos)
+              const cli_config *config, const char **pos, int max_pos, int *n_pos)
 {
     *n_pos = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             print_help(usage, opts, n_opts);
+            if (config)
+                print_config_help(config);
             return 1;
         }
         if (arg[0] != '-' || arg[1] == '\0') {
@@ -48,6 +280,15 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_option *opts, 
         for (int k = 0; k < n_opts && !o; k++)
             if (!strcmp(opts[k].name, arg))
                 o = &opts[k];
+        if (!o && config && i + 1 < argc) {
+            const int r = set_field(config, arg, argv[i + 1]);
+            if (r <= 0) {
+                if (r < 0)
+                    return -1;
+                i++;
+                continue;
+            }
+        }
         if (!o) {
             fprintf(stderr, "unknown option '%s' (try --help)\n", arg);
             return -1;

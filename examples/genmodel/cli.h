@@ -18,11 +18,33 @@ typedef struct cli_option {
     const char *help;
 } cli_option;
 
-/* Parse argv[1..] against opts (n_opts entries); up to max_pos positional
- * arguments go to pos[] and their count to *n_pos. Returns 0 to go on, 1
- * after printing --help, -1 after printing an error. */
+/* A model's config, whose every field is an option too: --NAME VALUE,
+ * NAME the field's (gm_config_field_get) with '-' for '_' and '.'
+ * ("--disc-norm spectral", "--gen-optim-lr 2e-4"); an array takes a
+ * comma list and sets its length field ("--conv-channels 64,128"), an
+ * enum a name. */
+typedef struct cli_config {
+    int32_t kind;  /* gm_model_kind */
+    void *cfg;     /* its config struct, holding the defaults */
+} cli_config;
+
+/* Parse argv[1..] against opts (n_opts entries), then config's fields
+ * (config may be NULL); up to max_pos positional arguments go to pos[] and
+ * their count to *n_pos. Returns 0 to go on, 1 after printing --help, -1
+ * after printing an error. */
 int cli_parse(int argc, char **argv, const char *usage, const cli_option *opts, int n_opts,
-              const char **pos, int max_pos, int *n_pos);
+              const cli_config *config, const char **pos, int max_pos, int *n_pos);
+
+/* Set a config field as its option would: 0, or -1 after printing an
+ * error (an unknown name included). */
+int cli_set_field(const cli_config *config, const char *option, const char *value);
+
+/* After the options: with convolutions but no image shape, the dataset's
+ * (one channel of height x width), into the config's image fields. */
+void cli_image_from(const cli_config *config, const gm_dataset *ds);
+
+/* Print a config's fields, one per line, as "  name  value" (info). */
+void cli_print_config(int32_t kind, const void *cfg);
 
 /* Print the library's error for a failed call; returns 1 (an exit code). */
 int cli_fail(const char *what, gm_status s);

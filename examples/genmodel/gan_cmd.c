@@ -7,8 +7,6 @@
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static const char *const loss_names[] = { "ns", "minimax", "hinge", "lsgan", "wgan-gp" };
-
 typedef struct {
     gm_gan *gan;
     gm_gan_losses sum;  /* over the epoch's steps */
@@ -39,25 +37,22 @@ static int is_conditional(const gm_gan *gan)
 
 static int gan_train(int argc, char **argv)
 {
-    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL, *loss = NULL;
-    int32_t epochs = 20, batch = 128, seed = 0, threads = 0, only_class = -1, conditional = 0, save_every = 0;
+    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL, *conv = NULL;
+    int32_t epochs = 20, batch = 128, threads = 0, only_class = -1, conditional = 0, save_every = 0;
     gm_gan_config cfg;
     gm_gan_config_init(&cfg);
+    const cli_config config = { GM_MODEL_GAN, &cfg };
     const cli_option opts[] = {
         { "--data", OPT_STRING, &data, "directory of the four MNIST-family files" },
         { "--epochs", OPT_INT, &epochs, "passes over the training set" },
         { "--batch", OPT_INT, &batch, "real samples per step" },
-        { "--loss", OPT_STRING, &loss, "ns, minimax, hinge, lsgan or wgan-gp (default: the library's)" },
-        { "--n-critic", OPT_INT, &cfg.n_critic, "discriminator updates per generator update" },
-        { "--gp-weight", OPT_FLOAT, &cfg.gp_weight, "WGAN-GP penalty weight" },
-        { "--lr-g", OPT_FLOAT, &cfg.gen_optim.lr, "the generator's Adam learning rate" },
-        { "--lr-d", OPT_FLOAT, &cfg.disc_optim.lr, "the discriminator's Adam learning rate" },
-        { "--smooth", OPT_FLOAT, &cfg.label_smoothing, "one-sided label smoothing s: real target 1 - s" },
-        { "--noise", OPT_FLOAT, &cfg.instance_noise, "instance noise sigma on D's inputs" },
-        { "--noise-steps", OPT_INT, &cfg.noise_anneal_steps, "anneal the instance noise to 0 over N steps" },
-        { "--ema", OPT_FLOAT, &cfg.ema_decay, "EMA decay of the generator's weights for sampling (0: off)" },
-        { "--noise-dim", OPT_INT, &cfg.noise_dim, "dimensions of z" },
-        { "--seed", OPT_INT, &seed, "seed of the weights and every draw" },
+        { "--conv", OPT_STRING, &conv, "the discriminator's convolutions' channels, as 64,128 (--conv-channels)" },
+        { "--lr-g", OPT_FLOAT, &cfg.gen_optim.lr, "the generator's Adam learning rate (--gen-optim-lr)" },
+        { "--lr-d", OPT_FLOAT, &cfg.disc_optim.lr, "the discriminator's (--disc-optim-lr)" },
+        { "--smooth", OPT_FLOAT, &cfg.label_smoothing, "one-sided label smoothing s (--label-smoothing)" },
+        { "--noise", OPT_FLOAT, &cfg.instance_noise, "instance noise sigma on D's inputs (--instance-noise)" },
+        { "--noise-steps", OPT_INT, &cfg.noise_anneal_steps, "its annealing steps (--noise-anneal-steps)" },
+        { "--ema", OPT_FLOAT, &cfg.ema_decay, "EMA decay of the generator's weights (--ema-decay)" },
         { "--threads", OPT_INT, &threads, "threads (0: OpenBLAS's default count)" },
         { "--class", OPT_INT, &only_class, "train on this class only" },
         { "--conditional", OPT_FLAG, &conditional, "condition on the label (a conditional GAN)" },
@@ -66,18 +61,14 @@ static int gan_train(int argc, char **argv)
         { "--out", OPT_STRING, &out, "where to save the model" },
     };
     const char *pos[1];
-    int n_pos, r = cli_parse(argc, argv, "genmodel gan train [options] --out MODEL", opts, COUNT(opts), pos, 0,
-                             &n_pos);
+    int n_pos, r = cli_parse(argc, argv, "genmodel gan train [options] --out MODEL", opts, COUNT(opts), &config,
+                             pos, 0, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
-    if (loss) {
-        cfg.loss = -1;
-        for (int i = 0; i < COUNT(loss_names); i++)
-            if (!strcmp(loss, loss_names[i]))
-                cfg.loss = i;
-    }
-    if (!out || epochs < 0 || batch < 1 || cfg.loss < 0) {
-        fprintf(stderr, "genmodel gan train: needs --out MODEL, epochs >= 0, batch >= 1 and a known --loss\n");
+    if (conv && cli_set_field(&config, "--conv-channels", conv))
+        return 2;
+    if (!out || epochs < 0 || batch < 1) {
+        fprintf(stderr, "genmodel gan train: needs --out MODEL, epochs >= 0 and batch >= 1\n");
         return 2;
     }
     gm_status s;
@@ -100,7 +91,7 @@ static int gan_train(int argc, char **argv)
         conditional = is_conditional(c.gan);
     } else {
         cfg.data_dim = gm_dataset_dim(train);
-        cfg.seed = (uint64_t)seed;
+        cli_image_from(&config, train);
         cfg.n_classes = conditional ? gm_dataset_n_classes(train) : 0;
         if ((s = gm_gan_create(&cfg, &c.gan)) != GM_OK) {
             rc = cli_fail("creating the GAN", s);
@@ -153,7 +144,7 @@ static int gan_sample(int argc, char **argv)
     };
     const char *pos[1];
     int n_pos, r = cli_parse(argc, argv, "genmodel gan sample MODEL -n N [--label C] [--idx OUT.idx3] [--png GRID.png]",
-                             opts, COUNT(opts), pos, 1, &n_pos);
+                             opts, COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
     if (n_pos != 1 || n < 1 || (!idx && !png)) {

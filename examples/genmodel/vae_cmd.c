@@ -77,19 +77,20 @@ static gm_status train_batch(void *p, const float *x, const int32_t *labels, int
 
 static int vae_train(int argc, char **argv)
 {
-    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL;
-    int32_t epochs = 10, hidden = 400, latent = 20, batch = 128, seed = 0, threads = 0, only_class = -1;
+    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL, *conv = NULL;
+    int32_t epochs = 10, hidden = -1, batch = 128, threads = 0, only_class = -1;
     int32_t conditional = 0, save_every = 0;
-    float lr = 1e-3f, beta = 1.0f;
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    const cli_config config = { GM_MODEL_VAE, &cfg };
     const cli_option opts[] = {
         { "--data", OPT_STRING, &data, "directory of the four MNIST-family files" },
         { "--epochs", OPT_INT, &epochs, "passes over the training set" },
-        { "--hidden", OPT_INT, &hidden, "width of the hidden layer" },
-        { "--latent", OPT_INT, &latent, "latent dimensions" },
+        { "--hidden", OPT_INT, &hidden, "width of one hidden layer in the encoder and the decoder each" },
+        { "--latent", OPT_INT, &cfg.latent_dim, "latent dimensions (--latent-dim)" },
+        { "--conv", OPT_STRING, &conv, "the encoder's convolutions' channels, as 32,64 (--conv-channels)" },
         { "--batch", OPT_INT, &batch, "samples per step" },
-        { "--lr", OPT_FLOAT, &lr, "Adam learning rate" },
-        { "--beta", OPT_FLOAT, &beta, "weight of the KL term" },
-        { "--seed", OPT_INT, &seed, "seed of the weights and every draw" },
+        { "--lr", OPT_FLOAT, &cfg.optim.lr, "Adam learning rate (--optim-lr)" },
         { "--threads", OPT_INT, &threads, "threads (0: OpenBLAS's default count)" },
         { "--class", OPT_INT, &only_class, "train on this class only (one-class anomaly detection)" },
         { "--conditional", OPT_FLAG, &conditional, "condition on the label (a conditional VAE)" },
@@ -98,10 +99,16 @@ static int vae_train(int argc, char **argv)
         { "--out", OPT_STRING, &out, "where to save the model" },
     };
     const char *pos[1];
-    int n_pos, r = cli_parse(argc, argv, "genmodel vae train [options] --out MODEL", opts, COUNT(opts), pos, 0,
-                             &n_pos);
+    int n_pos, r = cli_parse(argc, argv, "genmodel vae train [options] --out MODEL", opts, COUNT(opts), &config,
+                             pos, 0, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
+    if (conv && cli_set_field(&config, "--conv-channels", conv))
+        return 2;
+    if (hidden >= 0) {
+        cfg.n_enc_hidden = cfg.n_dec_hidden = hidden > 0;
+        cfg.enc_hidden[0] = cfg.dec_hidden[0] = hidden;
+    }
     if (!out || epochs < 0 || batch < 1) {
         fprintf(stderr, "genmodel vae train: needs --out MODEL, epochs >= 0 and batch >= 1\n");
         return 2;
@@ -124,14 +131,8 @@ static int vae_train(int argc, char **argv)
             goto done;
         conditional = model_is_conditional(c.vae);
     } else {
-        gm_vae_config cfg;
-        gm_vae_config_init(&cfg);
         cfg.input_dim = gm_dataset_dim(train);
-        cfg.enc_hidden[0] = cfg.dec_hidden[0] = hidden;
-        cfg.latent_dim = latent;
-        cfg.beta = beta;
-        cfg.optim.lr = lr;
-        cfg.seed = (uint64_t)seed;
+        cli_image_from(&config, train);
         cfg.n_classes = conditional ? gm_dataset_n_classes(train) : 0;
         if ((s = gm_vae_create(&cfg, &c.vae)) != GM_OK) {
             rc = cli_fail("creating the VAE", s);
@@ -183,7 +184,7 @@ static int vae_sample(int argc, char **argv)
     };
     const char *pos[1];
     int n_pos, r = cli_parse(argc, argv, "genmodel vae sample MODEL -n N [--label C] [--idx OUT.idx3] [--png GRID.png]",
-                             opts, COUNT(opts), pos, 1, &n_pos);
+                             opts, COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
     if (n_pos != 1 || n < 1 || (!idx && !png)) {
@@ -226,7 +227,7 @@ static int vae_reconstruct(int argc, char **argv)
     };
     const char *pos[1];
     int n_pos, r = cli_parse(argc, argv, "genmodel vae reconstruct MODEL [--data DIR] [-n N] --png GRID.png", opts,
-                             COUNT(opts), pos, 1, &n_pos);
+                             COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
     if (n_pos != 1 || !png || n < 1) {
@@ -305,7 +306,7 @@ static int vae_score(int argc, char **argv)
     };
     const char *pos[1];
     int n_pos, r = cli_parse(argc, argv, "genmodel vae score MODEL --data FILE.idx3[.gz] [--out scores.txt]", opts,
-                             COUNT(opts), pos, 1, &n_pos);
+                             COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
     if (n_pos != 1 || !data) {
@@ -351,7 +352,8 @@ static int vae_eval(int argc, char **argv)
         { "--iwae-n", OPT_INT, &iwae_n, "test images the IWAE bound is computed on (0: all)" },
     };
     const char *pos[1];
-    int n_pos, r = cli_parse(argc, argv, "genmodel vae eval MODEL [--data DIR]", opts, COUNT(opts), pos, 1, &n_pos);
+    int n_pos, r = cli_parse(argc, argv, "genmodel vae eval MODEL [--data DIR]", opts, COUNT(opts), NULL, pos, 1,
+                             &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
     if (n_pos != 1 || k < 1) {

@@ -35,9 +35,10 @@ PY
 }
 
 "$tool" info "$data/gan-v1.safetensors" > "$tmp/out" || fail "info on the golden GAN"
-grep -q "GAN checkpoint" "$tmp/out" && grep -q "non-saturating" "$tmp/out" || fail "golden GAN: $(cat "$tmp/out")"
+grep -q "GAN checkpoint" "$tmp/out" && grep -q "^  loss  *ns$" "$tmp/out" || fail "golden GAN: $(cat "$tmp/out")"
 "$tool" info "$data/vae-v1.safetensors" > "$tmp/out" || fail "info on the golden VAE"
-grep -q "VAE checkpoint" "$tmp/out" && grep -q "Bernoulli" "$tmp/out" || fail "golden VAE: $(cat "$tmp/out")"
+grep -q "VAE checkpoint" "$tmp/out" && grep -q "^  likelihood  *bernoulli$" "$tmp/out" \
+  && grep -q "^  enc_hidden  *5$" "$tmp/out" || fail "golden VAE: $(cat "$tmp/out")"
 
 for edit in gan:loss:99 gan:loss:-1 gan:loss:2147483647 gan:gen_output:0 gan:activation:6 gan:n_gen_hidden:5 \
             gan:gen_optim.kind:2 vae:likelihood:99 vae:activation:-1 vae:optim.kind:7 vae:n_enc_hidden:5; do

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Resuming in a fresh process is exact: N epochs in one run and N-1, saved,
+# Resuming in a fresh process is exact (MLP and conv models): N epochs in one run and N-1, saved,
 # then 1 more from the file in a new process, write byte-identical
 # checkpoints (weights, Adam moments, steps and random state all agree).
 # Trains on one class of Fashion-MNIST to stay quick; skips without it.
@@ -28,3 +28,5 @@ check vae
 check vae --conditional
 check gan --noise 0.1 --noise-steps 100 --ema 0.9
 check gan --conditional --loss wgan-gp --n-critic 2
+check gan --conv 4,8 --gen-hidden "" --disc-hidden "" --gen-norm batch --disc-norm spectral --minibatch-std 4 --loss ns
+check vae --conv 4,8 --hidden 0 --normalization batch

@@ -15,7 +15,9 @@ def test_info_reads_a_python_checkpoint(tool, tmp_path):
         vae.save(path)
     out = tool("info", path)
     assert f"{path}: VAE checkpoint, format version 1, 1 steps" in out
-    assert "16 -> latent 2, Bernoulli" in out and "seed          3" in out
+    fields = dict(line.split(None, 1) for line in out.splitlines()[1:])
+    assert {k: fields[k] for k in ("input_dim", "latent_dim", "likelihood", "seed")} == \
+        {"input_dim": "16", "latent_dim": "2", "likelihood": "bernoulli", "seed": "3"}
 
 
 @pytest.mark.parametrize("cls, config", [(genmodel.VAE, TINY_VAE), (genmodel.GAN, TINY_GAN)], ids=["vae", "gan"])

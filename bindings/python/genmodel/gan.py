@@ -18,9 +18,9 @@ the generator's loss, mean D(x) and D(G(z)) (probabilities for 'ns' and
 
 
 class GAN(Model):
-    """A generative adversarial network: MLP generator z -> x, MLP
-    discriminator x -> logit. Each training step makes n_critic updates of
-    the discriminator, then one of the generator.
+    """A generative adversarial network: generator z -> x, discriminator
+    x -> logit, MLPs or (with conv_channels) a DCGAN. Each training step
+    makes n_critic updates of the discriminator, then one of the generator.
 
     Keyword arguments (defaults from gm_gan_config_init):
         data_dim (784), noise_dim (64): D and Z.
@@ -40,6 +40,12 @@ class GAN(Model):
         gen_optimizer, gen_lr (2e-4), gen_betas ((0.5, 0.999)), gen_eps,
             gen_weight_decay, and the same with disc_: each network's Adam.
         seed (0): the weights and every random draw.
+        image_channels, image_height, image_width (0): the shape of a row
+            of x, laid out (height, width, channels); conv_channels (()):
+            the discriminator's stride-2 convolutions, mirrored by the
+            generator's transposed ones (docs/conv.md).
+        gen_norm, disc_norm ('none'): 'batch', or 'spectral' for D.
+        minibatch_std (0): group size of D's minibatch-stddev feature.
     """
 
     _kind = "gan"

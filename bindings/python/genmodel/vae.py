@@ -18,8 +18,8 @@ the objective, neg_elbo = recon + kl the negative evidence lower bound."""
 
 
 class VAE(Model):
-    """A variational autoencoder: MLP encoder x -> (mu, logvar), MLP decoder
-    z -> x.
+    """A variational autoencoder: encoder x -> (mu, logvar), decoder z -> x,
+    MLPs or (with conv_channels) convolutional.
 
     Keyword arguments (defaults from gm_vae_config_init):
         input_dim (784), latent_dim (20): D and Z.
@@ -34,6 +34,12 @@ class VAE(Model):
         optimizer ('adam' or 'adamw'), lr (1e-3), betas ((0.9, 0.999)),
             eps (1e-8), weight_decay (0): Adam's settings.
         seed (0): the weights and every random draw.
+        image_channels, image_height, image_width (0): the shape of a row
+            of x, laid out (height, width, channels); conv_channels (()):
+            the encoder's stride-2 convolutions, mirrored by the decoder's
+            transposed ones (docs/conv.md).
+        normalization ('none'): 'batch' after the hidden layers but the
+            outer ones.
     """
 
     _kind = "vae"

@@ -21,6 +21,7 @@
 #include "genmodel.h"
 #include "gm_test.h"
 #include "golden.h"
+#include "golden_conv.h"
 
 #ifndef GOLDEN_DIR
 #error "GOLDEN_DIR must name tests/data"
@@ -913,6 +914,44 @@ static void test_golden_files(void **state)
     gm_gan_free(gan);
 }
 
+/* the conv models of 0.2: batch norm's running statistics, spectral
+ * norm's vectors and the minibatch-stddev group all come back, and give
+ * what they gave (tests/data/make_golden_conv.c) */
+static void test_golden_conv_files(void **state)
+{
+    (void)state;
+    enum { SIDE = 6, CD = SIDE * SIDE };
+    gm_vae *vae;
+    gm_gan *gan;
+    assert_int_equal(gm_vae_load(GOLDEN_DIR "/vae-conv-v1.safetensors", &vae), GM_OK);
+    assert_int_equal(gm_gan_load(GOLDEN_DIR "/gan-conv-v1.safetensors", &gan), GM_OK);
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    assert_int_equal(gm_gan_get_config(gan, &cfg), GM_OK);
+    assert_true(cfg.n_conv == 2 && cfg.conv_channels[1] == 4 && cfg.gen_norm == GM_NORM_BATCH &&
+                cfg.disc_norm == GM_NORM_SPECTRAL && cfg.minibatch_std == 4);
+    const float z[2] = { 0.5f, -1.0f }, noise[3] = { 0.25f, -0.5f, 1.0f };
+    const int32_t label = 1;
+    float x[CD], logit;
+    assert_int_equal(gm_vae_decode(vae, z, &label, 1, x), GM_OK);
+    const float vae_want[CD] = { GOLDEN_CONV_VAE_DECODE };
+    gm_assert_close_f(x, vae_want, CD, 1e-6, 1e-5, "golden conv VAE decode");
+    assert_int_equal(gm_gan_generate(gan, noise, NULL, 1, 1, x), GM_OK);
+    const float gan_want[CD] = { GOLDEN_CONV_GAN_GENERATE };
+    gm_assert_close_f(x, gan_want, CD, 1e-6, 1e-5, "golden DCGAN generate");
+    /* the same input as make_golden_conv.c's */
+    unsigned seed = 7;
+    for (int i = 0; i < CD; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(seed >> 8) / 16777216.0f;
+    }
+    assert_int_equal(gm_gan_discriminate(gan, x, NULL, 1, &logit), GM_OK);
+    const float logit_want[1] = { GOLDEN_CONV_GAN_DISCRIMINATE };
+    gm_assert_close_f(&logit, logit_want, 1, 1e-6, 1e-5, "golden spectrally normalized D");
+    gm_vae_free(vae);
+    gm_gan_free(gan);
+}
+
 /* ---- killed while saving ---- */
 
 static void test_killed_saves_leave_a_loadable_file(void **state)
@@ -971,6 +1010,7 @@ int main(void)
         cmocka_unit_test(test_data_corruption_is_caught),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
         cmocka_unit_test(test_golden_files),
+        cmocka_unit_test(test_golden_conv_files),
         cmocka_unit_test(test_killed_saves_leave_a_loadable_file),
     };
     return cmocka_run_group_tests(tests, make_tmp_dir, remove_tmp_dir);

@@ -297,15 +297,23 @@ static gm_vae *reference_vae(void)
     return vae;
 }
 
-static gm_gan *reference_gan(void)
+/* the MLP GAN, or with n_conv the DCGAN (no hidden layers, batch norm) */
+static gm_gan *reference_gan_with(int n_conv, const int32_t *conv)
 {
     gm_gan_config c;
     gm_gan_config_init(&c);
     c.data_dim = D;
     c.noise_dim = GAN_Z;
-    c.n_gen_hidden = c.n_disc_hidden = 2;
+    c.n_gen_hidden = c.n_disc_hidden = n_conv ? 0 : 2;
     c.gen_hidden[0] = 256, c.gen_hidden[1] = 512;
     c.disc_hidden[0] = 512, c.disc_hidden[1] = 256;
+    if (n_conv) {
+        c.image_channels = 1;
+        c.image_height = c.image_width = 28;
+        c.n_conv = n_conv;
+        memcpy(c.conv_channels, conv, (size_t)n_conv * sizeof *conv);
+        c.gen_norm = c.disc_norm = GM_NORM_BATCH;
+    }
     c.activation = GM_ACT_LEAKY_RELU;
     c.leaky_slope = 0.2f;
     c.gen_output = GM_ACT_SIGMOID;
@@ -321,6 +329,11 @@ static gm_gan *reference_gan(void)
     gm_gan *gan;
     check(gm_gan_create(&c, &gan), "gm_gan_create");
     return gan;
+}
+
+static gm_gan *reference_gan(void)
+{
+    return reference_gan_with(0, NULL);
 }
 
 /* rows: what the library carves its buffers for, N in training, at most a
@@ -390,6 +403,30 @@ static void vae_reconstruct_limit(bench *b)
         net_forward(&b->first, b->pool + (size_t)at * D, n);
         net_forward(&b->second, b->zin, n);
     }
+}
+
+/* conv_bench.py's DCGAN and conv VAE on 28 x 28 (docs/conv.md), with its
+ * training settings: the non-saturating loss, no instance noise, no EMA */
+static void dcgan_setup(bench *b)
+{
+    b->gan = reference_gan_with(2, (const int32_t[]){ 64, 128 });
+}
+
+static void cvae_setup(bench *b)
+{
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    c.input_dim = D;
+    c.latent_dim = VAE_Z;
+    c.n_enc_hidden = c.n_dec_hidden = 0;
+    c.image_channels = 1;
+    c.image_height = c.image_width = 28;
+    c.n_conv = 2;
+    c.conv_channels[0] = 32;
+    c.conv_channels[1] = 64;
+    c.seed = 0;
+    check(gm_vae_create(&c, &b->vae), "gm_vae_create");
+    b->out = buffer((size_t)b->N * D);
 }
 
 static void gan_train_ours(bench *b)
@@ -515,6 +552,10 @@ static const figure figures[] = {
     { "gan_train", 512, 2, 0, gan_train_setup, gan_train_ours, gan_train_limit },
     { "vae_infer", 1000, 1, 0, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
     { "vae_latency", 1, 1, 1, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
+    /* the conv models: no replay yet */
+    { "dcgan_train", 64, 1, 0, dcgan_setup, gan_train_ours, NULL },
+    { "cvae_train", 128, 1, 0, cvae_setup, vae_train_ours, NULL },
+    { "cvae_latency", 1, 1, 1, cvae_setup, vae_reconstruct_ours, NULL },
 };
 
 /* One side of a figure: samples per second, or the median and p90 of a
@@ -552,6 +593,7 @@ static void run_figure(const figure *f, const float *pool, int threads, double s
     measure(f, &b, f->ours, seconds, &ours, &ours_p90);
     print_side(f, "ours", "", ours, ours_p90);
     const char *default_backend = gm_backend_name();
+    limit_too = limit_too && f->limit;
     if (limit_too && strcmp(default_backend, "openblas")) {
         double v, p90;
         check(gm_set_backend("openblas"), "gm_set_backend");

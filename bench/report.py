@@ -29,6 +29,9 @@ ROWS = [
     ("VAE encode→decode latency, vs torch nn.Linear", "vae_latency", "1", "torch"),
     ("VAE encode→decode latency, vs torch hand addmv", "vae_latency", "1", "torch_addmv"),
     ("Peak RSS, one training epoch + test -ELBO", "vae_train_rss", "128", "torch"),
+    ("DCGAN training (real samples)", "dcgan_train", "64", "torch"),
+    ("Conv VAE training", "cvae_train", "128", "torch"),
+    ("Conv VAE encode→decode latency, vs torch modules", "cvae_latency", "1", "torch"),
 ]
 # the backends' table: one row per figure
 BACKEND_ROWS = [

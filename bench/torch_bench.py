@@ -92,6 +92,57 @@ def make_gan(torch):
     return G, D
 
 
+def make_dcgan(torch):
+    """conv_bench.py's DCGAN"""
+    from torch import nn
+
+    class Reshape(nn.Module):
+        def __init__(self, *shape):
+            super().__init__()
+            self.shape = shape
+
+        def forward(self, x):
+            return x.view(x.shape[0], *self.shape)
+
+    G = nn.Sequential(nn.Linear(64, 6272), nn.BatchNorm1d(6272), nn.ReLU(), Reshape(128, 7, 7),
+                      nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+                      nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Sigmoid())
+    D = nn.Sequential(Reshape(1, 28, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                      nn.Flatten(), nn.Linear(6272, 1))
+    return G, D
+
+
+def make_cvae(torch):
+    """conv_bench.py's conv VAE, with make_vae's interface"""
+    from torch import nn
+
+    class CVAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.Sequential(nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(),
+                                     nn.Flatten(), nn.Linear(3136, 40))
+            self.dec1 = nn.Sequential(nn.Linear(20, 3136), nn.ReLU())
+            self.dec2 = nn.Sequential(nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(),
+                                      nn.ConvTranspose2d(32, 1, 4, 2, 1))
+
+        def encode(self, x):
+            h = self.enc(x.view(-1, 1, 28, 28))
+            return h[:, :20], h[:, 20:]
+
+        def decode_logits(self, z):
+            return self.dec2(self.dec1(z).view(-1, 64, 7, 7)).view(-1, 784)
+
+        def decode(self, z):
+            return torch.sigmoid(self.decode_logits(z))
+
+        def forward(self, x):
+            mu, logvar = self.encode(x)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            return self.decode(z), mu, logvar
+    return CVAE()
+
+
 # ---- one call of each figure ----
 
 def batches(pool, N):
@@ -101,8 +152,8 @@ def batches(pool, N):
             yield pool[at:at + N]
 
 
-def vae_train_step(torch, pool, N):
-    model = make_vae(torch)
+def vae_train_step(torch, pool, N, make=None):
+    model = (make or make_vae)(torch)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     data = batches(pool, N)
 
@@ -117,9 +168,9 @@ def vae_train_step(torch, pool, N):
     return step
 
 
-def gan_train_step(torch, pool, N):
+def gan_train_step(torch, pool, N, make=None):
     import torch.nn.functional as F
-    G, D = make_gan(torch)
+    G, D = (make or make_gan)(torch)
     oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     data = batches(pool, N)
@@ -143,9 +194,10 @@ def gan_train_step(torch, pool, N):
     return step
 
 
-def vae_module_path(torch, pool, N):
-    """encode -> decode of the means through the nn.Linear modules"""
-    model, x = make_vae(torch), pool[:N].clone()
+def vae_module_path(torch, pool, N, make=None):
+    """encode -> decode of the means through the modules"""
+    model, x = (make or make_vae)(torch), pool[:N].clone()
+    model.eval()
     return lambda: model.decode(model.encode(x)[0])
 
 
@@ -206,6 +258,10 @@ FIGURES = [
     ("vae_infer", 1000, 1, vae_module_path, "torch", False),
     ("vae_latency", 1, 1, vae_module_path, "torch", False),
     ("vae_latency", 1, 1, vae_addmv_path, "torch_addmv", False),
+    # conv_bench.py's models
+    ("dcgan_train", 64, 1, lambda t, p, n: gan_train_step(t, p, n, make_dcgan), "torch", True),
+    ("cvae_train", 128, 1, lambda t, p, n: vae_train_step(t, p, n, make_cvae), "torch", True),
+    ("cvae_latency", 1, 1, lambda t, p, n: vae_module_path(t, p, n, make_cvae), "torch", False),
 ]
 
 

@@ -1,9 +1,12 @@
 /* The convolutional VAE and GAN from the inside: every parameter tensor's
  * gradient against a central difference of the model's own objective
- * (plain, conditional, with batch normalization, every GAN loss and the
- * WGAN-GP double backward through convolutions), teams of 1, 2 and 3
- * threads agreeing, batch normalization's running statistics kept only
- * by a step that succeeds, and the sizes the config refuses.
+ * (plain, conditional, with batch or spectral normalization and minibatch
+ * stddev, every GAN loss and the WGAN-GP double backward through
+ * convolutions), teams of 1, 2 and 3 threads agreeing, batch
+ * normalization's running statistics and spectral normalization's vectors
+ * kept only by a step that succeeds, the power iteration tracking the
+ * largest singular value, inference rows independent of their batch, no
+ * allocation after the first step, and the sizes the config refuses.
  *
  * The kernels themselves are checked in tests/nn against direct loops in
  * double precision and PyTorch; here the question is the wiring (which
@@ -470,6 +473,72 @@ static void test_spectral_norm_tracks_the_largest_singular_value(void **state)
     }
 }
 
+/* ---- inference and memory ---- */
+
+/* Every inference call of a conv VAE with batch norm: a row's result does
+ * not depend on the rows beside it (running statistics), reconstruct is
+ * decode of encode's mean, the bounds are finite; and no training step
+ * after the first allocates. */
+static void test_conv_inference_and_memory(void **state)
+{
+    (void)state;
+    gm_test_alloc_install();
+    gm_vae_config cfg;
+    conv_vae_config(&cfg, 3, GM_NORM_BATCH);
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    float x[N * D], mu[N * Z], logvar[N * Z], a[N * D], b[N * D];
+    const int32_t labels[N] = { 2, 0, 1, 1 };
+    gm_test_fill(x, N * D, 0.0f, 1.0f, 14);
+    assert_int_equal(gm_vae_train_step(vae, x, labels, N, NULL), GM_OK);
+    size_t allocs = gm_test_alloc.allocs;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gm_vae_train_step(vae, x, labels, N, NULL), GM_OK);
+    assert_int_equal(gm_vae_train_step(vae, x, labels, N / 2, NULL), GM_OK);
+    assert_int_equal(gm_test_alloc.allocs, allocs);
+
+    assert_int_equal(gm_vae_encode(vae, x, labels, N, mu, logvar), GM_OK);
+    assert_int_equal(gm_vae_decode(vae, mu, labels, N, a), GM_OK);
+    assert_int_equal(gm_vae_reconstruct(vae, x, labels, N, b), GM_OK);
+    double want[N * D];
+    for (int i = 0; i < N * D; i++)
+        want[i] = a[i];
+    gm_assert_close(b, want, N * D, 1e-6, 1e-6, "reconstruct against decode(encode)");
+    /* the last row alone, as in the batch */
+    assert_int_equal(gm_vae_reconstruct(vae, x + (N - 1) * D, labels + N - 1, 1, b), GM_OK);
+    gm_assert_close(b, want + (N - 1) * D, D, 1e-6, 1e-6, "a row alone");
+    double bound[N], score[N];
+    assert_int_equal(gm_vae_iwae(vae, x, labels, N, 4, bound), GM_OK);
+    assert_int_equal(gm_vae_score(vae, x, labels, N, 2, score), GM_OK);
+    for (int i = 0; i < N; i++)
+        assert_true(isfinite(bound[i]) && bound[i] < 0.0 && isfinite(score[i]) && score[i] > 0.0);
+    gm_vae_free(vae);
+
+    /* a DCGAN with batch norm in G and spectral norm in D */
+    gm_gan_config g;
+    conv_gan_config(&g, GM_GAN_HINGE, 0, GM_NORM_BATCH, GM_NORM_SPECTRAL);
+    g.ema_decay = 0.9f;
+    gm_gan *gan;
+    assert_int_equal(gm_gan_create(&g, &gan), GM_OK);
+    assert_int_equal(gm_gan_train_step(gan, x, NULL, N, NULL), GM_OK);
+    allocs = gm_test_alloc.allocs;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gm_gan_train_step(gan, x, NULL, N, NULL), GM_OK);
+    assert_int_equal(gm_test_alloc.allocs, allocs);
+    float z[N * Z], logits[N], one;
+    gm_test_fill(z, N * Z, -1.0f, 1.0f, 15);
+    assert_int_equal(gm_gan_generate(gan, z, NULL, N, 1, a), GM_OK);
+    assert_int_equal(gm_gan_generate(gan, z + Z, NULL, 1, 1, b), GM_OK);
+    for (int i = 0; i < N * D; i++)
+        want[i] = a[i];
+    gm_assert_close(b, want + D, D, 1e-6, 1e-6, "a generated row alone");
+    assert_int_equal(gm_gan_discriminate(gan, a, NULL, N, logits), GM_OK);
+    assert_int_equal(gm_gan_discriminate(gan, a + 2 * D, NULL, 1, &one), GM_OK);
+    assert_float_equal(one, logits[2], 1e-5f);
+    gm_gan_free(gan);
+    gm_test_alloc_uninstall();
+}
+
 /* ---- the config ---- */
 
 static void expect_refused(const gm_vae_config *cfg, const char *text)
@@ -603,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_teams_agree),
         cmocka_unit_test(test_running_statistics_follow_only_good_steps),
         cmocka_unit_test(test_spectral_norm_tracks_the_largest_singular_value),
+        cmocka_unit_test(test_conv_inference_and_memory),
         cmocka_unit_test(test_config_checks),
         cmocka_unit_test(test_odd_image_round_trips),
     };

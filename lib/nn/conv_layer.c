@@ -1,13 +1,18 @@
 /* The convolution and transposed-convolution kinds of layer (nn/layer.h)
  * on conv.h's kernels. A convolution keeps the im2col matrix of its last
- * forward pass for the backward; its members' input-gradient parts are
- * parts of that matrix's gradient, which finish folds into dx. A
- * transposed convolution's parts are parts of dx itself. */
+ * forward pass for the backward. Its input gradient goes by samples, not
+ * by channels: each member multiplies its samples' rows of dy by the
+ * whole W into their rows of the matrix's gradient (written over the
+ * matrix, which the weights' gradients have done with) and folds them
+ * into dx, so no member makes a partial matrix as large as the im2col
+ * one for the others to add up. A transposed convolution's input-gradient
+ * parts are parts of dx itself, a small matrix. */
 #include <stdio.h>
 
 #include "conv.h"
 #include "layer.h"
 #include "core/act.h"
+#include "core/blas.h"
 #include "core/error.h"
 
 static gm_status declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
@@ -65,11 +70,6 @@ static size_t conv_scratch(const gm_layer *l, int N, bool backward)
     return (size_t)N * pixels_out(l) * col_width(l);
 }
 
-static size_t conv_part_width(const gm_layer *l)
-{
-    return pixels_out(l) * col_width(l);
-}
-
 static void conv_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
 {
     const gm_conv_geom *g = &l->geom;
@@ -92,30 +92,38 @@ static void conv_forward(const gm_layer *l, const gm_layer_pass *p, const gm_mem
 
 static void conv_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *d)
 {
-    (void)self;
     const gm_conv_geom *g = &l->geom;
+    const float *W = gm_layer_weight(l, p);
     /* the gradient penalty asks for the weights' gradient at an input the
      * last forward did not see; it runs alone */
     if (d->other_x && d->dW)
         gm_conv_im2col(l->scratch, d->x, g, 0, p->N * (int)pixels_out(l));
-    gm_conv_backward_share(d->part, d->dW, d->db, d->accumulate, d->dy, l->scratch, gm_layer_weight(l, p),
-                           l->y, g, p->N, p->c0, p->c1, p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
-}
-
-static void conv_finish(const gm_layer *l, const gm_layer_pass *p, const float *const *parts, int n_parts, float *dx)
-{
-    gm_conv_col2im(dx, parts, n_parts, &l->geom, p->N, p->c0, p->c1);
+    /* dy through the activation, and the weights' gradients, in the share's channels */
+    gm_conv_backward_share(NULL, d->dW, d->db, d->accumulate, d->dy, l->scratch, W, l->y, g, p->N, p->c0, p->c1,
+                           p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+    if (!d->part)
+        return;
+    /* the input gradient of the member's samples, from every channel of dy */
+    gm_team_sync(self);
+    int n0, n1;
+    gm_team_share(self, p->N, &n0, &n1);
+    if (n1 <= n0)
+        return;
+    const int P = (int)pixels_out(l), K = (int)col_width(l), O = g->out_c;
+    float *dcol = l->scratch + (size_t)n0 * P * K;
+    gm_gemm_ld(false, false, (n1 - n0) * P, K, O, 1.0f, d->dy + (size_t)n0 * P * O, O, W, K, 0.0f, dcol, K);
+    const float *parts[1] = { dcol };
+    gm_conv_col2im(d->part + (size_t)n0 * gm_shape_size(l->in), parts, 1, g, n1 - n0, 0, g->in_c);
 }
 
 const gm_layer_ops gm_layer_conv = {
     .name = "conv",
+    .whole_dx = true,
     .declare = conv_declare,
     .init = init,
     .forward = conv_forward,
     .backward = conv_backward,
     .scratch = conv_scratch,
-    .part_width = conv_part_width,
-    .finish = conv_finish,
     .work = work,
 };
 

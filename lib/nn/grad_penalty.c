@@ -26,18 +26,12 @@ static void times_slope(float *out, const float *U, const gm_layer *l, int N)
 
 static const gm_member alone = { .team = NULL, .rank = 0, .size = 1 };
 
-/* out (N, in) = A_l^T dy; a kind whose part is not dx itself leaves it
- * in the network's part0 for finish */
-static void input_grad(const gm_net *net, const gm_layer *l, const gm_param_table *t, float *dy, float *out, int N)
+/* out (N, in) = A_l^T dy */
+static void input_grad(const gm_layer *l, const gm_param_table *t, float *dy, float *out, int N)
 {
     const gm_layer_pass p = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->split, .linear = true };
-    const gm_layer_grad g = { .dy = dy, .part = l->ops->finish ? net->part0[0] : out };
+    const gm_layer_grad g = { .dy = dy, .part = out };
     l->ops->backward(l, &p, &alone, &g);
-    if (l->ops->finish) {
-        const gm_layer_pass in = { .t = t, .N = N, .n0 = 0, .n1 = N, .c0 = 0, .c1 = l->in.c };
-        const float *const parts[1] = { net->part0[0] };
-        l->ops->finish(l, &in, parts, 1, out);
-    }
 }
 
 /* dW (and db unless NULL) += the gradients of A_l (plus b) with output
@@ -87,7 +81,7 @@ double gm_grad_penalty(gm_net *net, gm_param_table *t, gm_workspace *ws, const f
     for (int i = L - 1; i >= 0; i--) {
         if (i < L - 1)
             times_slope(V, u_of[i + 1], &layer[i], N);
-        input_grad(net, &layer[i], t, V, u_of[i], N);
+        input_grad(&layer[i], t, V, u_of[i], N);
     }
 
     /* P and R = dP/dg */
@@ -140,7 +134,7 @@ double gm_grad_penalty(gm_net *net, gm_param_table *t, gm_workspace *ws, const f
         for (int i = L - 2; i >= 0; i--) {
             float *S = ra_of[i];
             if (i < L - 2) {
-                input_grad(net, &layer[i + 1], t, ra_of[i + 1], V, N);
+                input_grad(&layer[i + 1], t, ra_of[i + 1], V, N);
                 gm_act_backward(V, NULL, layer[i].y, N, (int)w[i + 1], layer[i].act, layer[i].slope);
                 for (size_t k = 0; k < (size_t)N * w[i + 1]; k++)
                     S[k] += V[k];

@@ -90,8 +90,10 @@ struct gm_layer_ops {
     /* reads only its own channels of the input (an elementwise kind): no
      * barrier before it */
     bool local;
-    /* its backward writes the whole input gradient in its channels
-     * (split), not a part for the team to add up: so does a local kind */
+    /* its backward writes whole input gradients, not a part for the team
+     * to add up, by a division of its own (its channels, or its samples),
+     * and may read every member's channels of dy: so does a local kind, in
+     * its channels, reading its own */
     bool whole_dx;
     /* its outputs mix samples even in inference: a team may not split
      * its rows */
@@ -112,14 +114,6 @@ struct gm_layer_ops {
     /* Optional. Floats of l->scratch for batches of N rows; when backward,
      * for the backward pass too. */
     size_t (*scratch)(const gm_layer *l, int N, bool backward);
-    /* Optional: when the input-gradient part is not the input gradient
-     * itself (a convolution's is the gradient of its im2col matrix), the
-     * floats per sample of a part, whose columns cycle through the input
-     * channels, channel fastest. */
-    size_t (*part_width)(const gm_layer *l);
-    /* Optional, with part_width: dx's input channels [c0, c1) from the
-     * sum of the members' parts. */
-    void (*finish)(const gm_layer *l, const gm_layer_pass *p, const float *const *parts, int n_parts, float *dx);
     /* Optional: the fewest samples a training pass may have (batch
      * statistics need two values per channel); 1 without. */
     int (*min_batch)(const gm_layer *l);

@@ -149,11 +149,6 @@ void gm_net_free(gm_net *net)
     net->batch = 0;
 }
 
-static size_t part_width(const gm_layer *l)
-{
-    return l->ops->part_width ? l->ops->part_width(l) : 0;
-}
-
 gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
 {
     const int members = gm_team_size(net->team);
@@ -163,15 +158,15 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
     const int rows = N > net->batch ? N : net->batch;
     const int back_rows = backward && N > net->backward_batch ? N : net->backward_batch;
     const int back_members = backward && members > net->members ? members : net->members;
-    enum { EXTRA = 6 };
+    enum { EXTRA = 4 };
     enum { PER_LAYER = 3 };
     float **slots[PER_LAYER * GM_NET_MAX_LAYERS + EXTRA];
     size_t counts[PER_LAYER * GM_NET_MAX_LAYERS + EXTRA];
-    size_t widest = 0, widest_part = 0, widest_part0 = 0;
+    size_t widest = 0, widest_in = 0;
     const int L = net->n_layers;
     for (int i = 0; i < L; i++) {
         gm_layer *l = &net->layer[i];
-        const size_t out = gm_shape_size(l->out), part = part_width(l);
+        const size_t out = gm_shape_size(l->out);
         slots[PER_LAYER * i] = &l->y;
         counts[PER_LAYER * i] = (size_t)rows * out;
         slots[PER_LAYER * i + 1] = &l->scratch;
@@ -179,9 +174,7 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
         slots[PER_LAYER * i + 2] = &l->sn_w;
         counts[PER_LAYER * i + 2] = sn_floats(l);
         widest = out > widest ? out : widest;
-        widest_part = gm_shape_size(l->in) > widest_part ? gm_shape_size(l->in) : widest_part;
-        widest_part = part > widest_part ? part : widest_part;
-        widest_part0 = part > widest_part0 ? part : widest_part0;
+        widest_in = gm_shape_size(l->in) > widest_in ? gm_shape_size(l->in) : widest_in;
     }
     float ***extra = slots + PER_LAYER * L;
     size_t *extra_counts = counts + PER_LAYER * L;
@@ -190,10 +183,7 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
     extra_counts[0] = extra_counts[1] = (size_t)back_rows * widest;
     extra[2] = &net->partial[0];
     extra[3] = &net->partial[1];
-    extra_counts[2] = extra_counts[3] = (size_t)(back_members > 1 ? back_members - 1 : 0) * back_rows * widest_part;
-    extra[4] = &net->part0[0];
-    extra[5] = &net->part0[1];
-    extra_counts[4] = extra_counts[5] = (size_t)back_rows * widest_part0;
+    extra_counts[2] = extra_counts[3] = (size_t)(back_members > 1 ? back_members - 1 : 0) * back_rows * widest_in;
     gm_status s = gm_ws_carve(&net->ws, PER_LAYER * L + EXTRA, slots, counts, who);
     if (s == GM_OK) {
         net->batch = rows;
@@ -333,12 +323,12 @@ static void backward_job(const gm_member *self, void *arg)
         const gm_layer *l = &net->layer[i];
         const bool local = l->ops->local, whole = local || l->ops->whole_dx;
         float *din = i == 0 ? p->dx : local ? dy : net->delta[turn];
-        /* member 0 writes its part of the input gradient in place (or in
-         * part0, where a part is not dx itself), the others beside it */
-        const int width = l->ops->finish ? (int)part_width(l) : (int)gm_shape_size(l->in);
-        float *sum = l->ops->finish ? net->part0[turn] : din;
+        /* member 0 writes its part of the input gradient in place, the
+         * others beside it; a kind that writes the whole gradient of its
+         * channels (or samples) writes it in place */
+        const int width = (int)gm_shape_size(l->in);
         float *partials = net->partial[turn];
-        float *part = !din ? NULL : self->rank > 0 && !whole ? partials + (size_t)(self->rank - 1) * N * width : sum;
+        float *part = !din ? NULL : self->rank > 0 && !whole ? partials + (size_t)(self->rank - 1) * N * width : din;
         gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .batches = net->batches, .train = true };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
         /* dy came summed (or written) by shares of out.c: a layer that
@@ -354,19 +344,9 @@ static void backward_job(const gm_member *self, void *arg)
             .part = part,
         };
         l->ops->backward(l, &lp, self, &g);
-        if (din && l->ops->finish) {
-            /* dx from every member's part, in the member's input channels */
-            gm_layer_pass in = lp;
-            gm_team_share(self, l->in.c, &in.c0, &in.c1);
-            const float *parts[GM_MAX_THREADS];
-            parts[0] = sum;
-            for (int q = 1; q < self->size; q++)
-                parts[q] = partials + (size_t)(q - 1) * N * width;
-            gm_team_sync(self);
-            l->ops->finish(l, &in, parts, self->size, din);
-        } else if (whole && !local) {
+        if (whole && !local) {
             /* it read other members' channels of dy, which the layer below
-             * may write over */
+             * may write over, and wrote dx by its own division */
             gm_team_sync(self);
         } else if (din && self->size > 1 && !whole) {
             /* the member sums the columns of its share of the input

@@ -30,7 +30,6 @@ typedef struct gm_net {
     gm_workspace ws;
     float *delta[2];                   /* ping-pong gradients, (batch, widest) */
     float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest part) */
-    float *part0[2];                   /* ping-pong parts of member 0 where a part is not dx itself (ops->part_width) */
     int batches;                       /* stacked in the last training pass, which its backward takes */
 } gm_net;
 

@@ -73,8 +73,12 @@ trap 'rm -rf "$tmp"' EXIT
     echo "round $round of $rounds" >&2
     for t in 1 2; do
       OPENBLAS_NUM_THREADS=$t $bench run --threads $t --seconds "$seconds"
-      # torch's best setting on this machine: one intra-op thread, t OpenBLAS threads
-      [ -n "$avx2" ] || $py bench/torch_bench.py run --threads 1 --blas $t --seconds "$seconds"
+      # torch's best setting on this machine: for the MLPs one intra-op thread and t OpenBLAS
+      # threads; for the conv models (oneDNN's convolutions, on the intra-op threads) t of those
+      [ -n "$avx2" ] || $py bench/torch_bench.py run --threads 1 --blas $t --seconds "$seconds" \
+        --only vae_train,gan_train,vae_infer,vae_latency
+      [ -n "$avx2" ] || $py bench/torch_bench.py run --threads $t --seconds "$seconds" \
+        --only dcgan_train,cvae_train,cvae_latency
     done
   done
   # what a user runs: load both splits, one epoch at batch 128, the test -ELBO, save

@@ -270,8 +270,9 @@ def run(torch, args, threads, label):
     if pool is None:
         print(f"INFO torch data: no Fashion-MNIST in {args.data}, uniform noise instead")
         pool = torch.rand(POOL, 784)
+    only = set(args.only.split(",")) if args.only else None
     for name, N, min_threads, build, field, grad in FIGURES:
-        if threads < min_threads:
+        if threads < min_threads or (only and name not in only):
             continue
         torch.manual_seed(0)
         torch.set_grad_enabled(grad)
@@ -321,6 +322,7 @@ def main():
     ap.add_argument("--blas", type=int, help="OpenBLAS threads (default: --threads)")
     ap.add_argument("--seconds", type=float, default=1.5, help="run: time each figure this long")
     ap.add_argument("--data", default=DATA)
+    ap.add_argument("--only", help="run: these figures only, a comma list of names")
     ap.add_argument("--epochs", type=int, default=1, help="train: passes over the training set")
     ap.add_argument("--out", help="train: where to save the weights")
     args = ap.parse_args()

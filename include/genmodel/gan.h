@@ -95,9 +95,9 @@ typedef struct gm_gan_config {
                                               or BATCH */
     int32_t disc_norm;                     /**< of the discriminator's: NONE (default); BATCH, after
                                               its convolutions but the first, each batch of real or
-                                              generated samples normalized alone; SPECTRAL, on every
-                                              layer. Neither with GM_GAN_WGAN_GP, whose penalty is
-                                              per sample and bounds the slope itself */
+                                              generated samples normalized alone (not with
+                                              GM_GAN_WGAN_GP, whose penalty is per sample);
+                                              SPECTRAL, on every layer */
     int32_t minibatch_std;                 /**< the group size of a minibatch-standard-deviation
                                               feature (Karras et al. 2018) before the discriminator's
                                               last layer, 0 (default, none) or

@@ -123,9 +123,6 @@ gm_status gm_gan_config_check(const gm_gan_config *c, const char *who)
     if (c->disc_norm != GM_NORM_NONE && c->disc_norm != GM_NORM_BATCH && c->disc_norm != GM_NORM_SPECTRAL)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: disc_norm must be GM_NORM_NONE, GM_NORM_BATCH or GM_NORM_SPECTRAL "
                        "(got %d)", who, (int)c->disc_norm);
-    if (c->disc_norm == GM_NORM_SPECTRAL && c->loss == GM_GAN_WGAN_GP)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: GM_GAN_WGAN_GP bounds D's slope with its penalty; spectral "
-                       "normalization with it is not supported: use disc_norm GM_NORM_NONE", who);
     if (c->disc_norm == GM_NORM_BATCH && c->loss == GM_GAN_WGAN_GP)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: GM_GAN_WGAN_GP penalizes each sample's gradient, which batch "
                        "normalization in D mixes with the batch's: use disc_norm GM_NORM_NONE", who);
@@ -421,6 +418,7 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
         if (s != GM_OK)
             return s;
     }
+    gm_net_weight_grads(&gan->d, &gan->disc);
     l->d_loss = real + fake_loss + l->gp;
     if (!isfinite(l->d_loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the discriminator's loss is %g; no update was made", who, l->d_loss);

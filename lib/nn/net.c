@@ -61,8 +61,7 @@ static void sn_prepare(gm_net *net, const gm_param_table *t, bool train)
     }
 }
 
-/* dW, which the backward pass wrote as dL/dW_sn, becomes dL/dW */
-static void sn_backward(gm_net *net, gm_param_table *t)
+void gm_net_weight_grads(gm_net *net, gm_param_table *t)
 {
     for (int i = 0; i < net->n_layers; i++) {
         const gm_layer *l = &net->layer[i];
@@ -367,8 +366,6 @@ void gm_net_backward(gm_net *net, gm_param_table *t, const float *x, float *dout
 {
     net_pass p = { .net = net, .t = t, .x = x, .dout = dout, .dx = dx, .N = N, .train = true, .grads = grads };
     gm_team_run_sized(net->team, backward_job, &p, 2.0 * pass_work(net, N));
-    if (grads == GM_GRADS_SET)
-        sn_backward(net, t);
 }
 
 int gm_net_min_batch(const gm_net *net)

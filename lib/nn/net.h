@@ -90,9 +90,14 @@ void gm_net_commit(gm_net *net, gm_param_table *t);
  * the pending u and v of every such layer, once per update of the
  * network's weights, before its training passes. Between iterations the
  * passes take u and v as constants (as PyTorch's backward does), so a
- * pass's gradient is that of the function it computed. A spectral
- * layer's weight gradient is written (GM_GRADS_SET), not added. */
+ * pass's gradient is that of the function it computed. */
 void gm_net_refresh(gm_net *net, const gm_param_table *t);
+
+/* The passes leave a spectral layer's weight gradient as the gradient of
+ * W_sn = W / sigma(W), added up over them (the gradient penalty's
+ * included); this makes it that of W. Call it once, after the last pass
+ * whose gradients go into the update. */
+void gm_net_weight_grads(gm_net *net, gm_param_table *t);
 
 /* What a backward pass does with the gradients of its layers' parameters. */
 typedef enum gm_grads {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,24 +90,7 @@ typedef union {
     gm_gan_config gan;
 } stored_config;
 
-typedef struct {
-    const char *name;                 /* gm.model */
-    int32_t kind;                     /* gm_model_kind */
-    size_t cfg_size;                  /* of its config struct */
-    size_t first_size;                /* of the struct's first published version */
-    void (*init)(stored_config *c);   /* the defaults */
-    gm_status (*check)(const stored_config *c, const char *who);   /* what create accepts */
-} model_kind;
-
-static void vae_init(stored_config *c) { gm_vae_config_init(&c->vae); }
-static void gan_init(stored_config *c) { gm_gan_config_init(&c->gan); }
-static gm_status vae_check(const stored_config *c, const char *who) { return gm_vae_config_check(&c->vae, who); }
-static gm_status gan_check(const stored_config *c, const char *who) { return gm_gan_config_check(&c->gan, who); }
-
-static const model_kind vae_kind = { "vae", GM_MODEL_VAE, sizeof(gm_vae_config), GM_VAE_CONFIG_V1_SIZE, vae_init,
-                                     vae_check };
-static const model_kind gan_kind = { "gan", GM_MODEL_GAN, sizeof(gm_gan_config), GM_GAN_CONFIG_V1_SIZE, gan_init,
-                                     gan_check };
+typedef struct model_kind model_kind;
 
 /* ---- a model as the checkpoint sees it ---- */
 
@@ -120,16 +104,52 @@ typedef struct {
     gm_rng *rng;
 } model_view;
 
-static void vae_view(gm_vae *vae, gm_vae_config *cfg, model_view *v)
+/* A kind of model, as the files hold it: one record per kind, the rest of
+ * this file written once over them. */
+struct model_kind {
+    const char *name;                 /* gm.model */
+    int32_t kind;                     /* gm_model_kind */
+    size_t cfg_size;                  /* of its config struct */
+    size_t first_size;                /* of the struct's first published version */
+    void (*init)(stored_config *c);   /* the defaults */
+    gm_status (*check)(const stored_config *c, const char *who);   /* what create accepts */
+    gm_status (*create)(const stored_config *c, void **out);
+    void (*free)(void *h);
+    void (*view)(void *h, stored_config *cfg, model_view *v);   /* cfg: the handle's config, filled */
+};
+
+static const model_kind vae_kind, gan_kind;
+
+static void vae_init(stored_config *c) { gm_vae_config_init(&c->vae); }
+static void gan_init(stored_config *c) { gm_gan_config_init(&c->gan); }
+static gm_status vae_check(const stored_config *c, const char *who) { return gm_vae_config_check(&c->vae, who); }
+static gm_status gan_check(const stored_config *c, const char *who) { return gm_gan_config_check(&c->gan, who); }
+static gm_status vae_create(const stored_config *c, void **out) { return gm_vae_create(&c->vae, (gm_vae **)out); }
+static gm_status gan_create(const stored_config *c, void **out) { return gm_gan_create(&c->gan, (gm_gan **)out); }
+static void vae_free(void *h) { gm_vae_free(h); }
+static void gan_free(void *h) { gm_gan_free(h); }
+
+static void vae_view(void *h, stored_config *cfg, model_view *v)
 {
+    gm_vae *vae = h;
+    gm_vae_config_init(&cfg->vae);
+    gm_vae_get_config(vae, &cfg->vae);
     *v = (model_view){ &vae_kind, cfg, { gm_vae_param_table(vae) }, { "gm.step" }, 1, NULL, gm_vae_rng(vae) };
 }
 
-static void gan_view(gm_gan *gan, gm_gan_config *cfg, model_view *v)
+static void gan_view(void *h, stored_config *cfg, model_view *v)
 {
+    gm_gan *gan = h;
+    gm_gan_config_init(&cfg->gan);
+    gm_gan_get_config(gan, &cfg->gan);
     *v = (model_view){ &gan_kind, cfg, { gm_gan_gen_table(gan), gm_gan_disc_table(gan) },
                        { "gm.step", "gm.step.disc" }, 2, gm_gan_ema(gan), gm_gan_rng(gan) };
 }
+
+static const model_kind vae_kind = { "vae", GM_MODEL_VAE, sizeof(gm_vae_config), GM_VAE_CONFIG_V1_SIZE, vae_init,
+                                     vae_check, vae_create, vae_free, vae_view };
+static const model_kind gan_kind = { "gan", GM_MODEL_GAN, sizeof(gm_gan_config), GM_GAN_CONFIG_V1_SIZE, gan_init,
+                                     gan_check, gan_create, gan_free, gan_view };
 
 /* tensor names: the parameter, then its moments, then its EMA */
 static const char *const tensor_prefix[4] = { "", "optim.m.", "optim.v.", "ema." };
@@ -397,59 +417,32 @@ static void close_file(uint8_t *owned, gm_st_file *f)
     gm_free(owned);
 }
 
-static gm_status load_vae(const char *path, const void *buf, size_t size, gm_vae **out, const char *who)
+static gm_status load(const model_kind *k, const char *path, const void *buf, size_t size, void **out,
+                      const char *who)
 {
     if (!out)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: out is NULL", who);
     *out = NULL;
     uint8_t *owned;
     gm_st_file *f;
-    stored_config cfg;
-    gm_vae *vae = NULL;
+    stored_config cfg, held;
+    void *h = NULL;
     gm_status s = open_file(path, buf, size, &owned, &f, who);
     if (s == GM_OK)
-        s = read_header(f, &vae_kind, &cfg, NULL, who);
-    if (s == GM_OK && (s = gm_vae_create(&cfg.vae, &vae)) != GM_OK)
+        s = read_header(f, k, &cfg, NULL, who);
+    if (s == GM_OK && (s = k->create(&cfg, &h)) != GM_OK)
         s = refail(s, who);   /* out of memory, as the model says */
     if (s == GM_OK) {
         model_view v;
-        vae_view(vae, &cfg.vae, &v);
+        k->view(h, &held, &v);
         s = read_state(f, &v, who);
     }
     close_file(owned, f);
     if (s != GM_OK) {
-        gm_vae_free(vae);
+        k->free(h);
         return s;
     }
-    *out = vae;
-    return GM_OK;
-}
-
-static gm_status load_gan(const char *path, const void *buf, size_t size, gm_gan **out, const char *who)
-{
-    if (!out)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: out is NULL", who);
-    *out = NULL;
-    uint8_t *owned;
-    gm_st_file *f;
-    stored_config cfg;
-    gm_gan *gan = NULL;
-    gm_status s = open_file(path, buf, size, &owned, &f, who);
-    if (s == GM_OK)
-        s = read_header(f, &gan_kind, &cfg, NULL, who);
-    if (s == GM_OK && (s = gm_gan_create(&cfg.gan, &gan)) != GM_OK)
-        s = refail(s, who);   /* out of memory, as the model says */
-    if (s == GM_OK) {
-        model_view v;
-        gan_view(gan, &cfg.gan, &v);
-        s = read_state(f, &v, who);
-    }
-    close_file(owned, f);
-    if (s != GM_OK) {
-        gm_gan_free(gan);
-        return s;
-    }
-    *out = gan;
+    *out = h;
     return GM_OK;
 }
 
@@ -463,88 +456,89 @@ static gm_status check_path(const char *path, const char *who)
     return GM_OK;
 }
 
-gm_status gm_vae_save(gm_vae *vae, const char *path)
+/* to a file (path) or a buffer (buf, size) */
+static gm_status save_model(const model_kind *k, void *h, bool to_file, const char *path, void **buf, size_t *size,
+                            const char *who)
 {
-    if (!vae)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save: vae is NULL");
-    gm_status s = check_path(path, "gm_vae_save");
+    if (buf)
+        *buf = NULL;
+    if (!h)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s is NULL", who, k->name);
+    if (!to_file && (!buf || !size))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: NULL argument", who);
+    gm_status s = to_file ? check_path(path, who) : GM_OK;
     if (s != GM_OK)
         return s;
-    gm_vae_config cfg;
-    gm_vae_config_init(&cfg);
-    gm_vae_get_config(vae, &cfg);
+    stored_config cfg;
     model_view v;
-    vae_view(vae, &cfg, &v);
-    return save(&v, path, NULL, NULL, "gm_vae_save");
+    k->view(h, &cfg, &v);
+    return save(&v, path, buf, size, who);
+}
+
+/* from a file (path) or a buffer (buf, size), into *out of either kind's handle type */
+static gm_status load_model(const model_kind *k, bool from_file, const char *path, const void *buf, size_t size,
+                            void **out, const char *who)
+{
+    gm_status s = from_file ? check_path(path, who) : GM_OK;
+    if (s != GM_OK && out)
+        *out = NULL;
+    return s != GM_OK ? s : load(k, path, buf, size, out, who);
+}
+
+gm_status gm_vae_save(gm_vae *vae, const char *path)
+{
+    return save_model(&vae_kind, vae, true, path, NULL, NULL, "gm_vae_save");
 }
 
 gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size)
 {
-    if (buf)
-        *buf = NULL;
-    if (!vae || !buf || !size)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_save_buffer: NULL argument");
-    gm_vae_config cfg;
-    gm_vae_config_init(&cfg);
-    gm_vae_get_config(vae, &cfg);
-    model_view v;
-    vae_view(vae, &cfg, &v);
-    return save(&v, NULL, buf, size, "gm_vae_save_buffer");
+    return save_model(&vae_kind, vae, false, NULL, buf, size, "gm_vae_save_buffer");
 }
 
 gm_status gm_vae_load(const char *path, gm_vae **out)
 {
-    gm_status s = check_path(path, "gm_vae_load");
-    if (s != GM_OK && out)
-        *out = NULL;
-    return s != GM_OK ? s : load_vae(path, NULL, 0, out, "gm_vae_load");
+    void *h = NULL;  /* the handle, then as its own type */
+    gm_status s = load_model(&vae_kind, true, path, NULL, 0, out ? &h : NULL, "gm_vae_load");
+    if (out)
+        *out = h;
+    return s;
 }
 
 gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out)
 {
-    return load_vae(NULL, buf, size, out, "gm_vae_load_buffer");
+    void *h = NULL;  /* the handle, then as its own type */
+    gm_status s = load_model(&vae_kind, false, NULL, buf, size, out ? &h : NULL, "gm_vae_load_buffer");
+    if (out)
+        *out = h;
+    return s;
 }
 
 gm_status gm_gan_save(gm_gan *gan, const char *path)
 {
-    if (!gan)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save: gan is NULL");
-    gm_status s = check_path(path, "gm_gan_save");
-    if (s != GM_OK)
-        return s;
-    gm_gan_config cfg;
-    gm_gan_config_init(&cfg);
-    gm_gan_get_config(gan, &cfg);
-    model_view v;
-    gan_view(gan, &cfg, &v);
-    return save(&v, path, NULL, NULL, "gm_gan_save");
+    return save_model(&gan_kind, gan, true, path, NULL, NULL, "gm_gan_save");
 }
 
 gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size)
 {
-    if (buf)
-        *buf = NULL;
-    if (!gan || !buf || !size)
-        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_save_buffer: NULL argument");
-    gm_gan_config cfg;
-    gm_gan_config_init(&cfg);
-    gm_gan_get_config(gan, &cfg);
-    model_view v;
-    gan_view(gan, &cfg, &v);
-    return save(&v, NULL, buf, size, "gm_gan_save_buffer");
+    return save_model(&gan_kind, gan, false, NULL, buf, size, "gm_gan_save_buffer");
 }
 
 gm_status gm_gan_load(const char *path, gm_gan **out)
 {
-    gm_status s = check_path(path, "gm_gan_load");
-    if (s != GM_OK && out)
-        *out = NULL;
-    return s != GM_OK ? s : load_gan(path, NULL, 0, out, "gm_gan_load");
+    void *h = NULL;  /* the handle, then as its own type */
+    gm_status s = load_model(&gan_kind, true, path, NULL, 0, out ? &h : NULL, "gm_gan_load");
+    if (out)
+        *out = h;
+    return s;
 }
 
 gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out)
 {
-    return load_gan(NULL, buf, size, out, "gm_gan_load_buffer");
+    void *h = NULL;  /* the handle, then as its own type */
+    gm_status s = load_model(&gan_kind, false, NULL, buf, size, out ? &h : NULL, "gm_gan_load_buffer");
+    if (out)
+        *out = h;
+    return s;
 }
 
 void gm_buffer_free(void *buf)

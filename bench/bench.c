@@ -307,6 +307,7 @@ static gm_gan *reference_gan_with(int n_conv, const int32_t *conv)
     c.n_gen_hidden = c.n_disc_hidden = n_conv ? 0 : 2;
     c.gen_hidden[0] = 256, c.gen_hidden[1] = 512;
     c.disc_hidden[0] = 512, c.disc_hidden[1] = 256;
+    c.disc_norm = GM_NORM_NONE;
     if (n_conv) {
         c.image_channels = 1;
         c.image_height = c.image_width = 28;

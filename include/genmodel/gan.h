@@ -62,7 +62,8 @@ typedef struct gm_gan_config {
     float gp_weight;                       /**< WGAN-GP penalty weight lambda; default 10 */
     float label_smoothing;                 /**< one-sided: real target 1 - s for the cross-entropy
                                                 and least-squares losses, in [0, 0.5); default 0 */
-    float instance_noise;                  /**< sigma of Gaussian noise added to D's inputs, >= 0; default 0.1 */
+    float instance_noise;                  /**< sigma of Gaussian noise added to D's inputs, >= 0; default 0
+                                              (0.1 before 0.2, when D had no spectral normalization) */
     int32_t noise_anneal_steps;            /**< sigma decays linearly to 0 over this many steps (0: constant);
                                                 default 10000 */
     float ema_decay;                       /**< EMA of the generator's weights for sampling, in [0, 1); 0: off;
@@ -93,11 +94,12 @@ typedef struct gm_gan_config {
     int32_t gen_norm;                      /**< gm_normalization of the generator's hidden layers
                                               (dense and conv, all but the output): NONE (default)
                                               or BATCH */
-    int32_t disc_norm;                     /**< of the discriminator's: NONE (default); BATCH, after
-                                              its convolutions but the first, each batch of real or
-                                              generated samples normalized alone (not with
-                                              GM_GAN_WGAN_GP, whose penalty is per sample);
-                                              SPECTRAL, on every layer */
+    int32_t disc_norm;                     /**< of the discriminator's: SPECTRAL (the default since
+                                              0.2; a checkpoint without the field holds NONE), on
+                                              every layer; NONE; or BATCH, after its convolutions
+                                              but the first, each batch of real or generated
+                                              samples normalized alone (not with GM_GAN_WGAN_GP,
+                                              whose penalty is per sample) */
     int32_t minibatch_std;                 /**< the group size of a minibatch-standard-deviation
                                               feature (Karras et al. 2018) before the discriminator's
                                               last layer, 0 (default, none) or

@@ -330,8 +330,13 @@ static gm_status read_header(const gm_st_file *f, const model_kind *want, stored
             char key[KEY_MAX];
             field_key(&fields[i], e, key);
             const char *text = gm_st_meta_get(f, key);
-            if (!text && fields[i].since > 1)
-                continue;  /* a file from before the field: its default */
+            if (!text && fields[i].since > 1) {
+                /* a file from before the field: 0, which keeps the model of that version (not
+                 * today's default) */
+                memset((char *)cfg + fields[i].offset + (size_t)e * element_size(&fields[i]), 0,
+                       element_size(&fields[i]));
+                continue;
+            }
             if (!text || !parse_element(fields[i].type, text, (char *)cfg + fields[i].offset +
                                                                   (size_t)e * element_size(&fields[i])))
                 return gm_fail(GM_ERR_FORMAT, "%s: metadata '%s' is %s", who, key,

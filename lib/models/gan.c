@@ -64,8 +64,9 @@ void gm_gan_config_init_size(gm_gan_config *out, size_t size)
     cfg->loss = GM_GAN_HINGE;
     cfg->n_critic = 1;
     cfg->gp_weight = 10.0f;
-    cfg->instance_noise = 0.1f;
+    cfg->instance_noise = 0.0f;
     cfg->noise_anneal_steps = 10000;
+    cfg->disc_norm = GM_NORM_SPECTRAL;
     cfg->ema_decay = 0.999f;
     gm_optimizer_config_default(&cfg->gen_optim, 2e-4f);
     cfg->gen_optim.beta1 = 0.5f;

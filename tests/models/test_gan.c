@@ -113,10 +113,12 @@ static double *pack(const gm_param_table *t, int grads, size_t *count)
     return out;
 }
 
-/* the reference GAN's training: non-saturating loss, no stabilisers */
+/* the reference GAN's training: non-saturating loss, no stabilisers, a
+ * plain discriminator (spectral normalization: tests/models/test_conv_models.c) */
 static void reference_settings(gm_gan_config *cfg)
 {
     cfg->loss = GM_GAN_NONSATURATING;
+    cfg->disc_norm = GM_NORM_NONE;
     cfg->instance_noise = 0.0f;
     cfg->noise_anneal_steps = 0;
     cfg->ema_decay = 0.0f;

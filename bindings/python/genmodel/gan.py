@@ -32,7 +32,7 @@ class GAN(Model):
         loss ('hinge'): 'ns' (non-saturating), 'minimax', 'hinge', 'lsgan'
             or 'wgan-gp'; n_critic (1); gp_weight (10) for 'wgan-gp'.
         label_smoothing (0): one-sided, real target 1 - s.
-        instance_noise (0.1), noise_anneal_steps (10000): Gaussian noise on the
+        instance_noise (0), noise_anneal_steps (10000): Gaussian noise on the
             discriminator's inputs, annealed to 0 over that many steps.
         ema_decay (0.999): > 0 keeps a moving average of the generator's
             weights for sampling.
@@ -44,7 +44,8 @@ class GAN(Model):
             of x, laid out (height, width, channels); conv_channels (()):
             the discriminator's stride-2 convolutions, mirrored by the
             generator's transposed ones (docs/conv.md).
-        gen_norm, disc_norm ('none'): 'batch', or 'spectral' for D.
+        gen_norm ('none'), disc_norm ('spectral'): 'none', 'batch', or
+            'spectral' for D.
         minibatch_std (0): group size of D's minibatch-stddev feature.
     """
 

@@ -126,13 +126,13 @@ def test_defaults_are_read_from_the_library():
     assert genmodel.GAN._spec.to_dict(genmodel.GAN._spec.defaults()) == {
         "data_dim": 784, "noise_dim": 64, "gen_hidden": (256, 512), "disc_hidden": (512, 256),
         "activation": "leaky_relu", "leaky_slope": 0.2, "gen_output": "sigmoid", "loss": "hinge", "n_critic": 1,
-        "gp_weight": 10.0, "label_smoothing": 0.0, "instance_noise": 0.1, "noise_anneal_steps": 10000,
+        "gp_weight": 10.0, "label_smoothing": 0.0, "instance_noise": 0.0, "noise_anneal_steps": 10000,
         "ema_decay": 0.999, "n_classes": 0,
         "gen_optimizer": "adam", "gen_lr": 2e-4, "gen_betas": (0.5, 0.999), "gen_eps": 1e-8, "gen_weight_decay": 0.0,
         "disc_optimizer": "adam", "disc_lr": 2e-4, "disc_betas": (0.5, 0.999), "disc_eps": 1e-8,
         "disc_weight_decay": 0.0, "seed": 0,
         "image_channels": 0, "image_height": 0, "image_width": 0, "conv_channels": (), "gen_norm": "none",
-        "disc_norm": "none", "minibatch_std": 0,
+        "disc_norm": "spectral", "minibatch_std": 0,
     }
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._errors import error_for
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: The library's major version this binding is written for (gm_version() // 10000).
 MAJOR = int(__version__.split(".")[0])

@@ -183,8 +183,9 @@ def _config_struct(struct_name, kind):
     """The config struct of a kind, as the library describes it: struct_size,
     then every field at the offset the library gives (checked), a dotted
     name ("optim.lr") a member of an embedded struct."""
+    described = config_fields(kind)
     members, nested = [("struct_size", c_size_t)], {}
-    for f in config_fields(kind):
+    for f in described:
         ctype = _CTYPES[f.type] * f.count if f.count > 1 else _CTYPES[f.type]
         parent, _, leaf = f.name.decode().rpartition(".")
         if parent:
@@ -198,7 +199,7 @@ def _config_struct(struct_name, kind):
     for name, ctype in members:
         types_[name] = ctype or type("gm_optimizer_config", (Structure,), {"_fields_": nested[name]})
     struct = type(struct_name, (Structure,), {"_fields_": list(types_.items())})
-    for f in config_fields(kind):
+    for f in described:
         parent, _, leaf = f.name.decode().rpartition(".")
         offset = getattr(struct, parent).offset + getattr(types_[parent], leaf).offset if parent \
             else getattr(struct, leaf).offset

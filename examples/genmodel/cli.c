@@ -123,7 +123,7 @@ static int set_field(const cli_config *c, const char *arg, const char *v)
             return set_element(c, &f, 0, v, arg);
         /* a comma list, its length into the length field */
         char list[256];
-        snprintf(list, sizeof list, "%s", v);
+        snprintf(list, sizeof list, "%s", strcmp(v, "none") && strcmp(v, "0") ? v : "");
         int32_t n = 0;
         for (char *save = NULL, *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save), n++) {
             if (n == f.count) {
@@ -190,8 +190,7 @@ int cli_set_field(const cli_config *config, const char *option, const char *valu
     return r ? -1 : 0;
 }
 
-/* the first element of the field named name */
-static int32_t *int_field(const cli_config *c, const char *name)
+int32_t *cli_int_field(const cli_config *c, const char *name)
 {
     for (int32_t k = 0; k < field_count(c->kind); k++) {
         const gm_config_field f = field_at(c->kind, k);
@@ -203,12 +202,12 @@ static int32_t *int_field(const cli_config *c, const char *name)
 
 void cli_image_from(const cli_config *config, const gm_dataset *ds)
 {
-    int32_t *channels = int_field(config, "image_channels"), *n_conv = int_field(config, "n_conv");
+    int32_t *channels = cli_int_field(config, "image_channels"), *n_conv = cli_int_field(config, "n_conv");
     if (!channels || !n_conv || !*n_conv || *channels)
         return;
     *channels = 1;
-    *int_field(config, "image_height") = gm_dataset_height(ds);
-    *int_field(config, "image_width") = gm_dataset_width(ds);
+    *cli_int_field(config, "image_height") = gm_dataset_height(ds);
+    *cli_int_field(config, "image_width") = gm_dataset_width(ds);
 }
 
 void cli_print_config(int32_t kind, const void *cfg)
@@ -225,7 +224,7 @@ void cli_print_config(int32_t kind, const void *cfg)
 
 static void print_config_help(const cli_config *c)
 {
-    printf("\nthe model's config, each field an option (a list: 1,2,3):\n");
+    printf("\nthe model's config, each field an option (a list: 1,2,3, or none):\n");
     for (int32_t k = 0; k < field_count(c->kind); k++) {
         const gm_config_field f = field_at(c->kind, k);
         char name[64], value[256], with[64 + 256 + 4];
@@ -250,6 +249,7 @@ static void print_help(const char *usage, const cli_option *opts, int n_opts)
         case OPT_STRING:
             snprintf(value, sizeof value, " %s", *(const char **)o->value ? "S" : "S (none)");
             break;
+        case OPT_FIELD: snprintf(value, sizeof value, " V"); break;
         case OPT_FLAG: break;
         }
         printf("  %s%-*s %s\n", o->name, (int)(22 - strlen(o->name)), value, o->help);
@@ -303,7 +303,13 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_option *opts, 
         }
         const char *v = argv[++i];
         char *end;
-        if (o->kind == OPT_STRING) {
+        if (o->kind == OPT_FIELD) {
+            char names[128];
+            snprintf(names, sizeof names, "%s", (const char *)o->value);
+            for (char *save = NULL, *f = strtok_r(names, " ", &save); f; f = strtok_r(NULL, " ", &save))
+                if (!config || cli_set_field(config, f, v))
+                    return -1;
+        } else if (o->kind == OPT_STRING) {
             *(const char **)o->value = v;
         } else if (o->kind == OPT_INT) {
             long n = strtol(v, &end, 10);

@@ -9,20 +9,23 @@
 
 #define CLI_DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 
-typedef enum { OPT_INT, OPT_FLOAT, OPT_STRING, OPT_FLAG } opt_kind;
+/* OPT_FIELD is a short name of config fields: its value is their
+ * options, space-separated ("--enc-hidden --dec-hidden"), each set to the
+ * option's value. */
+typedef enum { OPT_INT, OPT_FLOAT, OPT_STRING, OPT_FLAG, OPT_FIELD } opt_kind;
 
 typedef struct cli_option {
     const char *name;  /* "--epochs" or "-n" */
     opt_kind kind;
-    void *value;       /* int32_t *, float *, const char **, or int32_t * for a flag */
+    void *value;       /* int32_t *, float *, const char **, int32_t * for a flag, const char * for a field */
     const char *help;
 } cli_option;
 
 /* A model's config, whose every field is an option too: --NAME VALUE,
  * NAME the field's (gm_config_field_get) with '-' for '_' and '.'
  * ("--disc-norm spectral", "--gen-optim-lr 2e-4"); an array takes a
- * comma list and sets its length field ("--conv-channels 64,128"), an
- * enum a name. */
+ * comma list and sets its length field ("--conv-channels 64,128"; "none",
+ * "0" or "" for an empty list), an enum a name. */
 typedef struct cli_config {
     int32_t kind;  /* gm_model_kind */
     void *cfg;     /* its config struct, holding the defaults */
@@ -38,6 +41,9 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_option *opts, 
 /* Set a config field as its option would: 0, or -1 after printing an
  * error (an unknown name included). */
 int cli_set_field(const cli_config *config, const char *option, const char *value);
+
+/* The first element of the config's int32 field named name, or NULL. */
+int32_t *cli_int_field(const cli_config *config, const char *name);
 
 /* After the options: with convolutions but no image shape, the dataset's
  * (one channel of height x width), into the config's image fields. */
@@ -81,6 +87,56 @@ int cli_write_samples(const float *x, int32_t n, int32_t dim, const char *idx_pa
 /* The labels to sample with: all `label`, or every class in turn when
  * label < 0; NULL for an unconditional model (n_classes 0). */
 int32_t *cli_sample_labels(int32_t n, int32_t n_classes, int32_t label);
+
+/* ---- the kinds of model ---- */
+
+typedef union cli_any_config {
+    gm_vae_config vae;
+    gm_gan_config gan;
+} cli_any_config;
+
+/* One kind of model as the tool drives it: its public calls behind one
+ * shape, from which `train`, `sample` and `info` are made (model_cmd.c).
+ * A kind's own commands (the VAE's score, say) sit beside its record. */
+typedef struct cli_model {
+    const char *name;               /* the command: "vae" */
+    const char *title;              /* in messages: "VAE" */
+    int32_t kind;                   /* gm_model_kind */
+    const char *dim_field;          /* the config field of a row's width */
+    int32_t epochs, batch;          /* train's defaults */
+    int needs_test;                 /* report reads the test split */
+    const cli_option *aliases;      /* train's short names of config fields (OPT_FIELD) */
+    int n_aliases;
+    void (*config_init)(cli_any_config *cfg);
+    gm_status (*peek)(const char *path, cli_any_config *cfg);
+    gm_status (*create)(const cli_any_config *cfg, void **h);
+    gm_status (*load)(const char *path, void **h);
+    gm_status (*save)(void *h, const char *path);
+    void (*free)(void *h);
+    void (*get_config)(const void *h, cli_any_config *cfg);
+    gm_status (*shuffle)(void *h, int32_t *order, int32_t n);
+    /* samples as images: values in [0, 1] */
+    gm_status (*sample)(void *h, const int32_t *labels, int32_t n, float *x);
+    /* one training step, its losses added to sums[] */
+    gm_status (*step)(void *h, const float *x, const int32_t *labels, int32_t n, double *sums);
+    /* the rest of an epoch's line from its sums over steps and count samples */
+    gm_status (*report)(void *h, const double *sums, int32_t steps, int32_t count, const gm_dataset *test);
+} cli_model;
+
+extern const cli_model cli_vae, cli_gan;
+
+/* The record of a gm_model_kind, or NULL. */
+const cli_model *cli_model_of(int32_t kind);
+
+/* Load a checkpoint of m's kind into *h: 0, or 1 after printing the error. */
+int cli_load(const cli_model *m, const char *path, void **h);
+
+/* Whether the model is conditional (its n_classes). */
+int32_t cli_n_classes(const cli_model *m, const void *h);
+
+/* genmodel KIND train|sample, argv[0] the subcommand. */
+int cli_train(const cli_model *m, int argc, char **argv);
+int cli_sample(const cli_model *m, int argc, char **argv);
 
 int vae_main(int argc, char **argv);
 int gan_main(int argc, char **argv);

@@ -9,8 +9,6 @@
 
 #include "cli.h"
 
-static const char *const kinds[] = { [GM_MODEL_VAE] = "VAE", [GM_MODEL_GAN] = "GAN" };
-
 int info_main(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
@@ -22,24 +20,19 @@ int info_main(int argc, char **argv)
     gm_status s = gm_checkpoint_peek(argv[1], &info);
     if (s != GM_OK)
         return cli_fail(argv[1], s);
+    const cli_model *m = cli_model_of(info.kind);
+    if (!m) {
+        fprintf(stderr, "genmodel: %s: a model of kind %d, which this tool does not know\n", argv[1], (int)info.kind);
+        return 1;
+    }
     /* the library's description of the kind's config prints it, every
      * enum by its name, with its bounds checked */
-    union {
-        gm_vae_config vae;
-        gm_gan_config gan;
-    } cfg;
-    if (info.kind == GM_MODEL_VAE) {
-        gm_vae_config_init(&cfg.vae);
-        s = gm_checkpoint_peek_vae(argv[1], &cfg.vae);
-    } else {
-        gm_gan_config_init(&cfg.gan);
-        s = gm_checkpoint_peek_gan(argv[1], &cfg.gan);
-    }
-    if (s != GM_OK)
+    cli_any_config cfg;
+    m->config_init(&cfg);
+    if ((s = m->peek(argv[1], &cfg)) != GM_OK)
         return cli_fail(argv[1], s);
-    printf("%s: %s checkpoint, format version %d, %" PRId64 " steps\n", argv[1],
-           info.kind == GM_MODEL_VAE || info.kind == GM_MODEL_GAN ? kinds[info.kind] : "unknown",
-           (int)info.format_version, info.step);
+    printf("%s: %s checkpoint, format version %d, %" PRId64 " steps\n", argv[1], m->title, (int)info.format_version,
+           info.step);
     cli_print_config(info.kind, &cfg);
     return 0;
 }

@@ -44,175 +44,69 @@ static gm_status mean_nll(gm_vae *vae, const gm_dataset *ds, int use_labels, int
     return s;
 }
 
-/* the dataset in the model's terms: labels only for a conditional VAE */
-static int model_is_conditional(const gm_vae *vae)
+/* ---- the VAE as a cli_model ---- */
+
+static void config_init(cli_any_config *cfg) { gm_vae_config_init(&cfg->vae); }
+static gm_status peek(const char *path, cli_any_config *cfg) { return gm_checkpoint_peek_vae(path, &cfg->vae); }
+static gm_status create(const cli_any_config *cfg, void **h) { return gm_vae_create(&cfg->vae, (gm_vae **)h); }
+static gm_status load(const char *path, void **h) { return gm_vae_load(path, (gm_vae **)h); }
+static gm_status save(void *h, const char *path) { return gm_vae_save(h, path); }
+static void free_vae(void *h) { gm_vae_free(h); }
+static void get_config(const void *h, cli_any_config *cfg) { gm_vae_get_config(h, &cfg->vae); }
+static gm_status shuffle(void *h, int32_t *order, int32_t n) { return gm_vae_shuffle(h, order, n); }
+
+static gm_status sample(void *h, const int32_t *labels, int32_t n, float *x)
 {
-    gm_vae_config cfg;
-    gm_vae_config_init(&cfg);
-    gm_vae_get_config(vae, &cfg);
-    return cfg.n_classes > 0;
+    return gm_vae_sample(h, labels, n, x);
 }
 
-static int load_model(const char *path, gm_vae **vae)
+static gm_status step(void *h, const float *x, const int32_t *labels, int32_t n, double *sums)
 {
-    gm_status s = gm_vae_load(path, vae);
-    return s == GM_OK ? 0 : cli_fail(path, s);
-}
-
-/* ---- train ---- */
-
-typedef struct {
-    gm_vae *vae;
-    double neg_elbo;   /* summed over the epoch's samples */
-} train_ctx;
-
-static gm_status train_batch(void *p, const float *x, const int32_t *labels, int32_t n)
-{
-    train_ctx *c = p;
     gm_vae_losses l;
-    gm_status s = gm_vae_train_step(c->vae, x, labels, n, &l);
-    c->neg_elbo += l.neg_elbo * n;
+    gm_status s = gm_vae_train_step(h, x, labels, n, &l);
+    sums[0] += l.neg_elbo * n;
     return s;
 }
 
-static int vae_train(int argc, char **argv)
+/* the epoch's -ELBO on the training samples, and on the test split */
+static gm_status report(void *h, const double *sums, int32_t steps, int32_t count, const gm_dataset *test)
 {
-    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL, *conv = NULL;
-    int32_t epochs = 10, hidden = -1, batch = 128, threads = 0, only_class = -1;
-    int32_t conditional = 0, save_every = 0;
-    gm_vae_config cfg;
-    gm_vae_config_init(&cfg);
-    const cli_config config = { GM_MODEL_VAE, &cfg };
-    const cli_option opts[] = {
-        { "--data", OPT_STRING, &data, "directory of the four MNIST-family files" },
-        { "--epochs", OPT_INT, &epochs, "passes over the training set" },
-        { "--hidden", OPT_INT, &hidden, "width of one hidden layer in the encoder and the decoder each" },
-        { "--latent", OPT_INT, &cfg.latent_dim, "latent dimensions (--latent-dim)" },
-        { "--conv", OPT_STRING, &conv, "the encoder's convolutions' channels, as 32,64 (--conv-channels)" },
-        { "--batch", OPT_INT, &batch, "samples per step" },
-        { "--lr", OPT_FLOAT, &cfg.optim.lr, "Adam learning rate (--optim-lr)" },
-        { "--threads", OPT_INT, &threads, "threads (0: OpenBLAS's default count)" },
-        { "--class", OPT_INT, &only_class, "train on this class only (one-class anomaly detection)" },
-        { "--conditional", OPT_FLAG, &conditional, "condition on the label (a conditional VAE)" },
-        { "--resume", OPT_STRING, &resume, "continue training this checkpoint" },
-        { "--save-every", OPT_INT, &save_every, "also save every N epochs (0: at the end only)" },
-        { "--out", OPT_STRING, &out, "where to save the model" },
-    };
-    const char *pos[1];
-    int n_pos, r = cli_parse(argc, argv, "genmodel vae train [options] --out MODEL", opts, COUNT(opts), &config,
-                             pos, 0, &n_pos);
-    if (r)
-        return r < 0 ? 2 : 0;
-    if (conv && cli_set_field(&config, "--conv-channels", conv))
-        return 2;
-    if (hidden >= 0) {
-        cfg.n_enc_hidden = cfg.n_dec_hidden = hidden > 0;
-        cfg.enc_hidden[0] = cfg.dec_hidden[0] = hidden;
-    }
-    if (!out || epochs < 0 || batch < 1) {
-        fprintf(stderr, "genmodel vae train: needs --out MODEL, epochs >= 0 and batch >= 1\n");
-        return 2;
-    }
-    gm_status s;
-    if (threads > 0 && (s = gm_set_num_threads(threads)) != GM_OK)
-        return cli_fail("--threads", s);
-
-    gm_dataset *train = NULL, *test = NULL;
-    train_ctx c = { NULL, 0.0 };
-    int32_t *rows = NULL, *order = NULL, count = 0;
-    int rc = 1;
-    if ((s = gm_dataset_load_dir(data, "train", &train)) != GM_OK ||
-        (s = gm_dataset_load_dir(data, "t10k", &test)) != GM_OK) {
-        rc = cli_fail(data, s);
-        goto done;
-    }
-    if (resume) {
-        if (load_model(resume, &c.vae))
-            goto done;
-        conditional = model_is_conditional(c.vae);
-    } else {
-        cfg.input_dim = gm_dataset_dim(train);
-        cli_image_from(&config, train);
-        cfg.n_classes = conditional ? gm_dataset_n_classes(train) : 0;
-        if ((s = gm_vae_create(&cfg, &c.vae)) != GM_OK) {
-            rc = cli_fail("creating the VAE", s);
-            goto done;
-        }
-    }
-    if (cli_training_rows(train, only_class, &rows, &count) || !(order = malloc((size_t)count * sizeof *order)))
-        goto done;
-
-    for (int32_t epoch = 1; epoch <= epochs; epoch++) {
-        double seconds, test_nll;
-        c.neg_elbo = 0.0;
-        if ((s = gm_vae_shuffle(c.vae, order, count)) != GM_OK ||
-            (s = cli_epoch(train, rows, order, count, batch, conditional, train_batch, &c, &seconds)) != GM_OK ||
-            (s = mean_nll(c.vae, test, conditional, 0, 0, &test_nll)) != GM_OK) {
-            rc = cli_fail("training", s);
-            goto done;
-        }
-        printf("epoch %3d/%d  train -ELBO %8.3f  test -ELBO %8.3f  %7.0f samples/s\n", (int)epoch, (int)epochs,
-               c.neg_elbo / count, test_nll, count / seconds);
-        fflush(stdout);
-        if (((save_every > 0 && epoch % save_every == 0) || epoch == epochs) &&
-            (s = gm_vae_save(c.vae, out)) != GM_OK) {
-            rc = cli_fail(out, s);
-            goto done;
-        }
-    }
-    rc = epochs == 0 && (s = gm_vae_save(c.vae, out)) != GM_OK ? cli_fail(out, s) : 0;
-done:
-    free(rows);
-    free(order);
-    gm_vae_free(c.vae);
-    gm_dataset_free(train);
-    gm_dataset_free(test);
-    return rc;
+    (void)steps;
+    double test_nll;
+    gm_status s = mean_nll(h, test, cli_n_classes(&cli_vae, h) > 0, 0, 0, &test_nll);
+    if (s == GM_OK)
+        printf(" train -ELBO %8.3f  test -ELBO %8.3f", sums[0] / count, test_nll);
+    return s;
 }
 
-/* ---- sample ---- */
+static const cli_option aliases[] = {
+    { "--hidden", OPT_FIELD, "--enc-hidden --dec-hidden", "the encoder's and the decoder's hidden widths (0: none)" },
+    { "--latent", OPT_FIELD, "--latent-dim", "latent dimensions (--latent-dim)" },
+    { "--lr", OPT_FIELD, "--optim-lr", "Adam learning rate (--optim-lr)" },
+};
 
-static int vae_sample(int argc, char **argv)
+const cli_model cli_vae = {
+    .name = "vae", .title = "VAE", .kind = GM_MODEL_VAE, .dim_field = "input_dim", .epochs = 10, .batch = 128, .needs_test = 1,
+    .aliases = aliases, .n_aliases = COUNT(aliases),
+    .config_init = config_init, .peek = peek, .create = create, .load = load, .save = save, .free = free_vae,
+    .get_config = get_config, .shuffle = shuffle, .sample = sample, .step = step, .report = report,
+};
+
+static int load_model(const char *path, gm_vae **vae)
 {
-    const char *idx = NULL, *png = NULL;
-    int32_t n = 64, label = -1;
-    const cli_option opts[] = {
-        { "-n", OPT_INT, &n, "how many samples" },
-        { "--label", OPT_INT, &label, "class of every sample (conditional VAE; default: all classes in turn)" },
-        { "--idx", OPT_STRING, &idx, "write the samples as an IDX file (uint8)" },
-        { "--png", OPT_STRING, &png, "write a grid of the samples (PNG, or PGM for other names)" },
-    };
-    const char *pos[1];
-    int n_pos, r = cli_parse(argc, argv, "genmodel vae sample MODEL -n N [--label C] [--idx OUT.idx3] [--png GRID.png]",
-                             opts, COUNT(opts), NULL, pos, 1, &n_pos);
-    if (r)
-        return r < 0 ? 2 : 0;
-    if (n_pos != 1 || n < 1 || (!idx && !png)) {
-        fprintf(stderr, "genmodel vae sample: needs MODEL, n >= 1, and --idx and/or --png\n");
-        return 2;
-    }
-    gm_vae *vae;
-    if (load_model(pos[0], &vae))
-        return 1;
-    gm_vae_config cfg;
-    gm_vae_config_init(&cfg);
-    gm_vae_get_config(vae, &cfg);
-    float *x = malloc((size_t)n * cfg.input_dim * sizeof *x);
-    int32_t *labels = cli_sample_labels(n, cfg.n_classes, label);
-    int rc = 1;
-    if (!x || (cfg.n_classes && !labels)) {
-        fprintf(stderr, "genmodel: out of memory\n");
-    } else if (label >= cfg.n_classes) {
-        fprintf(stderr, "genmodel vae sample: --label needs a conditional model with more than %d classes\n", (int)label);
-    } else {
-        gm_status s = gm_vae_sample(vae, labels, n, x);
-        rc = s != GM_OK ? cli_fail("sampling", s) : cli_write_samples(x, n, cfg.input_dim, idx, png);
-    }
-    free(x);
-    free(labels);
-    gm_vae_free(vae);
-    return rc;
+    void *h = NULL;
+    int r = cli_load(&cli_vae, path, &h);
+    *vae = h;
+    return r;
 }
+
+static int model_is_conditional(const gm_vae *vae)
+{
+    return cli_n_classes(&cli_vae, vae) > 0;
+}
+
+static int vae_train(int argc, char **argv) { return cli_train(&cli_vae, argc, argv); }
+static int vae_sample(int argc, char **argv) { return cli_sample(&cli_vae, argc, argv); }
 
 /* ---- reconstruct: inputs and their reconstructions, row by row ---- */
 

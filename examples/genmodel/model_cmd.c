@@ -1,0 +1,194 @@
+/* genmodel KIND train and KIND sample, for every kind of model: the
+ * skeleton the kinds share, each kind's calls from its cli_model record
+ * (vae_cmd.c, gan_cmd.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define MAX_SUMS 8
+
+const cli_model *cli_model_of(int32_t kind)
+{
+    return kind == GM_MODEL_VAE ? &cli_vae : kind == GM_MODEL_GAN ? &cli_gan : NULL;
+}
+
+int cli_load(const cli_model *m, const char *path, void **h)
+{
+    gm_status s = m->load(path, h);
+    return s == GM_OK ? 0 : cli_fail(path, s);
+}
+
+int32_t cli_n_classes(const cli_model *m, const void *h)
+{
+    cli_any_config cfg;
+    m->config_init(&cfg);
+    m->get_config(h, &cfg);
+    return *cli_int_field(&(cli_config){ m->kind, &cfg }, "n_classes");
+}
+
+/* ---- train ---- */
+
+typedef struct {
+    const cli_model *m;
+    void *h;
+    double sums[MAX_SUMS];
+    int32_t steps;
+} train_ctx;
+
+static gm_status train_batch(void *p, const float *x, const int32_t *labels, int32_t n)
+{
+    train_ctx *c = p;
+    c->steps++;
+    return c->m->step(c->h, x, labels, n, c->sums);
+}
+
+/* room for the options every kind's train takes and the kind's short names */
+#define MAX_OPTIONS 32
+
+int cli_train(const cli_model *m, int argc, char **argv)
+{
+    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL;
+    int32_t epochs = m->epochs, batch = m->batch, threads = 0, only_class = -1, conditional = 0, save_every = 0;
+    cli_any_config cfg;
+    m->config_init(&cfg);
+    const cli_config config = { m->kind, &cfg };
+    cli_option opts[MAX_OPTIONS] = {
+        { "--data", OPT_STRING, &data, "directory of the four MNIST-family files" },
+        { "--epochs", OPT_INT, &epochs, "passes over the training set" },
+        { "--batch", OPT_INT, &batch, "samples per step (a GAN's: real samples)" },
+        { "--conv", OPT_FIELD, "--conv-channels", "channels of the stride-2 convolutions on the image side, as 64,128 "
+                                                  "(--conv-channels)" },
+        { "--threads", OPT_INT, &threads, "threads (0: OpenBLAS's default count)" },
+        { "--class", OPT_INT, &only_class, "train on this class only (one-class anomaly detection)" },
+        { "--conditional", OPT_FLAG, &conditional, "condition on the label (a conditional model)" },
+        { "--resume", OPT_STRING, &resume, "continue training this checkpoint" },
+        { "--save-every", OPT_INT, &save_every, "also save every N epochs (0: at the end only)" },
+        { "--out", OPT_STRING, &out, "where to save the model" },
+    };
+    int n_opts = 0;
+    while (opts[n_opts].name)
+        n_opts++;
+    for (int i = 0; i < m->n_aliases && n_opts < MAX_OPTIONS; i++)
+        opts[n_opts++] = m->aliases[i];
+    char usage[64];
+    snprintf(usage, sizeof usage, "genmodel %s train [options] --out MODEL", m->name);
+    const char *pos[1];
+    int n_pos, r = cli_parse(argc, argv, usage, opts, n_opts, &config, pos, 0, &n_pos);
+    if (r)
+        return r < 0 ? 2 : 0;
+    if (!out || epochs < 0 || batch < 1) {
+        fprintf(stderr, "genmodel %s train: needs --out MODEL, epochs >= 0 and batch >= 1\n", m->name);
+        return 2;
+    }
+    gm_status s;
+    if (threads > 0 && (s = gm_set_num_threads(threads)) != GM_OK)
+        return cli_fail("--threads", s);
+
+    gm_dataset *train = NULL, *test = NULL;
+    train_ctx c = { m, NULL, { 0 }, 0 };
+    int32_t *rows = NULL, *order = NULL, count = 0;
+    int rc = 1;
+    if ((s = gm_dataset_load_dir(data, "train", &train)) != GM_OK ||
+        (m->needs_test && (s = gm_dataset_load_dir(data, "t10k", &test)) != GM_OK)) {
+        rc = cli_fail(data, s);
+        goto done;
+    }
+    if (resume) {
+        if (cli_load(m, resume, &c.h))
+            goto done;
+        conditional = cli_n_classes(m, c.h) > 0;
+    } else {
+        *cli_int_field(&config, m->dim_field) = gm_dataset_dim(train);
+        *cli_int_field(&config, "n_classes") = conditional ? gm_dataset_n_classes(train) : 0;
+        cli_image_from(&config, train);
+        if ((s = m->create(&cfg, &c.h)) != GM_OK) {
+            rc = cli_fail(m->title, s);
+            goto done;
+        }
+    }
+    if (cli_training_rows(train, only_class, &rows, &count) || !(order = malloc((size_t)count * sizeof *order)))
+        goto done;
+
+    for (int32_t epoch = 1; epoch <= epochs; epoch++) {
+        double seconds;
+        memset(c.sums, 0, sizeof c.sums);
+        c.steps = 0;
+        if ((s = m->shuffle(c.h, order, count)) != GM_OK ||
+            (s = cli_epoch(train, rows, order, count, batch, conditional, train_batch, &c, &seconds)) != GM_OK) {
+            rc = cli_fail("training", s);
+            goto done;
+        }
+        printf("epoch %3d/%d ", (int)epoch, (int)epochs);
+        if ((s = m->report(c.h, c.sums, c.steps, count, test)) != GM_OK) {
+            rc = cli_fail("evaluating", s);
+            goto done;
+        }
+        printf("  %7.0f samples/s\n", count / seconds);
+        fflush(stdout);
+        if (((save_every > 0 && epoch % save_every == 0) || epoch == epochs) && (s = m->save(c.h, out)) != GM_OK) {
+            rc = cli_fail(out, s);
+            goto done;
+        }
+    }
+    rc = epochs == 0 && (s = m->save(c.h, out)) != GM_OK ? cli_fail(out, s) : 0;
+done:
+    free(rows);
+    free(order);
+    if (c.h)
+        m->free(c.h);
+    gm_dataset_free(train);
+    gm_dataset_free(test);
+    return rc;
+}
+
+/* ---- sample ---- */
+
+int cli_sample(const cli_model *m, int argc, char **argv)
+{
+    const char *idx = NULL, *png = NULL;
+    int32_t n = 64, label = -1;
+    const cli_option opts[] = {
+        { "-n", OPT_INT, &n, "how many samples" },
+        { "--label", OPT_INT, &label, "class of every sample (conditional model; default: all classes in turn)" },
+        { "--idx", OPT_STRING, &idx, "write the samples as an IDX file (uint8)" },
+        { "--png", OPT_STRING, &png, "write a grid of the samples (PNG, or PGM for other names)" },
+    };
+    char usage[96];
+    snprintf(usage, sizeof usage, "genmodel %s sample MODEL -n N [--label C] [--idx OUT.idx3] [--png GRID.png]",
+             m->name);
+    const char *pos[1];
+    int n_pos, r = cli_parse(argc, argv, usage, opts, COUNT(opts), NULL, pos, 1, &n_pos);
+    if (r)
+        return r < 0 ? 2 : 0;
+    if (n_pos != 1 || n < 1 || (!idx && !png)) {
+        fprintf(stderr, "genmodel %s sample: needs MODEL, n >= 1, and --idx and/or --png\n", m->name);
+        return 2;
+    }
+    void *h;
+    if (cli_load(m, pos[0], &h))
+        return 1;
+    cli_any_config cfg;
+    m->config_init(&cfg);
+    m->get_config(h, &cfg);
+    const cli_config config = { m->kind, &cfg };
+    const int32_t dim = *cli_int_field(&config, m->dim_field), classes = *cli_int_field(&config, "n_classes");
+    float *x = malloc((size_t)n * dim * sizeof *x);
+    int32_t *labels = cli_sample_labels(n, classes, label);
+    int rc = 1;
+    if (!x || (classes && !labels)) {
+        fprintf(stderr, "genmodel: out of memory\n");
+    } else if (label >= classes) {
+        fprintf(stderr, "genmodel %s sample: --label needs a conditional model with more than %d classes\n", m->name,
+                (int)label);
+    } else {
+        gm_status s = m->sample(h, labels, n, x);
+        rc = s != GM_OK ? cli_fail("sampling", s) : cli_write_samples(x, n, dim, idx, png);
+    }
+    free(x);
+    free(labels);
+    m->free(h);
+    return rc;
+}

@@ -14,7 +14,9 @@
  * key=value ...", which bench/report.py gathers into a table. The limit
  * replays, on preallocated buffers, the products one call of the library
  * makes on one thread (lib/nn/net.c, lib/nn/dense.c, lib/models/vae.c and
- * gan.c), leaving out the activations, losses and the optimizer, once per
+ * gan.c; for the conv models, the products of a step as the seam saw them:
+ * traced_limit), leaving out the activations, losses and the optimizer (and
+ * a convolution's im2col and col2im), once per
  * backend through the seam the library multiplies through
  * (lib/core/backend.h): a step that makes these products on that backend
  * cannot be faster, and the limit is the faster replay. On T threads a
@@ -250,6 +252,8 @@ typedef struct bench {
     float *mu, *logvar;    /* (N, Z) gm_vae_encode's outputs */
     double *scores;        /* (N) gm_vae_iwae's estimates */
     int k;                 /* gm_vae_iwae's draws */
+    void (*ours)(struct bench *b);  /* the figure's call of the library */
+    int traced;            /* traced_limit has recorded ours */
 } bench;
 
 typedef void (*call_fn)(bench *b);
@@ -449,6 +453,76 @@ static void gan_train_limit(bench *b)
     net_backward(&b->first, b->zin, b->ddin, NULL, N, 1);
 }
 
+/* ---- the traced replay: the products of one step, as the library made them ---- */
+
+/* For a model the hand-written replays above do not spell out (the conv
+ * models), the limit replays the products one step made on one thread,
+ * recorded on their way through the seam: the same shapes, transposes,
+ * strides, alpha and beta, on the library's own buffers (a handle
+ * allocates nothing after its first step, so they stay put while it
+ * lives; the replay overwrites its activations and gradients, not its
+ * weights). The first call records a step of ours, then every call
+ * replays. */
+typedef struct traced_product {
+    bool gemv, trans_a, trans_b;
+    int M, N, K, lda, ldb, ldc;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+} traced_product;
+
+enum { MAX_TRACED = 256 };
+static traced_product traced[MAX_TRACED];
+static int n_traced;
+static const gm_backend *tracing;  /* the backend the recorded step multiplies on */
+static int run_threads;            /* cmd_run's thread count */
+
+static traced_product *trace_next(void)
+{
+    if (n_traced == MAX_TRACED) {
+        fprintf(stderr, "genmodel-bench: more than %d products in a step\n", MAX_TRACED);
+        exit(1);
+    }
+    return &traced[n_traced++];
+}
+
+static void trace_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc)
+{
+    *trace_next() = (traced_product){ false, trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C };
+    tracing->sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+static void trace_sgemv(bool trans, int M, int N, float alpha, const float *A, const float *x, float beta, float *y)
+{
+    *trace_next() = (traced_product){ true, trans, false, M, N, 1, N, 1, 1, alpha, beta, A, x, y };
+    tracing->sgemv(trans, M, N, alpha, A, x, beta, y);
+}
+
+static const gm_backend tracer = { "trace", trace_sgemm, trace_sgemv };
+
+NOIPA static void traced_limit(bench *b)
+{
+    if (!b->traced) {
+        tracing = gm_backend_current();
+        n_traced = 0;
+        check(gm_set_num_threads(1), "gm_set_num_threads");
+        gm_backend_install(&tracer);
+        b->ours(b);
+        gm_backend_install(tracing);
+        check(gm_set_num_threads(run_threads), "gm_set_num_threads");
+        b->traced = 1;
+    }
+    for (int i = 0; i < n_traced; i++) {
+        const traced_product *p = &traced[i];
+        if (p->gemv)
+            replay.sgemv(p->trans_a, p->M, p->N, p->alpha, p->A, p->B, p->beta, p->C);
+        else
+            replay.sgemm(p->trans_a, p->trans_b, p->M, p->N, p->K, p->alpha, p->A, p->lda, p->B, p->ldb, p->beta,
+                         p->C, p->ldc);
+    }
+}
+
 /* ---- timing ---- */
 
 /* bench/profile.sh runs the harness under perf record with its events
@@ -553,10 +627,10 @@ static const figure figures[] = {
     { "gan_train", 512, 2, 0, gan_train_setup, gan_train_ours, gan_train_limit },
     { "vae_infer", 1000, 1, 0, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
     { "vae_latency", 1, 1, 1, vae_infer_setup, vae_reconstruct_ours, vae_reconstruct_limit },
-    /* the conv models: no replay yet */
-    { "dcgan_train", 64, 1, 0, dcgan_setup, gan_train_ours, NULL },
-    { "cvae_train", 128, 1, 0, cvae_setup, vae_train_ours, NULL },
-    { "cvae_latency", 1, 1, 1, cvae_setup, vae_reconstruct_ours, NULL },
+    /* the conv models: their steps' products as recorded */
+    { "dcgan_train", 64, 1, 0, dcgan_setup, gan_train_ours, traced_limit },
+    { "cvae_train", 128, 1, 0, cvae_setup, vae_train_ours, traced_limit },
+    { "cvae_latency", 1, 1, 1, cvae_setup, vae_reconstruct_ours, traced_limit },
 };
 
 /* One side of a figure: samples per second, or the median and p90 of a
@@ -587,7 +661,7 @@ static void print_side(const figure *f, const char *field, const char *suffix, d
 static void run_figure(const figure *f, const float *pool, int threads, double seconds, int limit_too,
                        const gm_backend *replays, int n_replays)
 {
-    bench b = { .N = f->N, .pool = pool };
+    bench b = { .N = f->N, .pool = pool, .ours = f->ours };
     f->setup(&b);
     printf("RESULT name=%s batch=%d threads=%d unit=%s", f->name, f->N, threads, f->latency ? "us" : "samples/s");
     double ours, ours_p90;
@@ -789,7 +863,7 @@ static int cmd_small(int argc, char **argv)
 /* The replay of a figure with each product timed on its own, on one
  * backend: where a step's product time goes, shape by shape. The k-th
  * product of a call accumulates in stats[k]. */
-enum { MAX_PRODUCTS = 32 };
+enum { MAX_PRODUCTS = 64 };
 typedef struct product_stat {
     char op[3];              /* NT forward, TN weight gradient, NN input gradient, "v" a gemv */
     int M, N, K;             /* a gemv's W is (M, N), K is 1 */
@@ -842,7 +916,7 @@ static void timed_call(bench *b)
  * and its index in the call; then the call's sum of them. */
 static void product_figure(const figure *f, const float *pool, int threads, double seconds, const gm_backend *on)
 {
-    bench b = { .N = f->N, .pool = pool };
+    bench b = { .N = f->N, .pool = pool, .ours = f->ours };
     f->setup(&b);
     timed = *on;
     timed_limit = f->limit;
@@ -899,6 +973,7 @@ static int cmd_run(int argc, char **argv)
      * restores it, and holds oneDNN to each member's thread; a replay runs
      * on the backend's own threads, so it sets their counts */
     check(gm_set_num_threads(threads), "gm_set_num_threads");
+    run_threads = threads;
     openblas_set_num_threads(threads);
     if (openblas_get_num_threads() != threads)
         fprintf(stderr, "genmodel-bench: OpenBLAS runs %d threads, not %d\n", openblas_get_num_threads(), threads);

@@ -64,6 +64,12 @@ gm_status gm_set_backend(const char *name)
     return GM_OK;
 }
 
+void gm_backend_install(const gm_backend *b)
+{
+    pthread_once(&env_once, read_env);
+    atomic_store(&current, b);
+}
+
 const char *gm_backend_name(void)
 {
     return gm_backend_current()->name;

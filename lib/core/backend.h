@@ -32,4 +32,10 @@ extern const gm_backend gm_backend_onednn;
 /* The backend in use; the first call reads GM_BACKEND. */
 const gm_backend *gm_backend_current(void);
 
+/* Put table b in use, as gm_set_backend puts a named one: for the
+ * benchmark harness, whose table records the products of a step on their
+ * way to the backend (bench/bench.c). Not thread-safe against products in
+ * flight. */
+void gm_backend_install(const gm_backend *b);
+
 #endif

@@ -1,8 +1,9 @@
 /* Datasets and images: IDX files (the MNIST family's format, raw or
- * gzip) and sample grids as PNG or PGM.
+ * gzip), NPY files and CSV tables, and sample grids as PNG or PGM.
  *
- * A dataset keeps its pixels as uint8, as the file has them, and converts
- * to float in [0, 1] only for the rows a caller asks for. */
+ * A dataset of images keeps its pixels as uint8, as the file has them, and
+ * converts to float in [0, 1] only for the rows a caller asks for; a table
+ * (CSV, or an NPY file of another type than uint8) is kept as float. */
 #ifndef GENMODEL_DATA_H
 #define GENMODEL_DATA_H
 
@@ -35,23 +36,73 @@ GM_API gm_status gm_dataset_load(const char *images_path, const char *labels_pat
  * gm_dataset_load. */
 GM_API gm_status gm_dataset_load_dir(const char *dir, const char *split, gm_dataset **out);
 
+/** Where gm_dataset_open reads from: the format of a file, told apart by
+ * its content (GM_DATA_AUTO) or named. */
+typedef enum gm_data_format {
+    GM_DATA_AUTO = 0,  /**< an IDX or NPY file by its magic, else a CSV table */
+    GM_DATA_IDX = 1,
+    GM_DATA_NPY = 2,
+    GM_DATA_CSV = 3
+} gm_data_format;
+
+/** How gm_dataset_open reads; gm_dataset_options_init gives the defaults
+ * (every field 0 or NULL but delimiter ',' and header -1). */
+typedef struct gm_dataset_options {
+    size_t struct_size;        /**< set by gm_dataset_options_init */
+    int32_t format;            /**< gm_data_format */
+    const char *labels_path;   /**< an IDX or NPY file of the labels (1-D, integers in [0, 65536),
+                                    one per row); NULL: none, or a CSV's label column */
+    int32_t delimiter;         /**< CSV: the character between cells */
+    int32_t header;            /**< CSV: 1 the first line names the columns, 0 it does not, -1 it
+                                    does when one of its cells is not a number */
+    const char *label_column;  /**< CSV: the labels' column, by its header name or its 0-based
+                                    index ("0"); NULL: none */
+} gm_dataset_options;
+
+#define gm_dataset_options_init(options) gm_dataset_options_init_size((options), sizeof *(options))
+GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t size);
+
+/** Load a dataset from the file at path, as options say (NULL: the
+ * defaults):
+ * - IDX: as gm_dataset_load.
+ * - NPY (versions 1.0 to 3.0, either byte order, C or Fortran order, which
+ *   is put into C order): float32 and float64, signed and unsigned integers
+ *   of 1 to 8 bytes, and bool; shape (N, D), (N, H, W) or (N, H, W, C)
+ *   (channels last). uint8 is kept as pixels, scaled to [0, 1] by
+ *   gather as IDX data is; every other type is kept as float and gathered
+ *   as it is.
+ * - CSV: numbers separated by the delimiter, one row per line (LF or
+ *   CRLF), each row with the same number of cells, an optional header line
+ *   and label column; kept as float.
+ * Values must be finite. At most 2^31 - 1 bytes of data are kept, and a
+ * CSV file may hold at most 2^31 - 1 bytes. A malformed file is
+ * GM_ERR_FORMAT naming it and where the problem is (the byte offset, or
+ * the line and column), and nothing is held; GM_ERR_IO, GM_ERR_NO_MEMORY,
+ * GM_ERR_INVALID_ARG (NULL path or out, an empty path, a bad option) as
+ * for gm_dataset_load. */
+GM_API gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, gm_dataset **out);
+
 /** Release a dataset; NULL is a no-op. */
 GM_API void gm_dataset_free(gm_dataset *ds);
 
 /** Number of samples, floats per sample (e.g. 784), the sample's height
- * and width (for 1-D samples height is 1; samples of 3 or more dimensions
- * (H, W, ...) have height H and width dim / H), and whether it has
- * labels. Each returns 0 for a NULL ds. */
+ * and width (for 1-D samples height is 1; samples (H, W) and (H, W, C)
+ * have height H and width W; samples of 4 or more dimensions (H, W, ...)
+ * have height H and width dim / H), and whether it has labels. Each
+ * returns 0 for a NULL ds. */
 GM_API int32_t gm_dataset_count(const gm_dataset *ds);
 GM_API int32_t gm_dataset_dim(const gm_dataset *ds);
 GM_API int32_t gm_dataset_height(const gm_dataset *ds);
 GM_API int32_t gm_dataset_width(const gm_dataset *ds);
 GM_API int32_t gm_dataset_has_labels(const gm_dataset *ds);
+/** Values per pixel: 1 for grey images and for tables, 3 for RGB. dim is
+ * height * width * channels, the channels of a pixel next to each other. */
+GM_API int32_t gm_dataset_channels(const gm_dataset *ds);
 /** 1 + the largest label (0 without labels). */
 GM_API int32_t gm_dataset_n_classes(const gm_dataset *ds);
 
-/** Gather rows indices[0..n) into x (n, dim) as floats in [0, 1] (pixel /
- * 255) and, unless labels is NULL, their labels (n). Indices must lie in
+/** Gather rows indices[0..n) into x (n, dim): pixels as floats in [0, 1]
+ * (pixel / 255), a table's values as they are; and, unless labels is NULL, their labels (n). Indices must lie in
  * [0, count); labels needs a dataset with labels. On failure
  * (GM_ERR_INVALID_ARG) nothing has been written. ds is only read, so
  * threads may gather from one dataset at once. */

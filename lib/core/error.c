@@ -38,3 +38,10 @@ gm_status gm_fail(gm_status status, const char *fmt, ...)
     va_end(ap);
     return status;
 }
+
+gm_status gm_refail(gm_status s, const char *who)
+{
+    char detail[sizeof last_error];
+    snprintf(detail, sizeof detail, "%s", last_error);
+    return who ? gm_fail(s, "%s: %s", who, detail) : s;
+}

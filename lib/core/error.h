@@ -14,4 +14,9 @@
 
 gm_status gm_fail(gm_status status, const char *fmt, ...) GM_PRINTF(2, 3);
 
+/* Put who (a public call) in front of the message a failed internal call
+ * left, and return s: lib/io explains a failure by its detail alone. A
+ * NULL who leaves the message as it is. */
+gm_status gm_refail(gm_status s, const char *who);
+
 #endif

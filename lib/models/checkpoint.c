@@ -184,15 +184,6 @@ static gm_status for_each_tensor(const model_view *v, tensor_fn fn, void *ctx)
     return GM_OK;
 }
 
-/* Fail with status s and the message so far, behind "who: " unless who
- * is NULL: lib/io explains a failure by its detail alone, and the public
- * call names itself. */
-static gm_status refail(gm_status s, const char *who)
-{
-    char detail[512];
-    snprintf(detail, sizeof detail, "%s", gm_last_error());
-    return who ? gm_fail(s, "%s: %s", who, detail) : gm_fail(s, "%s", detail);
-}
 
 /* ---- saving ---- */
 
@@ -263,7 +254,7 @@ static gm_status save(const model_view *v, const char *path, void **buf, size_t 
             *buf = out;
     }
     if (s != GM_OK)
-        s = refail(s, who);
+        s = gm_refail(s, who);
 done:
     gm_free(c.tensors);
     gm_free(c.names);
@@ -345,7 +336,7 @@ static gm_status read_header(const gm_st_file *f, const model_kind *want, stored
     char in[160];
     snprintf(in, sizeof in, "%s: the stored config is invalid", who);
     /* the file is wrong, not the caller */
-    return k->check(cfg, in) == GM_OK ? GM_OK : refail(GM_ERR_FORMAT, NULL);
+    return k->check(cfg, in) == GM_OK ? GM_OK : gm_refail(GM_ERR_FORMAT, NULL);
 }
 
 typedef struct {
@@ -402,14 +393,14 @@ static gm_status open_file(const char *path, const void *buf, size_t size, uint8
     if (path) {
         gm_status s = gm_io_read_file(path, MAX_FILE, owned, &size);
         if (s != GM_OK)
-            return refail(s, who);
+            return gm_refail(s, who);
         buf = *owned;
     } else if (!buf || !size) {
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %s", who, !buf ? "buf is NULL" : "size is 0");
     }
     gm_status s = gm_st_parse(buf, size, f);
     if (s != GM_OK)
-        return refail(s, who);
+        return gm_refail(s, who);
     /* the parser checks each checksum that is there; ours are always there */
     if (!gm_st_has_crc(*f) || !gm_st_meta_get(*f, GM_ST_HEADER_CRC_KEY))
         s = gm_fail(GM_ERR_FORMAT, "%s: the file has no checksums: not a libgenmodel checkpoint", who);
@@ -436,7 +427,7 @@ static gm_status load(const model_kind *k, const char *path, const void *buf, si
     if (s == GM_OK)
         s = read_header(f, k, &cfg, NULL, who);
     if (s == GM_OK && (s = k->create(&cfg, &h)) != GM_OK)
-        s = refail(s, who);   /* out of memory, as the model says */
+        s = gm_refail(s, who);   /* out of memory, as the model says */
     if (s == GM_OK) {
         model_view v;
         k->view(h, &held, &v);

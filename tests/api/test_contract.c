@@ -147,6 +147,7 @@ static void vae_init(void *cfg, size_t size) { gm_vae_config_init_size(cfg, size
 static void gan_init(void *cfg, size_t size) { gm_gan_config_init_size(cfg, size); }
 static void info_init(void *info, size_t size) { gm_checkpoint_info_init_size(info, size); }
 static void field_init(void *field, size_t size) { gm_config_field_init_size(field, size); }
+static void options_init(void *o, size_t size) { gm_dataset_options_init_size(o, size); }
 
 typedef struct kind_ops {
     int kind;
@@ -175,6 +176,9 @@ static const kind_ops info_ops = { VAE, NULL, NULL, NULL, NULL, NULL, info_peek,
 
 static const kind_ops field_ops = { VAE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, field_init,
                                     sizeof(gm_config_field), sizeof(gm_config_field) };
+
+static const kind_ops options_ops = { VAE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, options_init,
+                                      sizeof(gm_dataset_options), sizeof(gm_dataset_options) };
 
 /* ---- fixtures: made once per process, before any row ---- */
 
@@ -929,6 +933,48 @@ static void check_dataset_load_dir(const void *arg)
     gm_dataset_free(ds);
 }
 
+static void check_dataset_open(const void *arg)
+{
+    (void)arg;
+    gm_dataset_options o, npy_labels, bad_format, bad_delim, bad_header, idx_column, both, garbage;
+    gm_dataset_options_init(&o);
+    o.labels_path = fx.labels;
+    npy_labels = bad_format = bad_delim = bad_header = idx_column = both = garbage = o;
+    bad_format.format = 9;
+    bad_delim.delimiter = '.';
+    bad_header.header = 2;
+    idx_column.label_column = "0";
+    both.format = GM_DATA_CSV, both.label_column = "0";
+    garbage.struct_size = 3;
+    npy_labels.labels_path = "";
+    const struct { const char *what, *path; const gm_dataset_options *o; gm_status want; } cases[] = {
+        { "NULL path", NULL, &o, GM_ERR_INVALID_ARG },
+        { "an empty path", "", &o, GM_ERR_INVALID_ARG },
+        { "an empty labels_path", fx.images, &npy_labels, GM_ERR_INVALID_ARG },
+        { "a file that does not exist", fx.missing, NULL, GM_ERR_IO },
+        { "labels that do not exist", fx.images, &(gm_dataset_options){ sizeof o, 0, fx.missing, ',', -1, NULL },
+          GM_ERR_IO },
+        { "a checkpoint (read as CSV)", fx.file[VAE], NULL, GM_ERR_FORMAT },
+        { "an unknown format", fx.images, &bad_format, GM_ERR_INVALID_ARG },
+        { "a delimiter that is part of a number", fx.images, &bad_delim, GM_ERR_INVALID_ARG },
+        { "header 2", fx.images, &bad_header, GM_ERR_INVALID_ARG },
+        { "a label column of an IDX file", fx.images, &idx_column, GM_ERR_INVALID_ARG },
+        { "a label column and a labels file", fx.images, &both, GM_ERR_INVALID_ARG },
+        { "struct_size 3", fx.images, &garbage, GM_ERR_INVALID_ARG },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gm_dataset *out = (gm_dataset *)(void *)&fx;
+        expect(cases[i].what, gm_dataset_open(cases[i].path, cases[i].o, &out), cases[i].want);
+        expect_null(cases[i].what, out);
+    }
+    expect("NULL out", gm_dataset_open(fx.images, NULL, NULL), GM_ERR_INVALID_ARG);
+    gm_dataset *ds = NULL;
+    expect("the valid call", gm_dataset_open(fx.images, &o, &ds), GM_OK);
+    if (gm_dataset_n_classes(ds) != C)
+        broke("the valid call", "has %d classes, not %d", (int)gm_dataset_n_classes(ds), C);
+    gm_dataset_free(ds);
+}
+
 static void check_dataset_free(const void *arg)
 {
     (void)arg;
@@ -1251,6 +1297,7 @@ static const row rows[] = {
     { "gm_checkpoint_peek", check_peek, &info_ops },
     { "gm_checkpoint_peek_gan", check_peek, &gan_ops },
     { "gm_checkpoint_peek_vae", check_peek, &vae_ops },
+    { "gm_dataset_channels", check_getter, &(const getter){ gm_dataset_channels, 1 } },
     { "gm_dataset_count", check_getter, &(const getter){ gm_dataset_count, N } },
     { "gm_dataset_dim", check_getter, &(const getter){ gm_dataset_dim, D } },
     { "gm_dataset_free", check_dataset_free, NULL },
@@ -1260,6 +1307,8 @@ static const row rows[] = {
     { "gm_dataset_load", check_dataset_load, NULL },
     { "gm_dataset_load_dir", check_dataset_load_dir, NULL },
     { "gm_dataset_n_classes", check_getter, &(const getter){ gm_dataset_n_classes, C } },
+    { "gm_dataset_open", check_dataset_open, NULL },
+    { "gm_dataset_options_init_size", check_init, &options_ops },
     { "gm_dataset_width", check_getter, &(const getter){ gm_dataset_width, 3 } },
     { "gm_gan_config_init_size", check_init, &gan_ops },
     { "gm_gan_create", check_create, &gan_create_call },

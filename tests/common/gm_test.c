@@ -145,8 +145,10 @@ const char *gm_test_dir(void)
 
 const char *gm_test_path(const char *name)
 {
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", test_dir, name);
+    static char paths[8][512];
+    static int next;
+    char *path = paths[next++ % 8];
+    snprintf(path, sizeof paths[0], "%s/%s", test_dir, name);
     return path;
 }
 

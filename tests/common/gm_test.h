@@ -43,7 +43,7 @@ size_t gm_test_alloc_sweep(gm_status (*scenario)(void *ctx), void *ctx);
 
 /* A scratch directory for the running test: made under /tmp, and removed
  * with all it holds (0 when that worked). gm_test_path names a file in
- * it (a static buffer); gm_test_dir_entries counts what it holds. */
+ * it (one of 8 static buffers, in turn, so that a call can take several); gm_test_dir_entries counts what it holds. */
 int gm_test_dir_make(void);
 int gm_test_dir_remove(void);
 const char *gm_test_dir(void);

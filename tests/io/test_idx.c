@@ -20,16 +20,6 @@
 #include "gm_test.h"
 
 
-/* DIR/name, in one of a few rotating buffers so a call can take several. */
-static const char *tpath(const char *name)
-{
-    static char bufs[8][512];
-    static int next;
-    char *p = bufs[next++ % 8];
-    snprintf(p, sizeof bufs[0], "%s/%s", gm_test_dir(), name);
-    return p;
-}
-
 static void write_gz(const char *path, const void *bytes, size_t len)
 {
     gzFile g = gzopen(path, "wb");
@@ -167,7 +157,7 @@ static void test_round_trip_raw(void **state)
     enum { N = 7, H = 5, W = 3 };
     float img[N * H * W];
     fill_images(img, N * H * W, 1);
-    const char *p = tpath("rt-images");
+    const char *p = gm_test_path("rt-images");
     assert_int_equal(gm_idx_write_images(p, img, N, H, W), GM_OK);
 
     gm_dataset *ds = NULL;
@@ -194,7 +184,7 @@ static void test_round_trip_gz(void **state)
     float *img = malloc(N * H * W * sizeof *img);
     assert_non_null(img);
     fill_images(img, N * H * W, 2);
-    const char *raw = tpath("gz-images"), *gz = tpath("gz-images.gz");
+    const char *raw = gm_test_path("gz-images"), *gz = gm_test_path("gz-images.gz");
     assert_int_equal(gm_idx_write_images(raw, img, N, H, W), GM_OK);
     size_t len;
     unsigned char *file = read_all(raw, &len);
@@ -219,13 +209,13 @@ static void test_labels(void **state)
     (void)state;
     static const uint8_t labels[5] = { 3, 0, 7, 7, 1 };
     uint32_t dims[3] = { 5, 2, 2 };
-    write_idx(tpath("lab-images"), 0, 0x08, 3, dims);
-    write_labels(tpath("lab-labels"), 0, labels, 5);
-    write_labels(tpath("lab-labels.gz"), 1, labels, 5);
+    write_idx(gm_test_path("lab-images"), 0, 0x08, 3, dims);
+    write_labels(gm_test_path("lab-labels"), 0, labels, 5);
+    write_labels(gm_test_path("lab-labels.gz"), 1, labels, 5);
     for (int gz = 0; gz < 2; gz++) {
         gm_dataset *ds = NULL;
-        assert_int_equal(gm_dataset_load(tpath("lab-images"),
-                                         tpath(gz ? "lab-labels.gz" : "lab-labels"), &ds), GM_OK);
+        assert_int_equal(gm_dataset_load(gm_test_path("lab-images"),
+                                         gm_test_path(gz ? "lab-labels.gz" : "lab-labels"), &ds), GM_OK);
         assert_int_equal(gm_dataset_has_labels(ds), 1);
         assert_int_equal(gm_dataset_n_classes(ds), 8);
         int32_t idx[5] = { 4, 3, 2, 1, 0 }, got[5];
@@ -240,21 +230,32 @@ static void test_labels(void **state)
 static void test_shapes(void **state)
 {
     (void)state;
-    /* 1-D samples are one row; more than two sample dims fold into the width. */
+    /* 1-D samples are one row of one channel */
     uint32_t flat[2] = { 3, 6 }, deep[4] = { 3, 2, 3, 2 };
-    write_idx(tpath("flat"), 0, 0x08, 2, flat);
-    write_idx(tpath("deep"), 1, 0x08, 4, deep);
+    write_idx(gm_test_path("flat"), 0, 0x08, 2, flat);
+    write_idx(gm_test_path("deep"), 1, 0x08, 4, deep);
     gm_dataset *ds = NULL;
-    assert_int_equal(gm_dataset_load(tpath("flat"), NULL, &ds), GM_OK);
+    assert_int_equal(gm_dataset_load(gm_test_path("flat"), NULL, &ds), GM_OK);
     assert_int_equal(gm_dataset_dim(ds), 6);
     assert_int_equal(gm_dataset_height(ds), 1);
     assert_int_equal(gm_dataset_width(ds), 6);
     gm_dataset_free(ds);
-    assert_int_equal(gm_dataset_load(tpath("deep"), NULL, &ds), GM_OK);
+    /* (count, H, W, C): pixels of C channels */
+    assert_int_equal(gm_dataset_load(gm_test_path("deep"), NULL, &ds), GM_OK);
     assert_int_equal(gm_dataset_count(ds), 3);
     assert_int_equal(gm_dataset_dim(ds), 12);
     assert_int_equal(gm_dataset_height(ds), 2);
-    assert_int_equal(gm_dataset_width(ds), 6);
+    assert_int_equal(gm_dataset_width(ds), 3);
+    assert_int_equal(gm_dataset_channels(ds), 2);
+    gm_dataset_free(ds);
+    /* five dimensions and more fold into the width */
+    uint32_t deeper[5] = { 3, 2, 3, 2, 2 };
+    write_idx(gm_test_path("deeper"), 0, 0x08, 5, deeper);
+    assert_int_equal(gm_dataset_load(gm_test_path("deeper"), NULL, &ds), GM_OK);
+    assert_int_equal(gm_dataset_dim(ds), 24);
+    assert_int_equal(gm_dataset_height(ds), 2);
+    assert_int_equal(gm_dataset_width(ds), 12);
+    assert_int_equal(gm_dataset_channels(ds), 1);
     gm_dataset_free(ds);
 }
 
@@ -280,20 +281,20 @@ static void test_bad_header(void **state)
             snprintf(name, sizeof name, "bad-%zu%s", i, gz ? ".gz" : "");
             unsigned char saved = b[cases[i].at];
             b[cases[i].at] = cases[i].value;
-            (gz ? write_gz : gm_test_write_file)(tpath(name), b, len);
+            (gz ? write_gz : gm_test_write_file)(gm_test_path(name), b, len);
             b[cases[i].at] = saved;
-            expect_load_fails(tpath(name), NULL, GM_ERR_FORMAT, name, cases[i].word);
+            expect_load_fails(gm_test_path(name), NULL, GM_ERR_FORMAT, name, cases[i].word);
         }
     }
     free(b);
 
     /* Images need a count and a sample; labels are one-dimensional. */
     uint32_t one = 4, two[2] = { 4, 1 };
-    write_idx(tpath("images-1d"), 0, 0x08, 1, &one);
-    expect_load_fails(tpath("images-1d"), NULL, GM_ERR_FORMAT, "images-1d", "1 dimensions");
-    write_idx(tpath("ok-images"), 0, 0x08, 2, two);
-    write_idx(tpath("labels-2d"), 0, 0x08, 2, two);
-    expect_load_fails(tpath("ok-images"), tpath("labels-2d"), GM_ERR_FORMAT, "labels-2d",
+    write_idx(gm_test_path("images-1d"), 0, 0x08, 1, &one);
+    expect_load_fails(gm_test_path("images-1d"), NULL, GM_ERR_FORMAT, "images-1d", "1 dimensions");
+    write_idx(gm_test_path("ok-images"), 0, 0x08, 2, two);
+    write_idx(gm_test_path("labels-2d"), 0, 0x08, 2, two);
+    expect_load_fails(gm_test_path("ok-images"), gm_test_path("labels-2d"), GM_ERR_FORMAT, "labels-2d",
                       "2 dimensions, expected 1");
 }
 
@@ -304,12 +305,12 @@ static void test_dims_overflow(void **state)
     unsigned char big3[16] = { 0, 0, 8, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0 };
     unsigned char huge[12] = { 0, 0, 8, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1 };
     unsigned char edge[12] = { 0, 0, 8, 2, 0x80, 0, 0, 0, 0, 0, 0, 1 };  /* exactly 2 GiB */
-    gm_test_write_file(tpath("big3"), big3, sizeof big3);
-    write_gz(tpath("huge.gz"), huge, sizeof huge);
-    gm_test_write_file(tpath("edge"), edge, sizeof edge);
-    expect_load_fails(tpath("big3"), NULL, GM_ERR_FORMAT, "big3", "more than");
-    expect_load_fails(tpath("huge.gz"), NULL, GM_ERR_FORMAT, "huge.gz", "more than");
-    expect_load_fails(tpath("edge"), NULL, GM_ERR_FORMAT, "edge", "more than");
+    gm_test_write_file(gm_test_path("big3"), big3, sizeof big3);
+    write_gz(gm_test_path("huge.gz"), huge, sizeof huge);
+    gm_test_write_file(gm_test_path("edge"), edge, sizeof edge);
+    expect_load_fails(gm_test_path("big3"), NULL, GM_ERR_FORMAT, "big3", "more than");
+    expect_load_fails(gm_test_path("huge.gz"), NULL, GM_ERR_FORMAT, "huge.gz", "more than");
+    expect_load_fails(gm_test_path("edge"), NULL, GM_ERR_FORMAT, "edge", "more than");
     assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
 }
 
@@ -321,20 +322,20 @@ static void test_truncated(void **state)
     unsigned char *b = make_idx(0x08, 3, dims, &len);
     for (size_t cut = 0; cut < len; cut++) {
         const char *word = cut < 4 ? "too short" : cut < 16 ? "truncated in its header" : "truncated:";
-        gm_test_write_file(tpath("cut"), b, cut);
-        expect_load_fails(tpath("cut"), NULL, GM_ERR_FORMAT, "cut", word);
-        write_gz(tpath("cut.gz"), b, cut);
-        expect_load_fails(tpath("cut.gz"), NULL, GM_ERR_FORMAT, "cut.gz", word);
+        gm_test_write_file(gm_test_path("cut"), b, cut);
+        expect_load_fails(gm_test_path("cut"), NULL, GM_ERR_FORMAT, "cut", word);
+        write_gz(gm_test_path("cut.gz"), b, cut);
+        expect_load_fails(gm_test_path("cut.gz"), NULL, GM_ERR_FORMAT, "cut.gz", word);
     }
 
     /* The compressed stream itself cut short: in the gzip header, in the
      * deflate data, in the CRC and length trailer. */
-    write_gz(tpath("whole.gz"), b, len);
+    write_gz(gm_test_path("whole.gz"), b, len);
     size_t zlen;
-    unsigned char *z = read_all(tpath("whole.gz"), &zlen);
+    unsigned char *z = read_all(gm_test_path("whole.gz"), &zlen);
     for (size_t cut = 2; cut < zlen; cut++) {   /* each part of the header, the data, the trailer */
-        gm_test_write_file(tpath("zcut.gz"), z, cut);
-        expect_load_fails(tpath("zcut.gz"), NULL, GM_ERR_FORMAT, "zcut.gz", "gzip stream is truncated");
+        gm_test_write_file(gm_test_path("zcut.gz"), z, cut);
+        expect_load_fails(gm_test_path("zcut.gz"), NULL, GM_ERR_FORMAT, "zcut.gz", "gzip stream is truncated");
     }
     free(z);
     free(b);
@@ -350,24 +351,24 @@ static void test_trailing(void **state)
     assert_non_null(longer);
     memcpy(longer, b, len);
     longer[len] = 0;
-    gm_test_write_file(tpath("long"), longer, len + 1);
-    expect_load_fails(tpath("long"), NULL, GM_ERR_FORMAT, "long", "data past the 60 bytes");
-    write_gz(tpath("long.gz"), longer, len + 1);
-    expect_load_fails(tpath("long.gz"), NULL, GM_ERR_FORMAT, "long.gz", "data past the 60 bytes");
+    gm_test_write_file(gm_test_path("long"), longer, len + 1);
+    expect_load_fails(gm_test_path("long"), NULL, GM_ERR_FORMAT, "long", "data past the 60 bytes");
+    write_gz(gm_test_path("long.gz"), longer, len + 1);
+    expect_load_fails(gm_test_path("long.gz"), NULL, GM_ERR_FORMAT, "long.gz", "data past the 60 bytes");
 
     /* Bytes after the gzip stream: garbage, or a second member. */
-    write_gz(tpath("one.gz"), b, len);
+    write_gz(gm_test_path("one.gz"), b, len);
     size_t zlen;
-    unsigned char *z = read_all(tpath("one.gz"), &zlen);
+    unsigned char *z = read_all(gm_test_path("one.gz"), &zlen);
     unsigned char *z2 = malloc(2 * zlen);
     assert_non_null(z2);
     memcpy(z2, z, zlen);
     memset(z2 + zlen, 0, zlen);
-    gm_test_write_file(tpath("garbage.gz"), z2, zlen + 1);
-    expect_load_fails(tpath("garbage.gz"), NULL, GM_ERR_FORMAT, "garbage.gz", "after the end");
+    gm_test_write_file(gm_test_path("garbage.gz"), z2, zlen + 1);
+    expect_load_fails(gm_test_path("garbage.gz"), NULL, GM_ERR_FORMAT, "garbage.gz", "after the end");
     memcpy(z2 + zlen, z, zlen);
-    gm_test_write_file(tpath("two.gz"), z2, 2 * zlen);
-    expect_load_fails(tpath("two.gz"), NULL, GM_ERR_FORMAT, "two.gz", "after the end");
+    gm_test_write_file(gm_test_path("two.gz"), z2, 2 * zlen);
+    expect_load_fails(gm_test_path("two.gz"), NULL, GM_ERR_FORMAT, "two.gz", "after the end");
     free(z2);
     free(z);
     free(longer);
@@ -380,16 +381,16 @@ static void test_corrupt_gz(void **state)
     uint32_t dims[3] = { 3, 4, 5 };
     size_t len;
     unsigned char *b = make_idx(0x08, 3, dims, &len);
-    write_gz(tpath("ok.gz"), b, len);
+    write_gz(gm_test_path("ok.gz"), b, len);
     size_t zlen;
-    unsigned char *z = read_all(tpath("ok.gz"), &zlen);
+    unsigned char *z = read_all(gm_test_path("ok.gz"), &zlen);
     /* The CRC, the stored length, and the compression method byte. */
     size_t at[] = { zlen - 8, zlen - 1, 2 };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
         z[at[i]] ^= 0x40;
-        gm_test_write_file(tpath("corrupt.gz"), z, zlen);
+        gm_test_write_file(gm_test_path("corrupt.gz"), z, zlen);
         z[at[i]] ^= 0x40;
-        expect_load_fails(tpath("corrupt.gz"), NULL, GM_ERR_FORMAT, "corrupt.gz", "corrupt gzip data");
+        expect_load_fails(gm_test_path("corrupt.gz"), NULL, GM_ERR_FORMAT, "corrupt.gz", "corrupt gzip data");
     }
     free(z);
     free(b);
@@ -400,19 +401,19 @@ static void test_count_mismatch(void **state)
     (void)state;
     static const uint8_t labels[4] = { 0, 1, 2, 3 };
     uint32_t dims[3] = { 5, 2, 2 };
-    write_idx(tpath("five-images"), 0, 0x08, 3, dims);
-    write_labels(tpath("four-labels.gz"), 1, labels, 4);
-    expect_load_fails(tpath("five-images"), tpath("four-labels.gz"), GM_ERR_FORMAT,
-                      "four-labels.gz", "5 images");
+    write_idx(gm_test_path("five-images"), 0, 0x08, 3, dims);
+    write_labels(gm_test_path("four-labels.gz"), 1, labels, 4);
+    expect_load_fails(gm_test_path("five-images"), gm_test_path("four-labels.gz"), GM_ERR_FORMAT,
+                      "four-labels.gz", "5 rows");
 }
 
 static void test_io_errors(void **state)
 {
     (void)state;
     uint32_t dims[3] = { 2, 2, 2 };
-    write_idx(tpath("io-images"), 0, 0x08, 3, dims);
-    expect_load_fails(tpath("missing"), NULL, GM_ERR_IO, "missing", strerror(ENOENT));
-    expect_load_fails(tpath("io-images"), tpath("missing-labels"), GM_ERR_IO, "missing-labels",
+    write_idx(gm_test_path("io-images"), 0, 0x08, 3, dims);
+    expect_load_fails(gm_test_path("missing"), NULL, GM_ERR_IO, "missing", strerror(ENOENT));
+    expect_load_fails(gm_test_path("io-images"), gm_test_path("missing-labels"), GM_ERR_IO, "missing-labels",
                       strerror(ENOENT));
     /* A directory opens on Linux, then fails to read. */
     expect_load_fails(gm_test_dir(), NULL, GM_ERR_IO, gm_test_dir(), strerror(EISDIR));
@@ -429,11 +430,11 @@ static void test_null_args(void **state)
 {
     (void)state;
     uint32_t dims[3] = { 2, 2, 2 };
-    write_idx(tpath("na-images"), 0, 0x08, 3, dims);
+    write_idx(gm_test_path("na-images"), 0, 0x08, 3, dims);
     gm_dataset *ds = (gm_dataset *)&ds;
     expect_invalid(gm_dataset_load(NULL, NULL, &ds), "gm_dataset_load");
     assert_null(ds);
-    expect_invalid(gm_dataset_load(tpath("na-images"), NULL, NULL), "gm_dataset_load");
+    expect_invalid(gm_dataset_load(gm_test_path("na-images"), NULL, NULL), "gm_dataset_load");
     ds = (gm_dataset *)&ds;
     expect_invalid(gm_dataset_load_dir(NULL, "train", &ds), "gm_dataset_load_dir");
     assert_null(ds);
@@ -448,12 +449,12 @@ static void test_null_args(void **state)
     ds = (gm_dataset *)&ds;
     expect_invalid(gm_dataset_load("", NULL, &ds), "gm_dataset_load: images_path is empty");
     assert_null(ds);
-    expect_invalid(gm_dataset_load(tpath("na-images"), "", &ds), "gm_dataset_load: labels_path is empty");
+    expect_invalid(gm_dataset_load(gm_test_path("na-images"), "", &ds), "gm_dataset_load: labels_path is empty");
 
     int32_t idx[1] = { 0 };
     float x[4];
     expect_invalid(gm_dataset_gather(NULL, idx, 1, x, NULL), "gm_dataset_gather");
-    assert_int_equal(gm_dataset_load(tpath("na-images"), NULL, &ds), GM_OK);
+    assert_int_equal(gm_dataset_load(gm_test_path("na-images"), NULL, &ds), GM_OK);
     expect_invalid(gm_dataset_gather(ds, NULL, 1, x, NULL), "gm_dataset_gather");
     expect_invalid(gm_dataset_gather(ds, idx, 1, NULL, NULL), "gm_dataset_gather");
     gm_dataset_free(ds);
@@ -472,11 +473,11 @@ static void test_gather(void **state)
     (void)state;
     static const uint8_t labels[4] = { 9, 2, 0, 5 };
     uint32_t dims[3] = { 4, 16, 16 };  /* 1024 bytes: every value 0..255 appears */
-    write_idx(tpath("g-images"), 0, 0x08, 3, dims);
-    write_labels(tpath("g-labels"), 0, labels, 4);
+    write_idx(gm_test_path("g-images"), 0, 0x08, 3, dims);
+    write_labels(gm_test_path("g-labels"), 0, labels, 4);
     gm_dataset *ds = NULL, *unlabeled = NULL;
-    assert_int_equal(gm_dataset_load(tpath("g-images"), tpath("g-labels"), &ds), GM_OK);
-    assert_int_equal(gm_dataset_load(tpath("g-images"), NULL, &unlabeled), GM_OK);
+    assert_int_equal(gm_dataset_load(gm_test_path("g-images"), gm_test_path("g-labels"), &ds), GM_OK);
+    assert_int_equal(gm_dataset_load(gm_test_path("g-images"), NULL, &unlabeled), GM_OK);
 
     int32_t idx[5] = { 3, 0, 3, 1, 2 }, got[5];
     float x[5 * 256];
@@ -522,9 +523,9 @@ static void test_load_dir(void **state)
     /* train: raw images, gzip labels. t10k: images only, so it fails. */
     static const uint8_t labels[3] = { 1, 2, 1 };
     uint32_t dims[3] = { 3, 2, 2 };
-    write_idx(tpath("train-images-idx3-ubyte"), 0, 0x08, 3, dims);
-    write_labels(tpath("train-labels-idx1-ubyte.gz"), 1, labels, 3);
-    write_idx(tpath("t10k-images-idx3-ubyte.gz"), 1, 0x08, 3, dims);
+    write_idx(gm_test_path("train-images-idx3-ubyte"), 0, 0x08, 3, dims);
+    write_labels(gm_test_path("train-labels-idx1-ubyte.gz"), 1, labels, 3);
+    write_idx(gm_test_path("t10k-images-idx3-ubyte.gz"), 1, 0x08, 3, dims);
     gm_dataset *ds = NULL;
     assert_int_equal(gm_dataset_load_dir(gm_test_dir(), "train", &ds), GM_OK);
     assert_int_equal(gm_dataset_count(ds), 3);
@@ -539,7 +540,7 @@ static void test_load_dir(void **state)
     /* a failure other than "no such file" is told for the name as given,
      * not hidden behind a look for the .gz */
     ds = (gm_dataset *)&ds;
-    assert_int_equal(gm_dataset_load_dir(tpath("train-images-idx3-ubyte"), "train", &ds), GM_ERR_IO);
+    assert_int_equal(gm_dataset_load_dir(gm_test_path("train-images-idx3-ubyte"), "train", &ds), GM_ERR_IO);
     assert_null(ds);
     assert_non_null(strstr(gm_last_error(), "gm_dataset_load_dir"));
     assert_non_null(strstr(gm_last_error(), "train-images-idx3-ubyte/train-images-idx3-ubyte'"));
@@ -582,17 +583,17 @@ static void test_alloc_failure(void **state)
     (void)state;
     static const uint8_t labels[6] = { 1, 2, 3, 4, 5, 0 };
     uint32_t dims[3] = { 6, 28, 28 };
-    write_idx(tpath("af-images.gz"), 1, 0x08, 3, dims);
-    write_labels(tpath("af-labels.gz"), 1, labels, 6);
-    write_idx(tpath("af-images"), 0, 0x08, 3, dims);
+    write_idx(gm_test_path("af-images.gz"), 1, 0x08, 3, dims);
+    write_labels(gm_test_path("af-labels.gz"), 1, labels, 6);
+    write_idx(gm_test_path("af-images"), 0, 0x08, 3, dims);
     /* Per file: read buffer, data, and for gzip inflate's state and window;
      * then the int32 labels and the dataset. */
-    sweep(tpath("af-images.gz"), tpath("af-labels.gz"), 10);
-    sweep(tpath("af-images.gz"), NULL, 5);
-    sweep(tpath("af-images"), NULL, 3);
+    sweep(gm_test_path("af-images.gz"), gm_test_path("af-labels.gz"), 10);
+    sweep(gm_test_path("af-images.gz"), NULL, 5);
+    sweep(gm_test_path("af-images"), NULL, 3);
     /* from a directory: the file names first */
-    write_idx(tpath("train-images-idx3-ubyte"), 0, 0x08, 3, dims);
-    write_labels(tpath("train-labels-idx1-ubyte.gz"), 1, labels, 6);
+    write_idx(gm_test_path("train-images-idx3-ubyte"), 0, 0x08, 3, dims);
+    write_labels(gm_test_path("train-labels-idx1-ubyte.gz"), 1, labels, 6);
     sweep_with(gm_dataset_load_dir, gm_test_dir(), "train", 8);
 }
 

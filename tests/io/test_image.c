@@ -21,15 +21,6 @@
 #include "gm_test.h"
 
 
-static const char *tpath(const char *name)
-{
-    static char bufs[4][512];
-    static int next;
-    char *p = bufs[next++ % 4];
-    snprintf(p, sizeof bufs[0], "%s/%s", gm_test_dir(), name);
-    return p;
-}
-
 static unsigned char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -86,7 +77,7 @@ static void test_idx_bytes(void **state)
         0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 4,
         0, 0, 0, 1, 128, 127, 255, 255, 255, 0, 255, 0,
     };
-    const char *p = tpath("bytes-idx");
+    const char *p = gm_test_path("bytes-idx");
     assert_int_equal(gm_idx_write_images(p, v, 3, 1, 4), GM_OK);
     size_t len;
     unsigned char *got = read_all(p, &len);
@@ -107,7 +98,7 @@ static void test_idx_errors(void **state)
     (void)state;
     static const char who[] = "gm_idx_write_images";
     float v[4] = { 0 };
-    const char *p = tpath("err-idx");
+    const char *p = gm_test_path("err-idx");
     expect_fail(gm_idx_write_images(NULL, v, 1, 2, 2), GM_ERR_INVALID_ARG, who, "path");
     expect_fail(gm_idx_write_images("", v, 1, 2, 2), GM_ERR_INVALID_ARG, who, "path is empty");
     expect_fail(gm_idx_write_images(p, NULL, 1, 2, 2), GM_ERR_INVALID_ARG, who, "images");
@@ -118,7 +109,7 @@ static void test_idx_errors(void **state)
     expect_fail(gm_idx_write_images(p, v, 65536, 65536, 1), GM_ERR_INVALID_ARG, who, "exceed");
     expect_fail(gm_idx_write_images(p, v, INT32_MAX, INT32_MAX, INT32_MAX), GM_ERR_INVALID_ARG,
                 who, "exceed");
-    expect_fail(gm_idx_write_images(tpath("no-dir/x"), v, 1, 2, 2), GM_ERR_IO, who,
+    expect_fail(gm_idx_write_images(gm_test_path("no-dir/x"), v, 1, 2, 2), GM_ERR_IO, who,
                 strerror(ENOENT));
     if (access("/dev/full", W_OK) == 0) {
         expect_fail(gm_idx_write_images("/dev/full", v, 1, 2, 2), GM_ERR_IO, who, strerror(ENOSPC));
@@ -159,7 +150,7 @@ static void test_grid_pgm(void **state)
         { 0 },
     };
     float *v = levels(3, 2, 3);
-    const char *p = tpath("grid.pgm");
+    const char *p = gm_test_path("grid.pgm");
     assert_int_equal(gm_image_write_grid(p, v, 3, 2, 3, 2), GM_OK);
     size_t len;
     unsigned char *got = read_all(p, &len);
@@ -179,8 +170,8 @@ static void test_grid_pgm(void **state)
     assert_memory_equal(got, "P5\n17 6\n255\n", 12);
     assert_int_equal(len, 12 + 17 * 6);
     free(got);
-    assert_int_equal(gm_image_write_grid(tpath("strip.png.txt"), v, 3, 2, 3, 1), GM_OK);
-    got = read_all(tpath("strip.png.txt"), &len);
+    assert_int_equal(gm_image_write_grid(gm_test_path("strip.png.txt"), v, 3, 2, 3, 1), GM_OK);
+    got = read_all(gm_test_path("strip.png.txt"), &len);
     assert_memory_equal(got, "P5\n7 14\n255\n", 12);
     free(got);
     /* names too short for ".png", and one that only starts like it */
@@ -233,14 +224,14 @@ static void test_grid_png(void **state)
     enum { N = 7, H = 9, W = 6, COLS = 3 };
     float v[N * H * W];
     gm_test_fill(v, N * H * W, -0.2f, 1.2f, 3);
-    const char *png = tpath("grid.png");
+    const char *png = gm_test_path("grid.png");
     if (!gm_have_png()) {
         expect_fail(gm_image_write_grid(png, v, N, H, W, COLS), GM_ERR_UNSUPPORTED,
                     "gm_image_write_grid", "PNG");
         skip();
     }
 #ifdef GM_HAVE_PNG
-    const char *pgm = tpath("grid-ref.pgm");
+    const char *pgm = gm_test_path("grid-ref.pgm");
     assert_int_equal(gm_image_write_grid(pgm, v, N, H, W, COLS), GM_OK);
     size_t len;
     unsigned char *ref = read_all(pgm, &len);
@@ -248,7 +239,7 @@ static void test_grid_png(void **state)
     assert_memory_equal(ref, head, strlen(head));
     assert_int_equal(len, strlen(head) + 26 * 35);
     /* The extension is matched without regard to case. */
-    const char *names[2] = { png, tpath("GRID.PNG") };
+    const char *names[2] = { png, gm_test_path("GRID.PNG") };
     for (int i = 0; i < 2; i++) {
         assert_int_equal(gm_image_write_grid(names[i], v, N, H, W, COLS), GM_OK);
         uint32_t w, h;
@@ -267,7 +258,7 @@ static void test_grid_errors(void **state)
     (void)state;
     static const char who[] = "gm_image_write_grid";
     float v[4] = { 0 };
-    const char *p = tpath("err.pgm");
+    const char *p = gm_test_path("err.pgm");
     expect_fail(gm_image_write_grid(NULL, v, 1, 2, 2, 1), GM_ERR_INVALID_ARG, who, "path");
     expect_fail(gm_image_write_grid("", v, 1, 2, 2, 1), GM_ERR_INVALID_ARG, who, "path is empty");
     expect_fail(gm_image_write_grid(p, NULL, 1, 2, 2, 1), GM_ERR_INVALID_ARG, who, "images");
@@ -280,7 +271,7 @@ static void test_grid_errors(void **state)
                 GM_ERR_INVALID_ARG, who, "too large");
     assert_int_equal(gm_test_alloc.allocs, 0);
 
-    const char *missing[2] = { tpath("no-dir/x.pgm"), tpath("no-dir/x.png") };
+    const char *missing[2] = { gm_test_path("no-dir/x.pgm"), gm_test_path("no-dir/x.png") };
     for (int i = 0; i < 1 + gm_have_png(); i++) {
         expect_fail(gm_image_write_grid(missing[i], v, 1, 2, 2, 1), GM_ERR_IO, who,
                     strerror(ENOENT));
@@ -290,8 +281,8 @@ static void test_grid_errors(void **state)
         /* A full disk shows up when the stream is flushed, at the latest in fclose. */
         expect_fail(gm_image_write_grid("/dev/full", v, 1, 2, 2, 1), GM_ERR_IO, who, "/dev/full");
         if (gm_have_png()) {
-            assert_int_equal(symlink("/dev/full", tpath("full.png")), 0);
-            expect_fail(gm_image_write_grid(tpath("full.png"), v, 1, 2, 2, 1), GM_ERR_IO, who,
+            assert_int_equal(symlink("/dev/full", gm_test_path("full.png")), 0);
+            expect_fail(gm_image_write_grid(gm_test_path("full.png"), v, 1, 2, 2, 1), GM_ERR_IO, who,
                         "full.png");
         }
         /* more than a buffer's worth: the write fails at once, and is told */
@@ -302,7 +293,7 @@ static void test_grid_errors(void **state)
         expect_fail(gm_image_write_grid("/dev/full", noise, 1, S, S, 1), GM_ERR_IO, who,
                     "cannot write '/dev/full': No space left on device");
         if (gm_have_png())
-            expect_fail(gm_image_write_grid(tpath("full.png"), noise, 1, S, S, 1), GM_ERR_IO, who,
+            expect_fail(gm_image_write_grid(gm_test_path("full.png"), noise, 1, S, S, 1), GM_ERR_IO, who,
                         "full.png': libpng: ");
         free(noise);
         assert_int_equal(gm_test_alloc.allocs, gm_test_alloc.frees);
@@ -334,9 +325,9 @@ static void sweep(const char *path, size_t min_allocs)
 static void test_grid_alloc_failure(void **state)
 {
     (void)state;
-    sweep(tpath("af.pgm"), 1);
+    sweep(gm_test_path("af.pgm"), 1);
     if (gm_have_png())
-        sweep(tpath("af.png"), 3);  /* grid, png struct, info struct, zlib's, row buffers */
+        sweep(gm_test_path("af.png"), 3);  /* grid, png struct, info struct, zlib's, row buffers */
 }
 
 static void test_have_png(void **state)

@@ -68,6 +68,11 @@ class gm_config_field(Structure):
                 ("help", c_char_p)]
 
 
+class gm_dataset_options(Structure):
+    _fields_ = [("struct_size", c_size_t), ("format", c_int32), ("labels_path", c_char_p), ("delimiter", c_int32),
+                ("header", c_int32), ("label_column", c_char_p)]
+
+
 class gm_allocator(Structure):
     # Declared for completeness; not offered in Python (a Python allocator
     # would take the GIL inside every C allocation).
@@ -254,6 +259,9 @@ _DECLARATIONS = [
     # data.h
     ("gm_dataset_load", STATUS, [_path, _path, _out]),
     ("gm_dataset_load_dir", STATUS, [_path, c_char_p, _out]),
+    ("gm_dataset_options_init_size", None, [POINTER(gm_dataset_options), c_size_t]),
+    ("gm_dataset_open", STATUS, [_path, POINTER(gm_dataset_options), _out]),
+    ("gm_dataset_channels", c_int32, [_handle]),
     ("gm_dataset_free", None, [_handle]),
     ("gm_dataset_count", c_int32, [_handle]),
     ("gm_dataset_dim", c_int32, [_handle]),

@@ -1,16 +1,20 @@
-"""Datasets and images (data.h): IDX files in, IDX files and image grids out.
+"""Datasets and images (data.h): IDX, NPY and CSV files in, IDX files and
+image grids out.
 
-A Dataset keeps its pixels as uint8, as the file has them; gather()
-converts the rows asked for to float32 in [0, 1].
+A Dataset keeps image pixels as uint8, as the file has them, and gather()
+converts the rows asked for to float32 in [0, 1]; a table (CSV, or NPY of
+another type than uint8) is kept as float32 and gathered as it is.
 """
 import math
-from ctypes import byref, c_void_p
+from ctypes import byref, c_void_p, sizeof
 
 import numpy as np
 
 from . import _convert
 from ._handle import Handle
-from ._lib import lib
+from ._lib import gm_dataset_options, lib
+
+_FORMATS = {"auto": 0, "idx": 1, "npy": 2, "csv": 3}
 
 #: Where Debian's dataset-fashion-mnist package puts Fashion-MNIST.
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -35,6 +39,38 @@ class Dataset(Handle):
         out = c_void_p()
         lib.gm_dataset_load(images_path, labels_path, byref(out))
         self._own(out, lib.gm_dataset_free)
+
+    @classmethod
+    def open(cls, path, labels_path=None, format="auto", delimiter=",", header=None, label_column=None):
+        """A dataset from an IDX, NPY or CSV file (gm_dataset_open): the
+        format is told from the content unless named ('idx', 'npy',
+        'csv'). labels_path: an IDX or NPY file of one integer label per
+        row. For CSV: the delimiter, header True/False (None: when a cell
+        of the first line is not a number), and label_column, the labels'
+        column by header name or 0-based index. Raises FileError or
+        FormatError (naming the file and where in it), ValueError for a
+        bad argument."""
+        if not isinstance(format, str) or not isinstance(delimiter, str):
+            raise TypeError(f"format and delimiter must be str (got {type(format).__name__}, "
+                            f"{type(delimiter).__name__})")
+        if format not in _FORMATS:
+            raise ValueError(f"format must be one of {', '.join(_FORMATS)} (got {format!r})")
+        if len(delimiter) != 1 or ord(delimiter) > 127:
+            raise ValueError(f"delimiter must be one ASCII character (got {delimiter!r})")
+        o = gm_dataset_options()
+        lib.gm_dataset_options_init_size(byref(o), sizeof(o))
+        o.format = _FORMATS[format]
+        o.labels_path = None if labels_path is None else _convert.path(labels_path, "labels_path")
+        o.delimiter = ord(delimiter)
+        o.header = -1 if header is None else int(bool(header))
+        if label_column is not None:
+            o.label_column = str(label_column).encode() if isinstance(label_column, int) else \
+                _convert.text(label_column, "label_column", "a column's name or index")
+        out = c_void_p()
+        lib.gm_dataset_open(_convert.path(path, "path"), byref(o), byref(out))
+        ds = cls.__new__(cls)
+        ds._own(out, lib.gm_dataset_free)
+        return ds
 
     @classmethod
     def load_dir(cls, directory=FASHION_MNIST_DIR, split="train"):
@@ -65,6 +101,12 @@ class Dataset(Handle):
             return (lib.gm_dataset_height(h), lib.gm_dataset_width(h))
 
     @property
+    def channels(self):
+        """Values per pixel: 1 (grey, or a table), 3 (RGB), ..."""
+        with self._use() as h:
+            return lib.gm_dataset_channels(h)
+
+    @property
     def has_labels(self):
         with self._use() as h:
             return bool(lib.gm_dataset_has_labels(h))
@@ -77,7 +119,7 @@ class Dataset(Handle):
 
     def gather(self, indices=None):
         """Rows `indices` (all rows when None) as (x, labels): x float32
-        (n, dim) in [0, 1], labels int32 (n,) or None without labels. No
+        (n, dim), pixels in [0, 1] and a table's values as they are, labels int32 (n,) or None without labels. No
         indices give n = 0, as indexing a numpy array with [] does."""
         if indices is None:
             indices = np.arange(len(self), dtype=np.int32)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -205,7 +206,7 @@ void cli_image_from(const cli_config *config, const gm_dataset *ds)
     int32_t *channels = cli_int_field(config, "image_channels"), *n_conv = cli_int_field(config, "n_conv");
     if (!channels || !n_conv || !*n_conv || *channels)
         return;
-    *channels = 1;
+    *channels = gm_dataset_channels(ds);
     *cli_int_field(config, "image_height") = gm_dataset_height(ds);
     *cli_int_field(config, "image_width") = gm_dataset_width(ds);
 }
@@ -328,6 +329,27 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_option *opts, 
         }
     }
     return 0;
+}
+
+int cli_data_is_dir(const cli_data *d)
+{
+    struct stat st;
+    return stat(d->path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+gm_status cli_open_data(const cli_data *d, const char *split, gm_dataset **out)
+{
+    if (cli_data_is_dir(d))
+        return gm_dataset_load_dir(d->path, split, out);
+    gm_dataset_options o;
+    gm_dataset_options_init(&o);
+    o.labels_path = d->labels;
+    o.label_column = d->label_column;
+    /* one character, or "tab"; anything else the library refuses */
+    if (d->delimiter)
+        o.delimiter = !strcmp(d->delimiter, "tab") || !strcmp(d->delimiter, "\\t") ? '\t'
+                      : strlen(d->delimiter) == 1 ? (unsigned char)d->delimiter[0] : 0;
+    return gm_dataset_open(d->path, &o, out);
 }
 
 int cli_fail(const char *what, gm_status s)

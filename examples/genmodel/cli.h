@@ -46,11 +46,32 @@ int cli_set_field(const cli_config *config, const char *option, const char *valu
 int32_t *cli_int_field(const cli_config *config, const char *name);
 
 /* After the options: with convolutions but no image shape, the dataset's
- * (one channel of height x width), into the config's image fields. */
+ * (channels, height, width), into the config's image fields. */
 void cli_image_from(const cli_config *config, const gm_dataset *ds);
 
 /* Print a config's fields, one per line, as "  name  value" (info). */
 void cli_print_config(int32_t kind, const void *cfg);
+
+/* Where a command's data is: a directory of the MNIST family's four files,
+ * whose split the command picks ("train", or "t10k" to evaluate), or one
+ * file that gm_dataset_open reads (IDX, NPY, CSV), the data of any split,
+ * with its labels in another file or a CSV column. */
+typedef struct cli_data {
+    const char *path, *labels, *label_column, *delimiter;
+} cli_data;
+
+#define CLI_DATA_OPTIONS(d)                                                                                   \
+    { "--data", OPT_STRING, &(d).path, "an MNIST-family directory, or an IDX, NPY or CSV file" },               \
+    { "--labels", OPT_STRING, &(d).labels, "with a file: the labels, an IDX or NPY file of one integer a row" }, \
+    { "--label-column", OPT_STRING, &(d).label_column, "with a CSV file: the labels' column, by name or index" }, \
+    { "--delimiter", OPT_STRING, &(d).delimiter, "with a CSV file: the character between cells, or tab (,)" }
+
+/* Whether d names a directory (of splits) rather than a file. */
+int cli_data_is_dir(const cli_data *d);
+
+/* The split of a directory, or the file: the library's status, with
+ * nothing printed. */
+gm_status cli_open_data(const cli_data *d, const char *split, gm_dataset **out);
 
 /* Print the library's error for a failed call; returns 1 (an exit code). */
 int cli_fail(const char *what, gm_status s);

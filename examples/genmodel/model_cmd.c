@@ -50,13 +50,14 @@ static gm_status train_batch(void *p, const float *x, const int32_t *labels, int
 
 int cli_train(const cli_model *m, int argc, char **argv)
 {
-    const char *data = CLI_DEFAULT_DATA, *out = NULL, *resume = NULL;
+    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL };
+    const char *out = NULL, *resume = NULL;
     int32_t epochs = m->epochs, batch = m->batch, threads = 0, only_class = -1, conditional = 0, save_every = 0;
     cli_any_config cfg;
     m->config_init(&cfg);
     const cli_config config = { m->kind, &cfg };
     cli_option opts[MAX_OPTIONS] = {
-        { "--data", OPT_STRING, &data, "directory of the four MNIST-family files" },
+        CLI_DATA_OPTIONS(data),
         { "--epochs", OPT_INT, &epochs, "passes over the training set" },
         { "--batch", OPT_INT, &batch, "samples per step (a GAN's: real samples)" },
         { "--conv", OPT_FIELD, "--conv-channels", "channels of the stride-2 convolutions on the image side, as 64,128 "
@@ -91,9 +92,10 @@ int cli_train(const cli_model *m, int argc, char **argv)
     train_ctx c = { m, NULL, { 0 }, 0 };
     int32_t *rows = NULL, *order = NULL, count = 0;
     int rc = 1;
-    if ((s = gm_dataset_load_dir(data, "train", &train)) != GM_OK ||
-        (m->needs_test && (s = gm_dataset_load_dir(data, "t10k", &test)) != GM_OK)) {
-        rc = cli_fail(data, s);
+    /* the test split of a directory, evaluated after each epoch; a file has none */
+    if ((s = cli_open_data(&data, "train", &train)) != GM_OK ||
+        (m->needs_test && cli_data_is_dir(&data) && (s = cli_open_data(&data, "t10k", &test)) != GM_OK)) {
+        rc = cli_fail(data.path, s);
         goto done;
     }
     if (resume) {

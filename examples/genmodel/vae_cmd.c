@@ -68,14 +68,15 @@ static gm_status step(void *h, const float *x, const int32_t *labels, int32_t n,
     return s;
 }
 
-/* the epoch's -ELBO on the training samples, and on the test split */
+/* the epoch's -ELBO on the training samples, and on the test split if there is one */
 static gm_status report(void *h, const double *sums, int32_t steps, int32_t count, const gm_dataset *test)
 {
     (void)steps;
     double test_nll;
-    gm_status s = mean_nll(h, test, cli_n_classes(&cli_vae, h) > 0, 0, 0, &test_nll);
-    if (s == GM_OK)
-        printf(" train -ELBO %8.3f  test -ELBO %8.3f", sums[0] / count, test_nll);
+    gm_status s = test ? mean_nll(h, test, cli_n_classes(&cli_vae, h) > 0, 0, 0, &test_nll) : GM_OK;
+    printf(" train -ELBO %8.3f", sums[0] / count);
+    if (test && s == GM_OK)
+        printf("  test -ELBO %8.3f", test_nll);
     return s;
 }
 
@@ -112,15 +113,16 @@ static int vae_sample(int argc, char **argv) { return cli_sample(&cli_vae, argc,
 
 static int vae_reconstruct(int argc, char **argv)
 {
-    const char *data = CLI_DEFAULT_DATA, *png = NULL;
+    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL };
+    const char *png = NULL;
     int32_t n = 32;
     const cli_option opts[] = {
-        { "--data", OPT_STRING, &data, "directory of the MNIST-family files (the t10k split is used)" },
+        CLI_DATA_OPTIONS(data),
         { "-n", OPT_INT, &n, "how many test images" },
         { "--png", OPT_STRING, &png, "the grid: a row of inputs, then a row of their reconstructions" },
     };
     const char *pos[1];
-    int n_pos, r = cli_parse(argc, argv, "genmodel vae reconstruct MODEL [--data DIR] [-n N] --png GRID.png", opts,
+    int n_pos, r = cli_parse(argc, argv, "genmodel vae reconstruct MODEL [--data DIR|FILE] [-n N] --png GRID.png", opts,
                              COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
@@ -130,10 +132,10 @@ static int vae_reconstruct(int argc, char **argv)
     }
     gm_vae *vae = NULL;
     gm_dataset *test = NULL;
-    gm_status s = gm_dataset_load_dir(data, "t10k", &test);
+    gm_status s = cli_open_data(&data, "t10k", &test);
     if (s != GM_OK || load_model(pos[0], &vae)) {
         gm_dataset_free(test);
-        return s != GM_OK ? cli_fail(data, s) : 1;
+        return s != GM_OK ? cli_fail(data.path, s) : 1;
     }
     if (n > gm_dataset_count(test))
         n = gm_dataset_count(test);
@@ -190,20 +192,20 @@ static gm_status score_rows(void *p, const float *x, const int32_t *labels, int3
 
 static int vae_score(int argc, char **argv)
 {
-    const char *data = NULL, *labels_path = NULL, *out_path = NULL;
+    cli_data data = { NULL, NULL, NULL, NULL };
+    const char *out_path = NULL;
     int32_t draws = 10;
     const cli_option opts[] = {
-        { "--data", OPT_STRING, &data, "IDX file of the inputs (raw or .gz)" },
-        { "--labels", OPT_STRING, &labels_path, "IDX file of their labels (conditional VAE)" },
+        CLI_DATA_OPTIONS(data),
         { "--draws", OPT_INT, &draws, "draws of z averaged per score" },
         { "--out", OPT_STRING, &out_path, "write the scores here (default: standard output)" },
     };
     const char *pos[1];
-    int n_pos, r = cli_parse(argc, argv, "genmodel vae score MODEL --data FILE.idx3[.gz] [--out scores.txt]", opts,
+    int n_pos, r = cli_parse(argc, argv, "genmodel vae score MODEL --data FILE [--labels FILE] [--out scores.txt]", opts,
                              COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
-    if (n_pos != 1 || !data) {
+    if (n_pos != 1 || !data.path) {
         fprintf(stderr, "genmodel vae score: needs MODEL and --data FILE\n");
         return 2;
     }
@@ -212,12 +214,14 @@ static int vae_score(int argc, char **argv)
     if (load_model(pos[0], &vae))
         return 1;
     int conditional = model_is_conditional(vae), rc = 1;
-    gm_status s = gm_dataset_load(data, conditional ? labels_path : NULL, &ds);
+    if (!conditional)  /* an unconditional model scores the inputs alone */
+        data.labels = data.label_column = NULL;
+    gm_status s = cli_open_data(&data, "t10k", &ds);
     score_ctx c = { vae, draws, out_path ? fopen(out_path, "w") : stdout, malloc(1000 * sizeof(double)) };
     if (s != GM_OK) {
-        rc = cli_fail(data, s);
-    } else if (conditional && !labels_path) {
-        fprintf(stderr, "genmodel vae score: a conditional model needs --labels\n");
+        rc = cli_fail(data.path, s);
+    } else if (conditional && !gm_dataset_has_labels(ds)) {
+        fprintf(stderr, "genmodel vae score: a conditional model needs labels (--labels or --label-column)\n");
     } else if (!c.out || !c.scores) {
         perror(out_path ? out_path : "genmodel");
     } else {
@@ -238,15 +242,15 @@ static int vae_score(int argc, char **argv)
 
 static int vae_eval(int argc, char **argv)
 {
-    const char *data = CLI_DEFAULT_DATA;
+    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL };
     int32_t k = 100, iwae_n = 1000;
     const cli_option opts[] = {
-        { "--data", OPT_STRING, &data, "directory of the MNIST-family files (the t10k split is used)" },
+        CLI_DATA_OPTIONS(data),
         { "--k", OPT_INT, &k, "importance samples of the IWAE bound" },
         { "--iwae-n", OPT_INT, &iwae_n, "test images the IWAE bound is computed on (0: all)" },
     };
     const char *pos[1];
-    int n_pos, r = cli_parse(argc, argv, "genmodel vae eval MODEL [--data DIR]", opts, COUNT(opts), NULL, pos, 1,
+    int n_pos, r = cli_parse(argc, argv, "genmodel vae eval MODEL [--data DIR|FILE]", opts, COUNT(opts), NULL, pos, 1,
                              &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
@@ -256,10 +260,10 @@ static int vae_eval(int argc, char **argv)
     }
     gm_vae *vae = NULL;
     gm_dataset *test = NULL;
-    gm_status s = gm_dataset_load_dir(data, "t10k", &test);
+    gm_status s = cli_open_data(&data, "t10k", &test);
     if (s != GM_OK || load_model(pos[0], &vae)) {
         gm_dataset_free(test);
-        return s != GM_OK ? cli_fail(data, s) : 1;
+        return s != GM_OK ? cli_fail(data.path, s) : 1;
     }
     int conditional = model_is_conditional(vae), rc = 1;
     double elbo, iwae;

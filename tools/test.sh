@@ -1,7 +1,7 @@
 #!/bin/sh
 # The test command: install what is missing, then build and run every test
 # three times: plainly on each backend (oneDNN, then OpenBLAS alone), and
-# under AddressSanitizer + UBSan on oneDNN; then fuzz the checkpoint loader
+# under AddressSanitizer + UBSan on oneDNN; then fuzz the file parsers
 # for a few minutes (clang, libFuzzer).
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,6 +26,6 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leak
 run_suite build-sanitize "--no-suite fuzz" -Donednn=enabled -Db_sanitize=address,undefined -Db_lundef=false
 # The fuzzers test the loaders; what they multiply is a batch-1 sample,
 # which either backend runs on OpenBLAS's gemv.
-echo "== fuzzing the safetensors parser and the checkpoint loaders"
+echo "== fuzzing the safetensors parser, the checkpoint loaders and the dataset parsers (NPY, CSV)"
 (export CC=clang; run_suite build-fuzz "--suite fuzz" -Dfuzz=true -Db_sanitize=address,undefined \
   -Db_lundef=false -Dexamples=false -Dpython=disabled -Donednn=disabled)

@@ -4,7 +4,7 @@
 # skipped without touching apt. Extra package names may be passed.
 set -eu
 packages="gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libopenblas-dev libdnnl-dev zlib1g-dev
-libpng-dev libcmocka-dev python3 python3-numpy python3-pytest python3-setuptools python3-pip python3-wheel
+libpng-dev libcmocka-dev python3 python3-numpy python3-pil python3-pytest python3-setuptools python3-pip python3-wheel
 dataset-fashion-mnist $*"
 
 missing=""

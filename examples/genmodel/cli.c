@@ -333,8 +333,13 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_option *opts, 
 
 int cli_data_is_dir(const cli_data *d)
 {
+    char path[4096];
     struct stat st;
-    return stat(d->path, &st) == 0 && S_ISDIR(st.st_mode);
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", d->path);
+    if (stat(path, &st) == 0)
+        return 1;
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", d->path);
+    return stat(path, &st) == 0;
 }
 
 gm_status cli_open_data(const cli_data *d, const char *split, gm_dataset **out)
@@ -345,6 +350,10 @@ gm_status cli_open_data(const cli_data *d, const char *split, gm_dataset **out)
     gm_dataset_options_init(&o);
     o.labels_path = d->labels;
     o.label_column = d->label_column;
+    /* HEIGHTxWIDTH; anything else asks for an impossible size the library refuses */
+    char x;
+    if (d->resize && sscanf(d->resize, "%d%c%d", &o.resize_height, &x, &o.resize_width) != 3)
+        o.resize_height = -1;
     /* one character, or "tab"; anything else the library refuses */
     if (d->delimiter)
         o.delimiter = !strcmp(d->delimiter, "tab") || !strcmp(d->delimiter, "\\t") ? '\t'

@@ -53,20 +53,22 @@ void cli_image_from(const cli_config *config, const gm_dataset *ds);
 void cli_print_config(int32_t kind, const void *cfg);
 
 /* Where a command's data is: a directory of the MNIST family's four files,
- * whose split the command picks ("train", or "t10k" to evaluate), or one
- * file that gm_dataset_open reads (IDX, NPY, CSV), the data of any split,
- * with its labels in another file or a CSV column. */
+ * whose split the command picks ("train", or "t10k" to evaluate), or what
+ * gm_dataset_open reads (an IDX, NPY or CSV file, a folder of PNG images),
+ * the data of any split, with its labels in another file, a CSV column or
+ * class folders. */
 typedef struct cli_data {
-    const char *path, *labels, *label_column, *delimiter;
+    const char *path, *labels, *label_column, *delimiter, *resize;
 } cli_data;
 
 #define CLI_DATA_OPTIONS(d)                                                                                   \
     { "--data", OPT_STRING, &(d).path, "an MNIST-family directory, or an IDX, NPY or CSV file" },               \
     { "--labels", OPT_STRING, &(d).labels, "with a file: the labels, an IDX or NPY file of one integer a row" }, \
     { "--label-column", OPT_STRING, &(d).label_column, "with a CSV file: the labels' column, by name or index" }, \
-    { "--delimiter", OPT_STRING, &(d).delimiter, "with a CSV file: the character between cells, or tab (,)" }
+    { "--delimiter", OPT_STRING, &(d).delimiter, "with a CSV file: the character between cells, or tab (,)" }, \
+    { "--resize", OPT_STRING, &(d).resize, "with a folder of PNG images: resize each to HEIGHTxWIDTH" }
 
-/* Whether d names a directory (of splits) rather than a file. */
+/* Whether d names an MNIST-family directory (of splits). */
 int cli_data_is_dir(const cli_data *d);
 
 /* The split of a directory, or the file: the library's status, with

@@ -50,7 +50,7 @@ static gm_status train_batch(void *p, const float *x, const int32_t *labels, int
 
 int cli_train(const cli_model *m, int argc, char **argv)
 {
-    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL };
+    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL, NULL };
     const char *out = NULL, *resume = NULL;
     int32_t epochs = m->epochs, batch = m->batch, threads = 0, only_class = -1, conditional = 0, save_every = 0;
     cli_any_config cfg;

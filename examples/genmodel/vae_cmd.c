@@ -113,7 +113,7 @@ static int vae_sample(int argc, char **argv) { return cli_sample(&cli_vae, argc,
 
 static int vae_reconstruct(int argc, char **argv)
 {
-    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL };
+    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL, NULL };
     const char *png = NULL;
     int32_t n = 32;
     const cli_option opts[] = {
@@ -192,7 +192,7 @@ static gm_status score_rows(void *p, const float *x, const int32_t *labels, int3
 
 static int vae_score(int argc, char **argv)
 {
-    cli_data data = { NULL, NULL, NULL, NULL };
+    cli_data data = { NULL, NULL, NULL, NULL, NULL };
     const char *out_path = NULL;
     int32_t draws = 10;
     const cli_option opts[] = {
@@ -242,7 +242,7 @@ static int vae_score(int argc, char **argv)
 
 static int vae_eval(int argc, char **argv)
 {
-    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL };
+    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL, NULL };
     int32_t k = 100, iwae_n = 1000;
     const cli_option opts[] = {
         CLI_DATA_OPTIONS(data),

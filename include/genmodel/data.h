@@ -1,5 +1,6 @@
 /* Datasets and images: IDX files (the MNIST family's format, raw or
- * gzip), NPY files and CSV tables, and sample grids as PNG or PGM.
+ * gzip), NPY files, CSV tables and folders of PNG images in; sample grids
+ * as PNG or PGM out.
  *
  * A dataset of images keeps its pixels as uint8, as the file has them, and
  * converts to float in [0, 1] only for the rows a caller asks for; a table
@@ -39,10 +40,11 @@ GM_API gm_status gm_dataset_load_dir(const char *dir, const char *split, gm_data
 /** Where gm_dataset_open reads from: the format of a file, told apart by
  * its content (GM_DATA_AUTO) or named. */
 typedef enum gm_data_format {
-    GM_DATA_AUTO = 0,  /**< an IDX or NPY file by its magic, else a CSV table */
+    GM_DATA_AUTO = 0,  /**< a folder of PNG images; an IDX or NPY file by its magic; else a CSV table */
     GM_DATA_IDX = 1,
     GM_DATA_NPY = 2,
-    GM_DATA_CSV = 3
+    GM_DATA_CSV = 3,
+    GM_DATA_PNG_DIR = 4
 } gm_data_format;
 
 /** How gm_dataset_open reads; gm_dataset_options_init gives the defaults
@@ -57,6 +59,9 @@ typedef struct gm_dataset_options {
                                     does when one of its cells is not a number */
     const char *label_column;  /**< CSV: the labels' column, by its header name or its 0-based
                                     index ("0"); NULL: none */
+    int32_t resize_height;     /**< a PNG folder: resize every image to this (with resize_width);
+                                    0: keep the size, which every image must then share */
+    int32_t resize_width;
 } gm_dataset_options;
 
 #define gm_dataset_options_init(options) gm_dataset_options_init_size((options), sizeof *(options))
@@ -74,6 +79,16 @@ GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t siz
  * - CSV: numbers separated by the delimiter, one row per line (LF or
  *   CRLF), each row with the same number of cells, an optional header line
  *   and label column; kept as float.
+ * - A folder of PNG images (GM_ERR_UNSUPPORTED in a build without
+ *   libpng): FOLDER/CLASS/NAME.png, labelled by the byte order of the
+ *   class folders' names (as torchvision's ImageFolder), or FOLDER/NAME.png
+ *   without labels; files in name order; names starting with '.' and files
+ *   not ending in .png are skipped. Grey, RGB, palette, with alpha, 8 or 16
+ *   bits: kept as 8-bit pixels, 1 channel when every image is grey, else 3
+ *   (RGB), alpha composited onto black. Images of another size than the
+ *   first are an error naming the file, unless resize_height and
+ *   resize_width ask for a size (bilinear, half-pixel centres). An image may
+ *   declare at most 2^26 pixels.
  * Values must be finite. At most 2^31 - 1 bytes of data are kept, and a
  * CSV file may hold at most 2^31 - 1 bytes. A malformed file is
  * GM_ERR_FORMAT naming it and where the problem is (the byte offset, or

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "genmodel/data.h"
 #include "core/alloc.h"
@@ -12,6 +13,7 @@
 #include "csv.h"
 #include "fileio.h"
 #include "idx.h"
+#include "imagedir.h"
 #include "npy.h"
 
 struct gm_dataset {
@@ -139,14 +141,19 @@ gm_status gm_dataset_load(const char *images_path, const char *labels_path, gm_d
 
 void gm_dataset_options_init_size(gm_dataset_options *options, size_t size)
 {
-    const gm_dataset_options defaults = { sizeof defaults, GM_DATA_AUTO, NULL, ',', -1, NULL };
+    const gm_dataset_options defaults = { sizeof defaults, GM_DATA_AUTO, NULL, ',', -1, NULL, 0, 0 };
     gm_config_fill(options, size, &defaults, sizeof defaults);
 }
 
-/* The format of the file at path by its first bytes: IDX (raw or gzip) or
- * NPY by their magic, else CSV. */
+/* The format at path: a folder of PNG images, or a file by its first
+ * bytes, IDX (raw or gzip) or NPY by their magic, else CSV. */
 static gm_status sniff(const char *who, const char *path, int32_t *format)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        *format = GM_DATA_PNG_DIR;
+        return GM_OK;
+    }
     uint8_t b[6] = { 0 };
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -212,6 +219,16 @@ static gm_status open_csv(const char *who, const char *path, const gm_dataset_op
     return make(who, NULL, t.values, t.labels, t.rows, 1, t.cols, 1, out);
 }
 
+static gm_status open_png_dir(const char *who, const char *path, const gm_dataset_options *o, gm_dataset **out)
+{
+    if (o->labels_path)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: a folder of images is labelled by its class folders, not by "
+                       "labels_path", who);
+    gm_imagedir d;
+    gm_status st = gm_imagedir_read(who, path, o->resize_height, o->resize_width, GM_DATA_MAX_BYTES, &d);
+    return st != GM_OK ? st : make(who, d.pixels, NULL, d.labels, d.count, d.height, d.width, d.channels, out);
+}
+
 gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, gm_dataset **out)
 {
     static const char who[] = "gm_dataset_open";
@@ -226,12 +243,16 @@ gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, g
         return st;
     if (!*path || (o.labels_path && !*o.labels_path))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %s is empty", who, !*path ? "path" : "labels_path");
-    if (o.format < GM_DATA_AUTO || o.format > GM_DATA_CSV)
+    if (o.format < GM_DATA_AUTO || o.format > GM_DATA_PNG_DIR)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: format %d is none of gm_data_format's", who, (int)o.format);
     if (o.delimiter < 1 || o.delimiter > 127 || o.delimiter == '\n' || o.delimiter == '\r' ||
         o.delimiter == '"' || o.delimiter == '.' || o.delimiter == '-' || o.delimiter == '+' ||
         (o.delimiter >= '0' && o.delimiter <= '9'))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: the delimiter (%d) cannot separate numbers", who, (int)o.delimiter);
+    if (o.resize_height < 0 || o.resize_width < 0 || (o.resize_height == 0) != (o.resize_width == 0) ||
+        o.resize_height > 16384 || o.resize_width > 16384)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: resize_height and resize_width must both be 0 or both in "
+                       "[1, 16384] (got %d, %d)", who, (int)o.resize_height, (int)o.resize_width);
     if (o.header < -1 || o.header > 1)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: header must be -1, 0 or 1 (got %d)", who, (int)o.header);
     if ((o.format == GM_DATA_IDX || o.format == GM_DATA_NPY) && o.label_column)
@@ -243,6 +264,11 @@ gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, g
         return open_csv(who, path, &o, out);
     if (o.label_column)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: label_column is for CSV files, and '%s' is %s", who, path,
+                       format == GM_DATA_NPY ? "NPY" : format == GM_DATA_IDX ? "IDX" : "a folder");
+    if (format == GM_DATA_PNG_DIR)
+        return open_png_dir(who, path, &o, out);
+    if (o.resize_height)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: a resize is for folders of images, and '%s' is %s", who, path,
                        format == GM_DATA_NPY ? "NPY" : "IDX");
     return format == GM_DATA_NPY ? open_npy(who, path, o.labels_path, out) : load(who, path, o.labels_path, out);
 }

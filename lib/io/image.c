@@ -7,14 +7,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#ifdef GM_HAVE_PNG
-#include <png.h>
-#endif
-
 #include "genmodel/data.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "idx.h"
+#include "pngio.h"
 
 #define GAP 2              /* pixels of black between grid cells and around them */
 #define CHUNK 4096
@@ -118,40 +115,7 @@ static gm_status write_pgm(const char *who, const char *path, const uint8_t *gri
 }
 
 #ifdef GM_HAVE_PNG
-typedef struct png_ctx {
-    char msg[160];
-    int oom;           /* an allocation failed: the error that follows is about memory */
-} png_ctx;
-
-static png_voidp on_png_alloc(png_structp png, png_alloc_size_t size)
-{
-    png_voidp p = gm_malloc(size);
-    if (!p)
-        ((png_ctx *)png_get_mem_ptr(png))->oom = 1;
-    return p;
-}
-
-static void on_png_free(png_structp png, png_voidp ptr)
-{
-    (void)png;
-    gm_free(ptr);
-}
-
-/* Must not return: libpng would then print the message and abort. */
-static void on_png_error(png_structp png, png_const_charp msg)
-{
-    png_ctx *ctx = png_get_error_ptr(png);
-    snprintf(ctx->msg, sizeof ctx->msg, "%s", msg);
-    png_longjmp(png, 1);
-}
-
-static void on_png_warning(png_structp png, png_const_charp msg)
-{
-    (void)png;
-    (void)msg;
-}
-
-static gm_status png_failed(const char *who, const char *path, const png_ctx *ctx)
+static gm_status png_failed(const char *who, const char *path, const gm_png_ctx *ctx)
 {
     if (ctx->oom)
         return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory writing '%s'", who, path);
@@ -180,12 +144,12 @@ static int encode_png(png_structp png, png_infop info, FILE *f, const uint8_t *g
 static gm_status write_png(const char *who, const char *path, const uint8_t *grid, int32_t gw,
                            int32_t gh)
 {
-    png_ctx ctx = { { 0 }, 0 };
+    gm_png_ctx ctx = { { 0 }, 0 };
     FILE *f = fopen(path, "wb");
     if (!f)
         return open_failed(who, path);
-    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &ctx, on_png_error,
-                                                on_png_warning, &ctx, on_png_alloc, on_png_free);
+    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &ctx, gm_png_error,
+                                                gm_png_warning, &ctx, gm_png_alloc, gm_png_free);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     int failed = !info || encode_png(png, info, f, grid, gw, gh) != 0;
     png_destroy_write_struct(&png, &info);

@@ -952,7 +952,7 @@ static void check_dataset_open(const void *arg)
         { "an empty path", "", &o, GM_ERR_INVALID_ARG },
         { "an empty labels_path", fx.images, &npy_labels, GM_ERR_INVALID_ARG },
         { "a file that does not exist", fx.missing, NULL, GM_ERR_IO },
-        { "labels that do not exist", fx.images, &(gm_dataset_options){ sizeof o, 0, fx.missing, ',', -1, NULL },
+        { "labels that do not exist", fx.images, &(gm_dataset_options){ sizeof o, 0, fx.missing, ',', -1, NULL, 0, 0 },
           GM_ERR_IO },
         { "a checkpoint (read as CSV)", fx.file[VAE], NULL, GM_ERR_FORMAT },
         { "an unknown format", fx.images, &bad_format, GM_ERR_INVALID_ARG },

@@ -179,3 +179,27 @@ void gm_test_write_file(const char *path, const void *bytes, size_t size)
     assert_int_equal(fwrite(bytes, 1, size, f), size);
     assert_int_equal(fclose(f), 0);
 }
+
+void gm_test_open_fails(const char *path, const gm_dataset_options *o, gm_status want, const char *word,
+                        const char *word2)
+{
+    gm_dataset *ds = (gm_dataset *)&ds;
+    gm_status st = gm_dataset_open(path, o, &ds);
+    if (st != want)
+        fail_msg("opening %s: status %d (%s), want %d", path, st, gm_last_error(), want);
+    assert_null(ds);
+    const char *msg = gm_last_error();
+    if (!strstr(msg, "gm_dataset_open") || !strstr(msg, word) || (word2 && !strstr(msg, word2)))
+        fail_msg("message \"%s\" should name gm_dataset_open and say '%s' '%s'", msg, word, word2 ? word2 : "");
+}
+
+gm_status gm_test_open_and_free(void *ctx)
+{
+    const gm_test_opening *c = ctx;
+    gm_dataset *ds = (gm_dataset *)&ds;
+    gm_status st = gm_dataset_open(c->path, c->o, &ds);
+    if (st != GM_OK)
+        assert_null(ds);
+    gm_dataset_free(st == GM_OK ? ds : NULL);
+    return st;
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "genmodel/common.h"
+#include "genmodel/data.h"
 
 /* Fails the test unless |got - want| <= atol + rtol * |want| everywhere. */
 void gm_assert_close(const float *got, const double *want, size_t n, double atol, double rtol,
@@ -55,5 +56,18 @@ void gm_test_write_file(const char *path, const void *bytes, size_t size);
 
 /* Fill x (n) with uniform values in [lo, hi) from a fixed LCG (test data only). */
 void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed);
+
+/* Datasets: opening path (options may be NULL) fails with want, leaves
+ * *out NULL, and the message names gm_dataset_open and holds word (and
+ * word2 unless NULL). */
+void gm_test_open_fails(const char *path, const gm_dataset_options *o, gm_status want, const char *word,
+                        const char *word2);
+
+/* For gm_test_alloc_sweep: open ctx (a gm_test_opening) and free it. */
+typedef struct gm_test_opening {
+    const char *path;
+    const gm_dataset_options *o;
+} gm_test_opening;
+gm_status gm_test_open_and_free(void *ctx);
 
 #endif

@@ -55,19 +55,11 @@ static gm_dataset *open_ok(const char *name, const gm_dataset_options *o)
     return ds;
 }
 
-/* opening name fails with want, *out stays NULL, and the message names
- * gm_dataset_open and holds each of the words */
+/* opening name fails with want and says so (gm_test_open_fails) */
 static void expect_message(const char *name, const gm_dataset_options *o, gm_status want, const char *word,
                            const char *word2)
 {
-    gm_dataset *ds = (gm_dataset *)&ds;
-    gm_status st = gm_dataset_open(gm_test_path(name), o, &ds);
-    if (st != want)
-        fail_msg("opening %s: status %d (%s), want %d", name, st, gm_last_error(), want);
-    assert_null(ds);
-    const char *msg = gm_last_error();
-    if (!strstr(msg, "gm_dataset_open") || !strstr(msg, word) || (word2 && !strstr(msg, word2)))
-        fail_msg("message \"%s\" should name gm_dataset_open and say '%s' '%s'", msg, word, word2 ? word2 : "");
+    gm_test_open_fails(gm_test_path(name), o, want, word, word2);
 }
 
 /* the same, and the message names the file */
@@ -349,25 +341,10 @@ static void test_csv_bad(void **state)
 
 /* ---- every allocation failing in turn ---- */
 
-typedef struct opening {
-    const char *name;
-    const gm_dataset_options *o;
-} opening;
-
-static gm_status open_and_free(void *ctx)
-{
-    const opening *c = ctx;
-    gm_dataset *ds = (gm_dataset *)&ds;
-    gm_status st = gm_dataset_open(gm_test_path(c->name), c->o, &ds);
-    if (st != GM_OK)
-        assert_null(ds);
-    gm_dataset_free(st == GM_OK ? ds : NULL);
-    return st;
-}
-
 static void sweep(const char *name, const gm_dataset_options *o, size_t min_allocs)
 {
-    assert_true(gm_test_alloc_sweep(open_and_free, &(opening){ name, o }) >= min_allocs);
+    assert_true(gm_test_alloc_sweep(gm_test_open_and_free, &(gm_test_opening){ gm_test_path(name), o }) >=
+                min_allocs);
 }
 
 static void test_alloc_failure(void **state)

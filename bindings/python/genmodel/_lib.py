@@ -70,7 +70,8 @@ class gm_config_field(Structure):
 
 class gm_dataset_options(Structure):
     _fields_ = [("struct_size", c_size_t), ("format", c_int32), ("labels_path", c_char_p), ("delimiter", c_int32),
-                ("header", c_int32), ("label_column", c_char_p)]
+                ("header", c_int32), ("label_column", c_char_p), ("resize_height", c_int32),
+                ("resize_width", c_int32)]
 
 
 class gm_allocator(Structure):

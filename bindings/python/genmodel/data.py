@@ -14,7 +14,7 @@ from . import _convert
 from ._handle import Handle
 from ._lib import gm_dataset_options, lib
 
-_FORMATS = {"auto": 0, "idx": 1, "npy": 2, "csv": 3}
+_FORMATS = {"auto": 0, "idx": 1, "npy": 2, "csv": 3, "png_dir": 4}
 
 #: Where Debian's dataset-fashion-mnist package puts Fashion-MNIST.
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -41,15 +41,18 @@ class Dataset(Handle):
         self._own(out, lib.gm_dataset_free)
 
     @classmethod
-    def open(cls, path, labels_path=None, format="auto", delimiter=",", header=None, label_column=None):
-        """A dataset from an IDX, NPY or CSV file (gm_dataset_open): the
-        format is told from the content unless named ('idx', 'npy',
-        'csv'). labels_path: an IDX or NPY file of one integer label per
-        row. For CSV: the delimiter, header True/False (None: when a cell
-        of the first line is not a number), and label_column, the labels'
-        column by header name or 0-based index. Raises FileError or
-        FormatError (naming the file and where in it), ValueError for a
-        bad argument."""
+    def open(cls, path, labels_path=None, format="auto", delimiter=",", header=None, label_column=None,
+             resize=None):
+        """A dataset from an IDX, NPY or CSV file or a folder of PNG images
+        (gm_dataset_open; docs/data.md): the format is told from the
+        content unless named ('idx', 'npy', 'csv', 'png_dir').
+        labels_path: an IDX or NPY file of one integer label per row. For
+        CSV: the delimiter, header True/False (None: when a cell of the
+        first line is not a number), and label_column, the labels' column
+        by header name or 0-based index. For a folder (class folders give
+        the labels): resize=(height, width) to bring every image to that
+        size. Raises FileError or FormatError (naming the file and where in
+        it), ValueError for a bad argument."""
         if not isinstance(format, str) or not isinstance(delimiter, str):
             raise TypeError(f"format and delimiter must be str (got {type(format).__name__}, "
                             f"{type(delimiter).__name__})")
@@ -66,6 +69,8 @@ class Dataset(Handle):
         if label_column is not None:
             o.label_column = str(label_column).encode() if isinstance(label_column, int) else \
                 _convert.text(label_column, "label_column", "a column's name or index")
+        if resize is not None:
+            o.resize_height, o.resize_width = (_convert.int32(v, "resize") for v in resize)
         out = c_void_p()
         lib.gm_dataset_open(_convert.path(path, "path"), byref(o), byref(out))
         ds = cls.__new__(cls)

@@ -115,3 +115,44 @@ def test_csv_errors(tmp_path):
         genmodel.Dataset.open(path, format="csv")
     with pytest.raises(ValueError, match="format"):
         genmodel.Dataset.open(path, format="xlsx")
+
+
+def composite(img):
+    """What the library makes of a PIL image: RGB, alpha onto black."""
+    rgba = np.asarray(img.convert("RGBA"), dtype=np.uint32)
+    return ((rgba[..., :3] * rgba[..., 3:] + 127) // 255).astype(np.uint8)
+
+
+def test_png_folder_against_pil(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(3)
+    made = {}
+    for cls, modes in (("zebra", ["L", "RGB"]), ("ant", ["RGBA", "P", "LA"])):
+        (tmp_path / cls).mkdir()
+        for i, mode in enumerate(modes):
+            img = Image.fromarray(rng.integers(0, 256, (5, 4, 4), dtype=np.uint8), "RGBA").convert(mode)
+            if mode == "P":
+                img.info["transparency"] = 3
+            img.save(tmp_path / cls / f"{i}.png", **({"transparency": 3} if mode == "P" else {}))
+            made[(cls, i)] = composite(Image.open(tmp_path / cls / f"{i}.png"))
+    with genmodel.Dataset.open(tmp_path) as ds:
+        assert len(ds) == 5 and ds.shape == (5, 4) and ds.channels == 3 and ds.n_classes == 2
+        x, labels = ds.gather()
+    order = [("ant", 0), ("ant", 1), ("ant", 2), ("zebra", 0), ("zebra", 1)]
+    np.testing.assert_array_equal(labels, [0, 0, 0, 1, 1])
+    want = np.stack([made[k] for k in order]).reshape(5, -1).astype(np.float32) / np.float32(255)
+    np.testing.assert_array_equal(x, want)
+
+
+def test_png_folder_resize_and_errors(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    Image.fromarray(np.zeros((6, 8), np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(np.full((3, 4), 200, np.uint8)).save(tmp_path / "b.png")
+    with pytest.raises(genmodel.FormatError, match="b.png' is 4 x 3 pixels"):
+        genmodel.Dataset.open(tmp_path)
+    with genmodel.Dataset.open(tmp_path, resize=(2, 2)) as ds:
+        assert ds.shape == (2, 2) and ds.channels == 1
+        np.testing.assert_array_equal(ds.gather()[0] * 255, [[0] * 4, [200] * 4])
+    (tmp_path / "c.png").write_bytes((tmp_path / "a.png").read_bytes()[:40])
+    with pytest.raises(genmodel.FormatError, match="c.png' is not a valid PNG"):
+        genmodel.Dataset.open(tmp_path, resize=(2, 2))

@@ -1,0 +1,277 @@
+/* Reading a folder of PNG images (imagedir.h): list the folder (and its
+ * class folders), read every header, then decode every image into its
+ * slot of one block. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "imagedir.h"
+#include "pngio.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#define MAX_CLASSES 65536
+
+/* the names in a folder, sorted: files ending in .png, or folders */
+typedef struct listing {
+    char **names;
+    int32_t n;
+} listing;
+
+static void listing_free(listing *l)
+{
+    for (int32_t i = 0; l->names && i < l->n; i++)
+        gm_free(l->names[i]);
+    gm_free(l->names);
+    l->names = NULL;
+    l->n = 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_png_name(const char *name)
+{
+    const size_t n = strlen(name);
+    return n > 4 && !strcasecmp(name + n - 4, ".png");
+}
+
+/* "dir/name" into a gm_malloc'd string */
+static char *join(const char *dir, const char *name)
+{
+    const size_t a = strlen(dir), b = strlen(name);
+    char *p = gm_malloc(a + b + 2);
+    if (p) {
+        memcpy(p, dir, a);
+        p[a] = '/';
+        memcpy(p + a + 1, name, b + 1);
+    }
+    return p;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The entries of dir that are folders (want_dirs) or PNG files, sorted;
+ * *other counts those of the other kind. */
+static gm_status list(const char *who, const char *dir, bool want_dirs, listing *out, int32_t *other)
+{
+    memset(out, 0, sizeof *out);
+    *other = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return gm_fail(GM_ERR_IO, "%s: cannot open the folder '%s': %s", who, dir, strerror(errno));
+    gm_status s = GM_OK;
+    int32_t cap = 0;
+    for (int pass = 0; pass < 2 && s == GM_OK; pass++) {
+        if (pass == 1) {
+            if (cap == 0)
+                break;
+            if (!(out->names = gm_calloc((size_t)cap, sizeof *out->names))) {
+                s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory to list '%s'", who, dir);
+                break;
+            }
+            rewinddir(d);
+        }
+        for (struct dirent *e; s == GM_OK && (e = readdir(d));) {
+            if (e->d_name[0] == '.')
+                continue;
+            char *path = join(dir, e->d_name);
+            if (!path) {
+                s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory to list '%s'", who, dir);
+                break;
+            }
+            const bool folder = is_dir(path), png = !folder && is_png_name(e->d_name);
+            gm_free(path);
+            if (folder != want_dirs || (!folder && !png)) {
+                *other += pass == 0 && (folder || png);
+                continue;
+            }
+            if (pass == 0) {
+                if (cap == INT32_MAX)
+                    s = gm_fail(GM_ERR_FORMAT, "%s: '%s' holds too many entries", who, dir);
+                cap++;
+            } else if (out->n < cap) {  /* the folder may have grown since the first pass */
+                const size_t len = strlen(e->d_name) + 1;
+                if (!(out->names[out->n] = gm_malloc(len))) {
+                    s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory to list '%s'", who, dir);
+                    break;
+                }
+                memcpy(out->names[out->n++], e->d_name, len);
+            }
+        }
+    }
+    closedir(d);
+    if (s != GM_OK)
+        listing_free(out);
+    else if (out->n)
+        qsort(out->names, (size_t)out->n, sizeof *out->names, by_name);
+    return s;
+}
+
+/* every image's path and label, in order */
+typedef struct image {
+    char *path;
+    int32_t label;
+    gm_png_info info;
+} image;
+
+/* Bilinear resampling of src (sh, sw, c) to dst (dh, dw, c), half-pixel
+ * centres, edges clamped. */
+static void resize(uint8_t *dst, int dh, int dw, const uint8_t *src, int sh, int sw, int c)
+{
+    const float ky = (float)sh / (float)dh, kx = (float)sw / (float)dw;
+    for (int y = 0; y < dh; y++) {
+        float fy = ((float)y + 0.5f) * ky - 0.5f;
+        fy = fy < 0.0f ? 0.0f : fy;
+        const int y0 = (int)fy < sh - 1 ? (int)fy : sh - 1, y1 = y0 + 1 < sh ? y0 + 1 : sh - 1;
+        const float wy = fy - (float)y0 > 1.0f ? 1.0f : fy - (float)y0;
+        for (int x = 0; x < dw; x++) {
+            float fx = ((float)x + 0.5f) * kx - 0.5f;
+            fx = fx < 0.0f ? 0.0f : fx;
+            const int x0 = (int)fx < sw - 1 ? (int)fx : sw - 1, x1 = x0 + 1 < sw ? x0 + 1 : sw - 1;
+            const float wx = fx - (float)x0 > 1.0f ? 1.0f : fx - (float)x0;
+            for (int k = 0; k < c; k++) {
+                const float top = (1.0f - wx) * src[((size_t)y0 * sw + x0) * c + k] + wx * src[((size_t)y0 * sw + x1) * c + k];
+                const float bot = (1.0f - wx) * src[((size_t)y1 * sw + x0) * c + k] + wx * src[((size_t)y1 * sw + x1) * c + k];
+                const float v = (1.0f - wy) * top + wy * bot + 0.5f;
+                dst[((size_t)y * dw + x) * c + k] = (uint8_t)(v > 255.0f ? 255.0f : v);
+            }
+        }
+    }
+}
+
+/* the images of path: its class folders' PNG files, or its own */
+static gm_status collect(const char *who, const char *path, image **out, int32_t *count, int32_t *n_classes)
+{
+    listing classes, files;
+    int32_t loose;
+    *out = NULL, *count = 0, *n_classes = 0;
+    gm_status s = list(who, path, true, &classes, &loose);
+    if (s != GM_OK)
+        return s;
+    if (classes.n && loose) {
+        listing_free(&classes);
+        return gm_fail(GM_ERR_FORMAT, "%s: '%s' holds PNG files beside class folders; put them in a class folder",
+                       who, path);
+    }
+    if (classes.n > MAX_CLASSES) {
+        listing_free(&classes);
+        return gm_fail(GM_ERR_FORMAT, "%s: '%s' has %d class folders, more than %d", who, path, (int)classes.n,
+                       MAX_CLASSES);
+    }
+    /* a folder without classes is one class, unlabelled */
+    const int32_t groups = classes.n ? classes.n : 1;
+    int64_t total = 0;
+    image *all = NULL;
+    for (int32_t g = 0; g < groups && s == GM_OK; g++) {
+        char *owned = classes.n ? join(path, classes.names[g]) : NULL;
+        const char *dir = classes.n ? owned : path;
+        int32_t ignored;
+        if (!dir) {
+            s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory to list '%s'", who, path);
+            break;
+        }
+        if ((s = list(who, dir, false, &files, &ignored)) == GM_OK) {
+            if (files.n == 0)
+                s = gm_fail(GM_ERR_FORMAT, "%s: '%s' holds no PNG files", who, dir);
+            else if (total + files.n > INT32_MAX)
+                s = gm_fail(GM_ERR_FORMAT, "%s: '%s' holds more than 2^31 - 1 images", who, path);
+        }
+        image *grown = s == GM_OK ? gm_calloc((size_t)(total + files.n), sizeof *grown) : NULL;
+        if (s == GM_OK && !grown)
+            s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %lld file names", who, (long long)(total + files.n));
+        if (grown) {
+            if (total)
+                memcpy(grown, all, (size_t)total * sizeof *all);
+            gm_free(all);
+            all = grown;
+            for (int32_t i = 0; i < files.n && s == GM_OK; i++) {
+                all[total].label = classes.n ? g : -1;
+                if (!(all[total].path = join(dir, files.names[i])))
+                    s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for file names", who);
+                else
+                    total++;
+            }
+        }
+        listing_free(&files);
+        gm_free(owned);
+    }
+    const int32_t labelled = classes.n;
+    listing_free(&classes);
+    if (s != GM_OK) {
+        for (int64_t i = 0; all && i < total; i++)
+            gm_free(all[i].path);
+        gm_free(all);
+        return s;
+    }
+    *out = all, *count = (int32_t)total, *n_classes = labelled;
+    return GM_OK;
+}
+
+gm_status gm_imagedir_read(const char *who, const char *path, int32_t height, int32_t width, size_t max_bytes,
+                           gm_imagedir *out)
+{
+    memset(out, 0, sizeof *out);
+    image *im;
+    int32_t count, n_classes;
+    gm_status s = collect(who, path, &im, &count, &n_classes);
+    if (s != GM_OK)
+        return s;
+    /* pass 1: the headers decide the channels and the size */
+    int channels = 1;
+    for (int32_t i = 0; i < count && s == GM_OK; i++) {
+        s = gm_png_peek(who, im[i].path, GM_IMAGEDIR_MAX_PIXELS, &im[i].info);
+        channels = s == GM_OK && im[i].info.color ? 3 : channels;
+    }
+    const bool resized = height > 0 && width > 0;
+    const int32_t h = resized ? height : count ? im[0].info.height : 0, w = resized ? width : count ? im[0].info.width : 0;
+    for (int32_t i = 0; i < count && s == GM_OK && !resized; i++)
+        if (im[i].info.height != h || im[i].info.width != w)
+            s = gm_fail(GM_ERR_FORMAT, "%s: '%s' is %d x %d pixels where '%s' is %d x %d; ask for a resize", who,
+                        im[i].path, (int)im[i].info.width, (int)im[i].info.height, im[0].path, (int)w, (int)h);
+    const size_t one = (size_t)h * (size_t)w * (size_t)channels;
+    if (s == GM_OK && (uint64_t)count * one > max_bytes)
+        s = gm_fail(GM_ERR_FORMAT, "%s: '%s' holds %d images of %zu bytes, more than this library reads", who, path,
+                    (int)count, one);
+    /* pass 2: decode, each into its slot (or through a scratch image to resize) */
+    if (s == GM_OK) {
+        out->pixels = gm_malloc((size_t)count * one);
+        out->labels = n_classes ? gm_malloc((size_t)count * sizeof *out->labels) : NULL;
+        if (!out->pixels || (n_classes && !out->labels))
+            s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d images", who, (int)count);
+    }
+    for (int32_t i = 0; i < count && s == GM_OK; i++) {
+        uint8_t *slot = out->pixels + (size_t)i * one, *scratch = slot;
+        const gm_png_info *info = &im[i].info;
+        if (resized && !(scratch = gm_malloc((size_t)info->height * (size_t)info->width * (size_t)channels)))
+            s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory to decode '%s'", who, im[i].path);
+        if (s == GM_OK && (s = gm_png_read(who, im[i].path, info, channels, scratch)) == GM_OK && resized)
+            resize(slot, h, w, scratch, info->height, info->width, channels);
+        if (resized)
+            gm_free(scratch);
+        if (out->labels)
+            out->labels[i] = im[i].label;
+    }
+    for (int32_t i = 0; i < count; i++)
+        gm_free(im[i].path);
+    gm_free(im);
+    if (s != GM_OK) {
+        gm_free(out->pixels);
+        gm_free(out->labels);
+        memset(out, 0, sizeof *out);
+        return s;
+    }
+    *out = (gm_imagedir){ out->pixels, out->labels, count, h, w, channels, n_classes };
+    return GM_OK;
+}

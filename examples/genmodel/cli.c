@@ -331,20 +331,20 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_option *opts, 
     return 0;
 }
 
-int cli_data_is_dir(const cli_data *d)
+int cli_data_has_split(const cli_data *d, const char *split)
 {
     char path[4096];
     struct stat st;
-    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", d->path);
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", d->path, split);
     if (stat(path, &st) == 0)
         return 1;
-    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", d->path);
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", d->path, split);
     return stat(path, &st) == 0;
 }
 
 gm_status cli_open_data(const cli_data *d, const char *split, gm_dataset **out)
 {
-    if (cli_data_is_dir(d))
+    if (cli_data_has_split(d, "train"))
         return gm_dataset_load_dir(d->path, split, out);
     gm_dataset_options o;
     gm_dataset_options_init(&o);

@@ -68,8 +68,9 @@ typedef struct cli_data {
     { "--delimiter", OPT_STRING, &(d).delimiter, "with a CSV file: the character between cells, or tab (,)" }, \
     { "--resize", OPT_STRING, &(d).resize, "with a folder of PNG images: resize each to HEIGHTxWIDTH" }
 
-/* Whether d names an MNIST-family directory (of splits). */
-int cli_data_is_dir(const cli_data *d);
+/* Whether d names an MNIST-family directory (one with a train split) that
+ * holds the split. */
+int cli_data_has_split(const cli_data *d, const char *split);
 
 /* The split of a directory, or the file: the library's status, with
  * nothing printed. */

@@ -1,6 +1,7 @@
 /* genmodel KIND train and KIND sample, for every kind of model: the
  * skeleton the kinds share, each kind's calls from its cli_model record
  * (vae_cmd.c, gan_cmd.c). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +93,11 @@ int cli_train(const cli_model *m, int argc, char **argv)
     train_ctx c = { m, NULL, { 0 }, 0 };
     int32_t *rows = NULL, *order = NULL, count = 0;
     int rc = 1;
-    /* the test split of a directory, evaluated after each epoch; a file has none */
+    /* the test split of an MNIST-family directory, evaluated after each
+     * epoch; other data has none */
     if ((s = cli_open_data(&data, "train", &train)) != GM_OK ||
-        (m->needs_test && cli_data_is_dir(&data) && (s = cli_open_data(&data, "t10k", &test)) != GM_OK)) {
+        (m->needs_test && cli_data_has_split(&data, "train") && cli_data_has_split(&data, "t10k") &&
+         (s = cli_open_data(&data, "t10k", &test)) != GM_OK)) {
         rc = cli_fail(data.path, s);
         goto done;
     }
@@ -150,23 +153,30 @@ done:
 
 int cli_sample(const cli_model *m, int argc, char **argv)
 {
-    const char *idx = NULL, *png = NULL;
-    int32_t n = 64, label = -1;
+    const char *idx = NULL, *png = NULL, *set = NULL, *format = "npy";
+    int32_t n = 64, label = -1, per_class = 0;
     const cli_option opts[] = {
         { "-n", OPT_INT, &n, "how many samples" },
         { "--label", OPT_INT, &label, "class of every sample (conditional model; default: all classes in turn)" },
+        { "--per-class", OPT_INT, &per_class, "N samples of every class instead (conditional model)" },
         { "--idx", OPT_STRING, &idx, "write the samples as an IDX file (uint8)" },
         { "--png", OPT_STRING, &png, "write a grid of the samples (PNG, or PGM for other names)" },
+        { "--out-dataset", OPT_STRING, &set, "write them with their labels as a dataset into this folder" },
+        { "--format", OPT_STRING, &format, "of --out-dataset: idx (an MNIST-family folder), npy (x.npy, y.npy) or "
+                                           "png (a folder of images per class)" },
     };
-    char usage[96];
-    snprintf(usage, sizeof usage, "genmodel %s sample MODEL -n N [--label C] [--idx OUT.idx3] [--png GRID.png]",
-             m->name);
+    char usage[128];
+    snprintf(usage, sizeof usage, "genmodel %s sample MODEL -n N [--label C | --per-class N] [--idx OUT.idx3] "
+             "[--png GRID.png] [--out-dataset DIR]", m->name);
     const char *pos[1];
     int n_pos, r = cli_parse(argc, argv, usage, opts, COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
-    if (n_pos != 1 || n < 1 || (!idx && !png)) {
-        fprintf(stderr, "genmodel %s sample: needs MODEL, n >= 1, and --idx and/or --png\n", m->name);
+    const int32_t dataset_format = !strcmp(format, "idx") ? GM_DATA_IDX : !strcmp(format, "npy") ? GM_DATA_NPY
+                                   : !strcmp(format, "png") ? GM_DATA_PNG_DIR : -1;
+    if (n_pos != 1 || n < 1 || per_class < 0 || (!idx && !png && !set) || dataset_format < 0) {
+        fprintf(stderr, "genmodel %s sample: needs MODEL, n >= 1, --idx, --png and/or --out-dataset, and --format "
+                "idx, npy or png\n", m->name);
         return 2;
     }
     void *h;
@@ -177,17 +187,30 @@ int cli_sample(const cli_model *m, int argc, char **argv)
     m->get_config(h, &cfg);
     const cli_config config = { m->kind, &cfg };
     const int32_t dim = *cli_int_field(&config, m->dim_field), classes = *cli_int_field(&config, "n_classes");
+    if (per_class > 0 && classes > 0 && (int64_t)per_class * classes <= INT32_MAX)
+        n = per_class * classes;
     float *x = malloc((size_t)n * dim * sizeof *x);
     int32_t *labels = cli_sample_labels(n, classes, label);
+    for (int32_t i = 0; labels && per_class > 0 && i < n; i++)
+        labels[i] = i / per_class;
+    /* the image the rows are: the model's shape, else a square or a strip */
+    int32_t height = *cli_int_field(&config, "image_height"), width = *cli_int_field(&config, "image_width");
+    int32_t channels = *cli_int_field(&config, "image_channels");
+    if (!channels)
+        channels = 1, cli_image_shape(dim, &height, &width);
     int rc = 1;
     if (!x || (classes && !labels)) {
         fprintf(stderr, "genmodel: out of memory\n");
-    } else if (label >= classes) {
-        fprintf(stderr, "genmodel %s sample: --label needs a conditional model with more than %d classes\n", m->name,
-                (int)label);
+    } else if (label >= classes || (per_class > 0 && (classes == 0 || label >= 0))) {
+        fprintf(stderr, "genmodel %s sample: --label and --per-class need a conditional model (this one has %d "
+                "classes), and not both\n", m->name, (int)classes);
+    } else if (per_class > 0 && n != per_class * classes) {
+        fprintf(stderr, "genmodel %s sample: %d per class is too many\n", m->name, (int)per_class);
     } else {
         gm_status s = m->sample(h, labels, n, x);
-        rc = s != GM_OK ? cli_fail("sampling", s) : cli_write_samples(x, n, dim, idx, png);
+        rc = s != GM_OK ? cli_fail("sampling", s) : idx || png ? cli_write_samples(x, n, dim, idx, png) : 0;
+        if (rc == 0 && set && (s = gm_dataset_write(set, dataset_format, x, labels, n, height, width, channels)))
+            rc = cli_fail(set, s);
     }
     free(x);
     free(labels);

@@ -97,6 +97,26 @@ GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t siz
  * for gm_dataset_load. */
 GM_API gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, gm_dataset **out);
 
+/** Write n samples x (n, height * width * channels floats in [0, 1],
+ * converted as by gm_idx_write_images) and their labels (n, or NULL for
+ * none) as a dataset gm_dataset_open reads back, into the folder dir
+ * (made if missing; files of the same names are replaced):
+ * - GM_DATA_IDX: dir/train-images-idx3-ubyte, (n, height, width) or (n,
+ *   height, width, channels), and dir/train-labels-idx1-ubyte (labels 0 to
+ *   255): an MNIST-family directory, also for `genmodel --data dir`;
+ * - GM_DATA_NPY: dir/x.npy, uint8 of the same shape, and dir/y.npy, int32;
+ * - GM_DATA_PNG_DIR: dir/LABEL/NUMBER.png, grey or RGB (channels 1 or 3),
+ *   LABEL zero-padded so that the folders sort in label order (a label
+ *   without samples has no folder, so reading back numbers the labels
+ *   present), or dir/NUMBER.png without labels; GM_ERR_UNSUPPORTED in a
+ *   build without libpng.
+ * Labels lie in [0, 65535]. GM_ERR_INVALID_ARG for a bad argument (before
+ * anything is written), GM_ERR_IO naming the file or folder,
+ * GM_ERR_NO_MEMORY. IDX and NPY files are replaced atomically; a failure
+ * while writing PNG files may leave some written. */
+GM_API gm_status gm_dataset_write(const char *dir, int32_t format, const float *x, const int32_t *labels, int32_t n,
+                                  int32_t height, int32_t width, int32_t channels);
+
 /** Release a dataset; NULL is a no-op. */
 GM_API void gm_dataset_free(gm_dataset *ds);
 

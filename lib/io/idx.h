@@ -22,6 +22,17 @@ typedef struct gm_idx {
     int32_t dims[GM_IDX_MAX_DIMS];
 } gm_idx;
 
+/* A pixel in [0, 1] as the nearest of 256 levels; out-of-range values
+ * clamp and NaN gives 0. */
+static inline uint8_t gm_pixel_byte(float v)
+{
+    if (!(v > 0.0f))
+        return 0;
+    if (v >= 1.0f)
+        return 255;
+    return (uint8_t)(v * 255.0f + 0.5f);
+}
+
 /* Read the whole of path, which must have between min_ndim and max_ndim
  * dimensions. who starts every error message. On failure idx->data is NULL
  * and nothing is held. */

@@ -16,15 +16,6 @@
 #define GAP 2              /* pixels of black between grid cells and around them */
 #define CHUNK 4096
 
-/* The nearest of 256 levels; out-of-range values clamp and NaN gives 0. */
-static uint8_t to_byte(float v)
-{
-    if (!(v > 0.0f))
-        return 0;
-    if (v >= 1.0f)
-        return 255;
-    return (uint8_t)(v * 255.0f + 0.5f);
-}
 
 static void put_be32(unsigned char *p, uint32_t v)
 {
@@ -94,7 +85,7 @@ gm_status gm_idx_write_images(const char *path, const float *images, int32_t n, 
     for (size_t done = 0; done < total;) {
         size_t k = total - done < CHUNK ? total - done : CHUNK;
         for (size_t i = 0; i < k; i++)
-            buf[i] = to_byte(images[done + i]);
+            buf[i] = gm_pixel_byte(images[done + i]);
         if (fwrite(buf, 1, k, f) != k)
             return close_file(who, path, f, write_failed(who, path));
         done += k;
@@ -114,48 +105,6 @@ static gm_status write_pgm(const char *who, const char *path, const uint8_t *gri
     return close_file(who, path, f, GM_OK);
 }
 
-#ifdef GM_HAVE_PNG
-static gm_status png_failed(const char *who, const char *path, const gm_png_ctx *ctx)
-{
-    if (ctx->oom)
-        return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory writing '%s'", who, path);
-    return gm_fail(GM_ERR_IO, "%s: cannot write '%s': libpng: %s", who, path,
-                   ctx->msg[0] ? ctx->msg : "unknown error");
-}
-
-/* libpng's calls around the longjmp target: 0 on success. A function of
- * its own, so that no local of the one calling setjmp changes before a
- * longjmp (those would be indeterminate after it). */
-static int encode_png(png_structp png, png_infop info, FILE *f, const uint8_t *grid, int32_t gw,
-                      int32_t gh)
-{
-    if (setjmp(png_jmpbuf(png)))
-        return -1;
-    png_init_io(png, f);
-    png_set_IHDR(png, info, (png_uint_32)gw, (png_uint_32)gh, 8, PNG_COLOR_TYPE_GRAY,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    for (int32_t y = 0; y < gh; y++)
-        png_write_row(png, grid + (size_t)y * (size_t)gw);
-    png_write_end(png, info);
-    return 0;
-}
-
-static gm_status write_png(const char *who, const char *path, const uint8_t *grid, int32_t gw,
-                           int32_t gh)
-{
-    gm_png_ctx ctx = { { 0 }, 0 };
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return open_failed(who, path);
-    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &ctx, gm_png_error,
-                                                gm_png_warning, &ctx, gm_png_alloc, gm_png_free);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    int failed = !info || encode_png(png, info, f, grid, gw, gh) != 0;
-    png_destroy_write_struct(&png, &info);
-    return close_file(who, path, f, failed ? png_failed(who, path, &ctx) : GM_OK);
-}
-#endif
 
 static int is_png_path(const char *path)
 {
@@ -200,11 +149,11 @@ gm_status gm_image_write_grid(const char *path, const float *images, int32_t n, 
         uint8_t *cell = grid + (GAP + row * (h + GAP)) * W + GAP + col * (w + GAP);
         for (size_t y = 0; y < h; y++)
             for (size_t x = 0; x < w; x++)
-                cell[y * W + x] = to_byte(img[y * w + x]);
+                cell[y * W + x] = gm_pixel_byte(img[y * w + x]);
     }
 #ifdef GM_HAVE_PNG
     if (png)
-        st = write_png(who, path, grid, (int32_t)gw, (int32_t)gh);
+        st = gm_png_write(who, path, grid, (int32_t)gw, (int32_t)gh, 1);
     else
 #endif
         st = write_pgm(who, path, grid, (int32_t)gw, (int32_t)gh);

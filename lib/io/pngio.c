@@ -179,7 +179,52 @@ gm_status gm_png_read(const char *who, const char *path, const gm_png_info *info
     return s;
 }
 
+/* libpng's calls around the longjmp target: 0 on success */
+static int encode(png_structp png, png_infop info, FILE *f, const uint8_t *pixels, int32_t w, int32_t h,
+                  int channels)
+{
+    if (setjmp(png_jmpbuf(png)))
+        return -1;
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int32_t y = 0; y < h; y++)
+        png_write_row(png, pixels + (size_t)y * (size_t)w * (size_t)channels);
+    png_write_end(png, info);
+    return 0;
+}
+
+gm_status gm_png_write(const char *who, const char *path, const uint8_t *pixels, int32_t width, int32_t height,
+                       int channels)
+{
+    gm_png_ctx ctx = { { 0 }, 0 };
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return gm_fail(GM_ERR_IO, "%s: cannot create '%s': %s", who, path, strerror(errno));
+    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &ctx, gm_png_error, gm_png_warning, &ctx,
+                                                gm_png_alloc, gm_png_free);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    const int made = info != NULL, failed = !made || encode(png, info, f, pixels, width, height, channels) != 0;
+    png_destroy_write_struct(&png, &info);
+    const int closed = fclose(f) == 0;
+    if (failed && (ctx.oom || !made))
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory writing '%s'", who, path);
+    if (failed)
+        return gm_fail(GM_ERR_IO, "%s: cannot write '%s': libpng: %s", who, path, ctx.msg[0] ? ctx.msg : "unknown error");
+    if (!closed)
+        return gm_fail(GM_ERR_IO, "%s: cannot write '%s': %s", who, path, strerror(errno));
+    return GM_OK;
+}
+
 #else
+
+gm_status gm_png_write(const char *who, const char *path, const uint8_t *pixels, int32_t width, int32_t height,
+                       int channels)
+{
+    (void)pixels, (void)width, (void)height, (void)channels;
+    return gm_fail(GM_ERR_UNSUPPORTED, "%s: cannot write '%s': this build has no libpng", who, path);
+}
 
 gm_status gm_png_peek(const char *who, const char *path, int64_t max_pixels, gm_png_info *info)
 {

@@ -46,4 +46,11 @@ gm_status gm_png_peek(const char *who, const char *path, int64_t max_pixels, gm_
  * black. A truncated or corrupt file is GM_ERR_FORMAT naming it. */
 gm_status gm_png_read(const char *who, const char *path, const gm_png_info *info, int channels, uint8_t *out);
 
+
+/* Write pixels (height, width, channels: 1 grey or 3 RGB, 8 bits) to path
+ * as a PNG file; GM_ERR_IO naming it on failure (a partial file may stay),
+ * GM_ERR_UNSUPPORTED without libpng. */
+gm_status gm_png_write(const char *who, const char *path, const uint8_t *pixels, int32_t width, int32_t height,
+                       int channels);
+
 #endif

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
@@ -975,6 +976,44 @@ static void check_dataset_open(const void *arg)
     gm_dataset_free(ds);
 }
 
+static void check_dataset_write(const void *arg)
+{
+    (void)arg;
+    char dir[512], file[512], deep[512];
+    scratch(dir, "written");
+    scratch(deep, "no-such-dir/written");
+    const int32_t big[N] = { 0, 1, 256, 0 }, negative[N] = { 0, -1, 0, 0 };
+    const struct { const char *what, *dir; int32_t format; const float *x; const int32_t *labels; int32_t n, h, w, c;
+                   gm_status want; } cases[] = {
+        { "NULL dir", NULL, GM_DATA_NPY, good_x, good_labels, N, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "NULL x", dir, GM_DATA_NPY, NULL, good_labels, N, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "an empty dir", "", GM_DATA_NPY, good_x, good_labels, N, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "GM_DATA_AUTO", dir, GM_DATA_AUTO, good_x, good_labels, N, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "CSV", dir, GM_DATA_CSV, good_x, good_labels, N, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "n 0", dir, GM_DATA_NPY, good_x, good_labels, 0, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "height 0", dir, GM_DATA_NPY, good_x, good_labels, N, 0, 3, 1, GM_ERR_INVALID_ARG },
+        { "channels -1", dir, GM_DATA_NPY, good_x, good_labels, N, 2, 3, -1, GM_ERR_INVALID_ARG },
+        { "PNG of 2 channels", dir, GM_DATA_PNG_DIR, good_x, good_labels, N / 2, 1, 3, 2, GM_ERR_INVALID_ARG },
+        { "label 256 in IDX", dir, GM_DATA_IDX, good_x, big, N, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "label -1", dir, GM_DATA_NPY, good_x, negative, N, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "a dir under a missing one", deep, GM_DATA_NPY, good_x, good_labels, N, 2, 3, 1, GM_ERR_IO },
+        { "a dir that is a file", fx.images, GM_DATA_NPY, good_x, good_labels, N, 2, 3, 1, GM_ERR_IO },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect(cases[i].what, gm_dataset_write(cases[i].dir, cases[i].format, cases[i].x, cases[i].labels, cases[i].n,
+                                               cases[i].h, cases[i].w, cases[i].c), cases[i].want);
+    expect("the valid call", gm_dataset_write(dir, GM_DATA_NPY, good_x, good_labels, N, 2, 3, 1), GM_OK);
+    gm_dataset *ds = NULL;
+    expect("reading it back", gm_dataset_open(scratch(file, "written/x.npy"), &(gm_dataset_options){
+        sizeof(gm_dataset_options), 0, scratch(deep, "written/y.npy"), ',', -1, NULL, 0, 0 }, &ds), GM_OK);
+    if (gm_dataset_count(ds) != N || gm_dataset_n_classes(ds) != C)
+        broke("reading it back", "%d rows of %d classes", (int)gm_dataset_count(ds), (int)gm_dataset_n_classes(ds));
+    gm_dataset_free(ds);
+    unlink(scratch(file, "written/x.npy"));
+    unlink(scratch(file, "written/y.npy"));
+    rmdir(dir);
+}
+
 static void check_dataset_free(const void *arg)
 {
     (void)arg;
@@ -1310,6 +1349,7 @@ static const row rows[] = {
     { "gm_dataset_open", check_dataset_open, NULL },
     { "gm_dataset_options_init_size", check_init, &options_ops },
     { "gm_dataset_width", check_getter, &(const getter){ gm_dataset_width, 3 } },
+    { "gm_dataset_write", check_dataset_write, NULL },
     { "gm_gan_config_init_size", check_init, &gan_ops },
     { "gm_gan_create", check_create, &gan_create_call },
     { "gm_gan_discriminate", check_data_call, &call_gan_discriminate },

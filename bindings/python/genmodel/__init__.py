@@ -20,13 +20,13 @@ from ._lib import __version__
 from ._lib import path as library_path
 from .checkpoint import CheckpointInfo, checkpoint_info, load
 from .common import backend_name, get_num_threads, set_backend, set_num_threads, version
-from .data import FASHION_MNIST_DIR, Dataset, have_png, load_mnist, write_idx, write_image_grid
+from .data import FASHION_MNIST_DIR, Dataset, have_png, load_mnist, write_dataset, write_idx, write_image_grid
 from .gan import GAN, GANLosses
 from .vae import VAE, VAELosses
 
 __all__ = [
     "VAE", "VAELosses", "GAN", "GANLosses",
-    "Dataset", "load_mnist", "write_image_grid", "write_idx", "have_png", "FASHION_MNIST_DIR",
+    "Dataset", "load_mnist", "write_dataset", "write_image_grid", "write_idx", "have_png", "FASHION_MNIST_DIR",
     "CheckpointInfo", "checkpoint_info", "load",
     "version", "set_num_threads", "get_num_threads", "set_backend", "backend_name", "library_path",
     "__version__",

@@ -263,6 +263,7 @@ _DECLARATIONS = [
     ("gm_dataset_options_init_size", None, [POINTER(gm_dataset_options), c_size_t]),
     ("gm_dataset_open", STATUS, [_path, POINTER(gm_dataset_options), _out]),
     ("gm_dataset_channels", c_int32, [_handle]),
+    ("gm_dataset_write", STATUS, [_path, c_int32, _f32, _labels, c_int32, c_int32, c_int32, c_int32]),
     ("gm_dataset_free", None, [_handle]),
     ("gm_dataset_count", c_int32, [_handle]),
     ("gm_dataset_dim", c_int32, [_handle]),

@@ -194,3 +194,31 @@ def write_idx(path, images, height=None, width=None):
 def have_png():
     """True when this build of the library writes PNG."""
     return bool(lib.gm_have_png())
+
+
+def write_dataset(directory, x, labels=None, format="npy", shape=None):
+    """Write samples x, floats in [0, 1] (n, dim) or (n, height, width[,
+    channels]), and their labels (n ints, or None) as a dataset that
+    Dataset.open reads back (gm_dataset_write): 'idx' an MNIST-family
+    directory (labels 0-255), 'npy' x.npy and y.npy, 'png_dir' a folder of
+    PNG images per label (1 or 3 channels). shape=(height, width,
+    channels) for 2-D x; the default is a square of one channel, or a
+    1-pixel-high strip."""
+    if not isinstance(format, str):
+        raise TypeError(f"format must be a str, got {type(format).__name__}")
+    if format not in ("idx", "npy", "png_dir"):
+        raise ValueError(f"format must be 'idx', 'npy' or 'png_dir' (got {format!r})")
+    x = np.asarray(x)
+    if shape is None and x.ndim in (3, 4):
+        shape = x.shape[1:] + ((1,) if x.ndim == 3 else ())
+    x = x.reshape(len(x), -1) if x.ndim in (3, 4) else x
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (n, dim) or (n, height, width[, channels]), got {x.shape}")
+    if shape is None:
+        side = math.isqrt(x.shape[1])
+        shape = (side, side, 1) if side * side == x.shape[1] else (1, x.shape[1], 1)
+    height, width, channels = (_convert.int32(v, "shape") for v in shape)
+    x = _convert.rows(x, height * width * channels, "x")
+    labels = None if labels is None else _convert.int32s(labels, len(x), "labels")
+    lib.gm_dataset_write(_convert.path(directory, "directory"), _FORMATS[format], x, labels, len(x), height, width,
+                         channels)

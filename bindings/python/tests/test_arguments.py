@@ -138,6 +138,8 @@ ARGUMENTS = {
                      ("labels_path", "optional path", lambda w, v: genmodel.Dataset.open(w.images, v)),
                      ("format", "choice", lambda w, v: genmodel.Dataset.open(w.images, format=v)),
                      ("delimiter", "choice", lambda w, v: genmodel.Dataset.open(w.images, delimiter=v))],
+    "write_dataset": [("directory", "path", lambda w, v: genmodel.write_dataset(v, w.x)),
+                      ("format", "choice", lambda w, v: genmodel.write_dataset(w.tmp / "d", w.x, format=v))],
     "Dataset.load_dir": [("directory", "path", lambda w, v: genmodel.Dataset.load_dir(v)),
                          ("split", "split", lambda w, v: genmodel.Dataset.load_dir(w.tmp, v))],
     "Dataset.gather": [("indices", "indices", lambda w, v: w.ds.gather(v))],

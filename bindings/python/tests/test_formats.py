@@ -156,3 +156,33 @@ def test_png_folder_resize_and_errors(tmp_path):
     (tmp_path / "c.png").write_bytes((tmp_path / "a.png").read_bytes()[:40])
     with pytest.raises(genmodel.FormatError, match="c.png' is not a valid PNG"):
         genmodel.Dataset.open(tmp_path, resize=(2, 2))
+
+
+@pytest.mark.parametrize("form", ["idx", "npy", "png_dir"])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_write_dataset_round_trip(tmp_path, form, channels):
+    """What write_dataset writes, Dataset.open reads back: the same pixels
+    (as bytes), shape, channels and labels."""
+    if form == "png_dir" and not genmodel.have_png():
+        pytest.skip("no libpng")
+    x = np.random.default_rng(5).random((12, 5, 4, channels)).astype(np.float32)
+    labels = np.arange(12) % 11          # 11 classes: "00".."10" must sort in label order
+    genmodel.write_dataset(tmp_path / "out", x, labels, format=form)
+    path = tmp_path / "out"
+    with (genmodel.Dataset.open(path / "x.npy", labels_path=path / "y.npy") if form == "npy" else
+          genmodel.Dataset.load_dir(path) if form == "idx" else genmodel.Dataset.open(path)) as ds:
+        assert ds.shape == (5, 4) and ds.channels == channels and ds.n_classes == 11
+        got, got_labels = ds.gather()
+    order = np.argsort(labels, kind="stable") if form == "png_dir" else np.arange(12)  # a PNG folder is by class
+    np.testing.assert_array_equal(got_labels, labels[order])
+    np.testing.assert_array_equal(got, np.round(x.reshape(12, -1)[order] * 255) / np.float32(255))
+
+
+def test_write_dataset_refuses(tmp_path):
+    with pytest.raises(ValueError, match="IDX labels are bytes"):
+        genmodel.write_dataset(tmp_path / "o", np.zeros((2, 4)), [0, 300], format="idx")
+    with pytest.raises(ValueError, match="format"):
+        genmodel.write_dataset(tmp_path / "o", np.zeros((2, 4)), format="csv")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(genmodel.FileError, match="not a folder"):
+        genmodel.write_dataset(tmp_path / "file", np.zeros((2, 4)))

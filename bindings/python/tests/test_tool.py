@@ -82,3 +82,25 @@ def test_tool_trains_on_a_file(tool, mnist_dir, tmp_path, one_thread, form):
         gan.fit(x, 1, labels=labels, batch_size=32)
         gan.save(tmp_path / "py.safetensors")
     assert (tmp_path / "c.safetensors").read_bytes() == (tmp_path / "py.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize("form", ["idx", "npy", "png"])
+def test_tool_writes_an_augmentation_set(tool, tmp_path, form):
+    """`sample --per-class N --out-dataset DIR` writes what Python samples
+    with the same labels, as a labelled dataset that reads back."""
+    if form == "png" and not genmodel.have_png():
+        pytest.skip("no libpng")
+    path = tmp_path / "model.safetensors"
+    with genmodel.VAE(**dict(TINY_VAE, n_classes=3)) as vae:
+        vae.save(path)
+    tool("vae", "sample", path, "--per-class", 4, "--out-dataset", tmp_path / "set", "--format", form)
+    labels = np.repeat(np.arange(3), 4)
+    with genmodel.VAE.load(path) as vae:
+        want = vae.sample(12, labels=labels)
+    with (genmodel.Dataset.open(tmp_path / "set" / "x.npy", labels_path=tmp_path / "set" / "y.npy") if form == "npy"
+          else genmodel.Dataset.open(tmp_path / "set", format="png_dir") if form == "png"
+          else genmodel.Dataset.load_dir(tmp_path / "set")) as ds:
+        assert ds.shape == (4, 4) and ds.n_classes == 3
+        x, got_labels = ds.gather()
+    np.testing.assert_array_equal(got_labels, labels)
+    np.testing.assert_array_equal(x, np.round(np.clip(want, 0, 1) * 255) / np.float32(255))

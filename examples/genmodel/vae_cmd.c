@@ -1,4 +1,4 @@
-/* genmodel vae: train, sample, reconstruct, score and evaluate a VAE. */
+/* genmodel vae: train, sample, reconstruct, score, evaluate and walk a VAE. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +171,84 @@ static int vae_reconstruct(int argc, char **argv)
     return rc;
 }
 
+/* ---- walk: interpolation grids between pairs of inputs, or the 2-D manifold ---- */
+
+static int vae_walk(int argc, char **argv)
+{
+    cli_data data = { CLI_DEFAULT_DATA, NULL, NULL, NULL, NULL };
+    const char *png = NULL;
+    int32_t pairs = 8, steps = 10, side = 0, label = -1;
+    const cli_option opts[] = {
+        CLI_DATA_OPTIONS(data),
+        { "--pairs", OPT_INT, &pairs, "walks, one a row: between rows 2i and 2i + 1 of the (test) data" },
+        { "--steps", OPT_INT, &steps, "images per walk, both ends included" },
+        { "--manifold", OPT_INT, &side, "instead, a SIDE x SIDE grid of the prior's quantiles (a 2-D latent space)" },
+        { "--label", OPT_INT, &label, "the manifold's class (a conditional VAE)" },
+        { "--png", OPT_STRING, &png, "the grid (PNG, or PGM for other names)" },
+    };
+    const char *pos[1];
+    int n_pos, r = cli_parse(argc, argv, "genmodel vae walk MODEL [--data D] [--pairs N] [--steps S] "
+                             "[--manifold SIDE [--label C]] --png GRID.png", opts, COUNT(opts), NULL, pos, 1, &n_pos);
+    if (r)
+        return r < 0 ? 2 : 0;
+    if (n_pos != 1 || !png || pairs < 1 || steps < 2 || side < 0) {
+        fprintf(stderr, "genmodel vae walk: needs MODEL, --png, pairs >= 1 and steps >= 2\n");
+        return 2;
+    }
+    gm_vae *vae = NULL;
+    gm_dataset *test = NULL;
+    if (load_model(pos[0], &vae))
+        return 1;
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    gm_vae_get_config(vae, &cfg);
+    const int32_t dim = cfg.input_dim, conditional = cfg.n_classes > 0;
+    const int32_t rows = side ? side : pairs, cols = side ? side : steps;
+    float *grid = malloc((size_t)rows * cols * dim * sizeof *grid);
+    float *ends = side ? NULL : malloc((size_t)2 * pairs * dim * sizeof *ends);
+    int32_t *index = side ? NULL : malloc((size_t)2 * pairs * sizeof *index);
+    int32_t *labels = side ? NULL : malloc((size_t)2 * pairs * sizeof *labels);
+    gm_status s = GM_OK;
+    int rc = 1;
+    if (!grid || (!side && (!ends || !index || !labels))) {
+        fprintf(stderr, "genmodel: out of memory\n");
+        goto done;
+    }
+    if (side) {
+        s = gm_vae_manifold(vae, side, label, grid);
+    } else if ((s = cli_open_data(&data, "t10k", &test)) != GM_OK) {
+        rc = cli_fail(data.path, s);
+        goto done;
+    } else if (gm_dataset_count(test) < 2 * pairs || (conditional && !gm_dataset_has_labels(test))) {
+        fprintf(stderr, "genmodel vae walk: %d pairs need %d rows%s; %s has %d\n", (int)pairs, (int)(2 * pairs),
+                conditional ? " with labels" : "", data.path, (int)gm_dataset_count(test));
+        goto done;
+    } else {
+        /* a: the even rows, b: the odd ones; a conditional walk stays in a's class */
+        for (int32_t i = 0; i < pairs; i++)
+            index[i] = 2 * i, index[pairs + i] = 2 * i + 1;
+        if ((s = gm_dataset_gather(test, index, 2 * pairs, ends, conditional ? labels : NULL)) == GM_OK)
+            s = gm_vae_interpolate(vae, ends, ends + (size_t)pairs * dim, conditional ? labels : NULL, pairs, steps,
+                                   grid);
+    }
+    if (s != GM_OK) {
+        rc = cli_fail(side ? "the manifold" : "interpolating", s);
+    } else {
+        int32_t h, w;
+        cli_image_shape(dim, &h, &w);
+        s = gm_image_write_grid(png, grid, rows * cols, h, w, cols);
+        rc = s == GM_OK ? 0 : cli_fail(png, s);
+    }
+done:
+    free(grid);
+    free(ends);
+    free(index);
+    free(labels);
+    gm_dataset_free(test);
+    gm_vae_free(vae);
+    return rc;
+}
+
 /* ---- score: one anomaly score per input, in input order ---- */
 
 typedef struct {
@@ -288,11 +366,11 @@ int vae_main(int argc, char **argv)
         int (*run)(int, char **);
     } commands[] = {
         { "train", vae_train }, { "sample", vae_sample }, { "reconstruct", vae_reconstruct },
-        { "score", vae_score }, { "eval", vae_eval },
+        { "score", vae_score }, { "eval", vae_eval }, { "walk", vae_walk },
     };
     for (int i = 0; argc > 1 && i < COUNT(commands); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "usage: genmodel vae train|sample|reconstruct|score|eval [options] (each takes --help)\n");
+    fprintf(stderr, "usage: genmodel vae train|sample|reconstruct|score|eval|walk [options] (each takes --help)\n");
     return 2;
 }

@@ -158,6 +158,24 @@ GM_API gm_status gm_vae_reconstruct(gm_vae *vae, const float *x, const int32_t *
 GM_API gm_status gm_vae_score(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, int32_t m,
                               double *scores);
 
+/** Interpolation walks between pairs of inputs: for pair i, a[i] and b[i]
+ * (n rows each), decode `steps` >= 2 evenly spaced points from a[i]'s
+ * posterior mean to b[i]'s, both ends included, into out (n * steps,
+ * input_dim), pair after pair. For a conditional VAE labels (n) holds each
+ * pair's class, used to encode both ends and to decode the walk.
+ * Deterministic. */
+GM_API gm_status gm_vae_interpolate(gm_vae *vae, const float *a, const float *b, const int32_t *labels, int32_t n,
+                                    int32_t steps, float *out);
+
+/** The manifold of a VAE with a 2-D latent space (latent_dim 2, else
+ * GM_ERR_INVALID_ARG): decode a side x side lattice of the prior's
+ * quantiles into out (side * side, input_dim), row by row. The cell in row
+ * r, column c decodes z = (q(c), q(side - 1 - r)), q(k) = the standard
+ * normal's quantile at (k + 0.5) / side: z_1 grows to the right, z_2
+ * upwards. label is the class of a conditional VAE, -1 for an
+ * unconditional one. Deterministic. */
+GM_API gm_status gm_vae_manifold(gm_vae *vae, int32_t side, int32_t label, float *out);
+
 /** A uniformly random permutation of 0..n-1 into order (n), from the
  * handle's generator: the shuffled order of an epoch. */
 GM_API gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n);

@@ -687,3 +687,107 @@ gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n)
     gm_rng_permutation(&vae->rng, order, n);
     return GM_OK;
 }
+
+/* ---- walks in the latent space ---- */
+
+gm_status gm_vae_interpolate(gm_vae *vae, const float *a, const float *b, const int32_t *labels, int32_t n,
+                             int32_t steps, float *out)
+{
+    const char *who = "gm_vae_interpolate";
+    gm_status s = check_call(vae, a, out, labels, n, who);
+    if (s == GM_OK && !b)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: b is NULL", who);
+    if (s == GM_OK && (steps < 2 || (int64_t)n * steps > INT32_MAX))
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: steps must be >= 2 and n * steps at most 2^31 - 1 (got %d, %d)", who,
+                    (int)steps, (int)n);
+    if (s != GM_OK)
+        return s;
+    const size_t Z = (size_t)vae->cfg.latent_dim, walk = (size_t)n * (size_t)steps;
+    float *mu = gm_alloc_floats(4 * (size_t)n * Z + walk * Z);
+    int32_t *walk_labels = labels ? gm_malloc(walk * sizeof *walk_labels) : NULL;
+    if (!mu || (labels && !walk_labels)) {
+        gm_free(mu);
+        gm_free(walk_labels);
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d walks", who, (int)n);
+    }
+    float *mu_b = mu + (size_t)n * Z, *logvar = mu_b + (size_t)n * Z, *z = logvar + 2 * (size_t)n * Z;
+    if ((s = gm_vae_encode(vae, a, labels, n, mu, logvar)) == GM_OK &&
+        (s = gm_vae_encode(vae, b, labels, n, mu_b, logvar + (size_t)n * Z)) == GM_OK) {
+        for (size_t i = 0; i < (size_t)n; i++)
+            for (size_t k = 0; k < (size_t)steps; k++) {
+                const float t = (float)k / (float)(steps - 1);
+                for (size_t j = 0; j < Z; j++)
+                    z[(i * (size_t)steps + k) * Z + j] = mu[i * Z + j] + t * (mu_b[i * Z + j] - mu[i * Z + j]);
+                if (walk_labels)
+                    walk_labels[i * (size_t)steps + k] = labels[i];
+            }
+        s = gm_vae_decode(vae, z, walk_labels, (int32_t)walk, out);
+    }
+    gm_free(mu);
+    gm_free(walk_labels);
+    return s != GM_OK ? gm_refail(s, who) : GM_OK;
+}
+
+/* The standard normal's quantile at p in (0, 1): Acklam's rational
+ * approximation (relative error 1.2e-9), then one Halley step on erfc. */
+static double normal_quantile(double p)
+{
+    static const double a[6] = { -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00 };
+    static const double b[5] = { -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                                 6.680131188771972e+01, -1.328068155288572e+01 };
+    static const double c[6] = { -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00 };
+    static const double d[4] = { 7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                 3.754408661907416e+00 };
+    const double lo = 0.02425;
+    double x;
+    if (p < lo || p > 1.0 - lo) {
+        const double q = sqrt(-2.0 * log(p < lo ? p : 1.0 - p));
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+        x = p < lo ? x : -x;
+    } else {
+        const double q = p - 0.5, r = q * q;
+        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
+    }
+    const double e = 0.5 * erfc(-x / sqrt(2.0)) - p, u = e * 2.5066282746310002 * exp(x * x / 2.0);  /* sqrt(2 pi) */
+    return x - u / (1.0 + x * u / 2.0);
+}
+
+gm_status gm_vae_manifold(gm_vae *vae, int32_t side, int32_t label, float *out)
+{
+    const char *who = "gm_vae_manifold";
+    if (!vae || !out)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: NULL argument", who);
+    if (vae->cfg.latent_dim != 2)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: the manifold is drawn for a 2-D latent space, not %d-D", who,
+                       (int)vae->cfg.latent_dim);
+    if (side < 1 || side > 4096)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: side must be in [1, 4096] (got %d)", who, (int)side);
+    const int32_t C = vae->cfg.n_classes;
+    if ((C == 0 && label != -1) || (C > 0 && (label < 0 || label >= C)))
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: label is %d; %s", who, (int)label,
+                       C ? "a conditional VAE needs a class in [0, n_classes)" : "an unconditional VAE takes -1");
+    const size_t cells = (size_t)side * (size_t)side;
+    float *z = gm_alloc_floats(2 * cells);
+    int32_t *labels = C ? gm_malloc(cells * sizeof *labels) : NULL;
+    if (!z || (C && !labels)) {
+        gm_free(z);
+        gm_free(labels);
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d x %d cells", who, (int)side, (int)side);
+    }
+    for (int32_t r = 0; r < side; r++)
+        for (int32_t c = 0; c < side; c++) {
+            const size_t cell = (size_t)r * (size_t)side + (size_t)c;
+            z[2 * cell] = (float)normal_quantile((c + 0.5) / side);
+            z[2 * cell + 1] = (float)normal_quantile((side - 1 - r + 0.5) / side);
+            if (labels)
+                labels[cell] = label;
+        }
+    gm_status s = gm_vae_decode(vae, z, labels, (int32_t)cells, out);
+    gm_free(z);
+    gm_free(labels);
+    return s;
+}

@@ -366,6 +366,10 @@ static gm_status vae_score(const call_args *a)
 {
     return gm_vae_score(a->h, a->in[0], a->labels, a->n, a->k, a->out[0]);
 }
+static gm_status vae_interpolate(const call_args *a)
+{
+    return gm_vae_interpolate(a->h, a->in[0], a->in[1], a->labels, a->n, a->k, a->out[0]);
+}
 static gm_status vae_shuffle(const call_args *a)
 {
     return gm_vae_shuffle(a->h, a->out[0], a->n);
@@ -527,6 +531,10 @@ static const data_call call_vae_reconstruct = { .kind = VAE, .invoke = vae_recon
 static const data_call call_vae_score = { .kind = VAE, .invoke = vae_score, .n_in = 1, .in_width = { D },
     .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { DOUBLES(N) }, .has_k = 1, .k_good = 2,
     .k_bad = { 0, -1 } };
+/* two steps: the output buffers hold N * D doubles, 2 N rows of D floats */
+static const data_call call_vae_interpolate = { .kind = VAE, .invoke = vae_interpolate, .n_in = 2,
+    .in_width = { D, D }, .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { FLOATS(2 * N, D) }, .has_k = 1,
+    .k_good = 2, .k_bad = { 1, 0 } };
 static const data_call call_vae_shuffle = { .kind = VAE, .invoke = vae_shuffle, .n_out = 1,
     .out_bytes = { N * sizeof(int32_t) } };
 static const data_call call_gan_generate = { .kind = GAN, .invoke = gan_generate, .n_in = 1, .in_width = { Z },
@@ -883,6 +891,32 @@ static void check_peek(const void *arg)
     }
     expect("NULL struct", k->peek(fx.file[own], NULL), GM_ERR_INVALID_ARG);
     struct_size_cases(peek_of, k, k->first_size);
+}
+
+static void check_vae_manifold(const void *arg)
+{
+    (void)arg;
+    float out[4 * D];
+    const struct { const char *what; void *h; int32_t side, label; float *out; } cases[] = {
+        { "NULL vae", NULL, 2, -1, out },
+        { "NULL out", fx.h[VAE][0], 2, -1, NULL },
+        { "a 3-D latent space", fx.h[VAE][0], 2, -1, out },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect(cases[i].what, gm_vae_manifold(cases[i].h, cases[i].side, cases[i].label, cases[i].out),
+               GM_ERR_INVALID_ARG);
+    gm_vae_config cfg;
+    small_vae_config(&cfg, C);
+    cfg.latent_dim = 2;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    const struct { const char *what; int32_t side, label; } bad[] = {
+        { "side 0", 0, 0 }, { "side 4097", 4097, 0 }, { "label -1 for a conditional VAE", 2, -1 }, { "label C", 2, C },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect(bad[i].what, gm_vae_manifold(vae, bad[i].side, bad[i].label, out), GM_ERR_INVALID_ARG);
+    expect("the valid call", gm_vae_manifold(vae, 2, C - 1, out), GM_OK);
+    gm_vae_free(vae);
 }
 
 static void check_buffer_free(const void *arg)
@@ -1382,9 +1416,11 @@ static const row rows[] = {
     { "gm_vae_encode", check_data_call, &call_vae_encode },
     { "gm_vae_free", check_free, &vae_ops },
     { "gm_vae_get_config", check_get_config, &vae_ops },
+    { "gm_vae_interpolate", check_data_call, &call_vae_interpolate },
     { "gm_vae_iwae", check_data_call, &call_vae_iwae },
     { "gm_vae_load", check_load, &vae_ops },
     { "gm_vae_load_buffer", check_load_buffer, &vae_ops },
+    { "gm_vae_manifold", check_vae_manifold, NULL },
     { "gm_vae_reconstruct", check_data_call, &call_vae_reconstruct },
     { "gm_vae_reparameterize", check_data_call, &call_vae_reparameterize },
     { "gm_vae_sample", check_data_call, &call_vae_sample },

@@ -381,6 +381,65 @@ static void test_posterior_paths_agree(void **state)
     gm_vae_free(vae);
 }
 
+/* A walk starts at a's reconstruction, ends at b's, and passes through
+ * the decoded mean of their posterior means; a conditional walk keeps its
+ * class throughout. */
+static void test_interpolate(void **state)
+{
+    (void)state;
+    enum { P = 3, S = 5 };
+    for (int cond = 0; cond < 2; cond++) {
+        gm_vae *vae = small_vae(cond ? 4 : 0);
+        const int32_t labels[P] = { 3, 0, 2 };
+        const int32_t *l = cond ? labels : NULL;
+        float a[P * D], b[P * D], walk[P * S * D], ra[P * D], rb[P * D];
+        float mu_a[P * Z], mu_b[P * Z], lv[P * Z], mid[P * Z], dmid[P * D];
+        gm_test_fill(a, P * D, 0.0f, 1.0f, 5);
+        gm_test_fill(b, P * D, 0.0f, 1.0f, 6);
+        assert_int_equal(gm_vae_interpolate(vae, a, b, l, P, S, walk), GM_OK);
+        assert_int_equal(gm_vae_reconstruct(vae, a, l, P, ra), GM_OK);
+        assert_int_equal(gm_vae_reconstruct(vae, b, l, P, rb), GM_OK);
+        assert_int_equal(gm_vae_encode(vae, a, l, P, mu_a, lv), GM_OK);
+        assert_int_equal(gm_vae_encode(vae, b, l, P, mu_b, lv), GM_OK);
+        for (int i = 0; i < P * Z; i++)
+            mid[i] = mu_a[i] + 0.5f * (mu_b[i] - mu_a[i]);
+        assert_int_equal(gm_vae_decode(vae, mid, l, P, dmid), GM_OK);
+        for (int p = 0; p < P; p++) {
+            assert_memory_equal(walk + (size_t)(p * S) * D, ra + p * D, D * sizeof(float));
+            assert_memory_equal(walk + (size_t)(p * S + S - 1) * D, rb + p * D, D * sizeof(float));
+            assert_memory_equal(walk + (size_t)(p * S + S / 2) * D, dmid + p * D, D * sizeof(float));
+        }
+        assert_int_equal(gm_vae_interpolate(vae, a, b, l, P, 1, walk), GM_ERR_INVALID_ARG);
+        assert_int_equal(gm_vae_interpolate(vae, a, NULL, l, P, S, walk), GM_ERR_INVALID_ARG);
+        gm_vae_free(vae);
+    }
+}
+
+/* The manifold decodes the lattice of the prior's quantiles: the cell in
+ * row r, column c is z = (q(c), q(side - 1 - r)). */
+static void test_manifold(void **state)
+{
+    (void)state;
+    enum { SIDE = 4 };
+    /* the standard normal's quantiles at 1/8, 3/8, 5/8, 7/8 (scipy.stats.norm.ppf) */
+    const double q[SIDE] = { -1.1503493803760079, -0.31863936396437515, 0.31863936396437515, 1.1503493803760079 };
+    for (int cond = 0; cond < 2; cond++) {
+        gm_vae *vae = small_vae(cond ? 4 : 0);
+        float grid[SIDE * SIDE * D], z[SIDE * SIDE * Z], want[SIDE * SIDE * D];
+        int32_t labels[SIDE * SIDE];
+        for (int r = 0; r < SIDE; r++)
+            for (int c = 0; c < SIDE; c++) {
+                z[(r * SIDE + c) * Z] = (float)q[c];
+                z[(r * SIDE + c) * Z + 1] = (float)q[SIDE - 1 - r];
+                labels[r * SIDE + c] = 2;
+            }
+        assert_int_equal(gm_vae_manifold(vae, SIDE, cond ? 2 : -1, grid), GM_OK);
+        assert_int_equal(gm_vae_decode(vae, z, cond ? labels : NULL, SIDE * SIDE, want), GM_OK);
+        assert_memory_equal(grid, want, sizeof grid);
+        gm_vae_free(vae);
+    }
+}
+
 static void test_shuffle(void **state)
 {
     (void)state;
@@ -562,6 +621,8 @@ int main(void)
         cmocka_unit_test(test_huge_sizes),
         cmocka_unit_test(test_config_round_trip_and_lr),
         cmocka_unit_test(test_posterior_paths_agree),
+        cmocka_unit_test(test_interpolate),
+        cmocka_unit_test(test_manifold),
         cmocka_unit_test(test_shuffle),
         cmocka_unit_test_setup_teardown(test_every_allocation_failure, alloc_setup, alloc_teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_names_the_call, alloc_setup, alloc_teardown),

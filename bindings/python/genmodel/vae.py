@@ -121,6 +121,31 @@ class VAE(Model):
             lib.gm_vae_reconstruct(h, x, labels, len(x), out)
         return out
 
+    def interpolate(self, a, b, steps=10, labels=None):
+        """Walks from a[i]'s posterior mean to b[i]'s, both ends included:
+        (n, steps, input_dim). labels (n) gives each pair's class for a
+        conditional VAE."""
+        a, labels = self._batch(a, labels)
+        b, _ = self._batch(b, None)
+        if len(a) != len(b):
+            raise ValueError(f"a and b must have as many rows (got {len(a)} and {len(b)})")
+        steps = _convert.int32(steps, "steps")
+        out = _convert.floats(len(a) * max(steps, 0), self._x_dim)
+        with self._use() as h:
+            lib.gm_vae_interpolate(h, a, b, labels, len(a), steps, out)
+        return out.reshape(len(a), steps, self._x_dim)
+
+    def manifold(self, side=20, label=None):
+        """A 2-D latent space drawn: (side * side, input_dim), row by row,
+        the cell in row r and column c decoded from the prior's quantiles
+        (q(c), q(side - 1 - r)), q(k) at (k + 0.5) / side."""
+        side = _convert.int32(side, "side")
+        label = -1 if label is None else _convert.int32(label, "label")
+        out = _convert.floats(max(side, 0) ** 2, self._x_dim)
+        with self._use() as h:
+            lib.gm_vae_manifold(h, side, label, out)
+        return out
+
     def score(self, x, m=10, labels=None):
         """Anomaly score of each sample, float64 (n,): the negative ELBO
         averaged over m draws of z. Higher is less like the training data."""

@@ -104,3 +104,19 @@ def test_tool_writes_an_augmentation_set(tool, tmp_path, form):
         x, got_labels = ds.gather()
     np.testing.assert_array_equal(got_labels, labels)
     np.testing.assert_array_equal(x, np.round(np.clip(want, 0, 1) * 255) / np.float32(255))
+
+
+def test_tool_walks(tool, mnist_dir, tmp_path):
+    """`vae walk` draws what VAE.interpolate and VAE.manifold return."""
+    path = tmp_path / "model.safetensors"
+    with genmodel.VAE(input_dim=64, latent_dim=2, enc_hidden=(8,), dec_hidden=(8,), seed=2) as vae:
+        vae.save(path)
+        with genmodel.Dataset.load_dir(mnist_dir, "t10k") as ds:
+            x, _ = ds.gather(np.arange(6))
+        genmodel.write_image_grid(tmp_path / "walk.pgm", vae.interpolate(x[0::2], x[1::2], 5).reshape(-1, 64),
+                                  8, 8, cols=5)
+        genmodel.write_image_grid(tmp_path / "manifold.pgm", vae.manifold(4), 8, 8, cols=4)
+    tool("vae", "walk", path, "--data", mnist_dir, "--pairs", 3, "--steps", 5, "--png", tmp_path / "walk-c.pgm")
+    tool("vae", "walk", path, "--manifold", 4, "--png", tmp_path / "manifold-c.pgm")
+    assert (tmp_path / "walk-c.pgm").read_bytes() == (tmp_path / "walk.pgm").read_bytes()
+    assert (tmp_path / "manifold-c.pgm").read_bytes() == (tmp_path / "manifold.pgm").read_bytes()

@@ -70,3 +70,23 @@ def test_gaussian_likelihood_takes_any_real():
         x = patterns(64)[0] * 6 - 3
         history = vae.fit(x, 10, batch_size=16)
         assert history[-1].loss < 0.7 * history[0].loss
+
+
+def test_walks():
+    """interpolate: ends are the reconstructions; manifold: the quantile
+    lattice decoded, z_1 to the right and z_2 upwards."""
+    with genmodel.VAE(input_dim=16, latent_dim=2, enc_hidden=(8,), dec_hidden=(8,), seed=1) as vae:
+        a, b = np.random.default_rng(0).random((2, 3, 16), dtype=np.float32)
+        walk = vae.interpolate(a, b, steps=4)
+        assert walk.shape == (3, 4, 16)
+        np.testing.assert_array_equal(walk[:, 0], vae.reconstruct(a))
+        np.testing.assert_array_equal(walk[:, -1], vae.reconstruct(b))
+        grid = vae.manifold(3)
+        q = np.array([-0.9674215661017010, 0.0, 0.9674215661017010], np.float32)
+        z = np.array([[q[c], q[2 - r]] for r in range(3) for c in range(3)], np.float32)
+        np.testing.assert_array_equal(grid, vae.decode(z))
+        with pytest.raises(ValueError, match="steps"):
+            vae.interpolate(a, b, steps=1)
+    with genmodel.VAE(input_dim=16, latent_dim=3, enc_hidden=(8,), dec_hidden=(8,)) as vae3:
+        with pytest.raises(ValueError, match="2-D latent"):
+            vae3.manifold(3)

@@ -280,6 +280,53 @@ static void test_csv_values(void **state)
     gm_dataset_free(ds);
 }
 
+/* Numbers of every form the reader takes, each read as strtod reads it
+ * (then rounded to float): the short exact path and strtod agree. */
+static void test_csv_numbers(void **state)
+{
+    (void)state;
+    enum { ROWS = 500, COLS = 8 };
+    char *text = malloc(ROWS * COLS * 48);
+    float want[ROWS * COLS];
+    size_t at = 0;
+    uint32_t r = 12345;
+    for (int i = 0; i < ROWS * COLS; i++) {
+        char cell[48];
+        r = r * 1664525u + 1013904223u;
+        const int form = (int)(r >> 28) % 6, digits = 1 + (int)((r >> 8) % 21), e10 = (int)((r >> 16) % 61) - 30;
+        uint64_t m = 0;
+        for (int d = 0; d < digits && d < 19; d++) {
+            r = r * 1664525u + 1013904223u;
+            m = 10 * m + (r >> 27) % 10;
+        }
+        switch (form) {
+        case 0: snprintf(cell, sizeof cell, "%llu", (unsigned long long)m); break;
+        case 1: snprintf(cell, sizeof cell, "-%llu.%03d", (unsigned long long)(m % 100000), (int)(r % 1000)); break;
+        case 2: snprintf(cell, sizeof cell, "%llue%d", (unsigned long long)m, e10); break;
+        case 3: snprintf(cell, sizeof cell, ".%llu", (unsigned long long)m); break;
+        case 4: snprintf(cell, sizeof cell, "%.9g", (double)m * 1e-7 * (r & 1 ? 1 : -1)); break;
+        default: snprintf(cell, sizeof cell, "+0.000%lluE-3", (unsigned long long)m); break;
+        }
+        const double d = strtod(cell, NULL);
+        want[i] = fabs(d) > 3.4e38 ? 0.0f : (float)d;
+        if (fabs(d) > 3.4e38)
+            snprintf(cell, sizeof cell, "0");
+        at += (size_t)snprintf(text + at, 48, "%s%c", cell, i % COLS == COLS - 1 ? '\n' : ',');
+    }
+    gm_test_write_file(gm_test_path("numbers.csv"), text, at);
+    free(text);
+    gm_dataset *ds = open_ok("numbers.csv", NULL);
+    int32_t idx[ROWS];
+    static float x[ROWS * COLS];
+    for (int i = 0; i < ROWS; i++)
+        idx[i] = i;
+    assert_int_equal(gm_dataset_gather(ds, idx, ROWS, x, NULL), GM_OK);
+    for (int i = 0; i < ROWS * COLS; i++)
+        if (memcmp(&x[i], &want[i], sizeof x[i]))
+            fail_msg("cell %d is %.9g, strtod's %.9g", i, (double)x[i], (double)want[i]);
+    gm_dataset_free(ds);
+}
+
 static void test_csv_labels(void **state)
 {
     (void)state;
@@ -373,7 +420,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_npy_types), T(test_npy_shapes), T(test_npy_labels), T(test_npy_bad),
-        T(test_csv_values), T(test_csv_labels), T(test_csv_bad), T(test_alloc_failure),
+        T(test_csv_values), T(test_csv_numbers), T(test_csv_labels), T(test_csv_bad), T(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

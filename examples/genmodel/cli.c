@@ -429,18 +429,33 @@ void cli_image_shape(int32_t dim, int32_t *height, int32_t *width)
     *width = dim / *height;
 }
 
-int cli_write_samples(const float *x, int32_t n, int32_t dim, const char *idx_path, const char *grid_path)
+void cli_model_image(const cli_config *config, int32_t dim, int32_t *height, int32_t *width, int32_t *channels)
 {
-    int32_t h, w;
-    cli_image_shape(dim, &h, &w);
+    const int32_t *c = cli_int_field(config, "image_channels");
+    *channels = c ? *c : 0;
+    if (*channels > 0) {
+        *height = *cli_int_field(config, "image_height");
+        *width = *cli_int_field(config, "image_width");
+    } else {
+        *channels = 1;
+        cli_image_shape(dim, height, width);
+    }
+}
+
+int cli_write_samples(const float *x, int32_t n, int32_t h, int32_t w, int32_t c, int32_t cols,
+                      const char *idx_path, const char *grid_path)
+{
     gm_status s;
+    if (idx_path && c != 1) {
+        fprintf(stderr, "genmodel: --idx writes grey images; write these with --out-dataset DIR --format idx\n");
+        return 1;
+    }
     if (idx_path && (s = gm_idx_write_images(idx_path, x, n, h, w)) != GM_OK)
         return cli_fail(idx_path, s);
-    if (grid_path) {
-        int32_t cols = (int32_t)ceil(sqrt((double)n));
-        if ((s = gm_image_write_grid(grid_path, x, n, h, w, cols)) != GM_OK)
-            return cli_fail(grid_path, s);
-    }
+    if (cols < 1)
+        cols = (int32_t)ceil(sqrt((double)n));
+    if (grid_path && (s = gm_image_write_grid_channels(grid_path, x, n, h, w, c, cols)) != GM_OK)
+        return cli_fail(grid_path, s);
     return 0;
 }
 

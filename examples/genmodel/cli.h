@@ -105,8 +105,15 @@ gm_status cli_epoch(const gm_dataset *ds, const int32_t *rows, const int32_t *or
 /* Height and width of a sample of dim values: a square if dim is one. */
 void cli_image_shape(int32_t dim, int32_t *height, int32_t *width);
 
-/* Write samples (n, dim) as IDX and/or a PNG (PGM) grid; NULL skips one. */
-int cli_write_samples(const float *x, int32_t n, int32_t dim, const char *idx_path, const char *grid_path);
+/* The image a model's rows are: its image fields, else a square (or a
+ * strip) of dim grey pixels. */
+void cli_model_image(const cli_config *config, int32_t dim, int32_t *height, int32_t *width, int32_t *channels);
+
+/* Write samples (n images of h x w pixels of c values) as IDX (grey only)
+ * and/or a PNG (PGM, PPM) grid of cols a row (0: a square-ish grid); NULL
+ * skips one. 0, or 1 after printing an error. */
+int cli_write_samples(const float *x, int32_t n, int32_t h, int32_t w, int32_t c, int32_t cols,
+                      const char *idx_path, const char *grid_path);
 
 /* The labels to sample with: all `label`, or every class in turn when
  * label < 0; NULL for an unconditional model (n_classes 0). */

@@ -193,11 +193,8 @@ int cli_sample(const cli_model *m, int argc, char **argv)
     int32_t *labels = cli_sample_labels(n, classes, label);
     for (int32_t i = 0; labels && per_class > 0 && i < n; i++)
         labels[i] = i / per_class;
-    /* the image the rows are: the model's shape, else a square or a strip */
-    int32_t height = *cli_int_field(&config, "image_height"), width = *cli_int_field(&config, "image_width");
-    int32_t channels = *cli_int_field(&config, "image_channels");
-    if (!channels)
-        channels = 1, cli_image_shape(dim, &height, &width);
+    int32_t height, width, channels;
+    cli_model_image(&config, dim, &height, &width, &channels);
     int rc = 1;
     if (!x || (classes && !labels)) {
         fprintf(stderr, "genmodel: out of memory\n");
@@ -208,7 +205,7 @@ int cli_sample(const cli_model *m, int argc, char **argv)
         fprintf(stderr, "genmodel %s sample: %d per class is too many\n", m->name, (int)per_class);
     } else {
         gm_status s = m->sample(h, labels, n, x);
-        rc = s != GM_OK ? cli_fail("sampling", s) : idx || png ? cli_write_samples(x, n, dim, idx, png) : 0;
+        rc = s != GM_OK ? cli_fail("sampling", s) : idx || png ? cli_write_samples(x, n, height, width, channels, 0, idx, png) : 0;
         if (rc == 0 && set && (s = gm_dataset_write(set, dataset_format, x, labels, n, height, width, channels)))
             rc = cli_fail(set, s);
     }

@@ -106,6 +106,15 @@ static int model_is_conditional(const gm_vae *vae)
     return cli_n_classes(&cli_vae, vae) > 0;
 }
 
+/* the image a row of the model is */
+static void vae_image(gm_vae *vae, int32_t *height, int32_t *width, int32_t *channels)
+{
+    cli_any_config cfg;
+    config_init(&cfg);
+    get_config(vae, &cfg);
+    cli_model_image(&(cli_config){ GM_MODEL_VAE, &cfg }, cfg.vae.input_dim, height, width, channels);
+}
+
 static int vae_train(int argc, char **argv) { return cli_train(&cli_vae, argc, argv); }
 static int vae_sample(int argc, char **argv) { return cli_sample(&cli_vae, argc, argv); }
 
@@ -155,11 +164,11 @@ static int vae_reconstruct(int argc, char **argv)
                 memcpy(grid + cell * dim, x + (size_t)i * dim, (size_t)dim * sizeof *x);
                 memcpy(grid + (cell + cols) * dim, rec + (size_t)i * dim, (size_t)dim * sizeof *x);
             }
-            int32_t h, w;
-            cli_image_shape(dim, &h, &w);
-            s = gm_image_write_grid(png, grid, 2 * rows * cols, h, w, cols);
         }
-        rc = s == GM_OK ? 0 : cli_fail("reconstructing", s);
+        int32_t h, w, c;
+        vae_image(vae, &h, &w, &c);
+        rc = s != GM_OK ? cli_fail("reconstructing", s) : cli_write_samples(grid, 2 * rows * cols, h, w, c, cols,
+                                                                            NULL, png);
     }
     free(x);
     free(rec);
@@ -234,10 +243,9 @@ static int vae_walk(int argc, char **argv)
     if (s != GM_OK) {
         rc = cli_fail(side ? "the manifold" : "interpolating", s);
     } else {
-        int32_t h, w;
-        cli_image_shape(dim, &h, &w);
-        s = gm_image_write_grid(png, grid, rows * cols, h, w, cols);
-        rc = s == GM_OK ? 0 : cli_fail(png, s);
+        int32_t h, w, c;
+        vae_image(vae, &h, &w, &c);
+        rc = cli_write_samples(grid, rows * cols, h, w, c, cols, NULL, png);
     }
 done:
     free(grid);

@@ -164,6 +164,12 @@ GM_API gm_status gm_idx_write_images(const char *path, const float *images, int3
 GM_API gm_status gm_image_write_grid(const char *path, const float *images, int32_t n,
                                      int32_t height, int32_t width, int32_t cols);
 
+/** The same for images of `channels` values a pixel (1 grey, 3 RGB; rows
+ * (n, height * width * channels), channels last): an RGB grid is a colour
+ * PNG, or a binary PPM for other names. */
+GM_API gm_status gm_image_write_grid_channels(const char *path, const float *images, int32_t n, int32_t height,
+                                              int32_t width, int32_t channels, int32_t cols);
+
 /** Nonzero when this build writes PNG. */
 GM_API int32_t gm_have_png(void);
 

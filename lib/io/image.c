@@ -93,14 +93,15 @@ gm_status gm_idx_write_images(const char *path, const float *images, int32_t n, 
     return close_file(who, path, f, GM_OK);
 }
 
+/* binary PGM (grey) or PPM (RGB) */
 static gm_status write_pgm(const char *who, const char *path, const uint8_t *grid, int32_t gw,
-                           int32_t gh)
+                           int32_t gh, int channels)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
         return open_failed(who, path);
-    size_t size = (size_t)gw * (size_t)gh;
-    if (fprintf(f, "P5\n%d %d\n255\n", gw, gh) < 0 || fwrite(grid, 1, size, f) != size)
+    size_t size = (size_t)gw * (size_t)gh * (size_t)channels;
+    if (fprintf(f, "P%c\n%d %d\n255\n", channels == 3 ? '6' : '5', gw, gh) < 0 || fwrite(grid, 1, size, f) != size)
         return close_file(who, path, f, write_failed(who, path));
     return close_file(who, path, f, GM_OK);
 }
@@ -116,15 +117,16 @@ static int is_png_path(const char *path)
            tolower((unsigned char)ext[2]) == 'n' && tolower((unsigned char)ext[3]) == 'g';
 }
 
-gm_status gm_image_write_grid(const char *path, const float *images, int32_t n, int32_t height,
-                              int32_t width, int32_t cols)
+static gm_status write_grid(const char *who, const char *path, const float *images, int32_t n, int32_t height,
+                            int32_t width, int32_t channels, int32_t cols)
 {
-    static const char who[] = "gm_image_write_grid";
     gm_status st = check_args(who, path, images, n, height, width);
     if (st != GM_OK)
         return st;
     if (cols <= 0)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: cols must be > 0 (got %d)", who, cols);
+    if (channels != 1 && channels != 3)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: channels must be 1 or 3 (got %d)", who, (int)channels);
     int png = is_png_path(path);
 #ifndef GM_HAVE_PNG
     if (png)
@@ -134,31 +136,43 @@ gm_status gm_image_write_grid(const char *path, const float *images, int32_t n, 
     int64_t rows = ((int64_t)n + cols - 1) / cols;
     int64_t gw = cols * ((int64_t)width + GAP) + GAP;
     int64_t gh = rows * ((int64_t)height + GAP) + GAP;
-    if (gw > INT32_MAX || gh > INT32_MAX || gw * gh > INT32_MAX)
+    if (gw > INT32_MAX || gh > INT32_MAX || gw * gh * channels > INT32_MAX)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: a grid of %lld x %lld pixels is too large", who,
                        (long long)gw, (long long)gh);
-    /* From here every offset fits a size_t. */
-    size_t W = (size_t)gw, h = (size_t)height, w = (size_t)width;
-    uint8_t *grid = gm_calloc(W * (size_t)gh, 1);  /* zeros: the black background */
+    /* From here every offset fits a size_t; a row of the grid is W pixels of c values. */
+    const size_t W = (size_t)gw, h = (size_t)height, w = (size_t)width, c = (size_t)channels;
+    uint8_t *grid = gm_calloc(W * (size_t)gh * c, 1);  /* zeros: the black background */
     if (!grid)
         return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for a %lld x %lld grid", who,
                        (long long)gw, (long long)gh);
     for (size_t i = 0; i < (size_t)n; i++) {
-        const float *img = images + i * h * w;
+        const float *img = images + i * h * w * c;
         size_t row = i / (size_t)cols, col = i % (size_t)cols;
-        uint8_t *cell = grid + (GAP + row * (h + GAP)) * W + GAP + col * (w + GAP);
+        uint8_t *cell = grid + ((GAP + row * (h + GAP)) * W + GAP + col * (w + GAP)) * c;
         for (size_t y = 0; y < h; y++)
-            for (size_t x = 0; x < w; x++)
-                cell[y * W + x] = gm_pixel_byte(img[y * w + x]);
+            for (size_t x = 0; x < w * c; x++)
+                cell[y * W * c + x] = gm_pixel_byte(img[y * w * c + x]);
     }
 #ifdef GM_HAVE_PNG
     if (png)
-        st = gm_png_write(who, path, grid, (int32_t)gw, (int32_t)gh, 1);
+        st = gm_png_write(who, path, grid, (int32_t)gw, (int32_t)gh, channels);
     else
 #endif
-        st = write_pgm(who, path, grid, (int32_t)gw, (int32_t)gh);
+        st = write_pgm(who, path, grid, (int32_t)gw, (int32_t)gh, channels);
     gm_free(grid);
     return st;
+}
+
+gm_status gm_image_write_grid(const char *path, const float *images, int32_t n, int32_t height,
+                              int32_t width, int32_t cols)
+{
+    return write_grid("gm_image_write_grid", path, images, n, height, width, 1, cols);
+}
+
+gm_status gm_image_write_grid_channels(const char *path, const float *images, int32_t n, int32_t height,
+                                       int32_t width, int32_t channels, int32_t cols)
+{
+    return write_grid("gm_image_write_grid_channels", path, images, n, height, width, channels, cols);
 }
 
 int32_t gm_have_png(void)

@@ -1120,12 +1120,21 @@ static gm_status write_grid(const image_args *a)
     return gm_image_write_grid(a->path, a->images, a->n, a->height, a->width, a->cols);
 }
 
+/* the channels of gm_image_write_grid_channels' calls: 1 in the cases all writers share */
+static int32_t grid_channels = 1;
+
+static gm_status write_grid_channels(const image_args *a)
+{
+    return gm_image_write_grid_channels(a->path, a->images, a->n, a->height, a->width, grid_channels, a->cols);
+}
+
 typedef struct image_call {
     gm_status (*write)(const image_args *a);
-    int grid;
+    int grid;   /* 1: a grid, 2: a grid of channels */
 } image_call;
 
-static const image_call idx_call = { write_idx, 0 }, grid_call = { write_grid, 1 };
+static const image_call idx_call = { write_idx, 0 }, grid_call = { write_grid, 1 },
+                        grid_channels_call = { write_grid_channels, 2 };
 
 static void check_image_writer(const void *arg)
 {
@@ -1167,6 +1176,17 @@ static void check_image_writer(const void *arg)
             a.path = scratch(path, "grid.PNG");
             expect("PNG without libpng", write(&a), GM_ERR_UNSUPPORTED);
         }
+    }
+    if (grid == 2) {
+        /* N RGB images of 1 x 2 pixels: good_x's N * D values */
+        const image_args rgb = { path, good_x, N, 1, D / 3, 2 };
+        grid_channels = 2;
+        expect("channels = 2", write(&rgb), GM_ERR_INVALID_ARG);
+        grid_channels = 0;
+        expect("channels = 0", write(&rgb), GM_ERR_INVALID_ARG);
+        grid_channels = 3;
+        expect("an RGB grid", write(&rgb), GM_OK);
+        grid_channels = 1;
     }
     expect("the valid call", write(&ok), GM_OK);
 }
@@ -1403,6 +1423,7 @@ static const row rows[] = {
     { "gm_have_png", check_have_png, NULL },
     { "gm_idx_write_images", check_image_writer, &idx_call },
     { "gm_image_write_grid", check_image_writer, &grid_call },
+    { "gm_image_write_grid_channels", check_image_writer, &grid_channels_call },
     { "gm_last_error", check_last_error, NULL },
     { "gm_set_allocator", check_set_allocator, NULL },
     { "gm_set_num_threads", check_set_num_threads, NULL },

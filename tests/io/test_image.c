@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <unistd.h>
 #include <cmocka.h>
 #ifdef GM_HAVE_PNG
@@ -253,6 +255,54 @@ static void test_grid_png(void **state)
 #endif
 }
 
+/* RGB: two 1 x 2 images of 3 channels side by side in a 10 x 5 PPM, the
+ * channels of a pixel together; the PNG holds the same pixels (read back
+ * through the PNG folder reader). */
+static void test_grid_rgb(void **state)
+{
+    (void)state;
+    float v[2 * 2 * 3];
+    for (int i = 0; i < 12; i++)
+        v[i] = (float)(10 * (i + 1)) / 255.0f;
+    const char *ppm = gm_test_path("rgb.ppm");
+    assert_int_equal(gm_image_write_grid_channels(ppm, v, 2, 1, 2, 3, 2), GM_OK);
+    size_t len;
+    unsigned char *got = read_all(ppm, &len);
+    static const char head[] = "P6\n10 5\n255\n";
+    assert_int_equal(len, strlen(head) + 10 * 5 * 3);
+    assert_memory_equal(got, head, strlen(head));
+    const unsigned char *px = got + strlen(head);
+    for (int y = 0; y < 5; y++)
+        for (int x = 0; x < 10; x++)
+            for (int c = 0; c < 3; c++) {
+                const int img = x >= 6 ? 1 : 0, col = x - 2 - 4 * img;
+                const int inside = y == 2 && col >= 0 && col < 2;
+                const int want = inside ? 10 * (img * 6 + col * 3 + c + 1) : 0;
+                assert_int_equal(px[(y * 10 + x) * 3 + c], want);
+            }
+    if (gm_have_png()) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s", gm_test_path("rgbdir"));
+        assert_int_equal(mkdir(dir, 0700), 0);
+        char png[700];
+        snprintf(png, sizeof png, "%s/grid.png", dir);
+        assert_int_equal(gm_image_write_grid_channels(png, v, 2, 1, 2, 3, 2), GM_OK);
+        gm_dataset *ds = NULL;
+        assert_int_equal(gm_dataset_open(dir, NULL, &ds), GM_OK);
+        assert_int_equal(gm_dataset_channels(ds), 3);
+        assert_int_equal(gm_dataset_width(ds), 10);
+        float back[150];
+        int32_t idx = 0;
+        assert_int_equal(gm_dataset_gather(ds, &idx, 1, back, NULL), GM_OK);
+        for (int i = 0; i < 150; i++)
+            assert_int_equal((int)(back[i] * 255.0f + 0.5f), px[i]);
+        gm_dataset_free(ds);
+        unlink(png);
+        rmdir(dir);
+    }
+    free(got);
+}
+
 static void test_grid_errors(void **state)
 {
     (void)state;
@@ -349,6 +399,7 @@ int main(void)
         T(test_idx_errors),
         T(test_grid_pgm),
         T(test_grid_png),
+        T(test_grid_rgb),
         T(test_grid_errors),
         T(test_grid_alloc_failure),
         T(test_have_png),

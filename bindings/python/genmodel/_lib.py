@@ -276,6 +276,7 @@ _DECLARATIONS = [
     ("gm_dataset_gather", STATUS, [_handle, _i32, c_int32, _f32, _labels]),
     ("gm_idx_write_images", STATUS, [_path, _f32, c_int32, c_int32, c_int32]),
     ("gm_image_write_grid", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32]),
+    ("gm_image_write_grid_channels", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32, c_int32]),
     ("gm_have_png", c_int32, []),
     # checkpoint.h
     ("gm_config_field_init_size", None, [POINTER(gm_config_field), c_size_t]),

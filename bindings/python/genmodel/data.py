@@ -175,10 +175,19 @@ def _images(images, height, width):
 
 
 def write_image_grid(path, images, height=None, width=None, cols=None):
-    """Write images, floats in [0, 1], as one greyscale grid of `cols`
-    cells per row (default: a square-ish grid): PNG when path ends in .png
+    """Write images, floats in [0, 1], as one grid of `cols` cells per row
+    (default: a square-ish grid): PNG when path ends in .png
     (UnsupportedError in a build without libpng; see have_png()), binary
-    PGM otherwise."""
+    PGM (PPM for colour) otherwise. images (n, height, width, 3) are RGB;
+    any other shape is grey."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[3] == 3:
+        n, height, width = images.shape[:3]
+        cols = math.ceil(math.sqrt(n)) if cols is None else cols
+        lib.gm_image_write_grid_channels(_convert.path(path), _convert.rows(images.reshape(n, -1), height * width * 3,
+                                                                            "images"),
+                                         n, height, width, 3, _convert.int32(cols, "cols"))
+        return
     images, height, width = _images(images, height, width)
     cols = math.ceil(math.sqrt(len(images))) if cols is None else cols
     lib.gm_image_write_grid(_convert.path(path), images, len(images), height, width, _convert.int32(cols, "cols"))

@@ -46,9 +46,12 @@ static gm_status sn_declare(gm_layer *l, gm_param_table *t, const char *prefix, 
     return s != GM_OK ? s : gm_params_add_buffer(t, name, 1, v, NULL, who);
 }
 
-/* W_sn from W and u, v: the pending ones in a training pass, the model's
- * own in an inference pass (PyTorch's eval mode: no power iteration) */
-static void sn_prepare(gm_net *net, const gm_param_table *t, bool train)
+/* sigma from W and u, v: the pending ones in a training pass, the model's
+ * own in an inference pass (PyTorch's eval mode: no power iteration); and
+ * with whole, W_sn. Otherwise each member makes the rows of W_sn it
+ * multiplies by, in the pass (forward_job): the same split as its
+ * products', so that no member reads a row another writes. */
+static void sn_prepare(gm_net *net, const gm_param_table *t, bool train, bool whole)
 {
     for (int i = 0; i < net->n_layers; i++) {
         const gm_layer *l = &net->layer[i];
@@ -57,7 +60,8 @@ static void sn_prepare(gm_net *net, const gm_param_table *t, bool train)
         sn_view s = sn_of(t, l);
         const float *u = train ? s.u : gm_param_data(t, l->sn), *v = train ? s.v : gm_param_data(t, l->sn + 1);
         *s.sigma = gm_sn_sigma(u, v, s.W, s.O, s.I, s.tmp);
-        gm_sn_weight(s.W_sn, s.W, *s.sigma, s.I, 0, s.O);
+        if (whole)
+            gm_sn_weight(s.W_sn, s.W, *s.sigma, s.I, 0, s.O);
     }
 }
 
@@ -230,6 +234,10 @@ static void forward_job(const gm_member *self, void *arg)
             gm_team_sync(self);  /* the layer reads every member's channels of its input */
         gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N, .batches = p->batches, .train = p->train };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
+        if (l->sn) {  /* the member's rows of W_sn (sn_prepare) */
+            sn_view s = sn_of(p->t, l);
+            gm_sn_weight(s.W_sn, s.W, *s.sigma, s.I, lp.c0, lp.c1);
+        }
         l->ops->forward(l, &lp, self, in, l->y);
         in = l->y;
     }
@@ -240,7 +248,7 @@ static const float *forward(gm_net *net, const gm_param_table *t, const float *x
     net_pass p = { .net = net, .t = t, .x = x, .N = N, .batches = batches, .train = train };
     if (train)
         net->batches = batches;
-    sn_prepare(net, t, train);
+    sn_prepare(net, t, train, false);
     /* one row's outputs, split by the members' channels, are what the
      * caller alone makes: an inference pass may split when it is cheap */
     if (N == 1 && !train)
@@ -288,7 +296,7 @@ const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, 
     if (mixes_rows || N < MIN_ROWS_PER_MEMBER * gm_team_size(net->team))
         return forward(net, t, x, N, 1, false);
     net_pass p = { .net = net, .t = t, .x = x, .N = N };
-    sn_prepare(net, t, false);
+    sn_prepare(net, t, false, true);
     gm_team_run_sized(net->team, infer_job, &p, pass_work(net, N));
     return gm_net_output(net);
 }

@@ -261,16 +261,19 @@ done:
 
 typedef struct {
     gm_vae *vae;
-    int32_t draws;
+    int32_t kind, draws;
     FILE *out;
     double *scores;
 } score_ctx;
+
+/* gm_score_kind's values by name, in value order */
+static const char *const score_kinds[] = { "neg-elbo", "iwae", "reconstruction", "complexity" };
 
 static gm_status score_rows(void *p, const float *x, const int32_t *labels, int32_t n, int32_t at)
 {
     (void)at;
     score_ctx *c = p;
-    gm_status s = gm_vae_score(c->vae, x, labels, n, c->draws, c->scores);
+    gm_status s = gm_vae_score_as(c->vae, c->kind, x, labels, n, c->draws, c->scores);
     for (int32_t i = 0; s == GM_OK && i < n; i++)
         fprintf(c->out, "%.6f\n", c->scores[i]);
     return s;
@@ -279,11 +282,12 @@ static gm_status score_rows(void *p, const float *x, const int32_t *labels, int3
 static int vae_score(int argc, char **argv)
 {
     cli_data data = { NULL, NULL, NULL, NULL, NULL };
-    const char *out_path = NULL;
+    const char *out_path = NULL, *kind = "neg-elbo";
     int32_t draws = 10;
     const cli_option opts[] = {
         CLI_DATA_OPTIONS(data),
-        { "--draws", OPT_INT, &draws, "draws of z averaged per score" },
+        { "--score", OPT_STRING, &kind, "neg-elbo, iwae, reconstruction or complexity (docs/anomaly.md)" },
+        { "--draws", OPT_INT, &draws, "draws of z per score (neg-elbo: averaged; iwae, complexity: importance-weighted)" },
         { "--out", OPT_STRING, &out_path, "write the scores here (default: standard output)" },
     };
     const char *pos[1];
@@ -291,8 +295,12 @@ static int vae_score(int argc, char **argv)
                              COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
-    if (n_pos != 1 || !data.path) {
-        fprintf(stderr, "genmodel vae score: needs MODEL and --data FILE\n");
+    int32_t kind_value = -1;
+    for (int32_t k = 0; k < COUNT(score_kinds); k++)
+        kind_value = !strcmp(kind, score_kinds[k]) ? k : kind_value;
+    if (n_pos != 1 || !data.path || kind_value < 0) {
+        fprintf(stderr, "genmodel vae score: needs MODEL, --data FILE and a --score of neg-elbo, iwae, reconstruction "
+                "or complexity\n");
         return 2;
     }
     gm_vae *vae = NULL;
@@ -303,7 +311,7 @@ static int vae_score(int argc, char **argv)
     if (!conditional)  /* an unconditional model scores the inputs alone */
         data.labels = data.label_column = NULL;
     gm_status s = cli_open_data(&data, "t10k", &ds);
-    score_ctx c = { vae, draws, out_path ? fopen(out_path, "w") : stdout, malloc(1000 * sizeof(double)) };
+    score_ctx c = { vae, kind_value, draws, out_path ? fopen(out_path, "w") : stdout, malloc(1000 * sizeof(double)) };
     if (s != GM_OK) {
         rc = cli_fail(data.path, s);
     } else if (conditional && !gm_dataset_has_labels(ds)) {

@@ -176,6 +176,23 @@ GM_API gm_status gm_vae_interpolate(gm_vae *vae, const float *a, const float *b,
  * unconditional one. Deterministic. */
 GM_API gm_status gm_vae_manifold(gm_vae *vae, int32_t side, int32_t label, float *out);
 
+/** What gm_vae_score_as computes for each row; higher is always less like
+ * the training data (docs/anomaly.md). */
+typedef enum gm_score_kind {
+    GM_SCORE_NEG_ELBO = 0,        /**< the negative ELBO averaged over m draws of z (gm_vae_score) */
+    GM_SCORE_IWAE = 1,            /**< -log p(x), the importance-weighted estimate from m draws */
+    GM_SCORE_RECONSTRUCTION = 2,  /**< -log p(x | z = mu(x)): the error of the posterior-mean
+                                       reconstruction, deterministic (m is not used) */
+    GM_SCORE_COMPLEXITY = 3       /**< -log p(x) (as GM_SCORE_IWAE) minus x's complexity: the length,
+                                       in nats, of its pixels rounded to 8 bits as zlib's deflate
+                                       (level 9, raw) codes them (Serra et al. 2020) */
+} gm_score_kind;
+
+/** Anomaly score of each sample by kind (a gm_score_kind), scores (n);
+ * m >= 1 draws of z where the kind takes them. */
+GM_API gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32_t *labels, int32_t n,
+                                 int32_t m, double *scores);
+
 /** A uniformly random permutation of 0..n-1 into order (n), from the
  * handle's generator: the shuffled order of an epoch. */
 GM_API gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n);

@@ -4,7 +4,9 @@
  * one-hot label to the encoder's input and to z. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "genmodel/vae.h"
 #include "core/act.h"
@@ -595,7 +597,7 @@ static void log_prior_over_posterior(const gm_vae *vae, const float *mulv, int N
     }
 }
 
-enum estimate { MEAN_ELBO, IWAE };
+enum estimate { MEAN_ELBO, IWAE, RECONSTRUCTION };
 
 /* Over m draws of z per row: the mean ELBO, or the importance-weighted
  * bound log (1/m) sum_j p(x, z_j) / q(z_j|x), kept as a running
@@ -616,6 +618,13 @@ static gm_status estimate(gm_vae *vae, const float *x, const int32_t *labels, in
         const float *xc = x + (size_t)at * D;
         const int32_t *lab = label_rows(labels, at);
         const float *mulv = encode(vae, xc, lab, N, false);
+        if (kind == RECONSTRUCTION) {  /* one pass at z = mu */
+            fill_z(vae, mulv, lab, N, 0);
+            decode_recon(vae, xc, N, NULL, 0.0f);
+            for (int i = 0; i < N; i++)
+                out[at + i] = vae->recon[i];
+            continue;
+        }
         gm_kl_normal_forward(vae->kl, mulv, mulv + Z, 2 * Z, N, Z);
         for (int i = 0; i < N; i++)
             vae->acc[i] = vae->acc2[i] = 0.0;
@@ -678,6 +687,67 @@ gm_status gm_vae_iwae(gm_vae *vae, const float *x, const int32_t *labels, int32_
                       double *log_px)
 {
     return estimate(vae, x, labels, n, k, IWAE, log_px, NULL, "gm_vae_iwae");
+}
+
+static voidpf zalloc(voidpf opaque, uInt items, uInt size)
+{
+    (void)opaque;
+    return size && items > SIZE_MAX / size ? Z_NULL : gm_malloc((size_t)items * size);
+}
+
+static void zfree(voidpf opaque, voidpf ptr)
+{
+    (void)opaque;
+    gm_free(ptr);
+}
+
+/* scores[i] -= the length of row i's 8-bit pixels as raw deflate (level 9)
+ * codes them, in nats */
+static gm_status subtract_complexity(const float *x, int32_t n, int D, double *scores, const char *who)
+{
+    z_stream z = { .zalloc = zalloc, .zfree = zfree };
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for zlib's deflate", who);
+    const uLong bound = deflateBound(&z, (uLong)D);
+    uint8_t *in = gm_malloc((size_t)D), *out = gm_malloc((size_t)bound);
+    gm_status s = in && out ? GM_OK : gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d pixels", who, D);
+    for (int32_t i = 0; s == GM_OK && i < n; i++) {
+        for (int j = 0; j < D; j++) {
+            const float v = x[(size_t)i * D + j];
+            in[j] = v <= 0.0f ? 0 : v >= 1.0f ? 255 : (uint8_t)(v * 255.0f + 0.5f);
+        }
+        deflateReset(&z);
+        z.next_in = in, z.avail_in = (uInt)D, z.next_out = out, z.avail_out = (uInt)bound;
+        if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+            s = gm_fail(GM_ERR_NO_MEMORY, "%s: zlib's deflate failed", who);
+        else
+            scores[i] -= 8.0 * (double)z.total_out * 0.69314718055994531;  /* bits to nats */
+    }
+    deflateEnd(&z);
+    gm_free(in);
+    gm_free(out);
+    return s;
+}
+
+gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32_t *labels, int32_t n, int32_t m,
+                          double *scores)
+{
+    const char *who = "gm_vae_score_as";
+    switch (kind) {
+    case GM_SCORE_NEG_ELBO:
+        return estimate(vae, x, labels, n, m, MEAN_ELBO, scores, NULL, who);
+    case GM_SCORE_RECONSTRUCTION:
+        return estimate(vae, x, labels, n, 1, RECONSTRUCTION, scores, NULL, who);
+    case GM_SCORE_IWAE:
+    case GM_SCORE_COMPLEXITY: {
+        gm_status s = estimate(vae, x, labels, n, m, IWAE, scores, NULL, who);
+        for (int32_t i = 0; s == GM_OK && i < n; i++)
+            scores[i] = -scores[i];
+        return s != GM_OK || kind == GM_SCORE_IWAE ? s : subtract_complexity(x, n, vae->cfg.input_dim, scores, who);
+    }
+    default:
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: kind %d is none of gm_score_kind's", who, (int)kind);
+    }
 }
 
 gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n)

@@ -370,6 +370,10 @@ static gm_status vae_interpolate(const call_args *a)
 {
     return gm_vae_interpolate(a->h, a->in[0], a->in[1], a->labels, a->n, a->k, a->out[0]);
 }
+static gm_status vae_score_as(const call_args *a)
+{
+    return gm_vae_score_as(a->h, GM_SCORE_COMPLEXITY, a->in[0], a->labels, a->n, a->k, a->out[0]);
+}
 static gm_status vae_shuffle(const call_args *a)
 {
     return gm_vae_shuffle(a->h, a->out[0], a->n);
@@ -535,6 +539,9 @@ static const data_call call_vae_score = { .kind = VAE, .invoke = vae_score, .n_i
 static const data_call call_vae_interpolate = { .kind = VAE, .invoke = vae_interpolate, .n_in = 2,
     .in_width = { D, D }, .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { FLOATS(2 * N, D) }, .has_k = 1,
     .k_good = 2, .k_bad = { 1, 0 } };
+static const data_call call_vae_score_as = { .kind = VAE, .invoke = vae_score_as, .n_in = 1, .in_width = { D },
+    .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { DOUBLES(N) }, .has_k = 1, .k_good = 2,
+    .k_bad = { 0, -1 } };
 static const data_call call_vae_shuffle = { .kind = VAE, .invoke = vae_shuffle, .n_out = 1,
     .out_bytes = { N * sizeof(int32_t) } };
 static const data_call call_gan_generate = { .kind = GAN, .invoke = gan_generate, .n_in = 1, .in_width = { Z },
@@ -1448,6 +1455,7 @@ static const row rows[] = {
     { "gm_vae_save", check_save, &vae_ops },
     { "gm_vae_save_buffer", check_save_buffer, &vae_ops },
     { "gm_vae_score", check_data_call, &call_vae_score },
+    { "gm_vae_score_as", check_data_call, &call_vae_score_as },
     { "gm_vae_set_lr", check_set_lr, &vae_ops },
     { "gm_vae_shuffle", check_data_call, &call_vae_shuffle },
     { "gm_vae_step_count", check_step_count, &vae_ops },

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdint.h>
+#include <zlib.h>
 
 #include "models/vae_internal.h"
 #include "gm_ref.h"
@@ -375,6 +377,70 @@ static void test_failed_growth_leaves_a_working_model(void **state)
     gm_test_alloc_uninstall();
 }
 
+/* ---- score kinds (gm_vae_score_as) ---- */
+
+static gm_vae *scoring_vae(void)
+{
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    c.input_dim = 16;  /* W in test_score_kinds */
+    c.latent_dim = 3;
+    c.enc_hidden[0] = c.dec_hidden[0] = 8;
+    c.seed = 11;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&c, &vae), GM_OK);
+    return vae;
+}
+
+/* the reconstruction error is the Bernoulli -log p(x | z = mu) of the
+ * reconstruction; IWAE is -gm_vae_iwae over the same draws; the
+ * complexity-corrected score is that less the raw-deflate length of the
+ * 8-bit pixels, in nats */
+static void test_score_kinds(void **state)
+{
+    (void)state;
+    enum { R = 6, W = 16, M = 5 };
+    float x[R * W], rec[R * W];
+    gm_test_fill(x, R * W, 0.0f, 1.0f, 21);
+    for (int j = 0; j < W; j++)
+        x[j] = 0.0f;   /* a flat row compresses well */
+    gm_vae *a = scoring_vae(), *b = scoring_vae(), *c = scoring_vae();
+    double recon[R], iwae[R], log_px[R], complexity[R];
+    assert_int_equal(gm_vae_score_as(a, GM_SCORE_RECONSTRUCTION, x, NULL, R, 1, recon), GM_OK);
+    assert_int_equal(gm_vae_reconstruct(a, x, NULL, R, rec), GM_OK);
+    for (int i = 0; i < R; i++) {
+        double want = 0.0;
+        for (int j = 0; j < W; j++) {
+            const double p = rec[i * W + j], v = x[i * W + j];
+            want -= v * log(p) + (1.0 - v) * log(1.0 - p);
+        }
+        assert_true(fabs(recon[i] - want) <= 1e-5 * fabs(want));
+    }
+    assert_int_equal(gm_vae_score_as(a, GM_SCORE_IWAE, x, NULL, R, M, iwae), GM_OK);
+    assert_int_equal(gm_vae_iwae(b, x, NULL, R, M, log_px), GM_OK);
+    assert_int_equal(gm_vae_score_as(c, GM_SCORE_COMPLEXITY, x, NULL, R, M, complexity), GM_OK);
+    for (int i = 0; i < R; i++) {
+        assert_true(iwae[i] == -log_px[i]);
+        uint8_t in[W], out[256];
+        for (int j = 0; j < W; j++)
+            in[j] = (uint8_t)(x[i * W + j] * 255.0f + 0.5f);
+        z_stream z = { 0 };
+        assert_int_equal(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+        z.next_in = in, z.avail_in = W, z.next_out = out, z.avail_out = sizeof out;
+        assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+        const double nats = 8.0 * (double)z.total_out * log(2.0);
+        deflateEnd(&z);
+        assert_true(fabs(complexity[i] - (iwae[i] - nats)) <= 1e-9 * fabs(iwae[i]));
+    }
+    assert_true(iwae[0] - complexity[0] < iwae[1] - complexity[1]);  /* the flat row is the simpler */
+    assert_int_equal(gm_vae_score_as(a, 4, x, NULL, R, M, iwae), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_score_as(a, -1, x, NULL, R, M, iwae), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_score_as(a, GM_SCORE_IWAE, x, NULL, R, 0, iwae), GM_ERR_INVALID_ARG);
+    gm_vae_free(a);
+    gm_vae_free(b);
+    gm_vae_free(c);
+}
+
 /* ---- the first step of PyTorch's VAE (tests/models/make_vae_fixture.py) ---- */
 
 static void compare_table(gm_param_table *t, float *(*get)(const gm_param_table *, int),
@@ -422,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_overflowing_gradient_changes_nothing),
         cmocka_unit_test(test_failed_growth_leaves_a_working_model),
         cmocka_unit_test(test_matches_pytorch_first_step),
+        cmocka_unit_test(test_score_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,12 +146,22 @@ class VAE(Model):
             lib.gm_vae_manifold(h, side, label, out)
         return out
 
-    def score(self, x, m=10, labels=None):
-        """Anomaly score of each sample, float64 (n,): the negative ELBO
-        averaged over m draws of z. Higher is less like the training data."""
+    SCORE_KINDS = ("neg_elbo", "iwae", "reconstruction", "complexity")
+
+    def score(self, x, m=10, labels=None, kind="neg_elbo"):
+        """Anomaly score of each sample, float64 (n,); higher is less like
+        the training data. kind (gm_score_kind): 'neg_elbo' the negative
+        ELBO averaged over m draws of z; 'iwae' -log p(x) from m
+        importance-weighted draws; 'reconstruction' -log p(x | z = mu(x));
+        'complexity' the IWAE score less x's zlib-compressed length in nats
+        (Serra et al. 2020)."""
+        if not isinstance(kind, str):
+            raise TypeError(f"kind must be a str, got {type(kind).__name__}")
+        if kind not in self.SCORE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(self.SCORE_KINDS)} (got {kind!r})")
         x, labels = self._batch(x, labels)
         m = _convert.int32(m, "m")
         out = _convert.doubles(len(x))
         with self._use() as h:
-            lib.gm_vae_score(h, x, labels, len(x), m, out)
+            lib.gm_vae_score_as(h, self.SCORE_KINDS.index(kind), x, labels, len(x), m, out)
         return out

@@ -90,3 +90,24 @@ def test_walks():
     with genmodel.VAE(input_dim=16, latent_dim=3, enc_hidden=(8,), dec_hidden=(8,)) as vae3:
         with pytest.raises(ValueError, match="2-D latent"):
             vae3.manifold(3)
+
+
+def test_score_kinds():
+    """score(kind=...) is gm_vae_score_as: neg_elbo is the old score, iwae
+    the negated IWAE bound over the same draws, reconstruction
+    deterministic, and complexity subtracts a positive length."""
+    x = np.random.default_rng(2).random((5, 16), dtype=np.float32)
+    made = [genmodel.VAE(**TINY_VAE) for _ in range(4)]
+    try:
+        a, b, c, d = made
+        np.testing.assert_array_equal(a.score(x, 3, kind="iwae"), -b.iwae(x, 3))
+        np.testing.assert_array_equal(c.score(x, 3), d.score(x, 3, kind="neg_elbo"))
+        r = a.score(x, kind="reconstruction")
+        np.testing.assert_array_equal(r, a.score(x, kind="reconstruction"))
+        # c and d drew alike so far: the same draws, less a positive length
+        assert np.all(c.score(x, 3, kind="complexity") < d.score(x, 3, kind="iwae"))
+        with pytest.raises(ValueError, match="kind"):
+            a.score(x, kind="latent")
+    finally:
+        for m in made:
+            m.close()

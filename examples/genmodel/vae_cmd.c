@@ -279,15 +279,76 @@ static gm_status score_rows(void *p, const float *x, const int32_t *labels, int3
     return s;
 }
 
+/* The first n rows of ds and their anomaly maps as one RGB grid: a row of
+ * 8 inputs, then a row of their maps in the "hot" colours (black, red,
+ * yellow, white), every map on one scale, white at the largest value shown. */
+static int write_anomaly_maps(gm_vae *vae, const gm_dataset *ds, int conditional, int32_t n, const char *png)
+{
+    int32_t h, w, c;
+    vae_image(vae, &h, &w, &c);
+    const int32_t dim = h * w * c, cols = 8;
+    if (n > gm_dataset_count(ds))
+        n = gm_dataset_count(ds);
+    const int32_t rows = (n + cols - 1) / cols;
+    const size_t px = (size_t)h * w;
+    float *x = malloc((size_t)n * dim * sizeof *x), *map = malloc((size_t)n * dim * sizeof *map);
+    float *grid = calloc((size_t)2 * rows * cols * px * 3, sizeof *grid);
+    int32_t *index = malloc((size_t)n * sizeof *index), *labels = malloc((size_t)n * sizeof *labels);
+    gm_status s = GM_OK;
+    int rc = 1;
+    if (!x || !map || !grid || !index || !labels) {
+        fprintf(stderr, "genmodel: out of memory\n");
+        goto done;
+    }
+    for (int32_t i = 0; i < n; i++)
+        index[i] = i;
+    if ((s = gm_dataset_gather(ds, index, n, x, conditional ? labels : NULL)) != GM_OK ||
+        (s = gm_vae_anomaly_map(vae, x, conditional ? labels : NULL, n, map)) != GM_OK) {
+        rc = cli_fail("the anomaly maps", s);
+        goto done;
+    }
+    /* a pixel's anomaly is its channels' together */
+    float top = 0.0f;
+    for (size_t i = 0; i < (size_t)n * px; i++) {
+        float v = 0.0f;
+        for (int32_t k = 0; k < c; k++)
+            v += map[i * c + k];
+        map[i] = v;  /* in place: i * c >= i */
+        top = v > top ? v : top;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        const size_t cell = (size_t)(i / cols) * 2 * cols + i % cols;
+        float *in = grid + cell * px * 3, *heat = grid + (cell + cols) * px * 3;
+        for (size_t j = 0; j < px; j++) {
+            for (int k = 0; k < 3; k++)
+                in[3 * j + k] = x[(size_t)i * dim + j * c + (c == 3 ? k : 0)];
+            const float t = top > 0.0f ? map[(size_t)i * px + j] / top : 0.0f;
+            heat[3 * j] = fminf(1.0f, 3.0f * t);
+            heat[3 * j + 1] = fminf(1.0f, fmaxf(0.0f, 3.0f * t - 1.0f));
+            heat[3 * j + 2] = fmaxf(0.0f, 3.0f * t - 2.0f);
+        }
+    }
+    rc = cli_write_samples(grid, 2 * rows * cols, h, w, 3, cols, NULL, png);
+done:
+    free(x);
+    free(map);
+    free(grid);
+    free(index);
+    free(labels);
+    return rc;
+}
+
 static int vae_score(int argc, char **argv)
 {
     cli_data data = { NULL, NULL, NULL, NULL, NULL };
-    const char *out_path = NULL, *kind = "neg-elbo";
-    int32_t draws = 10;
+    const char *out_path = NULL, *kind = "neg-elbo", *map_path = NULL;
+    int32_t draws = 10, map_n = 32;
     const cli_option opts[] = {
         CLI_DATA_OPTIONS(data),
         { "--score", OPT_STRING, &kind, "neg-elbo, iwae, reconstruction or complexity (docs/anomaly.md)" },
         { "--draws", OPT_INT, &draws, "draws of z per score (neg-elbo: averaged; iwae, complexity: importance-weighted)" },
+        { "--map", OPT_STRING, &map_path, "also write the first rows and their anomaly maps as a grid (PNG or PPM)" },
+        { "--map-n", OPT_INT, &map_n, "how many rows the grid shows" },
         { "--out", OPT_STRING, &out_path, "write the scores here (default: standard output)" },
     };
     const char *pos[1];
@@ -321,6 +382,8 @@ static int vae_score(int argc, char **argv)
     } else {
         s = cli_for_rows(ds, conditional, 0, score_rows, &c);
         rc = s == GM_OK ? 0 : cli_fail("scoring", s);
+        if (rc == 0 && map_path && map_n > 0)
+            rc = write_anomaly_maps(vae, ds, conditional, map_n, map_path);
     }
     if (c.out && c.out != stdout && fclose(c.out) != 0 && rc == 0) {
         perror(out_path);

@@ -193,6 +193,11 @@ typedef enum gm_score_kind {
 GM_API gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32_t *labels, int32_t n,
                                  int32_t m, double *scores);
 
+/** Where each sample is anomalous: map (n, input_dim), each value's own
+ * term of the reconstruction score, -log p(x_j | z = mu(x)) (a map sums to
+ * the GM_SCORE_RECONSTRUCTION score of its row). Deterministic. */
+GM_API gm_status gm_vae_anomaly_map(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, float *map);
+
 /** A uniformly random permutation of 0..n-1 into order (n), from the
  * handle's generator: the shuffled order of an epoch. */
 GM_API gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n);

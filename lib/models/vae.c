@@ -689,6 +689,32 @@ gm_status gm_vae_iwae(gm_vae *vae, const float *x, const int32_t *labels, int32_
     return estimate(vae, x, labels, n, k, IWAE, log_px, NULL, "gm_vae_iwae");
 }
 
+gm_status gm_vae_anomaly_map(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, float *map)
+{
+    const char *who = "gm_vae_anomaly_map";
+    gm_status s = check_call(vae, x, map, labels, n, who);
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
+        return s;
+    const int D = vae->cfg.input_dim;
+    const bool bernoulli = vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI;
+    const double half_log_2pi = 0.91893853320467274;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        const int N = chunk_rows(n, at);
+        const float *xc = x + (size_t)at * D;
+        const int32_t *lab = label_rows(labels, at);
+        fill_z(vae, encode(vae, xc, lab, N, false), lab, N, 0);
+        const float *out = gm_net_infer(&vae->dec, &vae->params, vae->zin, N);
+        for (size_t i = 0; i < (size_t)N * D; i++) {
+            const double l = out[i], v = xc[i];
+            /* Bernoulli: softplus(l) - v l, stably; Gaussian of unit variance */
+            map[(size_t)at * D + i] = (float)(bernoulli ? fmax(l, 0.0) + log1p(exp(-fabs(l))) - v * l
+                                                        : 0.5 * (v - l) * (v - l) + half_log_2pi);
+        }
+    }
+    return GM_OK;
+}
+
 static voidpf zalloc(voidpf opaque, uInt items, uInt size)
 {
     (void)opaque;

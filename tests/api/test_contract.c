@@ -374,6 +374,10 @@ static gm_status vae_score_as(const call_args *a)
 {
     return gm_vae_score_as(a->h, GM_SCORE_COMPLEXITY, a->in[0], a->labels, a->n, a->k, a->out[0]);
 }
+static gm_status vae_anomaly_map(const call_args *a)
+{
+    return gm_vae_anomaly_map(a->h, a->in[0], a->labels, a->n, a->out[0]);
+}
 static gm_status vae_shuffle(const call_args *a)
 {
     return gm_vae_shuffle(a->h, a->out[0], a->n);
@@ -542,6 +546,8 @@ static const data_call call_vae_interpolate = { .kind = VAE, .invoke = vae_inter
 static const data_call call_vae_score_as = { .kind = VAE, .invoke = vae_score_as, .n_in = 1, .in_width = { D },
     .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { DOUBLES(N) }, .has_k = 1, .k_good = 2,
     .k_bad = { 0, -1 } };
+static const data_call call_vae_anomaly_map = { .kind = VAE, .invoke = vae_anomaly_map, .n_in = 1,
+    .in_width = { D }, .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { FLOATS(N, D) } };
 static const data_call call_vae_shuffle = { .kind = VAE, .invoke = vae_shuffle, .n_out = 1,
     .out_bytes = { N * sizeof(int32_t) } };
 static const data_call call_gan_generate = { .kind = GAN, .invoke = gan_generate, .n_in = 1, .in_width = { Z },
@@ -1437,6 +1443,7 @@ static const row rows[] = {
     { "gm_set_backend", check_set_backend, NULL },
     { "gm_backend_name", check_backend_name, NULL },
     { "gm_strerror", check_strerror, NULL },
+    { "gm_vae_anomaly_map", check_data_call, &call_vae_anomaly_map },
     { "gm_vae_config_init_size", check_init, &vae_ops },
     { "gm_vae_create", check_create, &vae_create_call },
     { "gm_vae_decode", check_data_call, &call_vae_decode },

@@ -433,6 +433,17 @@ static void test_score_kinds(void **state)
         assert_true(fabs(complexity[i] - (iwae[i] - nats)) <= 1e-9 * fabs(iwae[i]));
     }
     assert_true(iwae[0] - complexity[0] < iwae[1] - complexity[1]);  /* the flat row is the simpler */
+    /* the anomaly map: each row's values add up to its reconstruction score */
+    float map[R * W];
+    assert_int_equal(gm_vae_anomaly_map(a, x, NULL, R, map), GM_OK);
+    for (int i = 0; i < R; i++) {
+        double sum = 0.0;
+        for (int j = 0; j < W; j++) {
+            assert_true(map[i * W + j] >= 0.0f);
+            sum += map[i * W + j];
+        }
+        assert_true(fabs(sum - recon[i]) <= 1e-5 * fabs(recon[i]));
+    }
     assert_int_equal(gm_vae_score_as(a, 4, x, NULL, R, M, iwae), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_vae_score_as(a, -1, x, NULL, R, M, iwae), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_vae_score_as(a, GM_SCORE_IWAE, x, NULL, R, 0, iwae), GM_ERR_INVALID_ARG);

@@ -146,6 +146,15 @@ class VAE(Model):
             lib.gm_vae_manifold(h, side, label, out)
         return out
 
+    def anomaly_map(self, x, labels=None):
+        """Where each sample is anomalous, (n, input_dim): each value's term
+        of the reconstruction score, -log p(x_j | z = mu(x))."""
+        x, labels = self._batch(x, labels)
+        out = _convert.floats(len(x), self._x_dim)
+        with self._use() as h:
+            lib.gm_vae_anomaly_map(h, x, labels, len(x), out)
+        return out
+
     SCORE_KINDS = ("neg_elbo", "iwae", "reconstruction", "complexity")
 
     def score(self, x, m=10, labels=None, kind="neg_elbo"):

@@ -139,3 +139,20 @@ def test_tool_rgb_images_flow_through(tool, tmp_path):
         genmodel.write_image_grid(tmp_path / "py.ppm", vae.sample(4).reshape(4, 8, 8, 3))
     data = (tmp_path / "s.ppm").read_bytes()
     assert data.startswith(b"P6\n22 22\n255\n") and data == (tmp_path / "py.ppm").read_bytes()
+
+
+def test_tool_scores_and_maps(tool, mnist_dir, tmp_path):
+    """`vae score --score KIND` prints VAE.score(kind=...); --map writes an
+    RGB grid of 8 inputs a row, each row followed by their maps."""
+    path = tmp_path / "model.safetensors"
+    with genmodel.VAE(input_dim=64, latent_dim=2, enc_hidden=(8,), dec_hidden=(8,), seed=2) as vae:
+        vae.save(path)
+        with genmodel.Dataset.load_dir(mnist_dir, "t10k") as ds:
+            x, _ = ds.gather()
+        want = vae.score(x, kind="reconstruction")
+    out = tool("vae", "score", path, "--data", mnist_dir, "--score", "reconstruction", "--map", tmp_path / "m.ppm",
+               "--map-n", 10)
+    np.testing.assert_allclose([float(v) for v in out.split()], want, rtol=1e-6, atol=1e-6)
+    # 10 rows: 2 rows of 8 cells, each with its row of maps: 8 x (8 + 2) + 2 wide, 4 x (8 + 2) + 2 high
+    data = (tmp_path / "m.ppm").read_bytes()
+    assert data.startswith(b"P6\n82 42\n255\n") and len(data) == len(b"P6\n82 42\n255\n") + 82 * 42 * 3

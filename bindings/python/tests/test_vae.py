@@ -106,6 +106,7 @@ def test_score_kinds():
         np.testing.assert_array_equal(r, a.score(x, kind="reconstruction"))
         # c and d drew alike so far: the same draws, less a positive length
         assert np.all(c.score(x, 3, kind="complexity") < d.score(x, 3, kind="iwae"))
+        np.testing.assert_allclose(a.anomaly_map(x).sum(1, dtype=np.float64), r, rtol=1e-5)
         with pytest.raises(ValueError, match="kind"):
             a.score(x, kind="latent")
     finally:

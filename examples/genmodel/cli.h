@@ -136,7 +136,7 @@ typedef struct cli_model {
     const char *dim_field;          /* the config field of a row's width */
     int32_t epochs, batch;          /* train's defaults */
     int needs_test;                 /* report reads the test split */
-    const cli_option *aliases;      /* train's short names of config fields (OPT_FIELD) */
+    const cli_option *aliases;      /* train's options of the kind: short names of config fields (OPT_FIELD), its own */
     int n_aliases;
     void (*config_init)(cli_any_config *cfg);
     gm_status (*peek)(const char *path, cli_any_config *cfg);
@@ -152,6 +152,9 @@ typedef struct cli_model {
     gm_status (*step)(void *h, const float *x, const int32_t *labels, int32_t n, double *sums);
     /* the rest of an epoch's line from its sums over steps and count samples */
     gm_status (*report)(void *h, const double *sums, int32_t steps, int32_t count, const gm_dataset *test);
+    /* after the last epoch, before the save: what the kind fits on the
+     * training rows (rows[0..count) of ds), or NULL */
+    gm_status (*finish)(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels);
 } cli_model;
 
 extern const cli_model cli_vae, cli_gan;

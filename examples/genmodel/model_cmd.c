@@ -133,6 +133,10 @@ int cli_train(const cli_model *m, int argc, char **argv)
         }
         printf("  %7.0f samples/s\n", count / seconds);
         fflush(stdout);
+        if (epoch == epochs && m->finish && (s = m->finish(c.h, train, rows, count, conditional)) != GM_OK) {
+            rc = cli_fail("finishing", s);
+            goto done;
+        }
         if (((save_every > 0 && epoch % save_every == 0) || epoch == epochs) && (s = m->save(c.h, out)) != GM_OK) {
             rc = cli_fail(out, s);
             goto done;

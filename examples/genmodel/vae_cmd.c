@@ -80,7 +80,27 @@ static gm_status report(void *h, const double *sums, int32_t steps, int32_t coun
     return s;
 }
 
+/* train --fit-latent: fit the latent score's aggregate posterior on the
+ * training rows after the last epoch (it holds them all as floats at once) */
+static int32_t fit_latent_flag;
+
+static gm_status finish(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels)
+{
+    if (!fit_latent_flag)
+        return GM_OK;
+    const int32_t dim = gm_dataset_dim(ds);
+    float *x = malloc((size_t)count * dim * sizeof *x);
+    int32_t *labels = use_labels ? malloc((size_t)count * sizeof *labels) : NULL;
+    gm_status s = !x || (use_labels && !labels) ? GM_ERR_NO_MEMORY : gm_dataset_gather(ds, rows, count, x, labels);
+    if (s == GM_OK)
+        s = gm_vae_fit_latent(h, x, labels, count);
+    free(x);
+    free(labels);
+    return s;
+}
+
 static const cli_option aliases[] = {
+    { "--fit-latent", OPT_FLAG, &fit_latent_flag, "after training, fit the latent score on the training data" },
     { "--hidden", OPT_FIELD, "--enc-hidden --dec-hidden", "the encoder's and the decoder's hidden widths (0: none)" },
     { "--latent", OPT_FIELD, "--latent-dim", "latent dimensions (--latent-dim)" },
     { "--lr", OPT_FIELD, "--optim-lr", "Adam learning rate (--optim-lr)" },
@@ -91,6 +111,7 @@ const cli_model cli_vae = {
     .aliases = aliases, .n_aliases = COUNT(aliases),
     .config_init = config_init, .peek = peek, .create = create, .load = load, .save = save, .free = free_vae,
     .get_config = get_config, .shuffle = shuffle, .sample = sample, .step = step, .report = report,
+    .finish = finish,
 };
 
 static int load_model(const char *path, gm_vae **vae)
@@ -267,7 +288,7 @@ typedef struct {
 } score_ctx;
 
 /* gm_score_kind's values by name, in value order */
-static const char *const score_kinds[] = { "neg-elbo", "iwae", "reconstruction", "complexity" };
+static const char *const score_kinds[] = { "neg-elbo", "iwae", "reconstruction", "complexity", "latent" };
 
 static gm_status score_rows(void *p, const float *x, const int32_t *labels, int32_t n, int32_t at)
 {
@@ -345,7 +366,7 @@ static int vae_score(int argc, char **argv)
     int32_t draws = 10, map_n = 32;
     const cli_option opts[] = {
         CLI_DATA_OPTIONS(data),
-        { "--score", OPT_STRING, &kind, "neg-elbo, iwae, reconstruction or complexity (docs/anomaly.md)" },
+        { "--score", OPT_STRING, &kind, "neg-elbo, iwae, reconstruction, complexity or latent (train --fit-latent)" },
         { "--draws", OPT_INT, &draws, "draws of z per score (neg-elbo: averaged; iwae, complexity: importance-weighted)" },
         { "--map", OPT_STRING, &map_path, "also write the first rows and their anomaly maps as a grid (PNG or PPM)" },
         { "--map-n", OPT_INT, &map_n, "how many rows the grid shows" },
@@ -360,8 +381,8 @@ static int vae_score(int argc, char **argv)
     for (int32_t k = 0; k < COUNT(score_kinds); k++)
         kind_value = !strcmp(kind, score_kinds[k]) ? k : kind_value;
     if (n_pos != 1 || !data.path || kind_value < 0) {
-        fprintf(stderr, "genmodel vae score: needs MODEL, --data FILE and a --score of neg-elbo, iwae, reconstruction "
-                "or complexity\n");
+        fprintf(stderr, "genmodel vae score: needs MODEL, --data FILE and a --score of neg-elbo, iwae, reconstruction, "
+                "complexity or latent\n");
         return 2;
     }
     gm_vae *vae = NULL;

@@ -73,6 +73,10 @@ typedef struct gm_vae_config {
     int32_t normalization;               /**< gm_normalization after the convolutions but the
                                               encoder's first and the decoder's last: NONE (default)
                                               or BATCH */
+    int32_t latent_score;                /**< 1 (default): keep the aggregate posterior of the
+                                              training data (the mean and covariance of mu(x)) that
+                                              gm_vae_fit_latent fits, for GM_SCORE_LATENT; 0: not.
+                                              A file written before 0.2 has 0 */
 } gm_vae_config;
 
 /** Loss terms of a batch, averaged over its samples, in nats. */
@@ -183,10 +187,20 @@ typedef enum gm_score_kind {
     GM_SCORE_IWAE = 1,            /**< -log p(x), the importance-weighted estimate from m draws */
     GM_SCORE_RECONSTRUCTION = 2,  /**< -log p(x | z = mu(x)): the error of the posterior-mean
                                        reconstruction, deterministic (m is not used) */
-    GM_SCORE_COMPLEXITY = 3       /**< -log p(x) (as GM_SCORE_IWAE) minus x's complexity: the length,
+    GM_SCORE_COMPLEXITY = 3,      /**< -log p(x) (as GM_SCORE_IWAE) minus x's complexity: the length,
                                        in nats, of its pixels rounded to 8 bits as zlib's deflate
                                        (level 9, raw) codes them (Serra et al. 2020) */
+    GM_SCORE_LATENT = 4           /**< the squared Mahalanobis distance of mu(x) from the training
+                                       data's aggregate posterior (gm_vae_fit_latent; deterministic,
+                                       m is not used) */
 } gm_score_kind;
+
+/** Fit the aggregate posterior GM_SCORE_LATENT measures against: the mean
+ * and the covariance of mu(x) over the n rows (the training data), the
+ * covariance with a ridge of 1e-6 times its mean variance. Kept with the
+ * model and saved with it. Needs latent_score 1 in the config and n >= 2;
+ * GM_ERR_NUMERIC if the posterior means are not finite. */
+GM_API gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *labels, int32_t n);
 
 /** Anomaly score of each sample by kind (a gm_score_kind), scores (n);
  * m >= 1 draws of z where the kind takes them. */

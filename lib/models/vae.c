@@ -49,6 +49,8 @@ struct gm_vae {
     double *kl;         /* (N) per-sample terms */
     double *gap;        /* (N) log p(z) - log q(z|x) of a draw */
     double *acc, *acc2; /* (N) running sums of multi-draw estimates */
+    int latent;         /* with latent_score: the buffers latent.mean (Z), latent.precision (Z, Z) and
+                           latent.rows (1, 0 until fitted) follow at this index; else -1 */
 };
 
 void gm_vae_config_init_size(gm_vae_config *out, size_t size)
@@ -66,6 +68,7 @@ void gm_vae_config_init_size(gm_vae_config *out, size_t size)
     cfg->likelihood = GM_LIKELIHOOD_BERNOULLI;
     cfg->beta = 1.0f;
     gm_optimizer_config_default(&cfg->optim, 1e-3f);
+    cfg->latent_score = 1;
     gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
@@ -110,6 +113,8 @@ gm_status gm_vae_config_check(const gm_vae_config *c, const char *who)
         return s;
     if (!gm_act_valid(c->activation))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
+    if (c->latent_score != 0 && c->latent_score != 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: latent_score must be 0 or 1 (got %d)", who, (int)c->latent_score);
     if (c->normalization != GM_NORM_NONE && c->normalization != GM_NORM_BATCH)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: normalization must be GM_NORM_NONE or GM_NORM_BATCH (got %d)", who,
                        (int)c->normalization);
@@ -168,6 +173,13 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
     s = gm_model_build_down(&vae->enc, &vae->params, "enc", &top[0], who);
     if (s == GM_OK)
         s = gm_model_build_up(&vae->dec, &vae->params, "dec", &top[1], who);
+    vae->latent = -1;
+    if (s == GM_OK && c.latent_score) {
+        const int64_t z[2] = { c.latent_dim, c.latent_dim }, one[1] = { 1 };
+        if ((s = gm_params_add_buffer(&vae->params, "latent.mean", 1, z, &vae->latent, who)) == GM_OK &&
+            (s = gm_params_add_buffer(&vae->params, "latent.precision", 2, z, NULL, who)) == GM_OK)
+            s = gm_params_add_buffer(&vae->params, "latent.rows", 1, one, NULL, who);
+    }
     if (s == GM_OK)
         s = gm_params_alloc(&vae->params, 1, who);  /* one update per step, in place */
     if (s != GM_OK) {
@@ -755,11 +767,147 @@ static gm_status subtract_complexity(const float *x, int32_t n, int D, double *s
     return s;
 }
 
+/* ---- the latent score: the aggregate posterior's mean and precision ---- */
+
+/* mu of every row, (n, Z) doubles, into mu; the caller validated */
+static void posterior_means(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, double *mu)
+{
+    const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        const int N = chunk_rows(n, at);
+        const float *mulv = encode(vae, x + (size_t)at * D, label_rows(labels, at), N, false);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < Z; j++)
+                mu[(size_t)(at + i) * Z + j] = mulv[(size_t)i * 2 * Z + j];
+    }
+}
+
+/* The inverse of the symmetric positive definite A (Z, Z), through its
+ * Cholesky factor (in place in L); 0, or -1 if A is not positive definite. */
+static int spd_inverse(const double *A, double *L, double *inv, int Z)
+{
+    memcpy(L, A, (size_t)Z * Z * sizeof *L);
+    for (int j = 0; j < Z; j++) {
+        for (int k = 0; k < j; k++)
+            L[j * Z + j] -= L[j * Z + k] * L[j * Z + k];
+        if (!(L[j * Z + j] > 0.0))
+            return -1;
+        L[j * Z + j] = sqrt(L[j * Z + j]);
+        for (int i = j + 1; i < Z; i++) {
+            for (int k = 0; k < j; k++)
+                L[i * Z + j] -= L[i * Z + k] * L[j * Z + k];
+            L[i * Z + j] /= L[j * Z + j];
+        }
+    }
+    /* column c of the inverse: solve L y = e_c, then L^T x = y */
+    for (int c = 0; c < Z; c++) {
+        double *col = inv + (size_t)c * Z;  /* a row of inv, which is symmetric */
+        for (int i = 0; i < Z; i++) {
+            double v = i == c ? 1.0 : 0.0;
+            for (int k = 0; k < i; k++)
+                v -= L[i * Z + k] * col[k];
+            col[i] = v / L[i * Z + i];
+        }
+        for (int i = Z - 1; i >= 0; i--) {
+            double v = col[i];
+            for (int k = i + 1; k < Z; k++)
+                v -= L[k * Z + i] * col[k];
+            col[i] = v / L[i * Z + i];
+        }
+    }
+    return 0;
+}
+
+gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *labels, int32_t n)
+{
+    const char *who = "gm_vae_fit_latent";
+    gm_status s = check_call(vae, x, x, labels, n, who);
+    if (s == GM_OK && vae->latent < 0)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: this VAE keeps no aggregate posterior (latent_score is 0)", who);
+    if (s == GM_OK && n < 2)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: a covariance needs n >= 2 rows (got %d)", who, (int)n);
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
+        return s;
+    const int Z = vae->cfg.latent_dim;
+    double *mu = gm_malloc((size_t)n * Z * sizeof *mu), *work = gm_malloc((size_t)4 * Z * Z * sizeof *work);
+    if (!mu || !work) {
+        gm_free(mu);
+        gm_free(work);
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d posterior means", who, (int)n);
+    }
+    posterior_means(vae, x, labels, n, mu);
+    double *mean = work, *cov = work + Z, *L = cov + (size_t)Z * Z, *inv = L + (size_t)Z * Z;
+    memset(work, 0, (size_t)(Z + Z * Z) * sizeof *work);
+    for (int32_t i = 0; i < n; i++)
+        for (int j = 0; j < Z; j++)
+            mean[j] += mu[(size_t)i * Z + j] / n;
+    for (int32_t i = 0; i < n; i++)
+        for (int j = 0; j < Z; j++)
+            for (int k = 0; k <= j; k++)
+                cov[j * Z + k] += (mu[(size_t)i * Z + j] - mean[j]) * (mu[(size_t)i * Z + k] - mean[k]) / (n - 1);
+    double trace = 0.0;
+    for (int j = 0; j < Z; j++) {
+        for (int k = 0; k < j; k++)
+            cov[k * Z + j] = cov[j * Z + k];
+        trace += cov[j * Z + j];
+    }
+    const double ridge = 1e-6 * (trace / Z) + 1e-12;
+    for (int j = 0; j < Z; j++)
+        cov[j * Z + j] += ridge;
+    if (!isfinite(trace) || spd_inverse(cov, L, inv, Z) != 0)
+        s = gm_fail(GM_ERR_NUMERIC, "%s: the posterior means' covariance is not finite and positive definite", who);
+    if (s == GM_OK) {
+        float *m = gm_param_data(&vae->params, vae->latent), *P = gm_param_data(&vae->params, vae->latent + 1);
+        for (int j = 0; j < Z; j++)
+            m[j] = (float)mean[j];
+        for (size_t j = 0; j < (size_t)Z * Z; j++)
+            P[j] = (float)inv[j];
+        *gm_param_data(&vae->params, vae->latent + 2) = (float)n;
+    }
+    gm_free(mu);
+    gm_free(work);
+    return s;
+}
+
+/* scores[i] = (mu_i - mean)^T P (mu_i - mean) */
+static gm_status latent_scores(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, double *scores,
+                               const char *who)
+{
+    gm_status s = check_call(vae, x, scores, labels, n, who);
+    if (s == GM_OK && (vae->latent < 0 || *gm_param_data(&vae->params, vae->latent + 2) < 2.0f))
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: the latent score needs the aggregate posterior: fit it first "
+                    "(gm_vae_fit_latent)%s", who, vae->latent < 0 ? "; this VAE keeps none (latent_score 0)" : "");
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
+        return s;
+    const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim;
+    const float *m = gm_param_data(&vae->params, vae->latent), *P = gm_param_data(&vae->params, vae->latent + 1);
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        const int N = chunk_rows(n, at);
+        const float *mulv = encode(vae, x + (size_t)at * D, label_rows(labels, at), N, false);
+        for (int i = 0; i < N; i++) {
+            const float *mu = mulv + (size_t)i * 2 * Z;
+            double d2 = 0.0;
+            for (int j = 0; j < Z; j++) {
+                double row = 0.0;
+                for (int k = 0; k < Z; k++)
+                    row += (double)P[j * Z + k] * ((double)mu[k] - m[k]);
+                d2 += ((double)mu[j] - m[j]) * row;
+            }
+            scores[at + i] = d2;
+        }
+    }
+    return GM_OK;
+}
+
 gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32_t *labels, int32_t n, int32_t m,
                           double *scores)
 {
     const char *who = "gm_vae_score_as";
     switch (kind) {
+    case GM_SCORE_LATENT:
+        return latent_scores(vae, x, labels, n, scores, who);
     case GM_SCORE_NEG_ELBO:
         return estimate(vae, x, labels, n, m, MEAN_ELBO, scores, NULL, who);
     case GM_SCORE_RECONSTRUCTION:

@@ -374,6 +374,10 @@ static gm_status vae_score_as(const call_args *a)
 {
     return gm_vae_score_as(a->h, GM_SCORE_COMPLEXITY, a->in[0], a->labels, a->n, a->k, a->out[0]);
 }
+static gm_status vae_fit_latent(const call_args *a)
+{
+    return gm_vae_fit_latent(a->h, a->in[0], a->labels, a->n);
+}
 static gm_status vae_anomaly_map(const call_args *a)
 {
     return gm_vae_anomaly_map(a->h, a->in[0], a->labels, a->n, a->out[0]);
@@ -546,6 +550,8 @@ static const data_call call_vae_interpolate = { .kind = VAE, .invoke = vae_inter
 static const data_call call_vae_score_as = { .kind = VAE, .invoke = vae_score_as, .n_in = 1, .in_width = { D },
     .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { DOUBLES(N) }, .has_k = 1, .k_good = 2,
     .k_bad = { 0, -1 } };
+static const data_call call_vae_fit_latent = { .kind = VAE, .invoke = vae_fit_latent, .n_in = 1,
+    .in_width = { D }, .bernoulli = 1, .labels = 1 };
 static const data_call call_vae_anomaly_map = { .kind = VAE, .invoke = vae_anomaly_map, .n_in = 1,
     .in_width = { D }, .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { FLOATS(N, D) } };
 static const data_call call_vae_shuffle = { .kind = VAE, .invoke = vae_shuffle, .n_out = 1,
@@ -1449,6 +1455,7 @@ static const row rows[] = {
     { "gm_vae_decode", check_data_call, &call_vae_decode },
     { "gm_vae_elbo", check_data_call, &call_vae_elbo },
     { "gm_vae_encode", check_data_call, &call_vae_encode },
+    { "gm_vae_fit_latent", check_data_call, &call_vae_fit_latent },
     { "gm_vae_free", check_free, &vae_ops },
     { "gm_vae_get_config", check_get_config, &vae_ops },
     { "gm_vae_interpolate", check_data_call, &call_vae_interpolate },

@@ -155,7 +155,15 @@ class VAE(Model):
             lib.gm_vae_anomaly_map(h, x, labels, len(x), out)
         return out
 
-    SCORE_KINDS = ("neg_elbo", "iwae", "reconstruction", "complexity")
+    def fit_latent(self, x, labels=None):
+        """Fit the aggregate posterior the 'latent' score measures against:
+        the mean and covariance of mu(x) over x, the training data. Kept
+        with the model and saved with it."""
+        x, labels = self._batch(x, labels)
+        with self._use() as h:
+            lib.gm_vae_fit_latent(h, x, labels, len(x))
+
+    SCORE_KINDS = ("neg_elbo", "iwae", "reconstruction", "complexity", "latent")
 
     def score(self, x, m=10, labels=None, kind="neg_elbo"):
         """Anomaly score of each sample, float64 (n,); higher is less like
@@ -163,7 +171,8 @@ class VAE(Model):
         ELBO averaged over m draws of z; 'iwae' -log p(x) from m
         importance-weighted draws; 'reconstruction' -log p(x | z = mu(x));
         'complexity' the IWAE score less x's zlib-compressed length in nats
-        (Serra et al. 2020)."""
+        (Serra et al. 2020); 'latent' the squared Mahalanobis distance of
+        mu(x) from the training data's (fit_latent first)."""
         if not isinstance(kind, str):
             raise TypeError(f"kind must be a str, got {type(kind).__name__}")
         if kind not in self.SCORE_KINDS:

@@ -131,6 +131,7 @@ ARGUMENTS = {
     "VAE.interpolate": [("a", rows_of(16), lambda w, v: w.vae.interpolate(v, v)),
                         ("steps", "int", lambda w, v: w.vae.interpolate(w.x, w.x, v))],
     "VAE.manifold": [("side", "int", lambda w, v: w.vae.manifold(v))],
+    "VAE.fit_latent": [("x", rows_of(16), lambda w, v: w.vae.fit_latent(v))],
     "VAE.anomaly_map": [("x", rows_of(16), lambda w, v: w.vae.anomaly_map(v))],
     "VAE.score": [("x", rows_of(16), lambda w, v: w.vae.score(v)),
                   ("m", "int", lambda w, v: w.vae.score(w.x, v)),

@@ -156,3 +156,21 @@ def test_tool_scores_and_maps(tool, mnist_dir, tmp_path):
     # 10 rows: 2 rows of 8 cells, each with its row of maps: 8 x (8 + 2) + 2 wide, 4 x (8 + 2) + 2 high
     data = (tmp_path / "m.ppm").read_bytes()
     assert data.startswith(b"P6\n82 42\n255\n") and len(data) == len(b"P6\n82 42\n255\n") + 82 * 42 * 3
+
+
+def test_tool_fits_the_latent_score(tool, mnist_dir, tmp_path, one_thread):
+    """`vae train --fit-latent` keeps the aggregate posterior of the
+    training rows: the tool's latent scores are Python's on that model,
+    and Python's own fit_latent on the same rows agrees."""
+    tool("vae", "train", "--data", mnist_dir, "--epochs", 1, "--hidden", 16, "--latent", 2, "--batch", 32,
+         "--fit-latent", "--threads", 1, "--out", tmp_path / "m.safetensors")
+    out = tool("vae", "score", tmp_path / "m.safetensors", "--data", mnist_dir, "--score", "latent")
+    with genmodel.Dataset.load_dir(mnist_dir, "t10k") as ds:
+        xt, _ = ds.gather()
+    with genmodel.Dataset.load_dir(mnist_dir) as ds:
+        x, _ = ds.gather()
+    with genmodel.VAE.load(tmp_path / "m.safetensors") as vae:
+        got = vae.score(xt, kind="latent")
+        np.testing.assert_allclose([float(v) for v in out.split()], got, rtol=1e-6, atol=1e-6)
+        vae.fit_latent(x)
+        np.testing.assert_allclose(vae.score(xt, kind="latent"), got, rtol=1e-5)

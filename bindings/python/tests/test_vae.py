@@ -107,8 +107,31 @@ def test_score_kinds():
         # c and d drew alike so far: the same draws, less a positive length
         assert np.all(c.score(x, 3, kind="complexity") < d.score(x, 3, kind="iwae"))
         np.testing.assert_allclose(a.anomaly_map(x).sum(1, dtype=np.float64), r, rtol=1e-5)
-        with pytest.raises(ValueError, match="kind"):
+        with pytest.raises(ValueError, match="fit it first"):
             a.score(x, kind="latent")
+        with pytest.raises(ValueError, match="kind"):
+            a.score(x, kind="mahalanobis")
     finally:
         for m in made:
             m.close()
+
+
+def test_latent_score():
+    """fit_latent keeps mu's mean and covariance: the latent score is the
+    squared Mahalanobis distance numpy computes from the posterior means,
+    and it survives a save and a load."""
+    rng = np.random.default_rng(4)
+    x = rng.random((200, 16), dtype=np.float32)
+    with genmodel.VAE(**TINY_VAE) as vae:
+        vae.fit(x, 2, batch_size=50)
+        vae.fit_latent(x)
+        mu = vae.encode(x)[0].astype(np.float64)
+        cov = np.cov(mu, rowvar=False)
+        cov += np.eye(len(cov)) * (1e-6 * np.trace(cov) / len(cov) + 1e-12)
+        d = mu[:10] - mu.mean(0)
+        want = np.einsum("ij,jk,ik->i", d, np.linalg.inv(cov), d)
+        got = vae.score(x[:10], kind="latent")
+        np.testing.assert_allclose(got, want, rtol=1e-4)
+        blob = vae.to_bytes()
+    with genmodel.load(blob) as again:
+        np.testing.assert_array_equal(again.score(x[:10], kind="latent"), got)

@@ -9,7 +9,7 @@ static const char usage[] =
     "usage: genmodel <command> [options]\n"
     "\n"
     "commands:\n"
-    "  vae train|sample|reconstruct|score|eval|walk\n"
+    "  vae train|sample|reconstruct|score|calibrate|eval|walk\n"
     "                                            variational autoencoder\n"
     "  gan train|sample                          generative adversarial network\n"
     "  info MODEL                                what a checkpoint holds\n"

@@ -84,14 +84,33 @@ static gm_status report(void *h, const double *sums, int32_t steps, int32_t coun
  * training rows after the last epoch (it holds them all as floats at once) */
 static int32_t fit_latent_flag;
 
+/* rows[0..n) of ds (every row when rows is NULL) as floats, and their labels
+ * with use_labels, malloc'd */
+static gm_status gather_rows(const gm_dataset *ds, const int32_t *rows, int32_t n, int use_labels, float **x,
+                             int32_t **labels)
+{
+    const int32_t dim = gm_dataset_dim(ds);
+    int32_t *index = rows ? NULL : malloc((size_t)n * sizeof *index);
+    *x = malloc((size_t)n * dim * sizeof **x);
+    *labels = use_labels ? malloc((size_t)n * sizeof **labels) : NULL;
+    if ((!rows && !index) || !*x || (use_labels && !*labels)) {
+        free(index);
+        return GM_ERR_NO_MEMORY;
+    }
+    for (int32_t i = 0; !rows && i < n; i++)
+        index[i] = i;
+    gm_status s = gm_dataset_gather(ds, rows ? rows : index, n, *x, *labels);
+    free(index);
+    return s;
+}
+
 static gm_status finish(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels)
 {
     if (!fit_latent_flag)
         return GM_OK;
-    const int32_t dim = gm_dataset_dim(ds);
-    float *x = malloc((size_t)count * dim * sizeof *x);
-    int32_t *labels = use_labels ? malloc((size_t)count * sizeof *labels) : NULL;
-    gm_status s = !x || (use_labels && !labels) ? GM_ERR_NO_MEMORY : gm_dataset_gather(ds, rows, count, x, labels);
+    float *x;
+    int32_t *labels;
+    gm_status s = gather_rows(ds, rows, count, use_labels, &x, &labels);
     if (s == GM_OK)
         s = gm_vae_fit_latent(h, x, labels, count);
     free(x);
@@ -282,9 +301,10 @@ done:
 
 typedef struct {
     gm_vae *vae;
-    int32_t kind, draws;
+    int32_t kind, draws, flag;  /* flag: as calibrated, with p-values and flags */
     FILE *out;
-    double *scores;
+    double *scores, *p_values;
+    int32_t *flags;
 } score_ctx;
 
 /* gm_score_kind's values by name, in value order */
@@ -294,9 +314,13 @@ static gm_status score_rows(void *p, const float *x, const int32_t *labels, int3
 {
     (void)at;
     score_ctx *c = p;
-    gm_status s = gm_vae_score_as(c->vae, c->kind, x, labels, n, c->draws, c->scores);
+    gm_status s = c->flag ? gm_vae_flag(c->vae, x, labels, n, c->scores, c->p_values, c->flags)
+                          : gm_vae_score_as(c->vae, c->kind, x, labels, n, c->draws, c->scores);
     for (int32_t i = 0; s == GM_OK && i < n; i++)
-        fprintf(c->out, "%.6f\n", c->scores[i]);
+        if (c->flag)
+            fprintf(c->out, "%.6f %.6f %d\n", c->scores[i], c->p_values[i], (int)c->flags[i]);
+        else
+            fprintf(c->out, "%.6f\n", c->scores[i]);
     return s;
 }
 
@@ -363,10 +387,11 @@ static int vae_score(int argc, char **argv)
 {
     cli_data data = { NULL, NULL, NULL, NULL, NULL };
     const char *out_path = NULL, *kind = "neg-elbo", *map_path = NULL;
-    int32_t draws = 10, map_n = 32;
+    int32_t draws = 10, map_n = 32, flag = 0;
     const cli_option opts[] = {
         CLI_DATA_OPTIONS(data),
         { "--score", OPT_STRING, &kind, "neg-elbo, iwae, reconstruction, complexity or latent (train --fit-latent)" },
+        { "--flag", OPT_FLAG, &flag, "as calibrated (vae calibrate): each line the score, its p-value and 0 or 1" },
         { "--draws", OPT_INT, &draws, "draws of z per score (neg-elbo: averaged; iwae, complexity: importance-weighted)" },
         { "--map", OPT_STRING, &map_path, "also write the first rows and their anomaly maps as a grid (PNG or PPM)" },
         { "--map-n", OPT_INT, &map_n, "how many rows the grid shows" },
@@ -393,12 +418,13 @@ static int vae_score(int argc, char **argv)
     if (!conditional)  /* an unconditional model scores the inputs alone */
         data.labels = data.label_column = NULL;
     gm_status s = cli_open_data(&data, "t10k", &ds);
-    score_ctx c = { vae, kind_value, draws, out_path ? fopen(out_path, "w") : stdout, malloc(1000 * sizeof(double)) };
+    score_ctx c = { vae, kind_value, draws, flag, out_path ? fopen(out_path, "w") : stdout,
+                    malloc(1000 * sizeof(double)), malloc(1000 * sizeof(double)), malloc(1000 * sizeof(int32_t)) };
     if (s != GM_OK) {
         rc = cli_fail(data.path, s);
     } else if (conditional && !gm_dataset_has_labels(ds)) {
         fprintf(stderr, "genmodel vae score: a conditional model needs labels (--labels or --label-column)\n");
-    } else if (!c.out || !c.scores) {
+    } else if (!c.out || !c.scores || !c.p_values || !c.flags) {
         perror(out_path ? out_path : "genmodel");
     } else {
         s = cli_for_rows(ds, conditional, 0, score_rows, &c);
@@ -411,6 +437,61 @@ static int vae_score(int argc, char **argv)
         rc = 1;
     }
     free(c.scores);
+    free(c.p_values);
+    free(c.flags);
+    gm_dataset_free(ds);
+    gm_vae_free(vae);
+    return rc;
+}
+
+/* ---- calibrate: a threshold from held-out normal rows, kept in the model ---- */
+
+static int vae_calibrate(int argc, char **argv)
+{
+    cli_data data = { NULL, NULL, NULL, NULL, NULL };
+    const char *out = NULL, *kind = "neg-elbo";
+    float fpr = 0.05f;
+    int32_t draws = 10;
+    const cli_option opts[] = {
+        CLI_DATA_OPTIONS(data),
+        { "--fpr", OPT_FLOAT, &fpr, "the share of normal rows to flag, in (0, 1)" },
+        { "--score", OPT_STRING, &kind, "neg-elbo, iwae, reconstruction, complexity or latent" },
+        { "--draws", OPT_INT, &draws, "draws of z per score" },
+        { "--out", OPT_STRING, &out, "save the calibrated model here (default: over MODEL)" },
+    };
+    const char *pos[1];
+    int n_pos, r = cli_parse(argc, argv, "genmodel vae calibrate MODEL --data HELD-OUT [--fpr P] [--score KIND] "
+                             "[--out MODEL]", opts, COUNT(opts), NULL, pos, 1, &n_pos);
+    if (r)
+        return r < 0 ? 2 : 0;
+    int32_t kind_value = -1;
+    for (int32_t k = 0; k < COUNT(score_kinds); k++)
+        kind_value = !strcmp(kind, score_kinds[k]) ? k : kind_value;
+    if (n_pos != 1 || !data.path || kind_value < 0) {
+        fprintf(stderr, "genmodel vae calibrate: needs MODEL, --data FILE and a --score of neg-elbo, iwae, "
+                "reconstruction, complexity or latent\n");
+        return 2;
+    }
+    gm_vae *vae = NULL;
+    gm_dataset *ds = NULL;
+    float *x = NULL;
+    int32_t *labels = NULL;
+    if (load_model(pos[0], &vae))
+        return 1;
+    const int conditional = model_is_conditional(vae);
+    gm_status s = cli_open_data(&data, "t10k", &ds);
+    int rc = 1;
+    if (s != GM_OK)
+        rc = cli_fail(data.path, s);
+    else if ((s = gather_rows(ds, NULL, gm_dataset_count(ds), conditional, &x, &labels)) != GM_OK ||
+             (s = gm_vae_calibrate(vae, kind_value, x, labels, gm_dataset_count(ds), draws, fpr)) != GM_OK)
+        rc = cli_fail("calibrating", s);
+    else if ((s = gm_vae_save(vae, out ? out : pos[0])) != GM_OK)
+        rc = cli_fail(out ? out : pos[0], s);
+    else
+        rc = 0;
+    free(x);
+    free(labels);
     gm_dataset_free(ds);
     gm_vae_free(vae);
     return rc;
@@ -466,11 +547,12 @@ int vae_main(int argc, char **argv)
         int (*run)(int, char **);
     } commands[] = {
         { "train", vae_train }, { "sample", vae_sample }, { "reconstruct", vae_reconstruct },
-        { "score", vae_score }, { "eval", vae_eval }, { "walk", vae_walk },
+        { "score", vae_score }, { "calibrate", vae_calibrate }, { "eval", vae_eval }, { "walk", vae_walk },
     };
     for (int i = 0; argc > 1 && i < COUNT(commands); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "usage: genmodel vae train|sample|reconstruct|score|eval|walk [options] (each takes --help)\n");
+    fprintf(stderr, "usage: genmodel vae train|sample|reconstruct|score|calibrate|eval|walk [options] (each takes "
+            "--help)\n");
     return 2;
 }

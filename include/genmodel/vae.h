@@ -73,10 +73,11 @@ typedef struct gm_vae_config {
     int32_t normalization;               /**< gm_normalization after the convolutions but the
                                               encoder's first and the decoder's last: NONE (default)
                                               or BATCH */
-    int32_t latent_score;                /**< 1 (default): keep the aggregate posterior of the
-                                              training data (the mean and covariance of mu(x)) that
-                                              gm_vae_fit_latent fits, for GM_SCORE_LATENT; 0: not.
-                                              A file written before 0.2 has 0 */
+    int32_t scoring;                     /**< 1 (default): keep what the scores fit, saved with the
+                                              model: the latent score's aggregate posterior
+                                              (gm_vae_fit_latent) and a calibrated threshold
+                                              (gm_vae_calibrate); 0: neither. A file written before
+                                              0.2 has 0 */
 } gm_vae_config;
 
 /** Loss terms of a batch, averaged over its samples, in nats. */
@@ -198,7 +199,7 @@ typedef enum gm_score_kind {
 /** Fit the aggregate posterior GM_SCORE_LATENT measures against: the mean
  * and the covariance of mu(x) over the n rows (the training data), the
  * covariance with a ridge of 1e-6 times its mean variance. Kept with the
- * model and saved with it. Needs latent_score 1 in the config and n >= 2;
+ * model and saved with it. Needs scoring 1 in the config and n >= 2;
  * GM_ERR_NUMERIC if the posterior means are not finite. */
 GM_API gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *labels, int32_t n);
 
@@ -211,6 +212,21 @@ GM_API gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, cons
  * term of the reconstruction score, -log p(x_j | z = mu(x)) (a map sums to
  * the GM_SCORE_RECONSTRUCTION score of its row). Deterministic. */
 GM_API gm_status gm_vae_anomaly_map(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, float *map);
+
+/** Calibrate a threshold on held-out normal rows x (n >= 2): score them by
+ * kind (a gm_score_kind, m draws), keep 1001 quantiles of the scores (for
+ * p-values) and the threshold that flags the fraction fpr of them, fpr in
+ * (0, 1). Kept with the model and saved with it; needs scoring 1. */
+GM_API gm_status gm_vae_calibrate(gm_vae *vae, int32_t kind, const float *x, const int32_t *labels, int32_t n,
+                                  int32_t m, float fpr);
+
+/** Score rows as calibrated (the kind and m of gm_vae_calibrate): scores
+ * (n), their empirical p-values (n; the fraction of the held-out scores at
+ * or above each, from the quantiles, at least 1 / (held-out rows + 1)),
+ * and flags (n; 1 where the score is above the threshold). p_values and
+ * flags may be NULL. GM_ERR_INVALID_ARG before a calibration. */
+GM_API gm_status gm_vae_flag(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, double *scores,
+                             double *p_values, int32_t *flags);
 
 /** A uniformly random permutation of 0..n-1 into order (n), from the
  * handle's generator: the shuffled order of an epoch. */

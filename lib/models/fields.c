@@ -37,7 +37,7 @@ static const gm_field vae_fields[] = {
     FIELD(gm_vae_config, seed, GM_FIELD_U64, 1, NULL, NULL, 1, "weights and every random draw"),
     IMAGE(gm_vae_config, "encoder"),
     LATER(gm_vae_config, normalization, NORMS, "after the hidden layers but the outer ones"),
-    LATER(gm_vae_config, latent_score, NULL, "1: keep the training data's aggregate posterior (the latent score)"),
+    LATER(gm_vae_config, scoring, NULL, "1: keep what the scores fit (the latent posterior, a threshold)"),
 };
 
 static const gm_field gan_fields[] = {

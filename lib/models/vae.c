@@ -5,6 +5,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -24,6 +25,9 @@
 #include "model.h"
 #include "nn/reparam.h"
 #include "vae_internal.h"
+
+/* a calibration keeps the scores' quantiles at k / (CAL_QUANTILES - 1) */
+#define CAL_QUANTILES 1001
 
 /* inference runs in chunks of this many rows, so its memory is bounded
  * (about 12 MB of workspace) while the products stay large */
@@ -49,8 +53,10 @@ struct gm_vae {
     double *kl;         /* (N) per-sample terms */
     double *gap;        /* (N) log p(z) - log q(z|x) of a draw */
     double *acc, *acc2; /* (N) running sums of multi-draw estimates */
-    int latent;         /* with latent_score: the buffers latent.mean (Z), latent.precision (Z, Z) and
-                           latent.rows (1, 0 until fitted) follow at this index; else -1 */
+    int latent;         /* with scoring: the buffers latent.mean (Z), latent.precision (Z, Z),
+                           latent.rows (1, 0 until fitted), score.quantiles (CAL_QUANTILES),
+                           score.setting (kind, m, fpr, threshold) and score.rows (1, 0 until
+                           calibrated) follow at this index; else -1 */
 };
 
 void gm_vae_config_init_size(gm_vae_config *out, size_t size)
@@ -68,7 +74,7 @@ void gm_vae_config_init_size(gm_vae_config *out, size_t size)
     cfg->likelihood = GM_LIKELIHOOD_BERNOULLI;
     cfg->beta = 1.0f;
     gm_optimizer_config_default(&cfg->optim, 1e-3f);
-    cfg->latent_score = 1;
+    cfg->scoring = 1;
     gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
@@ -113,8 +119,8 @@ gm_status gm_vae_config_check(const gm_vae_config *c, const char *who)
         return s;
     if (!gm_act_valid(c->activation))
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
-    if (c->latent_score != 0 && c->latent_score != 1)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: latent_score must be 0 or 1 (got %d)", who, (int)c->latent_score);
+    if (c->scoring != 0 && c->scoring != 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: scoring must be 0 or 1 (got %d)", who, (int)c->scoring);
     if (c->normalization != GM_NORM_NONE && c->normalization != GM_NORM_BATCH)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: normalization must be GM_NORM_NONE or GM_NORM_BATCH (got %d)", who,
                        (int)c->normalization);
@@ -174,11 +180,15 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
     if (s == GM_OK)
         s = gm_model_build_up(&vae->dec, &vae->params, "dec", &top[1], who);
     vae->latent = -1;
-    if (s == GM_OK && c.latent_score) {
+    if (s == GM_OK && c.scoring) {
         const int64_t z[2] = { c.latent_dim, c.latent_dim }, one[1] = { 1 };
         if ((s = gm_params_add_buffer(&vae->params, "latent.mean", 1, z, &vae->latent, who)) == GM_OK &&
-            (s = gm_params_add_buffer(&vae->params, "latent.precision", 2, z, NULL, who)) == GM_OK)
-            s = gm_params_add_buffer(&vae->params, "latent.rows", 1, one, NULL, who);
+            (s = gm_params_add_buffer(&vae->params, "latent.precision", 2, z, NULL, who)) == GM_OK &&
+            (s = gm_params_add_buffer(&vae->params, "latent.rows", 1, one, NULL, who)) == GM_OK &&
+            (s = gm_params_add_buffer(&vae->params, "score.quantiles", 1, (const int64_t[]){ CAL_QUANTILES }, NULL,
+                                      who)) == GM_OK &&
+            (s = gm_params_add_buffer(&vae->params, "score.setting", 1, (const int64_t[]){ 4 }, NULL, who)) == GM_OK)
+            s = gm_params_add_buffer(&vae->params, "score.rows", 1, one, NULL, who);
     }
     if (s == GM_OK)
         s = gm_params_alloc(&vae->params, 1, who);  /* one update per step, in place */
@@ -823,7 +833,7 @@ gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *labels, 
     const char *who = "gm_vae_fit_latent";
     gm_status s = check_call(vae, x, x, labels, n, who);
     if (s == GM_OK && vae->latent < 0)
-        s = gm_fail(GM_ERR_INVALID_ARG, "%s: this VAE keeps no aggregate posterior (latent_score is 0)", who);
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: this VAE keeps no aggregate posterior (scoring is 0)", who);
     if (s == GM_OK && n < 2)
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: a covariance needs n >= 2 rows (got %d)", who, (int)n);
     if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
@@ -871,13 +881,13 @@ gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *labels, 
 }
 
 /* scores[i] = (mu_i - mean)^T P (mu_i - mean) */
-static gm_status latent_scores(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, double *scores,
+static gm_status scorings(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, double *scores,
                                const char *who)
 {
     gm_status s = check_call(vae, x, scores, labels, n, who);
     if (s == GM_OK && (vae->latent < 0 || *gm_param_data(&vae->params, vae->latent + 2) < 2.0f))
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: the latent score needs the aggregate posterior: fit it first "
-                    "(gm_vae_fit_latent)%s", who, vae->latent < 0 ? "; this VAE keeps none (latent_score 0)" : "");
+                    "(gm_vae_fit_latent)%s", who, vae->latent < 0 ? "; this VAE keeps none (scoring 0)" : "");
     if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
         (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
@@ -907,7 +917,7 @@ gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32
     const char *who = "gm_vae_score_as";
     switch (kind) {
     case GM_SCORE_LATENT:
-        return latent_scores(vae, x, labels, n, scores, who);
+        return scorings(vae, x, labels, n, scores, who);
     case GM_SCORE_NEG_ELBO:
         return estimate(vae, x, labels, n, m, MEAN_ELBO, scores, NULL, who);
     case GM_SCORE_RECONSTRUCTION:
@@ -922,6 +932,92 @@ gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32
     default:
         return gm_fail(GM_ERR_INVALID_ARG, "%s: kind %d is none of gm_score_kind's", who, (int)kind);
     }
+}
+
+/* ---- calibrated thresholds ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+gm_status gm_vae_calibrate(gm_vae *vae, int32_t kind, const float *x, const int32_t *labels, int32_t n, int32_t m,
+                           float fpr)
+{
+    const char *who = "gm_vae_calibrate";
+    gm_status s = check_call(vae, x, x, labels, n, who);
+    if (s == GM_OK && vae->latent < 0)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: this VAE keeps no calibration (scoring is 0)", who);
+    if (s == GM_OK && n < 2)
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: a calibration needs n >= 2 held-out rows (got %d)", who, (int)n);
+    if (s == GM_OK && !(fpr > 0.0f && fpr < 1.0f))
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: fpr must lie in (0, 1) (got %g)", who, (double)fpr);
+    if (s != GM_OK)
+        return s;
+    double *scores = gm_malloc((size_t)n * sizeof *scores);
+    if (!scores)
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d scores", who, (int)n);
+    if ((s = gm_vae_score_as(vae, kind, x, labels, n, m, scores)) != GM_OK) {
+        gm_free(scores);
+        return gm_refail(s, who);
+    }
+    qsort(scores, (size_t)n, sizeof *scores, cmp_double);
+    /* the quantile at q, interpolated between the order statistics */
+    float *quantiles = gm_param_data(&vae->params, vae->latent + 3);
+    float *setting = gm_param_data(&vae->params, vae->latent + 4);
+    double threshold = 0.0;
+    for (int k = 0; k <= CAL_QUANTILES; k++) {
+        const double q = k < CAL_QUANTILES ? (double)k / (CAL_QUANTILES - 1) : 1.0 - fpr, at = q * (n - 1);
+        const int32_t lo = (int32_t)at, hi = lo + 1 < n ? lo + 1 : lo;
+        const double v = scores[lo] + (at - lo) * (scores[hi] - scores[lo]);
+        if (k < CAL_QUANTILES)
+            quantiles[k] = (float)v;
+        else
+            threshold = v;
+    }
+    setting[0] = (float)kind, setting[1] = (float)m, setting[2] = fpr, setting[3] = (float)threshold;
+    *gm_param_data(&vae->params, vae->latent + 5) = (float)n;
+    gm_free(scores);
+    return GM_OK;
+}
+
+gm_status gm_vae_flag(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, double *scores,
+                      double *p_values, int32_t *flags)
+{
+    const char *who = "gm_vae_flag";
+    gm_status s = check_call(vae, x, scores, labels, n, who);
+    if (s == GM_OK && (vae->latent < 0 || *gm_param_data(&vae->params, vae->latent + 5) < 2.0f))
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: calibrate a threshold first (gm_vae_calibrate)", who);
+    if (s != GM_OK)
+        return s;
+    const float *quantiles = gm_param_data(&vae->params, vae->latent + 3);
+    const float *setting = gm_param_data(&vae->params, vae->latent + 4);
+    const double held_out = *gm_param_data(&vae->params, vae->latent + 5);
+    if ((s = gm_vae_score_as(vae, (int32_t)setting[0], x, labels, n, (int32_t)setting[1], scores)) != GM_OK)
+        return gm_refail(s, who);
+    for (int32_t i = 0; i < n; i++) {
+        if (flags)
+            flags[i] = scores[i] > setting[3];
+        if (!p_values)
+            continue;
+        /* 1 - F(score), F interpolated between the quantiles */
+        int k = 0;
+        while (k < CAL_QUANTILES && quantiles[k] < scores[i])
+            k++;
+        double below;
+        if (k == 0)
+            below = 0.0;
+        else if (k == CAL_QUANTILES)
+            below = 1.0;
+        else {
+            const double span = (double)quantiles[k] - quantiles[k - 1];
+            below = (k - 1 + (span > 0.0 ? (scores[i] - quantiles[k - 1]) / span : 0.0)) / (CAL_QUANTILES - 1);
+        }
+        const double floor = 1.0 / (held_out + 1.0);
+        p_values[i] = 1.0 - below > floor ? 1.0 - below : floor;
+    }
+    return GM_OK;
 }
 
 gm_status gm_vae_shuffle(gm_vae *vae, int32_t *order, int32_t n)

@@ -240,6 +240,8 @@ static int setup(void **state)
         gm_vae_config v;
         small_vae_config(&v, cond ? C : 0);
         assert_int_equal(create(VAE, &v, &fx.h[VAE][cond]), GM_OK);
+        assert_int_equal(gm_vae_calibrate(fx.h[VAE][cond], GM_SCORE_RECONSTRUCTION, good_x, cond ? good_labels : NULL,
+                                          N, 1, 0.25f), GM_OK);
         gm_gan_config g;
         small_gan_config(&g, cond ? C : 0);
         assert_int_equal(create(GAN, &g, &fx.h[GAN][cond]), GM_OK);
@@ -377,6 +379,15 @@ static gm_status vae_score_as(const call_args *a)
 static gm_status vae_fit_latent(const call_args *a)
 {
     return gm_vae_fit_latent(a->h, a->in[0], a->labels, a->n);
+}
+static gm_status vae_calibrate(const call_args *a)
+{
+    return gm_vae_calibrate(a->h, GM_SCORE_RECONSTRUCTION, a->in[0], a->labels, a->n, 1, 0.25f);
+}
+/* the fixture's VAEs are calibrated (setup) */
+static gm_status vae_flag(const call_args *a)
+{
+    return gm_vae_flag(a->h, a->in[0], a->labels, a->n, a->out[0], (double *)a->out[1], NULL);
 }
 static gm_status vae_anomaly_map(const call_args *a)
 {
@@ -552,6 +563,10 @@ static const data_call call_vae_score_as = { .kind = VAE, .invoke = vae_score_as
     .k_bad = { 0, -1 } };
 static const data_call call_vae_fit_latent = { .kind = VAE, .invoke = vae_fit_latent, .n_in = 1,
     .in_width = { D }, .bernoulli = 1, .labels = 1 };
+static const data_call call_vae_calibrate = { .kind = VAE, .invoke = vae_calibrate, .n_in = 1,
+    .in_width = { D }, .bernoulli = 1, .labels = 1 };
+static const data_call call_vae_flag = { .kind = VAE, .invoke = vae_flag, .n_in = 1, .in_width = { D },
+    .bernoulli = 1, .labels = 1, .n_out = 2, .out_bytes = { DOUBLES(N), DOUBLES(N) }, .optional_last = 1 };
 static const data_call call_vae_anomaly_map = { .kind = VAE, .invoke = vae_anomaly_map, .n_in = 1,
     .in_width = { D }, .bernoulli = 1, .labels = 1, .n_out = 1, .out_bytes = { FLOATS(N, D) } };
 static const data_call call_vae_shuffle = { .kind = VAE, .invoke = vae_shuffle, .n_out = 1,
@@ -1450,12 +1465,14 @@ static const row rows[] = {
     { "gm_backend_name", check_backend_name, NULL },
     { "gm_strerror", check_strerror, NULL },
     { "gm_vae_anomaly_map", check_data_call, &call_vae_anomaly_map },
+    { "gm_vae_calibrate", check_data_call, &call_vae_calibrate },
     { "gm_vae_config_init_size", check_init, &vae_ops },
     { "gm_vae_create", check_create, &vae_create_call },
     { "gm_vae_decode", check_data_call, &call_vae_decode },
     { "gm_vae_elbo", check_data_call, &call_vae_elbo },
     { "gm_vae_encode", check_data_call, &call_vae_encode },
     { "gm_vae_fit_latent", check_data_call, &call_vae_fit_latent },
+    { "gm_vae_flag", check_data_call, &call_vae_flag },
     { "gm_vae_free", check_free, &vae_ops },
     { "gm_vae_get_config", check_get_config, &vae_ops },
     { "gm_vae_interpolate", check_data_call, &call_vae_interpolate },

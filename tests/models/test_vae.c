@@ -469,7 +469,7 @@ static void test_matches_pytorch_first_step(void **state)
     cfg.input_dim = FX_D;
     cfg.latent_dim = FX_Z;
     cfg.enc_hidden[0] = cfg.dec_hidden[0] = FX_H;
-    cfg.latent_score = 0;  /* PyTorch's model: its weights alone */
+    cfg.scoring = 0;  /* PyTorch's model: its weights alone */
     gm_vae *vae;
     assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
     gm_param_table *t = gm_vae_param_table(vae);

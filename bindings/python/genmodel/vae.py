@@ -7,6 +7,8 @@ used in place.
 """
 from collections import namedtuple
 
+import numpy as np
+
 from . import _convert
 from ._config import ConfigSpec, library_fields
 from ._lib import MODEL_KINDS, gm_vae_config, gm_vae_losses, lib
@@ -164,6 +166,30 @@ class VAE(Model):
             lib.gm_vae_fit_latent(h, x, labels, len(x))
 
     SCORE_KINDS = ("neg_elbo", "iwae", "reconstruction", "complexity", "latent")
+
+    def calibrate(self, x, fpr=0.05, kind="neg_elbo", m=10, labels=None):
+        """Calibrate a threshold on held-out normal rows x: the score of
+        `kind` (m draws) above which the fraction fpr of them lies. Kept
+        with the model (and saved with it) for flag()."""
+        if not isinstance(kind, str):
+            raise TypeError(f"kind must be a str, got {type(kind).__name__}")
+        if kind not in self.SCORE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(self.SCORE_KINDS)} (got {kind!r})")
+        x, labels = self._batch(x, labels)
+        with self._use() as h:
+            lib.gm_vae_calibrate(h, self.SCORE_KINDS.index(kind), x, labels, len(x), _convert.int32(m, "m"),
+                                 _convert.float32(fpr, "fpr"))
+
+    def flag(self, x, labels=None):
+        """Score rows as calibrated: (scores float64, p-values float64,
+        flags bool), each (n,); a flag where the score is above the
+        calibrated threshold."""
+        x, labels = self._batch(x, labels)
+        scores, p = _convert.doubles(len(x)), _convert.doubles(len(x))
+        flags = np.empty(len(x), dtype=np.int32)
+        with self._use() as h:
+            lib.gm_vae_flag(h, x, labels, len(x), scores, p, flags)
+        return scores, p, flags.astype(bool)
 
     def score(self, x, m=10, labels=None, kind="neg_elbo"):
         """Anomaly score of each sample, float64 (n,); higher is less like

@@ -158,7 +158,7 @@ def test_tool_scores_and_maps(tool, mnist_dir, tmp_path):
     assert data.startswith(b"P6\n82 42\n255\n") and len(data) == len(b"P6\n82 42\n255\n") + 82 * 42 * 3
 
 
-def test_tool_fits_the_latent_score(tool, mnist_dir, tmp_path, one_thread):
+def test_tool_fits_the_scoring(tool, mnist_dir, tmp_path, one_thread):
     """`vae train --fit-latent` keeps the aggregate posterior of the
     training rows: the tool's latent scores are Python's on that model,
     and Python's own fit_latent on the same rows agrees."""
@@ -174,3 +174,22 @@ def test_tool_fits_the_latent_score(tool, mnist_dir, tmp_path, one_thread):
         np.testing.assert_allclose([float(v) for v in out.split()], got, rtol=1e-6, atol=1e-6)
         vae.fit_latent(x)
         np.testing.assert_allclose(vae.score(xt, kind="latent"), got, rtol=1e-5)
+
+
+def test_tool_calibrates_and_flags(tool, mnist_dir, tmp_path):
+    """`vae calibrate` keeps a threshold in the model; `score --flag` prints
+    what VAE.flag returns."""
+    path = tmp_path / "model.safetensors"
+    with genmodel.VAE(input_dim=64, latent_dim=2, enc_hidden=(8,), dec_hidden=(8,), seed=2) as vae:
+        vae.save(path)
+    tool("vae", "calibrate", path, "--data", mnist_dir, "--fpr", 0.2, "--score", "reconstruction")
+    out = tool("vae", "score", path, "--data", mnist_dir, "--flag")
+    rows = np.array([[float(v) for v in line.split()] for line in out.splitlines()])
+    with genmodel.Dataset.load_dir(mnist_dir, "t10k") as ds:
+        x, _ = ds.gather()
+    with genmodel.VAE.load(path) as vae:
+        scores, p, flags = vae.flag(x)
+    np.testing.assert_allclose(rows[:, 0], scores, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(rows[:, 1], p, atol=1e-6)
+    np.testing.assert_array_equal(rows[:, 2], flags)
+    assert abs(flags.mean() - 0.2) <= 1 / len(x)

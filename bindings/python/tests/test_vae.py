@@ -116,7 +116,7 @@ def test_score_kinds():
             m.close()
 
 
-def test_latent_score():
+def test_scoring():
     """fit_latent keeps mu's mean and covariance: the latent score is the
     squared Mahalanobis distance numpy computes from the posterior means,
     and it survives a save and a load."""
@@ -135,3 +135,27 @@ def test_latent_score():
         blob = vae.to_bytes()
     with genmodel.load(blob) as again:
         np.testing.assert_array_equal(again.score(x[:10], kind="latent"), got)
+
+
+def test_calibrated_flags(tmp_path):
+    """calibrate keeps the threshold that flags fpr of the held-out rows;
+    flag gives scores, p-values that fall as scores rise (no lower than
+    1 / (held-out + 1)) and flags, and a saved model keeps all of it."""
+    rng = np.random.default_rng(6)
+    held_out = rng.random((400, 16), dtype=np.float32)
+    with genmodel.VAE(**TINY_VAE) as vae:
+        with pytest.raises(ValueError, match="calibrate"):
+            vae.flag(held_out)
+        vae.calibrate(held_out, fpr=0.1, kind="reconstruction")
+        scores, p, flags = vae.flag(held_out)
+        np.testing.assert_array_equal(scores, vae.score(held_out, kind="reconstruction"))
+        assert abs(flags.mean() - 0.1) <= 1 / 400
+        order = np.argsort(scores)
+        assert np.all(np.diff(p[order]) <= 1e-12) and p.min() >= 1 / 401 - 1e-12
+        assert abs((p <= 0.1).mean() - 0.1) <= 0.01
+        vae.save(tmp_path / "m.safetensors")
+    with genmodel.VAE.load(tmp_path / "m.safetensors") as again:
+        s2, p2, f2 = again.flag(held_out)
+        np.testing.assert_array_equal(s2, scores)
+        np.testing.assert_array_equal(p2, p)
+        np.testing.assert_array_equal(f2, flags)

@@ -310,6 +310,15 @@ typedef struct {
 /* gm_score_kind's values by name, in value order */
 static const char *const score_kinds[] = { "neg-elbo", "iwae", "reconstruction", "complexity", "latent" };
 
+/* the gm_score_kind named, or -1 */
+static int32_t score_kind_of(const char *name)
+{
+    for (int32_t k = 0; k < COUNT(score_kinds); k++)
+        if (!strcmp(name, score_kinds[k]))
+            return k;
+    return -1;
+}
+
 static gm_status score_rows(void *p, const float *x, const int32_t *labels, int32_t n, int32_t at)
 {
     (void)at;
@@ -402,9 +411,7 @@ static int vae_score(int argc, char **argv)
                              COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
-    int32_t kind_value = -1;
-    for (int32_t k = 0; k < COUNT(score_kinds); k++)
-        kind_value = !strcmp(kind, score_kinds[k]) ? k : kind_value;
+    const int32_t kind_value = score_kind_of(kind);
     if (n_pos != 1 || !data.path || kind_value < 0) {
         fprintf(stderr, "genmodel vae score: needs MODEL, --data FILE and a --score of neg-elbo, iwae, reconstruction, "
                 "complexity or latent\n");
@@ -464,9 +471,7 @@ static int vae_calibrate(int argc, char **argv)
                              "[--out MODEL]", opts, COUNT(opts), NULL, pos, 1, &n_pos);
     if (r)
         return r < 0 ? 2 : 0;
-    int32_t kind_value = -1;
-    for (int32_t k = 0; k < COUNT(score_kinds); k++)
-        kind_value = !strcmp(kind, score_kinds[k]) ? k : kind_value;
+    const int32_t kind_value = score_kind_of(kind);
     if (n_pos != 1 || !data.path || kind_value < 0) {
         fprintf(stderr, "genmodel vae calibrate: needs MODEL, --data FILE and a --score of neg-elbo, iwae, "
                 "reconstruction, complexity or latent\n");

@@ -68,25 +68,43 @@ def classifier(torch):
         nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def accuracy(torch, x, y, xt, yt, steps, seed, lr=1e-3, batch=64):
-    """Test accuracy (%) of the classifier trained on (x, y) for `steps` steps."""
+class Stream:
+    """Batches of one training set, reshuffled at each pass."""
+
+    def __init__(self, torch, x, y, gen):
+        self.torch, self.gen = torch, gen
+        self.X = torch.from_numpy(x.reshape(-1, 1, 28, 28))
+        self.Y = torch.from_numpy(y.astype(np.int64))
+        self.perm, self.at = torch.randperm(len(self.X), generator=gen), 0
+
+    def take(self, batch):
+        if self.at + batch > len(self.X):
+            self.perm, self.at = self.torch.randperm(len(self.X), generator=self.gen), 0
+        idx = self.perm[self.at:self.at + batch]
+        self.at += batch
+        return self.X[idx], self.Y[idx]
+
+
+def accuracy(torch, x, y, xt, yt, steps, seed, lr=1e-3, batch=64, x2=None, y2=None):
+    """Test accuracy (%) of the classifier trained on (x, y) for `steps`
+    steps; with (x2, y2), each batch half from each set."""
     import torch.nn.functional as F
     torch.manual_seed(seed)
     model = classifier(torch)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    X = torch.from_numpy(x.reshape(-1, 1, 28, 28))
-    Y = torch.from_numpy(y.astype(np.int64))
     gen = torch.Generator().manual_seed(seed)
-    perm, at = torch.randperm(len(X), generator=gen), 0
+    first = Stream(torch, x, y, gen)
+    second = Stream(torch, x2, y2, gen) if x2 is not None else None
     model.train()
     for step in range(steps):
-        if at + batch > len(X):
-            perm, at = torch.randperm(len(X), generator=gen), 0
-        idx = perm[at:at + batch]
-        at += batch
+        if second is None:
+            X, Y = first.take(batch)
+        else:
+            (X1, Y1), (X2, Y2) = first.take(batch // 2), second.take(batch - batch // 2)
+            X, Y = torch.cat([X1, X2]), torch.cat([Y1, Y2])
         for group in opt.param_groups:
             group["lr"] = lr * (1.0 - step / steps)
-        loss = F.cross_entropy(model(X[idx]), Y[idx])
+        loss = F.cross_entropy(model(X), Y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -116,6 +134,8 @@ def main():
     ap.add_argument("--model-samples", type=int, default=120000, help="samples each model trains on")
     ap.add_argument("--steps", type=int, default=2000, help="classifier steps")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--balanced", action="store_true",
+                    help="each classifier batch half real, half generated (else the sets pooled)")
     ap.add_argument("--cas", action="store_true", help="also the classification accuracy score")
     ap.add_argument("--cas-epochs", type=int, default=10)
     args = ap.parse_args()
@@ -127,7 +147,7 @@ def main():
     xt, yt = genmodel.load_mnist(FMNIST, "t10k")
     print(f"INFO genmodel {genmodel.__version__} torch {torch.__version__} threads {args.threads} "
           f"real {args.per_class_real}/class generated {args.per_class}/class model_samples {args.model_samples} "
-          f"steps {args.steps}", flush=True)
+          f"steps {args.steps} {'balanced' if args.balanced else 'pooled'}", flush=True)
     results = {}
     for seed in seeds:
         rng = np.random.default_rng(seed)
@@ -138,10 +158,12 @@ def main():
             t0 = time.perf_counter()
             if name == "real":
                 xs, ys = x, y
+                acc = accuracy(torch, x, y, xt, yt, args.steps, seed)
             else:
                 gx, gy = generated(name, x, y, args.model_samples, args.per_class, seed)
                 xs, ys = np.concatenate([x, gx]), np.concatenate([y, gy])
-            acc = accuracy(torch, xs, ys, xt, yt, args.steps, seed)
+                acc = accuracy(torch, x, y, xt, yt, args.steps, seed, x2=gx, y2=gy) if args.balanced else \
+                    accuracy(torch, xs, ys, xt, yt, args.steps, seed)
             results.setdefault(name, []).append(acc)
             print(f"RESULT name=augment set={name} seed={seed} train_rows={len(xs)} test_acc={acc:.2f} "
                   f"seconds={time.perf_counter() - t0:.0f}", flush=True)

@@ -361,6 +361,15 @@ gm_status cli_open_data(const cli_data *d, const char *split, gm_dataset **out)
     return gm_dataset_open(d->path, &o, out);
 }
 
+int cli_check_dim(const gm_dataset *ds, int32_t dim, const char *path)
+{
+    if (gm_dataset_dim(ds) == dim)
+        return 0;
+    fprintf(stderr, "genmodel: %s has rows of %d values, where the model takes %d\n", path,
+            (int)gm_dataset_dim(ds), (int)dim);
+    return 1;
+}
+
 int cli_fail(const char *what, gm_status s)
 {
     fprintf(stderr, "genmodel: %s: %s (%s)\n", what, gm_last_error(), gm_strerror(s));

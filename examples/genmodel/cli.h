@@ -76,6 +76,10 @@ int cli_data_has_split(const cli_data *d, const char *split);
  * nothing printed. */
 gm_status cli_open_data(const cli_data *d, const char *split, gm_dataset **out);
 
+/* 0 when ds's rows are dim values wide, else 1 after saying so (a table
+ * of another column count than the model's, say). */
+int cli_check_dim(const gm_dataset *ds, int32_t dim, const char *path);
+
 /* Print the library's error for a failed call; returns 1 (an exit code). */
 int cli_fail(const char *what, gm_status s);
 

@@ -105,6 +105,11 @@ int cli_train(const cli_model *m, int argc, char **argv)
         if (cli_load(m, resume, &c.h))
             goto done;
         conditional = cli_n_classes(m, c.h) > 0;
+        cli_any_config loaded;
+        m->config_init(&loaded);
+        m->get_config(c.h, &loaded);
+        if (cli_check_dim(train, *cli_int_field(&(cli_config){ m->kind, &loaded }, m->dim_field), data.path))
+            goto done;
     } else {
         *cli_int_field(&config, m->dim_field) = gm_dataset_dim(train);
         *cli_int_field(&config, "n_classes") = conditional ? gm_dataset_n_classes(train) : 0;

@@ -146,6 +146,15 @@ static int model_is_conditional(const gm_vae *vae)
     return cli_n_classes(&cli_vae, vae) > 0;
 }
 
+/* the values of a row of the model */
+static int32_t vae_dim(gm_vae *vae)
+{
+    cli_any_config cfg;
+    config_init(&cfg);
+    get_config(vae, &cfg);
+    return cfg.vae.input_dim;
+}
+
 /* the image a row of the model is */
 static void vae_image(gm_vae *vae, int32_t *height, int32_t *width, int32_t *channels)
 {
@@ -182,8 +191,9 @@ static int vae_reconstruct(int argc, char **argv)
     gm_vae *vae = NULL;
     gm_dataset *test = NULL;
     gm_status s = cli_open_data(&data, "t10k", &test);
-    if (s != GM_OK || load_model(pos[0], &vae)) {
+    if (s != GM_OK || load_model(pos[0], &vae) || cli_check_dim(test, vae_dim(vae), data.path)) {
         gm_dataset_free(test);
+        gm_vae_free(vae);
         return s != GM_OK ? cli_fail(data.path, s) : 1;
     }
     if (n > gm_dataset_count(test))
@@ -267,6 +277,8 @@ static int vae_walk(int argc, char **argv)
         s = gm_vae_manifold(vae, side, label, grid);
     } else if ((s = cli_open_data(&data, "t10k", &test)) != GM_OK) {
         rc = cli_fail(data.path, s);
+        goto done;
+    } else if (cli_check_dim(test, dim, data.path)) {
         goto done;
     } else if (gm_dataset_count(test) < 2 * pairs || (conditional && !gm_dataset_has_labels(test))) {
         fprintf(stderr, "genmodel vae walk: %d pairs need %d rows%s; %s has %d\n", (int)pairs, (int)(2 * pairs),
@@ -429,6 +441,8 @@ static int vae_score(int argc, char **argv)
                     malloc(1000 * sizeof(double)), malloc(1000 * sizeof(double)), malloc(1000 * sizeof(int32_t)) };
     if (s != GM_OK) {
         rc = cli_fail(data.path, s);
+    } else if (cli_check_dim(ds, vae_dim(vae), data.path)) {
+        rc = 1;
     } else if (conditional && !gm_dataset_has_labels(ds)) {
         fprintf(stderr, "genmodel vae score: a conditional model needs labels (--labels or --label-column)\n");
     } else if (!c.out || !c.scores || !c.p_values || !c.flags) {
@@ -488,6 +502,8 @@ static int vae_calibrate(int argc, char **argv)
     int rc = 1;
     if (s != GM_OK)
         rc = cli_fail(data.path, s);
+    else if (cli_check_dim(ds, vae_dim(vae), data.path))
+        rc = 1;
     else if ((s = gather_rows(ds, NULL, gm_dataset_count(ds), conditional, &x, &labels)) != GM_OK ||
              (s = gm_vae_calibrate(vae, kind_value, x, labels, gm_dataset_count(ds), draws, fpr)) != GM_OK)
         rc = cli_fail("calibrating", s);
@@ -525,8 +541,9 @@ static int vae_eval(int argc, char **argv)
     gm_vae *vae = NULL;
     gm_dataset *test = NULL;
     gm_status s = cli_open_data(&data, "t10k", &test);
-    if (s != GM_OK || load_model(pos[0], &vae)) {
+    if (s != GM_OK || load_model(pos[0], &vae) || cli_check_dim(test, vae_dim(vae), data.path)) {
         gm_dataset_free(test);
+        gm_vae_free(vae);
         return s != GM_OK ? cli_fail(data.path, s) : 1;
     }
     int conditional = model_is_conditional(vae), rc = 1;

@@ -193,3 +193,19 @@ def test_tool_calibrates_and_flags(tool, mnist_dir, tmp_path):
     np.testing.assert_allclose(rows[:, 1], p, atol=1e-6)
     np.testing.assert_array_equal(rows[:, 2], flags)
     assert abs(flags.mean() - 0.2) <= 1 / len(x)
+
+
+def test_tool_refuses_a_table_of_another_width(tool, tmp_path):
+    """A table whose column count is not the model's is refused by name,
+    before any row is read as the model's."""
+    import os
+    import subprocess
+    path = tmp_path / "model.safetensors"
+    with genmodel.VAE(**TINY_VAE) as vae:
+        vae.save(path)
+    np.savetxt(tmp_path / "t.csv", np.zeros((5, 15)), delimiter=",")
+    for command in (["score"], ["calibrate"], ["eval"], ["reconstruct", "--png", tmp_path / "r.pgm"]):
+        result = subprocess.run([os.environ["GENMODEL_TOOL"], "vae", command[0], path, "--data", tmp_path / "t.csv",
+                                 *command[1:]], capture_output=True, text=True)
+        assert result.returncode == 1 and "has rows of 15 values, where the model takes 16" in result.stderr, \
+            (command, result.stderr)

@@ -82,3 +82,15 @@ void gm_free(void *ptr)
     atomic_fetch_sub(&live_blocks, 1);
     hook.free(hook.user, raw);
 }
+
+void *gm_zalloc(void *opaque, unsigned items, unsigned size)
+{
+    (void)opaque;
+    return size && items > SIZE_MAX / size ? NULL : gm_malloc((size_t)items * size);
+}
+
+void gm_zfree(void *opaque, void *ptr)
+{
+    (void)opaque;
+    gm_free(ptr);
+}

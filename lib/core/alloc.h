@@ -13,6 +13,11 @@ void *gm_malloc(size_t size);
 void *gm_calloc(size_t count, size_t size);
 void gm_free(void *ptr);  /* NULL is a no-op */
 
+/* zlib's zalloc and zfree (z_stream), so that its state comes from the
+ * library's allocator too: void * and unsigned stand for voidpf and uInt. */
+void *gm_zalloc(void *opaque, unsigned items, unsigned size);
+void gm_zfree(void *opaque, void *ptr);
+
 /* Blocks of float, the common case. */
 float *gm_alloc_floats(size_t count);
 

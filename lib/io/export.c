@@ -39,17 +39,12 @@ static gm_status write_file(const char *who, const char *path, const void *head,
     return s != GM_OK ? gm_refail(s, who) : GM_OK;
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
-}
-
 /* an IDX header for unsigned bytes of dims (ndim of them) into h; its length */
 static size_t idx_header(uint8_t *h, int ndim, const int32_t *dims)
 {
     h[0] = h[1] = 0, h[2] = GM_IDX_TYPE_UBYTE, h[3] = (uint8_t)ndim;
     for (int i = 0; i < ndim; i++)
-        put_be32(h + 4 + 4 * i, (uint32_t)dims[i]);
+        gm_put_be32(h + 4 + 4 * i, (uint32_t)dims[i]);
     return 4 + 4 * (size_t)ndim;
 }
 

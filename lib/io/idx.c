@@ -27,20 +27,6 @@ typedef struct source {
     z_stream z;
 } source;
 
-static voidpf zalloc(voidpf opaque, uInt items, uInt size)
-{
-    (void)opaque;
-    if (size && items > SIZE_MAX / size)
-        return Z_NULL;
-    return gm_malloc((size_t)items * size);
-}
-
-static void zfree(voidpf opaque, voidpf ptr)
-{
-    (void)opaque;
-    gm_free(ptr);
-}
-
 static gm_status refill(source *s)
 {
     size_t k = fread(s->in, 1, IN_SIZE, s->f);
@@ -120,8 +106,8 @@ static gm_status parse(source *s, int min_ndim, int max_ndim, gm_idx *idx)
     if ((st = refill(s)) != GM_OK)
         return st;
     if (s->z.avail_in >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b) {
-        s->z.zalloc = zalloc;
-        s->z.zfree = zfree;
+        s->z.zalloc = gm_zalloc;
+        s->z.zfree = gm_zfree;
         s->z.opaque = Z_NULL;
         int rc = inflateInit2(&s->z, 15 + 32);  /* 32: expect a gzip header */
         if (rc == Z_MEM_ERROR)

@@ -22,6 +22,12 @@ typedef struct gm_idx {
     int32_t dims[GM_IDX_MAX_DIMS];
 } gm_idx;
 
+/* v as 4 big-endian bytes at p: IDX's integers */
+static inline void gm_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
 /* A pixel in [0, 1] as the nearest of 256 levels; out-of-range values
  * clamp and NaN gives 0. */
 static inline uint8_t gm_pixel_byte(float v)

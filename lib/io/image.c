@@ -17,14 +17,6 @@
 #define CHUNK 4096
 
 
-static void put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 static gm_status check_args(const char *who, const char *path, const float *images, int32_t n,
                             int32_t height, int32_t width)
 {
@@ -74,9 +66,9 @@ gm_status gm_idx_write_images(const char *path, const float *images, int32_t n, 
     buf[0] = buf[1] = 0;
     buf[2] = GM_IDX_TYPE_UBYTE;
     buf[3] = 3;
-    put_be32(buf + 4, (uint32_t)n);
-    put_be32(buf + 8, (uint32_t)height);
-    put_be32(buf + 12, (uint32_t)width);
+    gm_put_be32(buf + 4, (uint32_t)n);
+    gm_put_be32(buf + 8, (uint32_t)height);
+    gm_put_be32(buf + 12, (uint32_t)width);
     FILE *f = fopen(path, "wb");
     if (!f)
         return open_failed(who, path);

@@ -20,6 +20,7 @@
 #include "core/rng.h"
 #include "core/team.h"
 #include "core/workspace.h"
+#include "io/idx.h"
 #include "nn/net.h"
 #include "nn/params.h"
 #include "model.h"
@@ -737,33 +738,19 @@ gm_status gm_vae_anomaly_map(gm_vae *vae, const float *x, const int32_t *labels,
     return GM_OK;
 }
 
-static voidpf zalloc(voidpf opaque, uInt items, uInt size)
-{
-    (void)opaque;
-    return size && items > SIZE_MAX / size ? Z_NULL : gm_malloc((size_t)items * size);
-}
-
-static void zfree(voidpf opaque, voidpf ptr)
-{
-    (void)opaque;
-    gm_free(ptr);
-}
-
 /* scores[i] -= the length of row i's 8-bit pixels as raw deflate (level 9)
  * codes them, in nats */
 static gm_status subtract_complexity(const float *x, int32_t n, int D, double *scores, const char *who)
 {
-    z_stream z = { .zalloc = zalloc, .zfree = zfree };
+    z_stream z = { .zalloc = gm_zalloc, .zfree = gm_zfree };
     if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
         return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for zlib's deflate", who);
     const uLong bound = deflateBound(&z, (uLong)D);
     uint8_t *in = gm_malloc((size_t)D), *out = gm_malloc((size_t)bound);
     gm_status s = in && out ? GM_OK : gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d pixels", who, D);
     for (int32_t i = 0; s == GM_OK && i < n; i++) {
-        for (int j = 0; j < D; j++) {
-            const float v = x[(size_t)i * D + j];
-            in[j] = v <= 0.0f ? 0 : v >= 1.0f ? 255 : (uint8_t)(v * 255.0f + 0.5f);
-        }
+        for (int j = 0; j < D; j++)
+            in[j] = gm_pixel_byte(x[(size_t)i * D + j]);
         deflateReset(&z);
         z.next_in = in, z.avail_in = (uInt)D, z.next_out = out, z.avail_out = (uInt)bound;
         if (deflate(&z, Z_FINISH) != Z_STREAM_END)

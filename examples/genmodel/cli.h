@@ -156,8 +156,10 @@ typedef struct cli_model {
     gm_status (*step)(void *h, const float *x, const int32_t *labels, int32_t n, double *sums);
     /* the rest of an epoch's line from its sums over steps and count samples */
     gm_status (*report)(void *h, const double *sums, int32_t steps, int32_t count, const gm_dataset *test);
-    /* after the last epoch, before the save: what the kind fits on the
-     * training rows (rows[0..count) of ds), or NULL */
+    /* what the kind fits on the training rows (rows[0..count) of ds), or
+     * NULL: before the first step of a new model, and after the last
+     * epoch, before the save */
+    gm_status (*begin)(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels);
     gm_status (*finish)(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels);
 } cli_model;
 

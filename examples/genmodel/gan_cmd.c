@@ -1,6 +1,7 @@
 /* genmodel gan: train a GAN and sample from it (model_cmd.c), through
- * this record of the GAN's calls. */
+ * this record of the GAN's calls; score rows by its discriminator. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -70,12 +71,79 @@ const cli_model cli_gan = {
     .get_config = get_config, .shuffle = shuffle, .sample = sample, .step = step, .report = report,
 };
 
+/* ---- score: -D(x), higher for rows the discriminator takes for forged ---- */
+
+typedef struct {
+    gm_gan *gan;
+    FILE *out;
+    float *logits;
+} score_ctx;
+
+static gm_status score_rows(void *p, const float *x, const int32_t *labels, int32_t n, int32_t at)
+{
+    (void)at;
+    score_ctx *c = p;
+    gm_status s = gm_gan_discriminate(c->gan, x, labels, n, c->logits);
+    for (int32_t i = 0; s == GM_OK && i < n; i++)
+        fprintf(c->out, "%.6f\n", -(double)c->logits[i]);
+    return s;
+}
+
+static int gan_score(int argc, char **argv)
+{
+    cli_data data = { NULL, NULL, NULL, NULL, NULL };
+    const char *out_path = NULL;
+    const cli_option opts[] = {
+        CLI_DATA_OPTIONS(data),
+        { "--out", OPT_STRING, &out_path, "write the scores here (default: standard output)" },
+    };
+    const char *pos[1];
+    int n_pos, r = cli_parse(argc, argv, "genmodel gan score MODEL --data FILE [--out scores.txt]", opts, COUNT(opts),
+                             NULL, pos, 1, &n_pos);
+    if (r)
+        return r < 0 ? 2 : 0;
+    if (n_pos != 1 || !data.path) {
+        fprintf(stderr, "genmodel gan score: needs MODEL and --data FILE\n");
+        return 2;
+    }
+    void *h = NULL;
+    if (cli_load(&cli_gan, pos[0], &h))
+        return 1;
+    gm_gan_config cfg;
+    gm_gan_config_init(&cfg);
+    gm_gan_get_config(h, &cfg);
+    gm_dataset *ds = NULL;
+    gm_status s = cli_open_data(&data, "t10k", &ds);
+    score_ctx c = { h, out_path ? fopen(out_path, "w") : stdout, malloc(1000 * sizeof(float)) };
+    int rc = 1;
+    if (s != GM_OK)
+        rc = cli_fail(data.path, s);
+    else if (cli_check_dim(ds, cfg.data_dim, data.path))
+        rc = 1;
+    else if (cfg.n_classes && !gm_dataset_has_labels(ds))
+        fprintf(stderr, "genmodel gan score: a conditional model needs labels (--labels or --label-column)\n");
+    else if (!c.out || !c.logits)
+        perror(out_path ? out_path : "genmodel");
+    else
+        rc = (s = cli_for_rows(ds, cfg.n_classes > 0, 0, score_rows, &c)) == GM_OK ? 0 : cli_fail("scoring", s);
+    if (c.out && c.out != stdout && fclose(c.out) != 0 && rc == 0) {
+        perror(out_path);
+        rc = 1;
+    }
+    free(c.logits);
+    gm_dataset_free(ds);
+    gm_gan_free(h);
+    return rc;
+}
+
 int gan_main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "train"))
         return cli_train(&cli_gan, argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "sample"))
         return cli_sample(&cli_gan, argc - 1, argv + 1);
-    fprintf(stderr, "usage: genmodel gan train|sample [options] (each takes --help)\n");
+    if (argc > 1 && !strcmp(argv[1], "score"))
+        return gan_score(argc - 1, argv + 1);
+    fprintf(stderr, "usage: genmodel gan train|sample|score [options] (each takes --help)\n");
     return 2;
 }

@@ -121,6 +121,10 @@ int cli_train(const cli_model *m, int argc, char **argv)
     }
     if (cli_training_rows(train, only_class, &rows, &count) || !(order = malloc((size_t)count * sizeof *order)))
         goto done;
+    if (!resume && m->begin && (s = m->begin(c.h, train, rows, count, conditional)) != GM_OK) {
+        rc = cli_fail("preparing", s);
+        goto done;
+    }
 
     for (int32_t epoch = 1; epoch <= epochs; epoch++) {
         double seconds;

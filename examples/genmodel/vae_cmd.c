@@ -104,18 +104,31 @@ static gm_status gather_rows(const gm_dataset *ds, const int32_t *rows, int32_t 
     return s;
 }
 
-static gm_status finish(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels)
+/* fit the latent score's posterior (latent) or the standardization on the training rows */
+static gm_status fit_rows(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels, int latent)
 {
-    if (!fit_latent_flag)
-        return GM_OK;
     float *x;
     int32_t *labels;
     gm_status s = gather_rows(ds, rows, count, use_labels, &x, &labels);
     if (s == GM_OK)
-        s = gm_vae_fit_latent(h, x, labels, count);
+        s = latent ? gm_vae_fit_latent(h, x, labels, count) : gm_vae_fit_standardization(h, x, count);
     free(x);
     free(labels);
     return s;
+}
+
+/* a new model that standardizes fits its statistics first */
+static gm_status begin(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels)
+{
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    gm_vae_get_config(h, &cfg);
+    return cfg.standardize ? fit_rows(h, ds, rows, count, use_labels, 0) : GM_OK;
+}
+
+static gm_status finish(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels)
+{
+    return fit_latent_flag ? fit_rows(h, ds, rows, count, use_labels, 1) : GM_OK;
 }
 
 static const cli_option aliases[] = {
@@ -130,7 +143,7 @@ const cli_model cli_vae = {
     .aliases = aliases, .n_aliases = COUNT(aliases),
     .config_init = config_init, .peek = peek, .create = create, .load = load, .save = save, .free = free_vae,
     .get_config = get_config, .shuffle = shuffle, .sample = sample, .step = step, .report = report,
-    .finish = finish,
+    .begin = begin, .finish = finish,
 };
 
 static int load_model(const char *path, gm_vae **vae)
@@ -433,9 +446,9 @@ static int vae_score(int argc, char **argv)
     gm_dataset *ds = NULL;
     if (load_model(pos[0], &vae))
         return 1;
+    /* an unconditional model scores the inputs alone; a label column is
+     * still not one of them */
     int conditional = model_is_conditional(vae), rc = 1;
-    if (!conditional)  /* an unconditional model scores the inputs alone */
-        data.labels = data.label_column = NULL;
     gm_status s = cli_open_data(&data, "t10k", &ds);
     score_ctx c = { vae, kind_value, draws, flag, out_path ? fopen(out_path, "w") : stdout,
                     malloc(1000 * sizeof(double)), malloc(1000 * sizeof(double)), malloc(1000 * sizeof(int32_t)) };

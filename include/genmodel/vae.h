@@ -78,6 +78,12 @@ typedef struct gm_vae_config {
                                               (gm_vae_fit_latent) and a calibrated threshold
                                               (gm_vae_calibrate); 0: neither. A file written before
                                               0.2 has 0 */
+    int32_t standardize;                 /**< 1: the model standardizes each column of x by the mean
+                                              and standard deviation gm_vae_fit_standardization fits
+                                              on the training data (saved with the model); calls that
+                                              return values of x (decode, sample, reconstruct, ...)
+                                              map them back. For tables; needs the Gaussian
+                                              likelihood. Default 0 */
 } gm_vae_config;
 
 /** Loss terms of a batch, averaged over its samples, in nats. */
@@ -114,6 +120,14 @@ GM_API int64_t gm_vae_step_count(const gm_vae *vae);
 
 /** Change the learning rate for later steps (a schedule), lr > 0. */
 GM_API gm_status gm_vae_set_lr(gm_vae *vae, float lr);
+
+/** Fit the standardization of a config with standardize 1: the mean and
+ * the standard deviation (population) of each column of x over its n >= 2
+ * rows, the training data. Kept with the model and saved with it; every
+ * call that takes x needs it. GM_ERR_INVALID_ARG names a constant column
+ * (it carries nothing to model: drop it) or a non-finite cell, and refuses
+ * a model that has trained (its weights learnt the statistics it has). */
+GM_API gm_status gm_vae_fit_standardization(gm_vae *vae, const float *x, int32_t n);
 
 /** q(z|x): mu and logvar (n, latent_dim) of each sample. Deterministic. */
 GM_API gm_status gm_vae_encode(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,

@@ -44,6 +44,7 @@ struct gm_vae {
     int threads;        /* the team's size: gm_threads() at the handle's first call that computes */
     gm_workspace ws;
     int batch, members; /* rows and team size the workspace is carved for */
+    float *xs;          /* (N, D): x standardized; with standardize only */
     float *xin;         /* (N, D + C): x and its one-hot label; conditional only */
     float *zin;         /* (N, Z + C): z and its one-hot label */
     float *eps;         /* (N, Z) */
@@ -58,6 +59,8 @@ struct gm_vae {
                            latent.rows (1, 0 until fitted), score.quantiles (CAL_QUANTILES),
                            score.setting (kind, m, fpr, threshold) and score.rows (1, 0 until
                            calibrated) follow at this index; else -1 */
+    int standard;       /* with standardize: the buffers input.mean (D), input.std (D) and
+                           input.rows (1, 0 until fitted) follow at this index; else -1 */
 };
 
 void gm_vae_config_init_size(gm_vae_config *out, size_t size)
@@ -122,6 +125,11 @@ gm_status gm_vae_config_check(const gm_vae_config *c, const char *who)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
     if (c->scoring != 0 && c->scoring != 1)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: scoring must be 0 or 1 (got %d)", who, (int)c->scoring);
+    if (c->standardize != 0 && c->standardize != 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: standardize must be 0 or 1 (got %d)", who, (int)c->standardize);
+    if (c->standardize && c->likelihood != GM_LIKELIHOOD_GAUSSIAN)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: standardize needs the Gaussian likelihood (standardized columns "
+                       "are not in the Bernoulli likelihood's [0, 1])", who);
     if (c->normalization != GM_NORM_NONE && c->normalization != GM_NORM_BATCH)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: normalization must be GM_NORM_NONE or GM_NORM_BATCH (got %d)", who,
                        (int)c->normalization);
@@ -191,6 +199,13 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
             (s = gm_params_add_buffer(&vae->params, "score.setting", 1, (const int64_t[]){ 4 }, NULL, who)) == GM_OK)
             s = gm_params_add_buffer(&vae->params, "score.rows", 1, one, NULL, who);
     }
+    vae->standard = -1;
+    if (s == GM_OK && c.standardize) {
+        const int64_t d[1] = { c.input_dim }, one[1] = { 1 };
+        if ((s = gm_params_add_buffer(&vae->params, "input.mean", 1, d, &vae->standard, who)) == GM_OK &&
+            (s = gm_params_add_buffer(&vae->params, "input.std", 1, d, NULL, who)) == GM_OK)
+            s = gm_params_add_buffer(&vae->params, "input.rows", 1, one, NULL, who);
+    }
     if (s == GM_OK)
         s = gm_params_alloc(&vae->params, 1, who);  /* one update per step, in place */
     if (s != GM_OK) {
@@ -236,6 +251,56 @@ gm_status gm_vae_set_lr(gm_vae *vae, float lr)
     return GM_OK;
 }
 
+gm_status gm_vae_fit_standardization(gm_vae *vae, const float *x, int32_t n)
+{
+    const char *who = "gm_vae_fit_standardization";
+    if (!vae || !x)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: NULL argument", who);
+    if (vae->standard < 0)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: this VAE does not standardize its inputs (standardize is 0)", who);
+    if (n < 2)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: a standard deviation needs n >= 2 rows (got %d)", who, (int)n);
+    if (vae->params.step > 0)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: the model has trained %lld steps on the statistics it has; "
+                       "refitting them would change what its weights take", who, (long long)vae->params.step);
+    const int D = vae->cfg.input_dim;
+    gm_status s = gm_model_check_values("x", x, n, D, &gm_domain_finite, who);
+    double *sum = s == GM_OK ? gm_calloc(2 * (size_t)D, sizeof *sum) : NULL;
+    if (s != GM_OK)
+        return s;
+    if (!sum)
+        return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d columns", who, D);
+    double *sq = sum + D;
+    for (int32_t i = 0; i < n; i++)
+        for (int j = 0; j < D; j++)
+            sum[j] += x[(size_t)i * D + j];
+    for (int j = 0; j < D; j++)
+        sum[j] /= n;
+    for (int32_t i = 0; i < n; i++)
+        for (int j = 0; j < D; j++) {
+            const double d = x[(size_t)i * D + j] - sum[j];
+            sq[j] += d * d;
+        }
+    float *mean = gm_param_data(&vae->params, vae->standard), *std = gm_param_data(&vae->params, vae->standard + 1);
+    for (int j = 0; j < D && s == GM_OK; j++) {
+        const float sd = (float)sqrt(sq[j] / n);
+        if (!(sd > 0.0f))
+            s = gm_fail(GM_ERR_INVALID_ARG, "%s: column %d of x (counting from 0) is constant (%g in every row): "
+                        "it carries nothing to model; drop it", who, j, sum[j]);
+        else if (!isfinite(sd))
+            s = gm_fail(GM_ERR_INVALID_ARG, "%s: column %d of x (counting from 0) spreads beyond a float's range",
+                        who, j);
+    }
+    for (int j = 0; j < D && s == GM_OK; j++) {
+        mean[j] = (float)sum[j];
+        std[j] = (float)sqrt(sq[j] / n);
+    }
+    if (s == GM_OK)
+        *gm_param_data(&vae->params, vae->standard + 2) = (float)n;
+    gm_free(sum);
+    return s;
+}
+
 /* ---- argument checks ---- */
 
 static gm_status check_args(const gm_vae *vae, const void *in, const void *out, int32_t n, const char *who)
@@ -260,6 +325,9 @@ static gm_status check_data(const gm_vae *vae, const float *x, int32_t n, const 
     static const gm_domain bernoulli = { 0.0f, 1.0f, "the Bernoulli likelihood's [0, 1]" };
     static const gm_domain gaussian = { -FLT_MAX, FLT_MAX, "the Gaussian likelihood's domain (finite)" };
     const bool is_bernoulli = vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI;
+    if (vae->standard >= 0 && *gm_param_data(&vae->params, vae->standard + 2) < 2.0f)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: this VAE standardizes its inputs: fit the standardization on the "
+                       "training data first (gm_vae_fit_standardization)", who);
     return gm_model_check_values("x", x, n, vae->cfg.input_dim, is_bernoulli ? &bernoulli : &gaussian, who);
 }
 
@@ -287,11 +355,12 @@ static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
         const size_t D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
         const size_t rows = (size_t)rows_fit, dbl = 2 * rows; /* a double is two floats */
         float *recon, *kl, *gap, *acc, *acc2;
-        float **slots[] = { &vae->xin, &vae->zin, &vae->eps, &vae->dlogits, &vae->dmulv, &vae->dzin,
+        float **slots[] = { &vae->xs, &vae->xin, &vae->zin, &vae->eps, &vae->dlogits, &vae->dmulv, &vae->dzin,
                             &recon, &kl, &gap, &acc, &acc2 };
-        const size_t counts[] = { C ? rows * gm_rows_width(&vae->rows) : 0, rows * (Z + C), rows * Z, rows * D, rows * 2 * Z,
-                                  rows * (Z + C), dbl * parts, dbl, dbl, dbl, dbl };
-        if ((s = gm_ws_carve(&vae->ws, 11, slots, counts, who)) != GM_OK)
+        const size_t counts[] = { vae->standard >= 0 ? rows * D : 0, C ? rows * gm_rows_width(&vae->rows) : 0,
+                                  rows * (Z + C), rows * Z, rows * D, rows * 2 * Z, rows * (Z + C), dbl * parts, dbl,
+                                  dbl, dbl, dbl };
+        if ((s = gm_ws_carve(&vae->ws, 12, slots, counts, who)) != GM_OK)
             return s;
         /* the slots are 64-byte aligned, so they hold doubles as well */
         vae->recon = (double *)(void *)recon;
@@ -307,13 +376,50 @@ static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
     return gm_net_reserve(&vae->dec, N, training, who);
 }
 
+typedef struct standard_pass {
+    const float *mean, *std, *in;
+    float *out;
+    int N, D;
+    bool back;  /* out = in * std + mean, else (in - mean) / std */
+} standard_pass;
+
+static void standard_job(const gm_member *self, void *arg)
+{
+    const standard_pass *p = arg;
+    int n0, n1;
+    gm_team_share(self, p->N, &n0, &n1);
+    for (size_t i = (size_t)n0 * p->D; i < (size_t)n1 * p->D; i++) {
+        const size_t j = i % (size_t)p->D;
+        p->out[i] = p->back ? p->in[i] * p->std[j] + p->mean[j] : (p->in[i] - p->mean[j]) / p->std[j];
+    }
+}
+
+/* with standardize, map N rows into the standardized space or back from it */
+static void standardize(gm_vae *vae, const float *in, float *out, int N, bool back)
+{
+    standard_pass p = { .mean = gm_param_data(&vae->params, vae->standard),
+                        .std = gm_param_data(&vae->params, vae->standard + 1), .in = in, .out = out, .N = N,
+                        .D = vae->cfg.input_dim, .back = back };
+    gm_team_run_sized(vae->team, standard_job, &p, (double)N * p.D);
+}
+
+/* the x the networks and the likelihood see for the rows encode() took last */
+static const float *seen(const gm_vae *vae, const float *x)
+{
+    return vae->standard >= 0 ? vae->xs : x;
+}
+
 /* q(z|x) for N rows: returns the packed [mu | logvar] (N, 2Z); a backward
  * pass follows when training */
 static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, int N, bool training)
 {
     const float *in = x;
+    if (vae->standard >= 0) {
+        standardize(vae, x, vae->xs, N, false);
+        in = vae->xs;
+    }
     if (vae->cfg.n_classes) {
-        gm_model_rows_fill(&vae->rows, vae->xin, x, NULL, 0.0f, N, 0, vae->cfg.input_dim);
+        gm_model_rows_fill(&vae->rows, vae->xin, in, NULL, 0.0f, N, 0, vae->cfg.input_dim);
         gm_model_rows_label(&vae->rows, vae->xin, labels, N);
         in = vae->xin;
     }
@@ -323,7 +429,7 @@ static const float *encode(gm_vae *vae, const float *x, const int32_t *labels, i
 /* the encoder's input for these rows, as encode() left it */
 static const float *encoder_input(const gm_vae *vae, const float *x)
 {
-    return vae->cfg.n_classes ? vae->xin : x;
+    return vae->cfg.n_classes ? vae->xin : seen(vae, x);
 }
 
 /* zin = mu + sigma * eps with fresh eps, or mu itself when draw is 0 */
@@ -393,9 +499,14 @@ static void mean_job(const gm_member *self, void *arg)
         gm_act_forward(p->mean + at, NULL, n1 - n0, D, GM_ACT_SIGMOID, 0.0f);
 }
 
-/* the decoder's mean: probabilities for Bernoulli, the output for Gaussian */
+/* the decoder's mean: probabilities for Bernoulli, the output for Gaussian
+ * (mapped back to x's scale when the model standardizes) */
 static void decoder_mean(gm_vae *vae, const float *logits, int N, float *out)
 {
+    if (vae->standard >= 0) {
+        standardize(vae, logits, out, N, true);
+        return;
+    }
     likelihood_pass p = { .vae = vae, .logits = logits, .mean = out, .N = N };
     gm_team_run_sized(vae->team, mean_job, &p, (double)N * vae->cfg.input_dim * GM_WORK_EXP);
 }
@@ -428,7 +539,7 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
     gm_reparam_forward(vae->zin, Z + C, mulv, mulv + Z, 2 * Z, vae->eps, n, Z);
     if (C)
         gm_model_onehot(vae->zin, Z + C, Z, labels, n, C);
-    decode_recon(vae, x, n, vae->dlogits, scale);
+    decode_recon(vae, seen(vae, x), n, vae->dlogits, scale);
     gm_kl_normal_forward(vae->kl, mulv, mulv + Z, 2 * Z, n, Z);
     average_losses(vae, n, l);
     if (!isfinite(l->loss))
@@ -643,7 +754,7 @@ static gm_status estimate(gm_vae *vae, const float *x, const int32_t *labels, in
         const float *mulv = encode(vae, xc, lab, N, false);
         if (kind == RECONSTRUCTION) {  /* one pass at z = mu */
             fill_z(vae, mulv, lab, N, 0);
-            decode_recon(vae, xc, N, NULL, 0.0f);
+            decode_recon(vae, seen(vae, xc), N, NULL, 0.0f);
             for (int i = 0; i < N; i++)
                 out[at + i] = vae->recon[i];
             continue;
@@ -653,7 +764,7 @@ static gm_status estimate(gm_vae *vae, const float *x, const int32_t *labels, in
             vae->acc[i] = vae->acc2[i] = 0.0;
         for (int32_t j = 0; j < m; j++) {
             fill_z(vae, mulv, lab, N, 1);
-            decode_recon(vae, xc, N, NULL, 0.0f);
+            decode_recon(vae, seen(vae, xc), N, NULL, 0.0f);
             if (kind == MEAN_ELBO) {
                 for (int i = 0; i < N; i++)
                     vae->acc[i] += vae->recon[i];
@@ -727,9 +838,9 @@ gm_status gm_vae_anomaly_map(gm_vae *vae, const float *x, const int32_t *labels,
         const float *xc = x + (size_t)at * D;
         const int32_t *lab = label_rows(labels, at);
         fill_z(vae, encode(vae, xc, lab, N, false), lab, N, 0);
-        const float *out = gm_net_infer(&vae->dec, &vae->params, vae->zin, N);
+        const float *out = gm_net_infer(&vae->dec, &vae->params, vae->zin, N), *xv = seen(vae, xc);
         for (size_t i = 0; i < (size_t)N * D; i++) {
-            const double l = out[i], v = xc[i];
+            const double l = out[i], v = xv[i];
             /* Bernoulli: softplus(l) - v l, stably; Gaussian of unit variance */
             map[(size_t)at * D + i] = (float)(bernoulli ? fmax(l, 0.0) + log1p(exp(-fabs(l))) - v * l
                                                         : 0.5 * (v - l) * (v - l) + half_log_2pi);

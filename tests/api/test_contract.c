@@ -953,6 +953,46 @@ static void check_vae_manifold(const void *arg)
     gm_vae_free(vae);
 }
 
+static void check_vae_fit_standardization(const void *arg)
+{
+    (void)arg;
+    gm_vae_config cfg;
+    small_vae_config(&cfg, 0);
+    cfg.likelihood = GM_LIKELIHOOD_GAUSSIAN;
+    cfg.standardize = 1;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&cfg, &vae), GM_OK);
+    float x[N * D];
+    memcpy(x, good_x, sizeof x);
+    char what[64];
+    const struct { const char *what; gm_vae *h; const float *x; int32_t n; const char *needle; } cases[] = {
+        { "NULL vae", NULL, x, N, NULL }, { "NULL x", vae, NULL, N, NULL },
+        { "n = 1", vae, x, 1, "n >= 2" }, { "n = 0", vae, x, 0, "n >= 2" }, { "n = INT32_MIN", vae, x, INT32_MIN, NULL },
+        { "a model that does not standardize", fx.h[VAE][0], x, N, "standardize is 0" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_text(cases[i].what, gm_vae_fit_standardization(cases[i].h, cases[i].x, cases[i].n),
+                    GM_ERR_INVALID_ARG, cases[i].needle);
+    const float bad_value[] = { NAN, INFINITY, -INFINITY };
+    for (int v = 0; v < 3; v++) {
+        x[1 * D + 2] = bad_value[v];
+        snprintf(what, sizeof what, "x[1][2] = %g", (double)bad_value[v]);
+        expect_text(what, gm_vae_fit_standardization(vae, x, N), GM_ERR_INVALID_ARG, "[1][2]");
+    }
+    for (int i = 0; i < N; i++)
+        x[i * D + 2] = 0.25f;
+    expect_text("a constant column", gm_vae_fit_standardization(vae, x, N), GM_ERR_INVALID_ARG, "column 2");
+    /* nothing was fitted by the failures: every call that takes x still refuses */
+    double score[N];
+    if (gm_vae_score(vae, good_x, NULL, N, 1, score) != GM_ERR_INVALID_ARG ||
+        !strstr(gm_last_error(), "gm_vae_fit_standardization"))
+        broke("a score before the fit", "not refused for want of the fit: \"%s\"", gm_last_error());
+    expect("the valid call", gm_vae_fit_standardization(vae, good_x, N), GM_OK);
+    if (gm_vae_score(vae, good_x, NULL, N, 1, score) != GM_OK)
+        broke("a score after the fit", "%s", gm_last_error());
+    gm_vae_free(vae);
+}
+
 static void check_buffer_free(const void *arg)
 {
     (void)arg;
@@ -1472,6 +1512,7 @@ static const row rows[] = {
     { "gm_vae_elbo", check_data_call, &call_vae_elbo },
     { "gm_vae_encode", check_data_call, &call_vae_encode },
     { "gm_vae_fit_latent", check_data_call, &call_vae_fit_latent },
+    { "gm_vae_fit_standardization", check_vae_fit_standardization, NULL },
     { "gm_vae_flag", check_data_call, &call_vae_flag },
     { "gm_vae_free", check_free, &vae_ops },
     { "gm_vae_get_config", check_get_config, &vae_ops },

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <zlib.h>
 
+#include "genmodel/checkpoint.h"
 #include "models/vae_internal.h"
 #include "gm_ref.h"
 #include "gm_test.h"
@@ -452,6 +453,89 @@ static void test_score_kinds(void **state)
     gm_vae_free(c);
 }
 
+/* ---- standardized inputs: a table's columns on their own scales ---- */
+
+static void test_standardize_matches_standardized_data(void **state)
+{
+    (void)state;
+    enum { R = 16 };
+    gm_vae_config cfg;
+    small_config(&cfg);
+    cfg.likelihood = GM_LIKELIHOOD_GAUSSIAN;
+    cfg.standardize = 1;
+    gm_vae *a, *b;
+    assert_int_equal(gm_vae_create(&cfg, &a), GM_OK);
+    cfg.standardize = 0;
+    assert_int_equal(gm_vae_create(&cfg, &b), GM_OK);
+    /* column j spread 10^(j - 2) around j times that: far from unit scale */
+    float x[R * D], xs[R * D];
+    gm_test_fill(x, R * D, -1.0f, 1.0f, 31);
+    double mean[D] = { 0 }, sd[D] = { 0 };
+    for (int i = 0; i < R * D; i++)
+        x[i] = (float)pow(10.0, i % D - 2) * ((float)(i % D) + x[i]);
+    for (int i = 0; i < R * D; i++)
+        mean[i % D] += x[i] / R;
+    for (int i = 0; i < R * D; i++)
+        sd[i % D] += (x[i] - mean[i % D]) * (x[i] - mean[i % D]) / R;
+    for (int i = 0; i < R * D; i++)
+        xs[i] = (float)((x[i] - mean[i % D]) / sqrt(sd[i % D]));
+
+    gm_vae_losses la, lb;
+    assert_int_equal(gm_vae_train_step(a, x, NULL, R, &la), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_vae_fit_standardization"));
+    assert_int_equal(gm_vae_fit_standardization(b, x, R), GM_ERR_INVALID_ARG);  /* standardize 0 */
+    assert_int_equal(gm_vae_fit_standardization(a, x, 1), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_fit_standardization(a, x, R), GM_OK);
+    /* the same model on the standardized table: the same steps, scores and outputs */
+    for (int step = 0; step < 3; step++) {
+        assert_int_equal(gm_vae_train_step(a, x, NULL, R, &la), GM_OK);
+        assert_int_equal(gm_vae_train_step(b, xs, NULL, R, &lb), GM_OK);
+        assert_true(fabs(la.loss - lb.loss) <= 1e-5 * fabs(lb.loss));
+    }
+    double sa[R], sb[R];
+    assert_int_equal(gm_vae_score_as(a, GM_SCORE_RECONSTRUCTION, x, NULL, R, 1, sa), GM_OK);
+    assert_int_equal(gm_vae_score_as(b, GM_SCORE_RECONSTRUCTION, xs, NULL, R, 1, sb), GM_OK);
+    for (int i = 0; i < R; i++)
+        assert_true(fabs(sa[i] - sb[i]) <= 1e-4 * fabs(sb[i]));
+    float ra[R * D], rb[R * D];
+    assert_int_equal(gm_vae_reconstruct(a, x, NULL, R, ra), GM_OK);
+    assert_int_equal(gm_vae_reconstruct(b, xs, NULL, R, rb), GM_OK);
+    for (int i = 0; i < R * D; i++) {
+        const double back = rb[i] * sqrt(sd[i % D]) + mean[i % D];
+        assert_true(fabs(ra[i] - back) <= 1e-4 * sqrt(sd[i % D]) + 1e-6 * fabs(back));
+    }
+    /* kept with the model: a saved copy reconstructs the same */
+    void *buf;
+    size_t size;
+    gm_vae *c;
+    assert_int_equal(gm_vae_save_buffer(a, &buf, &size), GM_OK);
+    assert_int_equal(gm_vae_load_buffer(buf, size, &c), GM_OK);
+    gm_buffer_free(buf);
+    assert_int_equal(gm_vae_reconstruct(c, x, NULL, R, rb), GM_OK);
+    assert_memory_equal(ra, rb, sizeof ra);
+    /* a trained model keeps its statistics */
+    assert_int_equal(gm_vae_fit_standardization(c, x, R), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "trained"));
+    gm_vae_free(a);
+    gm_vae_free(b);
+    gm_vae_free(c);
+
+    /* a constant column is refused by name; so is a Bernoulli model */
+    cfg.standardize = 1;
+    assert_int_equal(gm_vae_create(&cfg, &a), GM_OK);
+    for (int i = 0; i < R; i++)
+        x[i * D + 2] = 7.5f;
+    assert_int_equal(gm_vae_fit_standardization(a, x, R), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "column 2 of x (counting from 0) is constant"));
+    x[D + 4] = NAN;
+    assert_int_equal(gm_vae_fit_standardization(a, x, R), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "x[1][4]"));
+    gm_vae_free(a);
+    cfg.likelihood = GM_LIKELIHOOD_BERNOULLI;
+    assert_int_equal(gm_vae_create(&cfg, &a), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "Gaussian"));
+}
+
 /* ---- the first step of PyTorch's VAE (tests/models/make_vae_fixture.py) ---- */
 
 static void compare_table(gm_param_table *t, float *(*get)(const gm_param_table *, int),
@@ -501,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_failed_growth_leaves_a_working_model),
         cmocka_unit_test(test_matches_pytorch_first_step),
         cmocka_unit_test(test_score_kinds),
+        cmocka_unit_test(test_standardize_matches_standardized_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,6 +245,7 @@ _DECLARATIONS = [
     ("gm_vae_reconstruct", STATUS, [_handle, _f32, _labels, c_int32, _f32]),
     ("gm_vae_score", STATUS, [_handle, _f32, _labels, c_int32, c_int32, _f64]),
     ("gm_vae_fit_latent", STATUS, [_handle, _f32, _labels, c_int32]),
+    ("gm_vae_fit_standardization", STATUS, [_handle, _f32, c_int32]),
     ("gm_vae_calibrate", STATUS, [_handle, c_int32, _f32, _labels, c_int32, c_int32, c_float]),
     ("gm_vae_flag", STATUS, [_handle, _f32, _labels, c_int32, _f64, _f64_or_null, _labels]),
     ("gm_vae_anomaly_map", STATUS, [_handle, _f32, _labels, c_int32, _f32]),

@@ -6,6 +6,8 @@ dtype or layout are converted; float32 C-contiguous ones are used in place.
 """
 from collections import namedtuple
 
+import numpy as np
+
 from . import _convert
 from ._config import ConfigSpec, library_fields
 from ._lib import MODEL_KINDS, gm_gan_config, gm_gan_losses, lib
@@ -96,3 +98,9 @@ class GAN(Model):
         with self._use() as h:
             lib.gm_gan_discriminate(h, x, labels, len(x), out)
         return out
+
+    def score(self, x, labels=None):
+        """Anomaly score of each sample, float64 (n,): -D(x), higher for
+        rows the discriminator takes for forged, as `genmodel gan score`
+        prints it (docs/anomaly.md)."""
+        return -self.discriminate(x, labels).astype(np.float64)

@@ -42,6 +42,10 @@ class VAE(Model):
             transposed ones (docs/conv.md).
         normalization ('none'): 'batch' after the hidden layers but the
             outer ones.
+        scoring (1): keep what the scores fit (fit_latent, calibrate).
+        standardize (0): 1 standardizes each column of x by statistics
+            fitted on the training data (fit_standardization; fit() does
+            it); for tables, with likelihood 'gaussian'.
     """
 
     _kind = "vae"
@@ -156,6 +160,23 @@ class VAE(Model):
         with self._use() as h:
             lib.gm_vae_anomaly_map(h, x, labels, len(x), out)
         return out
+
+    def fit_standardization(self, x):
+        """Fit the standardization of a model made with standardize=1: each
+        column's mean and standard deviation over x (n >= 2 rows), the
+        training data, kept with the model and saved with it. fit() does
+        this itself for a model that has not trained yet. A constant or
+        non-finite column is a ValueError naming it."""
+        x, _ = self._batch(x, None)
+        with self._use() as h:
+            lib.gm_vae_fit_standardization(h, x, len(x))
+
+    def fit(self, x, epochs, batch_size=128, labels=None, callback=None):
+        """As Model.fit; a model made with standardize=1 that has not
+        trained yet first fits its standardization on x."""
+        if self._cfg.standardize and self.step == 0:
+            self.fit_standardization(x)
+        return super().fit(x, epochs, batch_size=batch_size, labels=labels, callback=callback)
 
     def fit_latent(self, x, labels=None):
         """Fit the aggregate posterior the 'latent' score measures against:

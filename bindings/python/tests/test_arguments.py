@@ -74,16 +74,23 @@ class World:
         self.ds = genmodel.Dataset(self.images)
         (tmp_path / "vae.safetensors").write_bytes(self.vae.to_bytes())
         self.checkpoint = str(tmp_path / "vae.safetensors")
+        self.extra = []
+
+    def table_vae(self):
+        """a new VAE that standardizes its 16 columns"""
+        self.extra.append(genmodel.VAE(**dict(TINY_VAE, likelihood="gaussian", standardize=1)))
+        return self.extra[-1]
 
     def close(self):
-        for obj in (self.vae, self.gan, self.ds):
+        for obj in (self.vae, self.gan, self.ds, *self.extra):
             obj.close()
 
 
-def rows_of(dim):
+def rows_of(dim, table=False):
     """A "rows" argument of dim columns: the good values are arrays numpy
-    converts (an unaligned view, float64, big-endian, a list)."""
-    x = patterns(3, dim=dim)[0] if dim == 16 else np.linspace(-1, 1, 3 * dim).reshape(3, dim)
+    converts (an unaligned view, float64, big-endian, a list); patterns of
+    16 pixels, or with table (or another width) columns that vary."""
+    x = patterns(3, dim=dim)[0] if dim == 16 and not table else np.linspace(-1, 1, 3 * dim).reshape(3, dim)
     return ("rows", [unaligned(x), x.astype(np.float64), x.astype(">f4"), x.tolist()])
 
 
@@ -135,12 +142,14 @@ ARGUMENTS = {
                       ("kind", "choice", lambda w, v: w.vae.calibrate(w.x, kind=v))],
     "VAE.flag": [("x", rows_of(16), lambda w, v: (w.vae.calibrate(w.x), w.vae.flag(v)))],
     "VAE.fit_latent": [("x", rows_of(16), lambda w, v: w.vae.fit_latent(v))],
+    "VAE.fit_standardization": [("x", rows_of(16, table=True), lambda w, v: w.table_vae().fit_standardization(v))],
     "VAE.anomaly_map": [("x", rows_of(16), lambda w, v: w.vae.anomaly_map(v))],
     "VAE.score": [("x", rows_of(16), lambda w, v: w.vae.score(v)),
                   ("m", "int", lambda w, v: w.vae.score(w.x, v)),
                   ("kind", "choice", lambda w, v: w.vae.score(w.x, kind=v))],
     "GAN.generate": [("z", rows_of(4), lambda w, v: w.gan.generate(v))],
     "GAN.discriminate": [("x", rows_of(16), lambda w, v: w.gan.discriminate(v))],
+    "GAN.score": [("x", rows_of(16), lambda w, v: w.gan.score(v))],
     "Dataset": [("images_path", "path", lambda w, v: genmodel.Dataset(v)),
                 ("labels_path", "optional path", lambda w, v: genmodel.Dataset(w.images, v))],
     "Dataset.open": [("path", "path", lambda w, v: genmodel.Dataset.open(v)),

@@ -209,3 +209,77 @@ def test_tool_refuses_a_table_of_another_width(tool, tmp_path):
                                  *command[1:]], capture_output=True, text=True)
         assert result.returncode == 1 and "has rows of 15 values, where the model takes 16" in result.stderr, \
             (command, result.stderr)
+
+
+def table(rng, n, shift=0.0):
+    """n rows of a table: columns on scales from 0.01 to 1000 that move
+    together (a 1-D factor and some noise), shifted off it by shift."""
+    t = rng.normal(size=(n, 1))
+    scales = np.array([0.01, 1.0, 30.0, 1000.0])
+    return (t + 0.1 * rng.normal(size=(n, 4)) + shift * np.array([1.0, -1.0, 1.0, -1.0])) * scales + 5 * scales
+
+
+def write_csv(path, x, labels):
+    np.savetxt(path, np.column_stack([x, labels]), delimiter=",", header="a,b,c,d,label", comments="", fmt="%.9g")
+
+
+def test_tool_runs_the_table_workflow(tool, tmp_path):
+    """A CSV table end to end: `train --standardize 1` fits each column's
+    mean and deviation on the training rows (one class of them) and keeps
+    them in the model, as Python's fit() does; `calibrate` and
+    `score --flag` then flag the rows off the training data's pattern."""
+    rng = np.random.default_rng(4)
+    x, held, new = table(rng, 400), table(rng, 200), np.vstack([table(rng, 100), table(rng, 100, shift=1.0)])
+    labels = np.r_[np.zeros(400), np.ones(50)]  # a second class the one-class model must not see
+    write_csv(tmp_path / "train.csv", np.vstack([x, table(rng, 50, shift=3.0)]), labels)
+    write_csv(tmp_path / "held.csv", held, np.zeros(200))
+    write_csv(tmp_path / "new.csv", new, np.r_[np.zeros(100), np.ones(100)])
+    path = tmp_path / "m.safetensors"
+    tool("vae", "train", "--data", tmp_path / "train.csv", "--label-column", "label", "--class", 0,
+         "--likelihood", "gaussian", "--standardize", 1, "--hidden", 16, "--latent", 2, "--epochs", 30,
+         "--batch", 32, "--threads", 1, "--out", path)
+    tensors, _ = read_safetensors(path.read_bytes())
+    np.testing.assert_allclose(tensors["input.mean"], x.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(tensors["input.std"], x.std(0), rtol=1e-5)
+    with genmodel.VAE(input_dim=4, latent_dim=2, enc_hidden=(16,), dec_hidden=(16,), likelihood="gaussian",
+                      standardize=1) as vae:
+        vae.fit(x, 1)
+        np.testing.assert_array_equal(read_safetensors(vae.to_bytes())[0]["input.mean"], tensors["input.mean"])
+    tool("vae", "calibrate", path, "--data", tmp_path / "held.csv", "--label-column", "label", "--fpr", 0.05,
+         "--score", "reconstruction")
+    out = tool("vae", "score", path, "--data", tmp_path / "new.csv", "--label-column", "label", "--flag")
+    flags = np.array([float(line.split()[2]) for line in out.splitlines()])
+    assert flags[:100].mean() <= 0.15 and flags[100:].mean() >= 0.8, (flags[:100].mean(), flags[100:].mean())
+    with genmodel.VAE.load(path) as vae:  # Python reads the tool's model: the same flags
+        np.testing.assert_array_equal(vae.flag(new)[2], flags.astype(bool))
+        back = vae.reconstruct(x[:50])  # in the table's units, not standardized ones
+        assert np.abs(back - x[:50]).mean(0).max() < 0.5 * x.std(0).max()
+        assert (np.abs(back - x[:50]).mean(0) < x.std(0)).all()
+
+
+def test_tool_refuses_a_constant_column(tool, tmp_path):
+    import os
+    import subprocess
+    rng = np.random.default_rng(1)
+    x = table(rng, 20)
+    x[:, 2] = 7.0
+    write_csv(tmp_path / "t.csv", x, np.zeros(20))
+    result = subprocess.run([os.environ["GENMODEL_TOOL"], "vae", "train", "--data", tmp_path / "t.csv",
+                             "--label-column", "label", "--likelihood", "gaussian", "--standardize", "1",
+                             "--out", tmp_path / "m.safetensors"], capture_output=True, text=True)
+    assert result.returncode == 1 and "column 2 of x (counting from 0) is constant (7 in every row)" in result.stderr
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_gan_score_is_minus_d(tool, mnist_dir, tmp_path):
+    """`gan score` prints -D(x) of each row, as GAN.score returns it."""
+    path = tmp_path / "gan.safetensors"
+    with genmodel.GAN(**dict(TINY_GAN, data_dim=64)) as gan:
+        gan.save(path)
+    out = tool("gan", "score", path, "--data", mnist_dir)
+    with genmodel.Dataset.load_dir(mnist_dir, "t10k") as ds:
+        x, _ = ds.gather()
+    with genmodel.GAN.load(path) as gan:
+        want = gan.score(x)
+        np.testing.assert_allclose(want, -gan.discriminate(x), rtol=0, atol=0)
+    np.testing.assert_allclose([float(v) for v in out.split()], want, rtol=1e-6, atol=1e-6)

@@ -1,4 +1,5 @@
-/* libgenmodel: variational autoencoders and generative adversarial networks
+/** @file
+ * libgenmodel: variational autoencoders and generative adversarial networks
  * for the CPU, as an embeddable C library.
  *
  * Include this one header. The conventions every call follows (status

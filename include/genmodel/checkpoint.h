@@ -1,4 +1,5 @@
-/* Checkpoints: a model's weights, optimizer state, random state and config
+/** @file
+ * Checkpoints: a model's weights, optimizer state, random state and config
  * in one safetensors file (docs/checkpoint-format.md), so that training
  * resumes exactly where it stopped and numpy or PyTorch can read the
  * weights. Files are replaced atomically: a crash while saving leaves the
@@ -14,7 +15,8 @@
 extern "C" {
 #endif
 
-/* Every call here refuses a NULL or empty path, a NULL buf or out, and a
+/** @file
+ * Every call here refuses a NULL or empty path, a NULL buf or out, and a
  * buffer of size 0 with GM_ERR_INVALID_ARG, and a failed load leaves *out
  * NULL. A stored config is held to what gm_vae_create or gm_gan_create
  * accepts: one they would refuse (an unknown enum, a size out of range) is
@@ -24,9 +26,10 @@ extern "C" {
 /** The format version this library writes; it reads this one and older. */
 #define GM_CHECKPOINT_FORMAT_VERSION 1
 
+/** The kind of model a checkpoint holds, or a config describes. */
 typedef enum gm_model_kind {
-    GM_MODEL_VAE = 1,
-    GM_MODEL_GAN = 2
+    GM_MODEL_VAE = 1,  /**< a gm_vae, configured by gm_vae_config */
+    GM_MODEL_GAN = 2   /**< a gm_gan, configured by gm_gan_config */
 } gm_model_kind;
 
 /** How a config field's elements are stored. */
@@ -58,23 +61,34 @@ typedef struct gm_config_field {
 
 /** Zero field and set its struct_size (the caller's, through the macro). */
 #define gm_config_field_init(field) gm_config_field_init_size((field), sizeof *(field))
+/** What gm_config_field_init expands to: zero the first size bytes of
+ * field and store size in struct_size. NULL field or a size below
+ * sizeof(size_t) or above GM_MAX_STRUCT_SIZE: nothing is written. */
 GM_API void gm_config_field_init_size(gm_config_field *field, size_t size);
 
-/** How many fields the config of kind (a gm_model_kind) has. */
+/** How many fields the config of kind (a gm_model_kind) has, in *count.
+ * GM_ERR_INVALID_ARG for an unknown kind or a NULL count. Thread-safe. */
 GM_API gm_status gm_config_field_count(int32_t kind, int32_t *count);
 
-/** Field index (0 .. count - 1) of kind's config, in the struct's order. */
+/** Field index (0 .. count - 1) of kind's config, in the struct's order,
+ * into *field (initialised by gm_config_field_init; its strings are static
+ * and never freed). GM_ERR_INVALID_ARG for an unknown kind, an index out
+ * of range, a NULL field or a wrong struct_size. Thread-safe. */
 GM_API gm_status gm_config_field_get(int32_t kind, int32_t index, gm_config_field *field);
 
+/** What a checkpoint's header says (gm_checkpoint_peek). */
 typedef struct gm_checkpoint_info {
     size_t struct_size;       /**< set by gm_checkpoint_info_init */
     int32_t kind;             /**< gm_model_kind */
-    int32_t format_version;
+    int32_t format_version;   /**< 1 .. GM_CHECKPOINT_FORMAT_VERSION */
     int64_t step;             /**< optimizer updates made before the save */
 } gm_checkpoint_info;
 
 /** Zero info and set its struct_size (the caller's, through the macro). */
 #define gm_checkpoint_info_init(info) gm_checkpoint_info_init_size((info), sizeof *(info))
+/** What gm_checkpoint_info_init expands to: zero the first size bytes of
+ * info and store size in struct_size (nothing for NULL or a size out of
+ * range, as for gm_config_field_init_size). */
 GM_API void gm_checkpoint_info_init_size(gm_checkpoint_info *info, size_t size);
 
 /** Read a checkpoint's header only: its kind, format version and step.
@@ -107,12 +121,19 @@ GM_API gm_status gm_vae_load(const char *path, gm_vae **out);
  * allocator; release it with gm_buffer_free. On failure *buf is NULL
  * (when buf is not) and nothing needs freeing. */
 GM_API gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size);
+/** gm_vae_load from the size bytes at buf (what gm_vae_save_buffer gave);
+ * the bytes are only read, and not kept. Errors as for gm_vae_load. */
 GM_API gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out);
 
 /** The same for a GAN: both networks, both optimizers, the EMA weights. */
 GM_API gm_status gm_gan_save(gm_gan *gan, const char *path);
+/** Load a GAN saved by gm_gan_save into a new handle (*out; NULL on
+ * failure). Errors as for gm_vae_load; GM_ERR_MISMATCH for a VAE. */
 GM_API gm_status gm_gan_load(const char *path, gm_gan **out);
+/** gm_gan_save to memory, as gm_vae_save_buffer: free *buf with
+ * gm_buffer_free. */
 GM_API gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size);
+/** gm_gan_load from memory, as gm_vae_load_buffer. */
 GM_API gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out);
 
 /** Release a buffer the library returned; NULL is a no-op. */

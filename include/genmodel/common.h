@@ -1,4 +1,5 @@
-/* libgenmodel common API: status codes, error detail, version, threads,
+/** @file
+ * libgenmodel common API: status codes, error detail, version, threads,
  * the allocator hook, and the enums and optimizer settings shared by every
  * model. Everything here is process-wide unless it says otherwise. */
 #ifndef GENMODEL_COMMON_H
@@ -9,6 +10,9 @@
 
 #include "version.h"
 
+/** Marks a declaration as part of the library's exported API (the
+ * symbols in tests/api/symbols.txt); empty where the compiler has no
+ * visibility control. */
 #if defined(_WIN32)
 #  if defined(GM_BUILDING)
 #    define GM_API __declspec(dllexport)
@@ -52,6 +56,8 @@ GM_API const char *gm_last_error(void);
 /** Run-time version: GM_VERSION_NUMBER and GM_VERSION_STRING of the library
  * actually loaded. Compare with the macros to catch a header/library skew. */
 GM_API int gm_version(void);
+/** The loaded library's version as text, e.g. "0.2.0" (GM_VERSION_STRING
+ * when it was built). Static, never NULL. */
 GM_API const char *gm_version_string(void);
 
 /** Number of threads a handle works with (n >= 1; above GM_MAX_THREADS it
@@ -69,7 +75,11 @@ GM_API const char *gm_version_string(void);
  * OpenBLAS is set to 1 thread, then back. Process-wide: it also sets
  * OpenBLAS's count for the host program's own BLAS calls. */
 #define GM_MAX_THREADS 64
+/** Set the thread count described at GM_MAX_THREADS. GM_ERR_INVALID_ARG for
+ * n < 1. Thread-safe; process-wide. */
 GM_API gm_status gm_set_num_threads(int32_t n);
+/** The thread count a handle's first computing call would take now
+ * (see GM_MAX_THREADS), always >= 1. Thread-safe. */
 GM_API int32_t gm_get_num_threads(void);
 
 /** Choose the backend that runs the matrix products: "openblas" (portable)
@@ -90,9 +100,9 @@ GM_API const char *gm_backend_name(void);
  * user is handed back to both unchanged. */
 typedef struct gm_allocator {
     size_t struct_size;                         /**< sizeof(gm_allocator) */
-    void *(*alloc)(void *user, size_t size);
-    void (*free)(void *user, void *ptr);
-    void *user;
+    void *(*alloc)(void *user, size_t size);  /**< size bytes, or NULL on failure */
+    void (*free)(void *user, void *ptr);      /**< release what alloc returned; ptr is never NULL */
+    void *user;                                 /**< passed to both, unchanged; may be NULL */
 } gm_allocator;
 
 /** Route every allocation the library makes through a (NULL restores
@@ -122,9 +132,9 @@ GM_API gm_status gm_set_allocator(const gm_allocator *a);
  *   decoder together, a GAN's generator and discriminator together), at
  *   most 2^30 floats (4 GiB, before the optimizer's moments). */
 #define GM_MAX_STRUCT_SIZE 4096
-#define GM_MAX_DIM (1 << 24)
-#define GM_MAX_CLASSES 65536
-#define GM_MAX_PARAMS (1 << 30)
+#define GM_MAX_DIM (1 << 24)        /**< every width; see GM_MAX_STRUCT_SIZE for the limits */
+#define GM_MAX_CLASSES 65536        /**< n_classes; see GM_MAX_STRUCT_SIZE */
+#define GM_MAX_PARAMS (1 << 30)     /**< a model's weights and biases; see GM_MAX_STRUCT_SIZE */
 
 /** Hidden-layer activations (int32_t fields in configs hold these). */
 typedef enum gm_activation {
@@ -149,6 +159,7 @@ typedef enum gm_normalization {
 /** The most stride-2 convolutions an encoder or discriminator may have. */
 #define GM_MAX_CONV 4
 
+/** The update rule of a gm_optimizer_config (its kind field). */
 typedef enum gm_optimizer_kind {
     GM_OPTIM_ADAM = 0,       /**< weight_decay is added to the gradient (L2), as torch.optim.Adam */
     GM_OPTIM_ADAMW = 1       /**< weight_decay is decoupled, as torch.optim.AdamW */

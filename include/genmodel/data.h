@@ -1,4 +1,5 @@
-/* Datasets and images: IDX files (the MNIST family's format, raw or
+/** @file
+ * Datasets and images: IDX files (the MNIST family's format, raw or
  * gzip), NPY files, CSV tables and folders of PNG images in; sample grids
  * as PNG or PGM out.
  *
@@ -14,6 +15,9 @@
 extern "C" {
 #endif
 
+/** An opaque, loaded dataset: created by gm_dataset_load, gm_dataset_load_dir
+ * or gm_dataset_open, released by gm_dataset_free. The library only reads
+ * it after loading, so any number of threads may use one at once. */
 typedef struct gm_dataset gm_dataset;
 
 /** Load images (an IDX file of unsigned bytes with 2 or more dimensions:
@@ -61,10 +65,15 @@ typedef struct gm_dataset_options {
                                     index ("0"); NULL: none */
     int32_t resize_height;     /**< a PNG folder: resize every image to this (with resize_width);
                                     0: keep the size, which every image must then share */
-    int32_t resize_width;
+    int32_t resize_width;      /**< a PNG folder: the width to resize to, with resize_height */
 } gm_dataset_options;
 
+/** Fill options with the defaults (see gm_dataset_options), for the size
+ * of the struct the caller was compiled with. */
 #define gm_dataset_options_init(options) gm_dataset_options_init_size((options), sizeof *(options))
+/** What gm_dataset_options_init expands to, for bindings that cannot use the macro:
+ * size is the caller's sizeof(*options). A NULL options or a size below
+ * sizeof(size_t) or above GM_MAX_STRUCT_SIZE: nothing is written. */
 GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t size);
 
 /** Load a dataset from the file at path, as options say (NULL: the
@@ -126,9 +135,13 @@ GM_API void gm_dataset_free(gm_dataset *ds);
  * have height H and width dim / H), and whether it has labels. Each
  * returns 0 for a NULL ds. */
 GM_API int32_t gm_dataset_count(const gm_dataset *ds);
+/** Floats per sample, height * width * channels (see gm_dataset_count). */
 GM_API int32_t gm_dataset_dim(const gm_dataset *ds);
+/** A sample's height (see gm_dataset_count). */
 GM_API int32_t gm_dataset_height(const gm_dataset *ds);
+/** A sample's width (see gm_dataset_count). */
 GM_API int32_t gm_dataset_width(const gm_dataset *ds);
+/** 1 when every sample has a label, else 0 (see gm_dataset_count). */
 GM_API int32_t gm_dataset_has_labels(const gm_dataset *ds);
 /** Values per pixel: 1 for grey images and for tables, 3 for RGB. dim is
  * height * width * channels, the channels of a pixel next to each other. */

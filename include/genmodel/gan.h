@@ -1,4 +1,5 @@
-/* The generative adversarial network (Goodfellow et al. 2014).
+/** @file
+ * The generative adversarial network (Goodfellow et al. 2014).
  *
  * An MLP generator G maps noise z (and, for a conditional GAN, a one-hot
  * label) to a sample; an MLP discriminator D maps a sample (and the label)
@@ -31,8 +32,13 @@
 extern "C" {
 #endif
 
+/** An opaque GAN: created by gm_gan_create or gm_gan_load, released by
+ * gm_gan_free. One call at a time on a handle (every call writes its
+ * workspace); different handles may be used from different threads at
+ * once. */
 typedef struct gm_gan gm_gan;
 
+/** The adversarial loss (gm_gan_config's loss). */
 typedef enum gm_gan_loss {
     GM_GAN_NONSATURATING = 0,  /**< D: cross-entropy; G minimises -log D(G(z)) */
     GM_GAN_MINIMAX = 1,        /**< D: cross-entropy; G minimises log(1 - D(G(z))), as in the paper */
@@ -41,9 +47,12 @@ typedef enum gm_gan_loss {
     GM_GAN_WGAN_GP = 4         /**< Wasserstein critic with a gradient penalty (Gulrajani et al. 2017) */
 } gm_gan_loss;
 
-#define GM_GAN_MAX_HIDDEN 4
+#define GM_GAN_MAX_HIDDEN 4  /**< the most hidden layers a network of the GAN may have */
 #define GM_GAN_MAX_MBSTD_GROUP 64  /**< the largest minibatch_std group */
 
+/** How to build and train a GAN: fill it with gm_gan_config_init, change
+ * what you need, pass it to gm_gan_create. The fields' limits are checked
+ * there; the defaults are the ones given with each field. */
 typedef struct gm_gan_config {
     size_t struct_size;                    /**< set by gm_gan_config_init */
     int32_t data_dim;                      /**< D, 1..GM_MAX_DIM; default 784 */
@@ -125,6 +134,9 @@ typedef struct gm_gan_losses {
  * non-saturating loss alone (docs/gan.md). The macro passes the caller's
  * struct size, as gm_vae_config_init does. */
 #define gm_gan_config_init(cfg) gm_gan_config_init_size((cfg), sizeof *(cfg))
+/** What gm_gan_config_init expands to, for bindings that cannot use the macro:
+ * size is the caller's sizeof(*cfg). A NULL cfg or a size below
+ * sizeof(size_t) or above GM_MAX_STRUCT_SIZE: nothing is written. */
 GM_API void gm_gan_config_init_size(gm_gan_config *cfg, size_t size);
 
 /** Create a GAN with freshly initialised weights (PyTorch's defaults, from

@@ -1,4 +1,5 @@
-/* The variational autoencoder (Kingma & Welling 2013).
+/** @file
+ * The variational autoencoder (Kingma & Welling 2013).
  *
  * An MLP encoder maps x (and, for a conditional VAE, a one-hot label) to
  * the mean and log-variance of q(z|x); z = mu + sigma * eps; an MLP decoder
@@ -31,15 +32,23 @@
 extern "C" {
 #endif
 
+/** An opaque VAE: created by gm_vae_create or gm_vae_load, released by
+ * gm_vae_free. One call at a time on a handle (every call writes its
+ * workspace); different handles may be used from different threads at
+ * once. */
 typedef struct gm_vae gm_vae;
 
+/** The decoder's likelihood p(x|z) (gm_vae_config's likelihood). */
 typedef enum gm_likelihood {
     GM_LIKELIHOOD_BERNOULLI = 0,  /**< x in [0, 1]; the decoder gives logits; BCE */
     GM_LIKELIHOOD_GAUSSIAN = 1    /**< N(decoder mean, I): beta plays the variance's part */
 } gm_likelihood;
 
-#define GM_VAE_MAX_HIDDEN 4
+#define GM_VAE_MAX_HIDDEN 4  /**< the most hidden layers a network of the VAE may have */
 
+/** How to build and train a VAE: fill it with gm_vae_config_init, change
+ * what you need, pass it to gm_vae_create. The fields' limits are checked
+ * there; the defaults are the ones given with each field. */
 typedef struct gm_vae_config {
     size_t struct_size;                  /**< set by gm_vae_config_init */
     int32_t input_dim;                   /**< D, 1..GM_MAX_DIM; default 784 */
@@ -98,6 +107,9 @@ typedef struct gm_vae_losses {
  * The macro passes the size of the struct the caller was compiled with, so
  * a newer library never writes past it; bindings call the function. */
 #define gm_vae_config_init(cfg) gm_vae_config_init_size((cfg), sizeof *(cfg))
+/** What gm_vae_config_init expands to, for bindings that cannot use the macro:
+ * size is the caller's sizeof(*cfg). A NULL cfg or a size below
+ * sizeof(size_t) or above GM_MAX_STRUCT_SIZE: nothing is written. */
 GM_API void gm_vae_config_init_size(gm_vae_config *cfg, size_t size);
 
 /** Create a VAE with freshly initialised weights (PyTorch's defaults, from

@@ -13,8 +13,10 @@ written by the library's own image-grid writer otherwise.
 import argparse
 import os
 import sys
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+import numpy.typing as npt
 
 import genmodel
 
@@ -27,7 +29,7 @@ except ImportError:
     plt = None
 
 
-def parse_args():
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=genmodel.FASHION_MNIST_DIR, help="MNIST-family directory (%(default)s)")
     p.add_argument("--epochs", type=int, default=2, help="passes over the training set (%(default)s)")
@@ -40,7 +42,7 @@ def parse_args():
     return p.parse_args()
 
 
-def save_grid(path, images, shape, cols):
+def save_grid(path: str, images: npt.NDArray[np.float32], shape: Tuple[int, int], cols: int) -> str:
     """A grid of images, by matplotlib or else by the library (as PGM when
     it was built without PNG support). Returns the file written."""
     if plt is None:
@@ -59,7 +61,7 @@ def save_grid(path, images, shape, cols):
     return path
 
 
-def save_losses(path, train, test):
+def save_losses(path: str, train: Sequence[float], test: Sequence[float]) -> Optional[str]:
     if plt is None:
         return None
     epochs = np.arange(1, len(train) + 1)
@@ -75,7 +77,7 @@ def save_losses(path, train, test):
     return path
 
 
-def main():
+def main() -> None:
     args = parse_args()
     os.makedirs(args.out, exist_ok=True)
     with genmodel.Dataset.load_dir(args.data, "train") as train, genmodel.Dataset.load_dir(args.data, "t10k") as test:
@@ -85,9 +87,9 @@ def main():
         shape = train.shape
     print(f"{count} training images of {shape[0]}x{shape[1]}, {len(x_test)} test images")
 
-    test_neg_elbo = []
+    test_neg_elbo: List[float] = []
 
-    def report(epoch, losses):
+    def report(epoch: int, losses: genmodel.VAELosses) -> None:
         test_neg_elbo.append(-vae.elbo(x_test).mean())
         print(f"epoch {epoch:3d}/{args.epochs}  train -ELBO {losses.neg_elbo:8.3f}  "
               f"(recon {losses.recon:8.3f}, KL {losses.kl:6.3f})  test -ELBO {test_neg_elbo[-1]:8.3f}")
@@ -104,7 +106,7 @@ def main():
         pairs = np.concatenate([originals.reshape(rows, cols, -1),
                                 vae.reconstruct(originals).reshape(rows, cols, -1)], axis=1)
 
-    written = [
+    written: List[Optional[str]] = [
         save_losses(os.path.join(args.out, "losses.png"), [h.neg_elbo for h in history], test_neg_elbo),
         save_grid(os.path.join(args.out, "samples.png"), samples, shape, cols=8),
         save_grid(os.path.join(args.out, "reconstructions.png"), pairs.reshape(2 * rows * cols, -1), shape, cols),

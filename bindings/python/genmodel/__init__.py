@@ -17,9 +17,8 @@ See docs/python.md.
 from ._errors import (FileError, FormatError, GenModelError, InvalidArgumentError, MismatchError,
                       NoMemoryError, NumericError, StateError, UnsupportedError, VersionError)
 from ._lib import __version__
-from ._lib import path as library_path
 from .checkpoint import CheckpointInfo, checkpoint_info, load
-from .common import backend_name, get_num_threads, set_backend, set_num_threads, version
+from .common import backend_name, get_num_threads, library_path, set_backend, set_num_threads, version
 from .data import FASHION_MNIST_DIR, Dataset, have_png, load_mnist, write_dataset, write_idx, write_image_grid
 from .gan import GAN, GANLosses
 from .vae import VAE, VAELosses

@@ -8,27 +8,31 @@ copied only when their dtype or layout is wrong, and their shapes are
 checked, so a mistake names the expected shape. Outputs are allocated here
 with np.empty and filled by C.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import operator
 import os
 from ctypes import c_float
+from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 
 INT32_MAX = 2**31 - 1
 UINT64_MAX = 2**64 - 1
 FLT_MAX = float(np.finfo(np.float32).max)
 
 
-def _not_bool(value, name, kind):
+def _not_bool(value: object, name: str, kind: str) -> None:
     # a bool is an int to Python, but passing one for a number is a mistake
     # (True would train on one sample, or at a learning rate of 1)
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be {kind}, got {type(value).__name__}")
 
 
-def integer(value, name):
+def integer(value: Any, name: str) -> int:
     """value as a Python int: an int or a numpy integer, not a bool or a
     float (TypeError)."""
     _not_bool(value, name, "an integer")
@@ -38,7 +42,7 @@ def integer(value, name):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
 
 
-def int32(value, name):
+def int32(value: Any, name: str) -> int:
     """value as a Python int that fits an int32_t."""
     value = integer(value, name)
     if not -INT32_MAX - 1 <= value <= INT32_MAX:
@@ -46,7 +50,7 @@ def int32(value, name):
     return value
 
 
-def uint64(value, name):
+def uint64(value: Any, name: str) -> int:
     """value as a Python int that fits a uint64_t."""
     value = integer(value, name)
     if not 0 <= value <= UINT64_MAX:
@@ -54,7 +58,7 @@ def uint64(value, name):
     return value
 
 
-def float32(value, name):
+def float32(value: Any, name: str) -> float:
     """value as a Python float that stays finite as a C float if it was
     finite; NaN and infinities pass, for the library to judge."""
     _not_bool(value, name, "a real number")
@@ -69,7 +73,7 @@ def float32(value, name):
     return f
 
 
-def path(value, name="path"):
+def path(value: Any, name: str = "path") -> bytes:
     """A file name (str, bytes or os.PathLike) as bytes for a char *."""
     try:
         encoded = os.fsencode(value)
@@ -80,7 +84,7 @@ def path(value, name="path"):
     return encoded
 
 
-def text(value, name, hint):
+def text(value: Any, name: str, hint: str) -> bytes:
     """A str without null bytes as bytes for a char *; hint names the values."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, {hint}; got {type(value).__name__}")
@@ -89,7 +93,7 @@ def text(value, name, hint):
     return value.encode()
 
 
-def count(n, name="n"):
+def count(n: Any, name: str = "n") -> int:
     """A number of samples: an int in [0, 2^31 - 1] (the library refuses 0
     itself, with its own message)."""
     n = int32(n, name)
@@ -98,7 +102,7 @@ def count(n, name="n"):
     return n
 
 
-def rows(x, dim, name):
+def rows(x: Any, dim: int, name: str) -> npt.NDArray[np.float32]:
     """x as a C-contiguous, aligned float32 array of shape (n, dim); the
     array itself when it already is one."""
     try:
@@ -113,7 +117,7 @@ def rows(x, dim, name):
     return a
 
 
-def int32s(a, n, name):
+def int32s(a: Any, n: Optional[int], name: str) -> npt.NDArray[np.int32]:
     """Integers as a C-contiguous, aligned int32 array of shape (n,), of any
     length when n is None. An empty sequence of any dtype is empty integers."""
     a = np.asarray(a)
@@ -130,16 +134,16 @@ def int32s(a, n, name):
     return a if a.flags.aligned else a.copy()
 
 
-def labels(y, n):
+def labels(y: Any, n: int) -> Optional[npt.NDArray[np.int32]]:
     """Class labels as a C-contiguous int32 array of shape (n,), or None."""
     return None if y is None else int32s(y, n, "labels")
 
 
-def floats(n, dim=None):
+def floats(n: int, dim: Optional[int] = None) -> npt.NDArray[np.float32]:
     """An uninitialised float32 output of n rows (of dim values, or scalars)."""
     return np.empty((n,) if dim is None else (n, dim), dtype=np.float32)
 
 
-def doubles(n):
+def doubles(n: int) -> npt.NDArray[np.float64]:
     """An uninitialised float64 output of n values."""
     return np.empty(n, dtype=np.float64)

@@ -7,9 +7,12 @@ Where a standard exception fits, the class also derives from it, so
 failed file operation; a FileError is also the OSError subclass its errno
 names (``except FileNotFoundError``), with errno, strerror and filename set.
 """
+from __future__ import annotations
+
 import errno as _errno
 import os
 import re
+from typing import Any, Optional
 
 
 class GenModelError(Exception):
@@ -21,10 +24,11 @@ class GenModelError(Exception):
             "gm_vae_create: input_dim and latent_dim must be >= 1 (got 784, 0)".
     """
 
-    status = None
+    status: Optional[int] = None
 
     @property
-    def message(self):
+    def message(self) -> str:
+        """The library's detail, as str() gives it."""
         return str(self)
 
 
@@ -57,10 +61,10 @@ class FileError(GenModelError, OSError):
 
     status = 3
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.args[0]) if len(self.args) == 1 else super().__str__()
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # OSError's own keeps errno and the file names only when args hold
         # them; here args hold the message, so they travel as state
         state = {name: getattr(self, name) for name in ("errno", "strerror", "filename", "filename2")}
@@ -127,7 +131,7 @@ _BY_STATUS = {
 _OS_FAILURE = re.compile(rb"'(.*?)'(?: to '(.*)')?(?: to fsync it)?: ([^:]*)\Z", re.DOTALL)
 
 
-def _os_reason(message):
+def _os_reason(message: bytes) -> Optional[tuple[int, str, Optional[str], Optional[str]]]:
     """(errno, strerror, filename, filename2) from a GM_ERR_IO message, or
     None when it does not end with an errno's text. The library and Python
     share the C library's strerror, so the text maps back to the number;
@@ -139,11 +143,11 @@ def _os_reason(message):
     code = next((code for code in _errno.errorcode if os.strerror(code) == reason), None)
     if code is None:
         return None
-    names = [None if name is None else os.fsdecode(name) for name in match.group(1, 2)]
-    return code, reason, *names
+    first, second = (None if name is None else os.fsdecode(name) for name in match.group(1, 2))
+    return code, reason, first, second
 
 
-def error_for(status, message):
+def error_for(status: int, message: bytes) -> GenModelError:
     """The exception for a failed call: its class from the status, its text
     from message, the bytes gm_last_error() (or gm_strerror(), when the
     library left none) returned."""
@@ -154,6 +158,6 @@ def error_for(status, message):
         cls = getattr(FileError, kind.__name__, FileError)
     err = cls(message.decode("utf-8", "replace"))
     err.status = status
-    if reason is not None:
+    if isinstance(err, FileError) and reason is not None:
         err.errno, err.strerror, err.filename, err.filename2 = reason
     return err

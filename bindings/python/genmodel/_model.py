@@ -5,40 +5,54 @@ A subclass names its C functions by its kind (gm_<kind>_create,
 gm_<kind>_save, ...) and gives its ConfigSpec, its loss struct and the
 namedtuple a training step returns.
 """
-from ctypes import byref, c_size_t, c_void_p, string_at
+from __future__ import annotations
+
+import os
+from ctypes import Structure, byref, c_size_t, c_void_p, string_at
+from typing import Any, Callable, Generic, NamedTuple, Optional, TypeVar, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _convert
+from ._config import ConfigSpec
 from ._handle import Handle
 from ._lib import lib
 
+L = TypeVar("L", bound=NamedTuple)
+M = TypeVar("M", bound="Model[Any]")
 
-class Model(Handle):
-    """Base of VAE and GAN."""
+#: What Model.load takes: a file name, or a checkpoint's bytes.
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+#: A file name: str, bytes or os.PathLike.
+Path = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
-    _kind = None          # "vae" or "gan": the C functions are gm_<kind>_<verb>
-    _spec = None          # ConfigSpec of the config struct
-    _losses_struct = None  # gm_<kind>_losses
-    _losses = None        # the namedtuple train_step returns (same field names)
 
-    def __init__(self, **config):
+class Model(Handle, Generic[L]):
+    """Base of VAE and GAN: L is the namedtuple of a step's losses."""
+
+    _kind: str            # "vae" or "gan": the C functions are gm_<kind>_<verb>
+    _spec: ConfigSpec     # of the config struct
+    _losses_struct: type[Structure]  # gm_<kind>_losses
+    _losses: type[L]      # the namedtuple train_step returns (same field names)
+
+    def __init__(self, **config: Any) -> None:
         cfg = self._spec.build(type(self).__name__, config)
         out = c_void_p()
         self._c("create")(byref(cfg), byref(out))
         self._adopt(out)
 
     @classmethod
-    def _c(cls, verb):
+    def _c(cls, verb: str) -> Any:
         return getattr(lib, f"gm_{cls._kind}_{verb}")
 
-    def _adopt(self, ptr):
+    def _adopt(self, ptr: c_void_p) -> None:
         """Own a new handle and remember its config (only the learning rates
         can change later, and they are read afresh by the config property)."""
         self._own(ptr, self._c("free"))
         self._cfg = self._read_config()
 
-    def _read_config(self):
+    def _read_config(self) -> Any:
         cfg = self._spec.defaults()
         with self._use() as h:
             self._c("get_config")(h, byref(cfg))
@@ -47,7 +61,7 @@ class Model(Handle):
     # ---- persistence ----
 
     @classmethod
-    def load(cls, source):
+    def load(cls: type[M], source: Source) -> M:
         """A model from a checkpoint: a file name (str or path-like) or the
         bytes to_bytes() returned. Raises FileError, FormatError,
         VersionError, or MismatchError for a checkpoint of the other kind."""
@@ -61,14 +75,14 @@ class Model(Handle):
         model._adopt(out)
         return model
 
-    def save(self, path):
+    def save(self, path: Path) -> None:
         """Save the config, weights, optimizer state and random state to a
         safetensors file, atomically: on failure the old file is untouched."""
         path = _convert.path(path)
         with self._use() as h:
             self._c("save")(h, path)
 
-    def to_bytes(self):
+    def to_bytes(self) -> bytes:
         """The checkpoint save() would write, as bytes."""
         buf, size = c_void_p(), c_size_t()
         with self._use() as h:
@@ -78,25 +92,26 @@ class Model(Handle):
         finally:
             lib.gm_buffer_free(buf)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # pickle and copy.deepcopy go through a checkpoint
         return (type(self).load, (self.to_bytes(),))
 
     # ---- state ----
 
     @property
-    def config(self):
+    def config(self) -> dict[str, Any]:
         """The config as a dict of the constructor's keyword arguments:
         ``type(m)(**m.config)`` builds a fresh model of the same shape."""
         return self._spec.to_dict(self._read_config())
 
     @property
-    def step(self):
+    def step(self) -> int:
         """Optimizer updates applied so far (a GAN's generator updates)."""
         with self._use() as h:
-            return self._c("step_count")(h)
+            step: int = self._c("step_count")(h)
+            return step
 
-    def shuffle(self, n):
+    def shuffle(self, n: int) -> npt.NDArray[np.int32]:
         """A random permutation of 0..n-1 (int32) from the model's seeded
         generator: the order of an epoch."""
         order = np.empty(_convert.count(n), dtype=np.int32)
@@ -104,7 +119,7 @@ class Model(Handle):
             self._c("shuffle")(h, order, len(order))
         return order
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         try:
             return f"<{type(self).__name__} step={self.step} {self._shape()}>"
         except ValueError:  # closed, perhaps by another thread just now
@@ -113,20 +128,21 @@ class Model(Handle):
     # ---- training ----
 
     @property
-    def _x_dim(self):
+    def _x_dim(self) -> int:
         """Values per data sample."""
         raise NotImplementedError
 
-    def _shape(self):
+    def _shape(self) -> str:
         """A short description of the network for repr()."""
         raise NotImplementedError
 
-    def _batch(self, x, labels):
+    def _batch(self, x: npt.ArrayLike,
+               labels: Optional[npt.ArrayLike]) -> tuple[npt.NDArray[np.float32], Optional[npt.NDArray[np.int32]]]:
         """x as (n, data dim) float32 and labels as (n,) int32 or None."""
         x = _convert.rows(x, self._x_dim, "x")
         return x, _convert.labels(labels, len(x))
 
-    def train_step(self, x, labels=None):
+    def train_step(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> L:
         """One training step on the batch x (n, data dim), labels (n,) for a
         conditional model. Returns the step's losses (VAELosses or
         GANLosses). A non-finite loss raises NumericError and changes
@@ -137,7 +153,7 @@ class Model(Handle):
             self._c("train_step")(h, x, labels, len(x), byref(losses))
         return self._losses(*(getattr(losses, name) for name in self._losses._fields))
 
-    def sample(self, n, labels=None):
+    def sample(self, n: int, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float32]:
         """n new samples, (n, data dim): a VAE's decoder means for z from
         the prior, a GAN's generator outputs (through the moving-average
         weights when ema_decay > 0). labels (n,) names each sample's class
@@ -149,7 +165,8 @@ class Model(Handle):
             self._c("sample")(h, labels, n, x)
         return x
 
-    def fit(self, x, epochs, batch_size=128, labels=None, callback=None):
+    def fit(self, x: npt.ArrayLike, epochs: int, batch_size: int = 128, labels: Optional[npt.ArrayLike] = None,
+            callback: Optional[Callable[[int, L], Optional[bool]]] = None) -> list[L]:
         """Train for `epochs` passes over x (n, data dim).
 
         Each epoch visits x in an order from shuffle(), in batches of
@@ -164,7 +181,7 @@ class Model(Handle):
         batch_size = _convert.count(batch_size, "batch_size")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
-        history = []
+        history: list[L] = []
         for epoch in range(1, _convert.count(epochs, "epochs") + 1):
             order = self.shuffle(len(x))
             sums = np.zeros(len(self._losses._fields))

@@ -1,25 +1,35 @@
 """Checkpoints (checkpoint.h): what a file holds, read from its header
 alone, and loading a checkpoint of either model kind."""
+from __future__ import annotations
+
 import os
-from collections import namedtuple
 from ctypes import byref
+from typing import Any, NamedTuple, Union
 
 from . import _convert
 from ._config import init_struct
 from ._errors import MismatchError, UnsupportedError
 from ._lib import MODEL_KINDS, gm_checkpoint_info, lib
+from ._model import Source
 from .gan import GAN
 from .vae import VAE
 
-CheckpointInfo = namedtuple("CheckpointInfo", ["kind", "format_version", "step", "config"])
-CheckpointInfo.__doc__ = """A checkpoint's model kind ('vae' or 'gan'), format version, optimizer
-step, and the config dict the model was made with."""
 
-_CLASSES = {"vae": VAE, "gan": GAN}
+class CheckpointInfo(NamedTuple):
+    """A checkpoint's model kind ('vae' or 'gan'), format version, optimizer
+    step, and the config dict the model was made with."""
+
+    kind: str
+    format_version: int
+    step: int
+    config: dict[str, Any]
+
+
+_CLASSES: dict[str, Union[type[VAE], type[GAN]]] = {"vae": VAE, "gan": GAN}
 _KIND_NAMES = {value: name for name, value in MODEL_KINDS.items()}
 
 
-def checkpoint_info(path):
+def checkpoint_info(path: Union[str, "os.PathLike[str]"]) -> CheckpointInfo:
     """Read a checkpoint file's header (not its tensors): a CheckpointInfo.
     path is a str or os.PathLike. Bytes are refused (TypeError): to load()
     they are a checkpoint's contents, so here they would be ambiguous; give
@@ -40,7 +50,7 @@ def checkpoint_info(path):
     return CheckpointInfo(kind, info.format_version, info.step, cls._spec.to_dict(cfg))
 
 
-def load(source):
+def load(source: Source) -> Union[VAE, GAN]:
     """The VAE or GAN a checkpoint holds: a file name or bytes, as
     VAE.load and GAN.load take them."""
     try:

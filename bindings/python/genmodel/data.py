@@ -5,14 +5,21 @@ A Dataset keeps image pixels as uint8, as the file has them, and gather()
 converts the rows asked for to float32 in [0, 1]; a table (CSV, or NPY of
 another type than uint8) is kept as float32 and gathered as it is.
 """
+from __future__ import annotations
+
 import math
 from ctypes import byref, c_void_p, sizeof
+from typing import Optional, Sequence, TypeVar, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _convert
 from ._handle import Handle
 from ._lib import gm_dataset_options, lib
+from ._model import Path
+
+D = TypeVar("D", bound="Dataset")
 
 _FORMATS = {"auto": 0, "idx": 1, "npy": 2, "csv": 3, "png_dir": 4}
 
@@ -33,7 +40,7 @@ class Dataset(Handle):
 
     _concurrent_calls = True
 
-    def __init__(self, images_path, labels_path=None):
+    def __init__(self, images_path: Path, labels_path: Optional[Path] = None) -> None:
         images_path = _convert.path(images_path, "images_path")
         labels_path = None if labels_path is None else _convert.path(labels_path, "labels_path")
         out = c_void_p()
@@ -41,8 +48,9 @@ class Dataset(Handle):
         self._own(out, lib.gm_dataset_free)
 
     @classmethod
-    def open(cls, path, labels_path=None, format="auto", delimiter=",", header=None, label_column=None,
-             resize=None):
+    def open(cls: type[D], path: Path, labels_path: Optional[Path] = None, format: str = "auto",
+             delimiter: str = ",", header: Optional[bool] = None, label_column: Union[str, int, None] = None,
+             resize: Optional[Sequence[int]] = None) -> D:
         """A dataset from an IDX, NPY or CSV file or a folder of PNG images
         (gm_dataset_open; docs/data.md): the format is told from the
         content unless named ('idx', 'npy', 'csv', 'png_dir').
@@ -78,51 +86,53 @@ class Dataset(Handle):
         return ds
 
     @classmethod
-    def load_dir(cls, directory=FASHION_MNIST_DIR, split="train"):
+    def load_dir(cls: type[D], directory: Path = FASHION_MNIST_DIR, split: str = "train") -> D:
         """The split 'train' or 't10k' of an MNIST-family directory:
         SPLIT-images-idx3-ubyte and SPLIT-labels-idx1-ubyte, gzipped or not."""
-        directory = _convert.path(directory, "directory")
-        split = _convert.text(split, "split", "'train' or 't10k'")
         out = c_void_p()
-        lib.gm_dataset_load_dir(directory, split, byref(out))
+        lib.gm_dataset_load_dir(_convert.path(directory, "directory"),
+                                _convert.text(split, "split", "'train' or 't10k'"), byref(out))
         ds = cls.__new__(cls)
         ds._own(out, lib.gm_dataset_free)
         return ds
 
-    def __len__(self):
+    def __len__(self) -> int:
+        """The number of samples."""
         with self._use() as h:
-            return lib.gm_dataset_count(h)
+            return int(lib.gm_dataset_count(h))
 
     @property
-    def dim(self):
+    def dim(self) -> int:
         """Floats per sample (784 for MNIST)."""
         with self._use() as h:
-            return lib.gm_dataset_dim(h)
+            return int(lib.gm_dataset_dim(h))
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         """(height, width) of a sample as an image."""
         with self._use() as h:
-            return (lib.gm_dataset_height(h), lib.gm_dataset_width(h))
+            return (int(lib.gm_dataset_height(h)), int(lib.gm_dataset_width(h)))
 
     @property
-    def channels(self):
+    def channels(self) -> int:
         """Values per pixel: 1 (grey, or a table), 3 (RGB), ..."""
         with self._use() as h:
-            return lib.gm_dataset_channels(h)
+            return int(lib.gm_dataset_channels(h))
 
     @property
-    def has_labels(self):
+    def has_labels(self) -> bool:
+        """True when every sample has a label."""
         with self._use() as h:
             return bool(lib.gm_dataset_has_labels(h))
 
     @property
-    def n_classes(self):
+    def n_classes(self) -> int:
         """1 + the largest label (0 without labels)."""
         with self._use() as h:
-            return lib.gm_dataset_n_classes(h)
+            return int(lib.gm_dataset_n_classes(h))
 
-    def gather(self, indices=None):
+    def gather(self, indices: Optional[npt.ArrayLike] = None
+               ) -> tuple[npt.NDArray[np.float32], Optional[npt.NDArray[np.int32]]]:
         """Rows `indices` (all rows when None) as (x, labels): x float32
         (n, dim), pixels in [0, 1] and a table's values as they are, labels int32 (n,) or None without labels. No
         indices give n = 0, as indexing a numpy array with [] does."""
@@ -136,21 +146,23 @@ class Dataset(Handle):
                 lib.gm_dataset_gather(h, indices, len(indices), x, labels)
         return x, labels
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         try:
             return f"<Dataset {len(self)} x {self.shape[0]}x{self.shape[1]}, {self.n_classes} classes>"
         except ValueError:  # closed, perhaps by another thread just now
             return "<Dataset (closed)>"
 
 
-def load_mnist(directory=FASHION_MNIST_DIR, split="train"):
+def load_mnist(directory: Path = FASHION_MNIST_DIR, split: str = "train"
+               ) -> tuple[npt.NDArray[np.float32], Optional[npt.NDArray[np.int32]]]:
     """(x, labels) of an MNIST-family split as numpy arrays: x float32
     (n, 784) in [0, 1], labels int32 (n,)."""
     with Dataset.load_dir(directory, split) as ds:
         return ds.gather()
 
 
-def _images(images, height, width):
+def _images(images: npt.ArrayLike, height: Optional[int],
+            width: Optional[int]) -> tuple[npt.NDArray[np.float32], int, int]:
     """images as float32 (n, height * width) and its height and width. A
     3-D array gives them; for a 2-D one they default to the square that
     holds a row (a 1-pixel-high strip if there is none)."""
@@ -174,7 +186,8 @@ def _images(images, height, width):
     return _convert.rows(images, dim, "images"), height, width
 
 
-def write_image_grid(path, images, height=None, width=None, cols=None):
+def write_image_grid(path: Path, images: npt.ArrayLike, height: Optional[int] = None, width: Optional[int] = None,
+                     cols: Optional[int] = None) -> None:
     """Write images, floats in [0, 1], as one grid of `cols` cells per row
     (default: a square-ish grid): PNG when path ends in .png
     (UnsupportedError in a build without libpng; see have_png()), binary
@@ -193,19 +206,20 @@ def write_image_grid(path, images, height=None, width=None, cols=None):
     lib.gm_image_write_grid(_convert.path(path), images, len(images), height, width, _convert.int32(cols, "cols"))
 
 
-def write_idx(path, images, height=None, width=None):
+def write_idx(path: Path, images: npt.ArrayLike, height: Optional[int] = None, width: Optional[int] = None) -> None:
     """Write images, floats in [0, 1], as an uncompressed IDX file of
     unsigned bytes (n, height, width): the format the datasets come in."""
     images, height, width = _images(images, height, width)
     lib.gm_idx_write_images(_convert.path(path), images, len(images), height, width)
 
 
-def have_png():
+def have_png() -> bool:
     """True when this build of the library writes PNG."""
     return bool(lib.gm_have_png())
 
 
-def write_dataset(directory, x, labels=None, format="npy", shape=None):
+def write_dataset(directory: Path, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None, format: str = "npy",
+                  shape: Optional[Sequence[int]] = None) -> None:
     """Write samples x, floats in [0, 1] (n, dim) or (n, height, width[,
     channels]), and their labels (n ints, or None) as a dataset that
     Dataset.open reads back (gm_dataset_write): 'idx' an MNIST-family

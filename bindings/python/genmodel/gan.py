@@ -4,22 +4,35 @@ Arrays: x (n, data_dim), z (n, noise_dim), labels (n,) int32 in
 [0, n_classes) for a conditional GAN and None otherwise. Inputs of another
 dtype or layout are converted; float32 C-contiguous ones are used in place.
 """
-from collections import namedtuple
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _convert
 from ._config import ConfigSpec, library_fields
-from ._lib import MODEL_KINDS, gm_gan_config, gm_gan_losses, lib
+from ._lib import MODEL_KINDS, check_mirror, gm_gan_config, gm_gan_losses, lib
 from ._model import Model
 
-GANLosses = namedtuple("GANLosses", [name for name, _ in gm_gan_losses._fields_])
-GANLosses.__doc__ = """What a training step saw: the discriminator's loss (penalty included),
-the generator's loss, mean D(x) and D(G(z)) (probabilities for 'ns' and
-'minimax', raw outputs otherwise), and the gradient penalty (WGAN-GP)."""
+
+class GANLosses(NamedTuple):
+    """What a training step saw: the discriminator's loss (penalty included),
+    the generator's loss, mean D(x) and D(G(z)) (probabilities for 'ns' and
+    'minimax', raw outputs otherwise), and the gradient penalty (WGAN-GP)."""
+
+    d_loss: float
+    g_loss: float
+    d_real: float
+    d_fake: float
+    gp: float
 
 
-class GAN(Model):
+check_mirror(GANLosses._fields, gm_gan_losses)
+
+
+class GAN(Model[GANLosses]):
     """A generative adversarial network: generator z -> x, discriminator
     x -> logit, MLPs or (with conv_channels) a DCGAN. Each training step
     makes n_critic updates of the discriminator, then one of the generator.
@@ -57,23 +70,24 @@ class GAN(Model):
     _losses = GANLosses
 
     @property
-    def _x_dim(self):
-        return self._cfg.data_dim
+    def _x_dim(self) -> int:
+        return int(self._cfg.data_dim)
 
     @property
-    def _z_dim(self):
-        return self._cfg.noise_dim
+    def _z_dim(self) -> int:
+        return int(self._cfg.noise_dim)
 
-    def _shape(self):
+    def _shape(self) -> str:
         return f"{self._z_dim}->{self._x_dim}"
 
-    def set_lr(self, gen_lr, disc_lr):
+    def set_lr(self, gen_lr: float, disc_lr: float) -> None:
         """Change both learning rates for later steps (each > 0)."""
         gen_lr, disc_lr = _convert.float32(gen_lr, "gen_lr"), _convert.float32(disc_lr, "disc_lr")
         with self._use() as h:
             lib.gm_gan_set_lr(h, gen_lr, disc_lr)
 
-    def generate(self, z, labels=None, use_ema=None):
+    def generate(self, z: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None,
+                 use_ema: Optional[bool] = None) -> npt.NDArray[np.float32]:
         """G(z) for noise z (n, noise_dim): (n, data_dim). use_ema True
         selects the moving average of the generator's weights, which a GAN
         keeps when ema_decay > 0; False the raw weights; None (the default)
@@ -90,7 +104,7 @@ class GAN(Model):
             lib.gm_gan_generate(h, z, labels, len(z), use_ema, x)
         return x
 
-    def discriminate(self, x, labels=None):
+    def discriminate(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float32]:
         """D(x): the discriminator's logit (the critic's value for
         'wgan-gp') of each sample, float32 (n,)."""
         x, labels = self._batch(x, labels)
@@ -99,7 +113,7 @@ class GAN(Model):
             lib.gm_gan_discriminate(h, x, labels, len(x), out)
         return out
 
-    def score(self, x, labels=None):
+    def score(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float64]:
         """Anomaly score of each sample, float64 (n,): -D(x), higher for
         rows the discriminator takes for forged, as `genmodel gan score`
         prints it (docs/anomaly.md)."""

@@ -5,21 +5,33 @@ int32 in [0, n_classes) for a conditional VAE and None otherwise. Inputs
 of another dtype or layout are converted; float32 C-contiguous ones are
 used in place.
 """
-from collections import namedtuple
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _convert
 from ._config import ConfigSpec, library_fields
-from ._lib import MODEL_KINDS, gm_vae_config, gm_vae_losses, lib
+from ._lib import MODEL_KINDS, check_mirror, gm_vae_config, gm_vae_losses, lib
 from ._model import Model
 
-VAELosses = namedtuple("VAELosses", [name for name, _ in gm_vae_losses._fields_])
-VAELosses.__doc__ = """Loss terms of a batch in nats per sample: loss = recon + beta * kl is
-the objective, neg_elbo = recon + kl the negative evidence lower bound."""
+
+class VAELosses(NamedTuple):
+    """Loss terms of a batch in nats per sample: loss = recon + beta * kl is
+    the objective, neg_elbo = recon + kl the negative evidence lower bound."""
+
+    loss: float
+    neg_elbo: float
+    recon: float
+    kl: float
 
 
-class VAE(Model):
+check_mirror(VAELosses._fields, gm_vae_losses)
+
+
+class VAE(Model[VAELosses]):
     """A variational autoencoder: encoder x -> (mu, logvar), decoder z -> x,
     MLPs or (with conv_channels) convolutional.
 
@@ -54,23 +66,24 @@ class VAE(Model):
     _losses = VAELosses
 
     @property
-    def _x_dim(self):
-        return self._cfg.input_dim
+    def _x_dim(self) -> int:
+        return int(self._cfg.input_dim)
 
     @property
-    def _z_dim(self):
-        return self._cfg.latent_dim
+    def _z_dim(self) -> int:
+        return int(self._cfg.latent_dim)
 
-    def _shape(self):
+    def _shape(self) -> str:
         return f"{self._x_dim}->{self._z_dim}"
 
-    def set_lr(self, lr):
+    def set_lr(self, lr: float) -> None:
         """Change the learning rate for later steps (lr > 0)."""
         lr = _convert.float32(lr, "lr")
         with self._use() as h:
             lib.gm_vae_set_lr(h, lr)
 
-    def encode(self, x, labels=None):
+    def encode(self, x: npt.ArrayLike,
+               labels: Optional[npt.ArrayLike] = None) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """q(z|x): (mu, logvar), each (n, latent_dim)."""
         x, labels = self._batch(x, labels)
         mu, logvar = _convert.floats(len(x), self._z_dim), _convert.floats(len(x), self._z_dim)
@@ -78,7 +91,7 @@ class VAE(Model):
             lib.gm_vae_encode(h, x, labels, len(x), mu, logvar)
         return mu, logvar
 
-    def reparameterize(self, mu, logvar):
+    def reparameterize(self, mu: npt.ArrayLike, logvar: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """z = mu + exp(logvar / 2) * eps, eps ~ N(0, I) from the model's
         generator; all (n, latent_dim)."""
         mu = _convert.rows(mu, self._z_dim, "mu")
@@ -90,7 +103,7 @@ class VAE(Model):
             lib.gm_vae_reparameterize(h, mu, logvar, len(mu), z)
         return z
 
-    def decode(self, z, labels=None):
+    def decode(self, z: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float32]:
         """The decoder's mean for each z (n, latent_dim): probabilities
         (Bernoulli) or means (Gaussian), (n, input_dim)."""
         z = _convert.rows(z, self._z_dim, "z")
@@ -100,7 +113,7 @@ class VAE(Model):
             lib.gm_vae_decode(h, z, labels, len(z), x)
         return x
 
-    def elbo(self, x, labels=None):
+    def elbo(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float64]:
         """The evidence lower bound of each sample from one draw of z,
         float64 (n,); no update."""
         x, labels = self._batch(x, labels)
@@ -109,7 +122,7 @@ class VAE(Model):
             lib.gm_vae_elbo(h, x, labels, len(x), out, None)
         return out
 
-    def iwae(self, x, k, labels=None):
+    def iwae(self, x: npt.ArrayLike, k: int, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float64]:
         """The importance-weighted bound with k >= 1 samples, an estimate of
         log p(x) that tightens as k grows: float64 (n,)."""
         x, labels = self._batch(x, labels)
@@ -119,7 +132,7 @@ class VAE(Model):
             lib.gm_vae_iwae(h, x, labels, len(x), k, out)
         return out
 
-    def reconstruct(self, x, labels=None):
+    def reconstruct(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float32]:
         """Each sample decoded from its posterior mean, (n, input_dim)."""
         x, labels = self._batch(x, labels)
         out = _convert.floats(len(x), self._x_dim)
@@ -127,7 +140,8 @@ class VAE(Model):
             lib.gm_vae_reconstruct(h, x, labels, len(x), out)
         return out
 
-    def interpolate(self, a, b, steps=10, labels=None):
+    def interpolate(self, a: npt.ArrayLike, b: npt.ArrayLike, steps: int = 10,
+                    labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float32]:
         """Walks from a[i]'s posterior mean to b[i]'s, both ends included:
         (n, steps, input_dim). labels (n) gives each pair's class for a
         conditional VAE."""
@@ -141,7 +155,7 @@ class VAE(Model):
             lib.gm_vae_interpolate(h, a, b, labels, len(a), steps, out)
         return out.reshape(len(a), steps, self._x_dim)
 
-    def manifold(self, side=20, label=None):
+    def manifold(self, side: int = 20, label: Optional[int] = None) -> npt.NDArray[np.float32]:
         """A 2-D latent space drawn: (side * side, input_dim), row by row,
         the cell in row r and column c decoded from the prior's quantiles
         (q(c), q(side - 1 - r)), q(k) at (k + 0.5) / side."""
@@ -152,7 +166,7 @@ class VAE(Model):
             lib.gm_vae_manifold(h, side, label, out)
         return out
 
-    def anomaly_map(self, x, labels=None):
+    def anomaly_map(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float32]:
         """Where each sample is anomalous, (n, input_dim): each value's term
         of the reconstruction score, -log p(x_j | z = mu(x))."""
         x, labels = self._batch(x, labels)
@@ -161,7 +175,7 @@ class VAE(Model):
             lib.gm_vae_anomaly_map(h, x, labels, len(x), out)
         return out
 
-    def fit_standardization(self, x):
+    def fit_standardization(self, x: npt.ArrayLike) -> None:
         """Fit the standardization of a model made with standardize=1: each
         column's mean and standard deviation over x (n >= 2 rows), the
         training data, kept with the model and saved with it. fit() does
@@ -171,14 +185,15 @@ class VAE(Model):
         with self._use() as h:
             lib.gm_vae_fit_standardization(h, x, len(x))
 
-    def fit(self, x, epochs, batch_size=128, labels=None, callback=None):
+    def fit(self, x: npt.ArrayLike, epochs: int, batch_size: int = 128, labels: Optional[npt.ArrayLike] = None,
+            callback: Optional[Callable[[int, VAELosses], Optional[bool]]] = None) -> list[VAELosses]:
         """As Model.fit; a model made with standardize=1 that has not
         trained yet first fits its standardization on x."""
         if self._cfg.standardize and self.step == 0:
             self.fit_standardization(x)
         return super().fit(x, epochs, batch_size=batch_size, labels=labels, callback=callback)
 
-    def fit_latent(self, x, labels=None):
+    def fit_latent(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> None:
         """Fit the aggregate posterior the 'latent' score measures against:
         the mean and covariance of mu(x) over x, the training data. Kept
         with the model and saved with it."""
@@ -186,9 +201,11 @@ class VAE(Model):
         with self._use() as h:
             lib.gm_vae_fit_latent(h, x, labels, len(x))
 
+    #: The kinds of score() and calibrate(), in gm_score_kind's order.
     SCORE_KINDS = ("neg_elbo", "iwae", "reconstruction", "complexity", "latent")
 
-    def calibrate(self, x, fpr=0.05, kind="neg_elbo", m=10, labels=None):
+    def calibrate(self, x: npt.ArrayLike, fpr: float = 0.05, kind: str = "neg_elbo", m: int = 10,
+                  labels: Optional[npt.ArrayLike] = None) -> None:
         """Calibrate a threshold on held-out normal rows x: the score of
         `kind` (m draws) above which the fraction fpr of them lies. Kept
         with the model (and saved with it) for flag()."""
@@ -201,7 +218,8 @@ class VAE(Model):
             lib.gm_vae_calibrate(h, self.SCORE_KINDS.index(kind), x, labels, len(x), _convert.int32(m, "m"),
                                  _convert.float32(fpr, "fpr"))
 
-    def flag(self, x, labels=None):
+    def flag(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None
+             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
         """Score rows as calibrated: (scores float64, p-values float64,
         flags bool), each (n,); a flag where the score is above the
         calibrated threshold."""
@@ -212,7 +230,8 @@ class VAE(Model):
             lib.gm_vae_flag(h, x, labels, len(x), scores, p, flags)
         return scores, p, flags.astype(bool)
 
-    def score(self, x, m=10, labels=None, kind="neg_elbo"):
+    def score(self, x: npt.ArrayLike, m: int = 10, labels: Optional[npt.ArrayLike] = None,
+              kind: str = "neg_elbo") -> npt.NDArray[np.float64]:
         """Anomaly score of each sample, float64 (n,); higher is less like
         the training data. kind (gm_score_kind): 'neg_elbo' the negative
         ELBO averaged over m draws of z; 'iwae' -log p(x) from m

@@ -25,7 +25,7 @@ def run_python(code, **env):
 
 @pytest.mark.skipif("GENMODEL_LIBRARY" not in os.environ, reason="GENMODEL_LIBRARY is not set")
 def test_loads_the_library_genmodel_library_names():
-    assert genmodel.library_path == os.environ["GENMODEL_LIBRARY"]
+    assert genmodel.library_path() == os.environ["GENMODEL_LIBRARY"]
 
 
 def test_version_matches_the_binding():
@@ -60,7 +60,7 @@ def test_found_by_soname_through_the_dynamic_loader():
     if "GENMODEL_LIBRARY" not in os.environ:
         pytest.skip("needs GENMODEL_LIBRARY to know where the build is")
     libdir = os.path.dirname(os.environ["GENMODEL_LIBRARY"])
-    result = run_python("import genmodel; print(genmodel.library_path, genmodel.version())",
+    result = run_python("import genmodel; print(genmodel.library_path(), genmodel.version())",
                         GENMODEL_LIBRARY=None, LD_LIBRARY_PATH=libdir)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [_lib.SONAME, genmodel.version()]
@@ -77,7 +77,7 @@ def test_found_through_pkg_config(tmp_path):
     libdir = os.path.dirname(os.environ["GENMODEL_LIBRARY"])
     (tmp_path / "genmodel.pc").write_text(
         f"libdir={libdir}\nName: genmodel\nDescription: test\nVersion: {genmodel.version()}\nLibs: -L${{libdir}}\n")
-    result = run_python("import genmodel; print(genmodel.library_path)", GENMODEL_LIBRARY=None,
+    result = run_python("import genmodel; print(genmodel.library_path())", GENMODEL_LIBRARY=None,
                         LD_LIBRARY_PATH=None, PKG_CONFIG_PATH=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == os.path.join(libdir, _lib.SONAME)

@@ -6,6 +6,14 @@ training images scores the 10,000 test images, and the class's AUROC
 above a random normal image.
 
     GENMODEL_LIBRARY=build-bench/lib/libgenmodel.so.0 bench/anomaly.py [--model vae|cvae] [--epochs E]
+    GENMODEL_LIBRARY=build-bench/lib/libgenmodel.so.0 bench/anomaly.py --table [--seeds 5]
+
+--table: the tabular case, the Wisconsin breast cancer table scikit-learn
+ships (python3-sklearn: 569 rows of 30 measurements, 357 benign and 212
+malignant tumours). A Gaussian VAE that standardizes its columns trains
+on two thirds of the benign rows; the other benign third and every
+malignant row are scored, the malignant ones being the anomalies; one
+random split per seed. Peers on the standardized columns, as above.
 
 Scores: every kind of VAE.score (gm_score_kind), and the peers on raw
 pixels: the mean distance to the 5 nearest training images of the class
@@ -62,6 +70,43 @@ def model_for(name, seed):
     return genmodel.VAE(seed=seed)
 
 
+BREAST_CANCER = "/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv"
+
+
+def table_case(args):
+    # its first line is not a header but "569,30,malignant,benign": skip it
+    data = np.loadtxt(BREAST_CANCER, delimiter=",", skiprows=1)
+    x, benign = data[:, :30].astype(np.float32), data[:, 30] == 1
+    try:
+        from sklearn.ensemble import IsolationForest
+    except ImportError:
+        IsolationForest = None
+    results = {}
+    for seed in range(args.seeds):
+        rng = np.random.default_rng(seed)
+        rows = rng.permutation(np.flatnonzero(benign))
+        train, normal = rows[:len(rows) * 2 // 3], rows[len(rows) * 2 // 3:]
+        test = np.r_[normal, np.flatnonzero(~benign)]
+        anomalous = ~benign[test]
+        with genmodel.VAE(input_dim=30, latent_dim=4, enc_hidden=(64,), dec_hidden=(64,), likelihood="gaussian",
+                          standardize=1, seed=seed) as vae:
+            vae.fit(x[train], args.epochs, batch_size=32)
+            vae.fit_latent(x[train])
+            scores = {kind: vae.score(x[test], args.draws, kind=kind) for kind in vae.SCORE_KINDS
+                      if kind != "complexity"}  # a compressed length of pixels: not for tables
+        mean, sd = x[train].mean(0), x[train].std(0)
+        scores["knn5_standardized"] = knn_scores((x[train] - mean) / sd, (x[test] - mean) / sd)
+        if IsolationForest is not None:
+            scores["isolation_forest"] = -IsolationForest(random_state=seed).fit(x[train]).score_samples(x[test])
+        for kind, v in scores.items():
+            a = auroc(np.asarray(v, np.float64), anomalous)
+            results.setdefault(kind, []).append(a)
+            print(f"RESULT name=table seed={seed} score={kind} auroc={a:.4f}", flush=True)
+    for kind, v in results.items():
+        print(f"RESULT name=table_summary score={kind} seeds={len(v)} mean_auroc={np.mean(v):.4f} "
+              f"min_auroc={np.min(v):.4f} max_auroc={np.max(v):.4f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["vae", "cvae"], default="vae")
@@ -71,8 +116,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="score only the first N test images")
+    ap.add_argument("--table", action="store_true", help="the tabular case instead (breast cancer)")
+    ap.add_argument("--seeds", type=int, default=5, help="--table: random splits")
     args = ap.parse_args()
     genmodel.set_num_threads(args.threads)
+    if args.table:
+        return table_case(args)
     x, y = genmodel.load_mnist(FMNIST, "train")
     xt, yt = genmodel.load_mnist(FMNIST, "t10k")
     if args.limit:

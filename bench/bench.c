@@ -434,6 +434,19 @@ static void cvae_setup(bench *b)
     b->out = buffer((size_t)b->N * D);
 }
 
+/* the latent score (the default anomaly score), fitted on other rows of the pool */
+static void cvae_score_setup(bench *b)
+{
+    cvae_setup(b);
+    b->scores = (double *)(void *)buffer(2 * (size_t)b->N);
+    check(gm_vae_fit_latent(b->vae, b->pool + (size_t)b->N * D, NULL, b->N), "gm_vae_fit_latent");
+}
+
+static void vae_score_ours(bench *b)
+{
+    check(gm_vae_score_as(b->vae, GM_SCORE_LATENT, b->pool, NULL, b->N, 1, b->scores), "gm_vae_score_as");
+}
+
 static void gan_train_ours(bench *b)
 {
     check(gm_gan_train_step(b->gan, next_batch(b), NULL, b->N, NULL), "gm_gan_train_step");
@@ -631,6 +644,7 @@ static const figure figures[] = {
     { "dcgan_train", 64, 1, 0, dcgan_setup, gan_train_ours, traced_limit },
     { "cvae_train", 128, 1, 0, cvae_setup, vae_train_ours, traced_limit },
     { "cvae_latency", 1, 1, 1, cvae_setup, vae_reconstruct_ours, traced_limit },
+    { "cvae_score", 1000, 1, 0, cvae_score_setup, vae_score_ours, traced_limit },
 };
 
 /* One side of a figure: samples per second, or the median and p90 of a

@@ -32,6 +32,7 @@ ROWS = [
     ("DCGAN training (real samples)", "dcgan_train", "64", "torch"),
     ("Conv VAE training", "cvae_train", "128", "torch"),
     ("Conv VAE encode→decode latency, vs torch modules", "cvae_latency", "1", "torch"),
+    ("Conv VAE latent anomaly score", "cvae_score", "1000", "torch"),
 ]
 # the backends' table: one row per figure
 BACKEND_ROWS = [

@@ -78,7 +78,7 @@ trap 'rm -rf "$tmp"' EXIT
       [ -n "$avx2" ] || $py bench/torch_bench.py run --threads 1 --blas $t --seconds "$seconds" \
         --only vae_train,gan_train,vae_infer,vae_latency
       [ -n "$avx2" ] || $py bench/torch_bench.py run --threads $t --seconds "$seconds" \
-        --only dcgan_train,cvae_train,cvae_latency
+        --only dcgan_train,cvae_train,cvae_latency,cvae_score
     done
   done
   # what a user runs: load both splits, one epoch at batch 128, the test -ELBO, save

@@ -201,6 +201,20 @@ def vae_module_path(torch, pool, N, make=None):
     return lambda: model.decode(model.encode(x)[0])
 
 
+def cvae_latent_score(torch, pool, N):
+    """the latent score: the squared Mahalanobis distance of mu(x) from the
+    mean and precision of mu over other rows"""
+    model, x = make_cvae(torch), pool[:N].clone()
+    model.eval()
+    mu = model.encode(pool[N:2 * N])[0].double()
+    mean, precision = mu.mean(0), torch.linalg.inv(torch.cov(mu.T))
+
+    def call():
+        d = model.encode(x)[0].double() - mean
+        return ((d @ precision) * d).sum(1)
+    return call
+
+
 def vae_addmv_path(torch, pool, N):
     """the same math on 1-D tensors, so that torch calls sgemv (addmv) rather than sgemm with one row"""
     P = {k: v.detach() for k, v in make_vae(torch).named_parameters()}
@@ -262,6 +276,7 @@ FIGURES = [
     ("dcgan_train", 64, 1, lambda t, p, n: gan_train_step(t, p, n, make_dcgan), "torch", True),
     ("cvae_train", 128, 1, lambda t, p, n: vae_train_step(t, p, n, make_cvae), "torch", True),
     ("cvae_latency", 1, 1, lambda t, p, n: vae_module_path(t, p, n, make_cvae), "torch", False),
+    ("cvae_score", 1000, 1, cvae_latent_score, "torch", False),
 ]
 
 

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """PyTorch's side of the benchmark: the figures genmodel-bench times, on the
 same shapes and the same data, with the models and training loops of the
-reference runs (/work/shared/reference: common.make_vae and make_gan, the
-loops of vae_bench.py and gan_bench.py). Debian's python3-torch, run with
-/usr/bin/python3.
+reference runs (../shared/reference from the repository's root:
+common.make_vae and make_gan, the loops of vae_bench.py and gan_bench.py).
+Debian's python3-torch, run with /usr/bin/python3.
 
     torch_bench.py run --threads 1 --blas 2 [--seconds S]   timed figures, as RESULT lines
     torch_bench.py train --threads 1 --out PATH             the peak-memory workload: what

@@ -11,7 +11,7 @@ static const char usage[] =
     "commands:\n"
     "  vae train|sample|reconstruct|score|calibrate|eval|walk\n"
     "                                            variational autoencoder\n"
-    "  gan train|sample                          generative adversarial network\n"
+    "  gan train|sample|score                    generative adversarial network\n"
     "  info MODEL                                what a checkpoint holds\n"
     "  --version                                 print the library version and backend\n"
     "\n"

@@ -1,5 +1,6 @@
-/* A program that knows libgenmodel only through its installed headers and
- * pkg-config: it checks the header and library agree and that errors work. */
+/* A program that knows libgenmodel only through its public headers and
+ * what its build is told (pkg-config, CMake's find_package, a meson
+ * subproject): it checks the header and library agree and that errors work. */
 #include <stdio.h>
 #include <string.h>
 

@@ -119,12 +119,14 @@ size_t gm_test_alloc_sweep(gm_status (*scenario)(void *ctx), void *ctx)
     }
 }
 
-static char test_dir[64];
+static char test_dir[256];
 
 int gm_test_dir_make(void)
 {
-    snprintf(test_dir, sizeof test_dir, "/tmp/gm-test-XXXXXX");
-    return mkdtemp(test_dir) ? 0 : -1;
+    /* under TMPDIR, as mktemp(1) would; /tmp without one */
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(test_dir, sizeof test_dir, "%s/gm-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    return n > 0 && (size_t)n < sizeof test_dir && mkdtemp(test_dir) ? 0 : -1;
 }
 
 int gm_test_dir_remove(void)

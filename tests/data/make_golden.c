@@ -1,7 +1,7 @@
 /* Made the golden checkpoints of format version 1 (vae-v1.safetensors,
  * gan-v1.safetensors) and golden.h, the outputs they must keep giving.
  * Run once, by hand, when a format version is born; never to "fix" a test:
- *     cc -I../../include make_golden.c -L../../build/lib -lgenmodel -o /tmp/mg && /tmp/mg */
+ *     cc -I../../include make_golden.c -L../../build/lib -lgenmodel -o mg && ./mg && rm mg */
 #include <stdio.h>
 
 #include <genmodel.h>

@@ -2,7 +2,7 @@
  * gan-conv-v1.safetensors: format version 1 with the fields of 0.2) and
  * golden_conv.h, the outputs they must keep giving. Run once, by hand,
  * when the fields were born; never to "fix" a test:
- *     cc -I../../include make_golden_conv.c -L../../build/lib -lgenmodel -o /tmp/mg && /tmp/mg */
+ *     cc -I../../include make_golden_conv.c -L../../build/lib -lgenmodel -o mg && ./mg && rm mg */
 #include <stdio.h>
 
 #include <genmodel.h>

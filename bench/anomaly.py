@@ -138,6 +138,7 @@ def main():
         t0 = time.perf_counter()
         with model_for(args.model, args.seed) as vae:
             vae.fit(normal, args.epochs)
+            vae.fit_latent(normal)
             scores = {kind: vae.score(xt, args.draws, kind=kind) for kind in vae.SCORE_KINDS}
         scores["knn5_pixels"] = knn_scores(normal, xt)
         if IsolationForest is not None:

@@ -80,10 +80,6 @@ static gm_status report(void *h, const double *sums, int32_t steps, int32_t coun
     return s;
 }
 
-/* train --fit-latent: fit the latent score's aggregate posterior on the
- * training rows after the last epoch (it holds them all as floats at once) */
-static int32_t fit_latent_flag;
-
 /* rows[0..n) of ds (every row when rows is NULL) as floats, and their labels
  * with use_labels, malloc'd */
 static gm_status gather_rows(const gm_dataset *ds, const int32_t *rows, int32_t n, int use_labels, float **x,
@@ -126,13 +122,17 @@ static gm_status begin(void *h, const gm_dataset *ds, const int32_t *rows, int32
     return cfg.standardize ? fit_rows(h, ds, rows, count, use_labels, 0) : GM_OK;
 }
 
+/* after the last epoch, a model that keeps scoring fits the latent scores
+ * on the training rows (holding them all as floats at once) */
 static gm_status finish(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels)
 {
-    return fit_latent_flag ? fit_rows(h, ds, rows, count, use_labels, 1) : GM_OK;
+    gm_vae_config cfg;
+    gm_vae_config_init(&cfg);
+    gm_vae_get_config(h, &cfg);
+    return cfg.scoring && count >= 2 ? fit_rows(h, ds, rows, count, use_labels, 1) : GM_OK;
 }
 
 static const cli_option aliases[] = {
-    { "--fit-latent", OPT_FLAG, &fit_latent_flag, "after training, fit the latent score on the training data" },
     { "--hidden", OPT_FIELD, "--enc-hidden --dec-hidden", "the encoder's and the decoder's hidden widths (0: none)" },
     { "--latent", OPT_FIELD, "--latent-dim", "latent dimensions (--latent-dim)" },
     { "--lr", OPT_FIELD, "--optim-lr", "Adam learning rate (--optim-lr)" },
@@ -333,7 +333,7 @@ typedef struct {
 } score_ctx;
 
 /* gm_score_kind's values by name, in value order */
-static const char *const score_kinds[] = { "neg-elbo", "iwae", "reconstruction", "complexity", "latent" };
+static const char *const score_kinds[] = { "neg-elbo", "iwae", "reconstruction", "complexity", "latent", "latent-knn" };
 
 /* the gm_score_kind named, or -1 */
 static int32_t score_kind_of(const char *name)
@@ -420,11 +420,11 @@ done:
 static int vae_score(int argc, char **argv)
 {
     cli_data data = { NULL, NULL, NULL, NULL, NULL };
-    const char *out_path = NULL, *kind = "neg-elbo", *map_path = NULL;
+    const char *out_path = NULL, *kind = "latent-knn", *map_path = NULL;
     int32_t draws = 10, map_n = 32, flag = 0;
     const cli_option opts[] = {
         CLI_DATA_OPTIONS(data),
-        { "--score", OPT_STRING, &kind, "neg-elbo, iwae, reconstruction, complexity or latent (train --fit-latent)" },
+        { "--score", OPT_STRING, &kind, "latent-knn, latent, reconstruction, neg-elbo, iwae or complexity" },
         { "--flag", OPT_FLAG, &flag, "as calibrated (vae calibrate): each line the score, its p-value and 0 or 1" },
         { "--draws", OPT_INT, &draws, "draws of z per score (neg-elbo: averaged; iwae, complexity: importance-weighted)" },
         { "--map", OPT_STRING, &map_path, "also write the first rows and their anomaly maps as a grid (PNG or PPM)" },
@@ -438,8 +438,8 @@ static int vae_score(int argc, char **argv)
         return r < 0 ? 2 : 0;
     const int32_t kind_value = score_kind_of(kind);
     if (n_pos != 1 || !data.path || kind_value < 0) {
-        fprintf(stderr, "genmodel vae score: needs MODEL, --data FILE and a --score of neg-elbo, iwae, reconstruction, "
-                "complexity or latent\n");
+        fprintf(stderr, "genmodel vae score: needs MODEL, --data FILE and a --score of latent-knn, latent, "
+                "reconstruction, neg-elbo, iwae or complexity\n");
         return 2;
     }
     gm_vae *vae = NULL;
@@ -483,13 +483,13 @@ static int vae_score(int argc, char **argv)
 static int vae_calibrate(int argc, char **argv)
 {
     cli_data data = { NULL, NULL, NULL, NULL, NULL };
-    const char *out = NULL, *kind = "neg-elbo";
+    const char *out = NULL, *kind = "latent-knn";
     float fpr = 0.05f;
     int32_t draws = 10;
     const cli_option opts[] = {
         CLI_DATA_OPTIONS(data),
         { "--fpr", OPT_FLOAT, &fpr, "the share of normal rows to flag, in (0, 1)" },
-        { "--score", OPT_STRING, &kind, "neg-elbo, iwae, reconstruction, complexity or latent" },
+        { "--score", OPT_STRING, &kind, "latent-knn, latent, reconstruction, neg-elbo, iwae or complexity" },
         { "--draws", OPT_INT, &draws, "draws of z per score" },
         { "--out", OPT_STRING, &out, "save the calibrated model here (default: over MODEL)" },
     };
@@ -500,8 +500,8 @@ static int vae_calibrate(int argc, char **argv)
         return r < 0 ? 2 : 0;
     const int32_t kind_value = score_kind_of(kind);
     if (n_pos != 1 || !data.path || kind_value < 0) {
-        fprintf(stderr, "genmodel vae calibrate: needs MODEL, --data FILE and a --score of neg-elbo, iwae, "
-                "reconstruction, complexity or latent\n");
+        fprintf(stderr, "genmodel vae calibrate: needs MODEL, --data FILE and a --score of latent-knn, latent, "
+                "reconstruction, neg-elbo, iwae or complexity\n");
         return 2;
     }
     gm_vae *vae = NULL;

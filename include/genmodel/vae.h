@@ -86,14 +86,21 @@ typedef struct gm_vae_config {
                                               model: the latent score's aggregate posterior
                                               (gm_vae_fit_latent) and a calibrated threshold
                                               (gm_vae_calibrate); 0: neither. A file written before
-                                              0.2 has 0 */
+                                              0.3 has 0 */
     int32_t standardize;                 /**< 1: the model standardizes each column of x by the mean
                                               and standard deviation gm_vae_fit_standardization fits
                                               on the training data (saved with the model); calls that
                                               return values of x (decode, sample, reconstruct, ...)
                                               map them back. For tables; needs the Gaussian
                                               likelihood. Default 0 */
+    int32_t latent_bank;                 /**< with scoring: how many training rows' posterior means
+                                              gm_vae_fit_latent keeps for GM_SCORE_LATENT_KNN (evenly
+                                              spaced among more), 0..GM_VAE_MAX_BANK; default 8192.
+                                              0 keeps none. A file written before 0.3 has 0 */
 } gm_vae_config;
+
+/** The largest latent_bank. */
+#define GM_VAE_MAX_BANK (1 << 20)
 
 /** Loss terms of a batch, averaged over its samples, in nats. */
 typedef struct gm_vae_losses {
@@ -217,15 +224,25 @@ typedef enum gm_score_kind {
     GM_SCORE_COMPLEXITY = 3,      /**< -log p(x) (as GM_SCORE_IWAE) minus x's complexity: the length,
                                        in nats, of its pixels rounded to 8 bits as zlib's deflate
                                        (level 9, raw) codes them (Serra et al. 2020) */
-    GM_SCORE_LATENT = 4           /**< the squared Mahalanobis distance of mu(x) from the training
+    GM_SCORE_LATENT = 4,          /**< the squared Mahalanobis distance of mu(x) from the training
                                        data's aggregate posterior (gm_vae_fit_latent; deterministic,
                                        m is not used) */
+    GM_SCORE_LATENT_KNN = 5       /**< the mean distance of mu(x) to its GM_VAE_KNN nearest among
+                                       the training rows' posterior means that gm_vae_fit_latent
+                                       kept (latent_bank of them), in the Mahalanobis metric of their
+                                       aggregate posterior; deterministic, m is not used. The
+                                       default of the tool and of Python (docs/anomaly.md) */
 } gm_score_kind;
+
+/** The neighbours GM_SCORE_LATENT_KNN averages over. */
+#define GM_VAE_KNN 10
 
 /** Fit the aggregate posterior GM_SCORE_LATENT measures against: the mean
  * and the covariance of mu(x) over the n rows (the training data), the
- * covariance with a ridge of 1e-6 times its mean variance. Kept with the
- * model and saved with it. Needs scoring 1 in the config and n >= 2;
+ * covariance with a ridge of 1e-6 times its mean variance; and keep the
+ * posterior means of latent_bank of the rows (all of them, or evenly
+ * spaced ones of more) for GM_SCORE_LATENT_KNN. Kept with the model and
+ * saved with it. Needs scoring 1 in the config and n >= 2;
  * GM_ERR_NUMERIC if the posterior means are not finite. */
 GM_API gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *labels, int32_t n);
 

@@ -39,6 +39,7 @@ static const gm_field vae_fields[] = {
     LATER(gm_vae_config, normalization, NORMS, "after the hidden layers but the outer ones"),
     LATER(gm_vae_config, scoring, NULL, "1: keep what the scores fit (the latent posterior, a threshold)"),
     LATER(gm_vae_config, standardize, NULL, "1: standardize each column of x (gm_vae_fit_standardization)"),
+    LATER(gm_vae_config, latent_bank, NULL, "training rows whose posterior means the latent-knn score keeps"),
 };
 
 static const gm_field gan_fields[] = {

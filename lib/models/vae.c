@@ -55,10 +55,12 @@ struct gm_vae {
     double *kl;         /* (N) per-sample terms */
     double *gap;        /* (N) log p(z) - log q(z|x) of a draw */
     double *acc, *acc2; /* (N) running sums of multi-draw estimates */
+    float *knn;         /* (members, bank + Z): each member's distances and whitened mean */
     int latent;         /* with scoring: the buffers latent.mean (Z), latent.precision (Z, Z),
                            latent.rows (1, 0 until fitted), score.quantiles (CAL_QUANTILES),
                            score.setting (kind, m, fpr, threshold) and score.rows (1, 0 until
-                           calibrated) follow at this index; else -1 */
+                           calibrated) follow at this index; else -1. With a latent_bank too,
+                           latent.whiten (Z, Z) and latent.bank (Z, latent_bank) */
     int standard;       /* with standardize: the buffers input.mean (D), input.std (D) and
                            input.rows (1, 0 until fitted) follow at this index; else -1 */
 };
@@ -79,6 +81,7 @@ void gm_vae_config_init_size(gm_vae_config *out, size_t size)
     cfg->beta = 1.0f;
     gm_optimizer_config_default(&cfg->optim, 1e-3f);
     cfg->scoring = 1;
+    cfg->latent_bank = 8192;
     gm_config_fill(out, size, cfg, sizeof *cfg);
 }
 
@@ -125,6 +128,8 @@ gm_status gm_vae_config_check(const gm_vae_config *c, const char *who)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: unknown activation %d", who, (int)c->activation);
     if (c->scoring != 0 && c->scoring != 1)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: scoring must be 0 or 1 (got %d)", who, (int)c->scoring);
+    if ((s = gm_model_check_size(c->latent_bank, 0, GM_VAE_MAX_BANK, "latent_bank", -1, who)) != GM_OK)
+        return s;
     if (c->standardize != 0 && c->standardize != 1)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: standardize must be 0 or 1 (got %d)", who, (int)c->standardize);
     if (c->standardize && c->likelihood != GM_LIKELIHOOD_GAUSSIAN)
@@ -198,6 +203,10 @@ gm_status gm_vae_create(const gm_vae_config *cfg, gm_vae **out)
                                       who)) == GM_OK &&
             (s = gm_params_add_buffer(&vae->params, "score.setting", 1, (const int64_t[]){ 4 }, NULL, who)) == GM_OK)
             s = gm_params_add_buffer(&vae->params, "score.rows", 1, one, NULL, who);
+        const int64_t bank[2] = { c.latent_dim, c.latent_bank };
+        if (s == GM_OK && c.latent_bank &&
+            (s = gm_params_add_buffer(&vae->params, "latent.whiten", 2, z, NULL, who)) == GM_OK)
+            s = gm_params_add_buffer(&vae->params, "latent.bank", 2, bank, NULL, who);
     }
     vae->standard = -1;
     if (s == GM_OK && c.standardize) {
@@ -355,12 +364,13 @@ static gm_status reserve(gm_vae *vae, int N, bool training, const char *who)
         const size_t D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
         const size_t rows = (size_t)rows_fit, dbl = 2 * rows; /* a double is two floats */
         float *recon, *kl, *gap, *acc, *acc2;
+        const size_t bank = vae->latent >= 0 ? (size_t)vae->cfg.latent_bank : 0;
         float **slots[] = { &vae->xs, &vae->xin, &vae->zin, &vae->eps, &vae->dlogits, &vae->dmulv, &vae->dzin,
-                            &recon, &kl, &gap, &acc, &acc2 };
+                            &recon, &kl, &gap, &acc, &acc2, &vae->knn };
         const size_t counts[] = { vae->standard >= 0 ? rows * D : 0, C ? rows * gm_rows_width(&vae->rows) : 0,
                                   rows * (Z + C), rows * Z, rows * D, rows * 2 * Z, rows * (Z + C), dbl * parts, dbl,
-                                  dbl, dbl, dbl };
-        if ((s = gm_ws_carve(&vae->ws, 12, slots, counts, who)) != GM_OK)
+                                  dbl, dbl, dbl, bank ? parts * (bank + Z) : 0 };
+        if ((s = gm_ws_carve(&vae->ws, 13, slots, counts, who)) != GM_OK)
             return s;
         /* the slots are 64-byte aligned, so they hold doubles as well */
         vae->recon = (double *)(void *)recon;
@@ -926,6 +936,35 @@ static int spd_inverse(const double *A, double *L, double *inv, int Z)
     return 0;
 }
 
+/* The bank of the latent-knn score: W = L^-1 for the covariance's Cholesky
+ * factor L (so |W (mu - mean)| is the Mahalanobis distance) into
+ * latent.whiten, and W (mu_r - mean) of evenly spaced rows r into the
+ * columns of latent.bank; W is built in inv, which it overwrites */
+static void keep_bank(gm_vae *vae, const double *mu, const double *mean, const double *L, double *W, int32_t n)
+{
+    const int Z = vae->cfg.latent_dim, B = vae->cfg.latent_bank;
+    for (int c = 0; c < Z; c++)  /* column c of W: solve L w = e_c */
+        for (int i = 0; i < Z; i++) {
+            double v = i == c ? 1.0 : 0.0;
+            for (int k = c; k < i; k++)
+                v -= L[i * Z + k] * W[k * Z + c];
+            W[i * Z + c] = i < c ? 0.0 : v / L[i * Z + i];
+        }
+    float *w = gm_param_data(&vae->params, vae->latent + 6), *bank = gm_param_data(&vae->params, vae->latent + 7);
+    for (size_t j = 0; j < (size_t)Z * Z; j++)
+        w[j] = (float)W[j];
+    const int32_t kept = n < B ? n : B;
+    for (int32_t b = 0; b < kept; b++) {
+        const double *row = mu + (size_t)((int64_t)b * n / kept) * Z;
+        for (int i = 0; i < Z; i++) {
+            double v = 0.0;
+            for (int k = 0; k <= i; k++)
+                v += W[i * Z + k] * (row[k] - mean[k]);
+            bank[(size_t)i * B + b] = (float)v;
+        }
+    }
+}
+
 gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *labels, int32_t n)
 {
     const char *who = "gm_vae_fit_latent";
@@ -972,6 +1011,8 @@ gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *labels, 
         for (size_t j = 0; j < (size_t)Z * Z; j++)
             P[j] = (float)inv[j];
         *gm_param_data(&vae->params, vae->latent + 2) = (float)n;
+        if (vae->cfg.latent_bank)
+            keep_bank(vae, mu, mean, L, inv, n);
     }
     gm_free(mu);
     gm_free(work);
@@ -1009,6 +1050,84 @@ static gm_status scorings(gm_vae *vae, const float *x, const int32_t *labels, in
     return GM_OK;
 }
 
+typedef struct knn_pass {
+    gm_vae *vae;
+    const float *mulv;
+    double *scores;
+    int N;
+} knn_pass;
+
+/* each of the member's rows: the mean distance of its whitened mu to the
+ * GM_VAE_KNN nearest columns of the bank */
+static void knn_job(const gm_member *self, void *arg)
+{
+    const knn_pass *p = arg;
+    const gm_vae *vae = p->vae;
+    const int Z = vae->cfg.latent_dim, B = vae->cfg.latent_bank;
+    const float rows = *gm_param_data(&vae->params, vae->latent + 2);
+    const int kept = rows < (float)B ? (int)rows : B, K = kept < GM_VAE_KNN ? kept : GM_VAE_KNN;
+    const float *mean = gm_param_data(&vae->params, vae->latent);
+    const float *W = gm_param_data(&vae->params, vae->latent + 6), *bank = gm_param_data(&vae->params, vae->latent + 7);
+    float *dist = vae->knn + (size_t)self->rank * ((size_t)B + Z), *w = dist + B;
+    int n0, n1;
+    gm_team_share(self, p->N, &n0, &n1);
+    for (int n = n0; n < n1; n++) {
+        const float *mu = p->mulv + (size_t)n * 2 * Z;
+        for (int i = 0; i < Z; i++) {
+            float v = 0.0f;
+            for (int k = 0; k <= i; k++)
+                v += W[i * Z + k] * (mu[k] - mean[k]);
+            w[i] = v;
+        }
+        for (int b = 0; b < kept; b++)
+            dist[b] = 0.0f;
+        for (int i = 0; i < Z; i++) {
+            const float *column = bank + (size_t)i * B;
+            for (int b = 0; b < kept; b++)
+                dist[b] += (w[i] - column[b]) * (w[i] - column[b]);
+        }
+        float best[GM_VAE_KNN];  /* the K smallest so far, ascending */
+        int have = 0;
+        for (int b = 0; b < kept; b++) {
+            if (have == K && dist[b] >= best[K - 1])
+                continue;
+            int at = have < K ? have++ : K - 1;
+            while (at > 0 && best[at - 1] > dist[b]) {
+                best[at] = best[at - 1];
+                at--;
+            }
+            best[at] = dist[b];
+        }
+        double sum = 0.0;
+        for (int k = 0; k < K; k++)
+            sum += sqrt((double)best[k]);
+        p->scores[n] = sum / K;
+    }
+}
+
+/* the latent-knn score over chunks */
+static gm_status knn_scores(gm_vae *vae, const float *x, const int32_t *labels, int32_t n, double *scores,
+                            const char *who)
+{
+    gm_status s = check_call(vae, x, scores, labels, n, who);
+    if (s == GM_OK && (vae->latent < 0 || !vae->cfg.latent_bank ||
+                       *gm_param_data(&vae->params, vae->latent + 2) < 2.0f))
+        s = gm_fail(GM_ERR_INVALID_ARG, "%s: the latent-knn score needs the training rows' posterior means: fit "
+                    "them first (gm_vae_fit_latent)%s", who,
+                    vae->latent < 0 ? "; this VAE keeps none (scoring 0)"
+                                    : !vae->cfg.latent_bank ? "; this VAE keeps none (latent_bank 0)" : "");
+    if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
+        return s;
+    const int D = vae->cfg.input_dim;
+    for (int32_t at = 0; at < n; at += CHUNK) {
+        knn_pass p = { .vae = vae, .scores = scores + at, .N = chunk_rows(n, at) };
+        p.mulv = encode(vae, x + (size_t)at * D, label_rows(labels, at), p.N, false);
+        gm_team_run_sized(vae->team, knn_job, &p, (double)p.N * vae->cfg.latent_dim * vae->cfg.latent_bank * 3.0);
+    }
+    return GM_OK;
+}
+
 gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32_t *labels, int32_t n, int32_t m,
                           double *scores)
 {
@@ -1016,6 +1135,8 @@ gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32
     switch (kind) {
     case GM_SCORE_LATENT:
         return scorings(vae, x, labels, n, scores, who);
+    case GM_SCORE_LATENT_KNN:
+        return knn_scores(vae, x, labels, n, scores, who);
     case GM_SCORE_NEG_ELBO:
         return estimate(vae, x, labels, n, m, MEAN_ELBO, scores, NULL, who);
     case GM_SCORE_RECONSTRUCTION:

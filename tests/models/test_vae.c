@@ -453,6 +453,104 @@ static void test_score_kinds(void **state)
     gm_vae_free(c);
 }
 
+/* the latent-knn score against a double-precision reference: the
+ * Mahalanobis metric of the fitted covariance (ridge as the library's),
+ * the bank of evenly spaced training rows, the mean of the nearest
+ * distances */
+static int cmp_dbl(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* one bank size: bank 8 keeps evenly spaced rows of the R, all nearest
+ * (fewer than GM_VAE_KNN); bank 64 keeps all R and picks the nearest 10 */
+static void check_latent_knn(int bank)
+{
+    enum { R = 40, Q = 5, W = 16 };
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    c.input_dim = W;
+    c.latent_dim = 3;
+    c.enc_hidden[0] = c.dec_hidden[0] = 8;
+    c.seed = 11;
+    c.latent_bank = bank;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&c, &vae), GM_OK);
+    float x[R * W], q[Q * W], mu[R * 3], muq[Q * 3], lv[R * 3];
+    gm_test_fill(x, R * W, 0.0f, 1.0f, 41);
+    gm_test_fill(q, Q * W, 0.0f, 1.0f, 42);
+    double got[Q];
+    assert_int_equal(gm_vae_score_as(vae, GM_SCORE_LATENT_KNN, q, NULL, Q, 1, got), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_vae_fit_latent"));
+    assert_int_equal(gm_vae_fit_latent(vae, x, NULL, R), GM_OK);
+    assert_int_equal(gm_vae_score_as(vae, GM_SCORE_LATENT_KNN, q, NULL, Q, 1, got), GM_OK);
+    assert_int_equal(gm_vae_encode(vae, x, NULL, R, mu, lv), GM_OK);
+    assert_int_equal(gm_vae_encode(vae, q, NULL, Q, muq, lv), GM_OK);
+    gm_vae_free(vae);
+    /* the covariance (n - 1), its ridge, and its inverse by cofactors */
+    double mean[3] = { 0 }, cov[9] = { 0 }, P[9];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < 3; j++)
+            mean[j] += mu[i * 3 + j] / R;
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 3; k++)
+                cov[j * 3 + k] += (mu[i * 3 + j] - mean[j]) * (mu[i * 3 + k] - mean[k]) / (R - 1);
+    const double ridge = 1e-6 * (cov[0] + cov[4] + cov[8]) / 3 + 1e-12;
+    for (int j = 0; j < 3; j++)
+        cov[j * 4] += ridge;
+    for (int j = 0; j < 3; j++)
+        for (int k = 0; k < 3; k++) {
+            const int j1 = (k + 1) % 3, j2 = (k + 2) % 3, k1 = (j + 1) % 3, k2 = (j + 2) % 3;
+            P[j * 3 + k] = cov[j1 * 3 + k1] * cov[j2 * 3 + k2] - cov[j1 * 3 + k2] * cov[j2 * 3 + k1];
+        }
+    const double det = cov[0] * P[0] + cov[1] * P[3] + cov[2] * P[6];
+    for (int j = 0; j < 9; j++)
+        P[j] /= det;
+    const int kept = R < bank ? R : bank, K = kept < GM_VAE_KNN ? kept : GM_VAE_KNN;
+    for (int i = 0; i < Q; i++) {
+        double d[R];
+        for (int b = 0; b < kept; b++) {
+            const float *r = mu + (b * R / kept) * 3;
+            double e[3], m2 = 0.0;
+            for (int j = 0; j < 3; j++)
+                e[j] = (double)muq[i * 3 + j] - r[j];
+            for (int j = 0; j < 3; j++)
+                for (int k = 0; k < 3; k++)
+                    m2 += e[j] * P[j * 3 + k] * e[k];
+            d[b] = sqrt(m2);
+        }
+        qsort(d, (size_t)kept, sizeof *d, cmp_dbl);
+        double want = 0.0;
+        for (int k = 0; k < K; k++)
+            want += d[k] / K;
+        assert_true(fabs(got[i] - want) <= 1e-4 * want);
+    }
+}
+
+static void test_latent_knn_score(void **state)
+{
+    (void)state;
+    check_latent_knn(8);
+    check_latent_knn(64);
+    /* latent_bank 0 keeps none: the score says why */
+    gm_vae_config c;
+    gm_vae_config_init(&c);
+    c.input_dim = 16;
+    c.latent_dim = 3;
+    c.latent_bank = 0;
+    gm_vae *vae;
+    assert_int_equal(gm_vae_create(&c, &vae), GM_OK);
+    float x[4 * 16];
+    double got[4];
+    gm_test_fill(x, 4 * 16, 0.0f, 1.0f, 43);
+    assert_int_equal(gm_vae_fit_latent(vae, x, NULL, 4), GM_OK);
+    assert_int_equal(gm_vae_score_as(vae, GM_SCORE_LATENT_KNN, x, NULL, 4, 1, got), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "latent_bank 0"));
+    gm_vae_free(vae);
+}
+
 /* ---- standardized inputs: a table's columns on their own scales ---- */
 
 static void test_standardize_matches_standardized_data(void **state)
@@ -586,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_matches_pytorch_first_step),
         cmocka_unit_test(test_score_kinds),
         cmocka_unit_test(test_standardize_matches_standardized_data),
+        cmocka_unit_test(test_latent_knn_score),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -188,10 +188,16 @@ class VAE(Model[VAELosses]):
     def fit(self, x: npt.ArrayLike, epochs: int, batch_size: int = 128, labels: Optional[npt.ArrayLike] = None,
             callback: Optional[Callable[[int, VAELosses], Optional[bool]]] = None) -> list[VAELosses]:
         """As Model.fit; a model made with standardize=1 that has not
-        trained yet first fits its standardization on x."""
+        trained yet first fits its standardization on x, and a model that
+        keeps scoring (the default) ends by fitting the latent scores on x
+        (fit_latent)."""
+        rows, labels = self._batch(x, labels)
         if self._cfg.standardize and self.step == 0:
-            self.fit_standardization(x)
-        return super().fit(x, epochs, batch_size=batch_size, labels=labels, callback=callback)
+            self.fit_standardization(rows)
+        history = super().fit(rows, epochs, batch_size=batch_size, labels=labels, callback=callback)
+        if self._cfg.scoring and len(rows) >= 2:
+            self.fit_latent(rows, labels)
+        return history
 
     def fit_latent(self, x: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None) -> None:
         """Fit the aggregate posterior the 'latent' score measures against:
@@ -202,9 +208,9 @@ class VAE(Model[VAELosses]):
             lib.gm_vae_fit_latent(h, x, labels, len(x))
 
     #: The kinds of score() and calibrate(), in gm_score_kind's order.
-    SCORE_KINDS = ("neg_elbo", "iwae", "reconstruction", "complexity", "latent")
+    SCORE_KINDS = ("neg_elbo", "iwae", "reconstruction", "complexity", "latent", "latent_knn")
 
-    def calibrate(self, x: npt.ArrayLike, fpr: float = 0.05, kind: str = "neg_elbo", m: int = 10,
+    def calibrate(self, x: npt.ArrayLike, fpr: float = 0.05, kind: str = "latent_knn", m: int = 10,
                   labels: Optional[npt.ArrayLike] = None) -> None:
         """Calibrate a threshold on held-out normal rows x: the score of
         `kind` (m draws) above which the fraction fpr of them lies. Kept
@@ -231,14 +237,17 @@ class VAE(Model[VAELosses]):
         return scores, p, flags.astype(bool)
 
     def score(self, x: npt.ArrayLike, m: int = 10, labels: Optional[npt.ArrayLike] = None,
-              kind: str = "neg_elbo") -> npt.NDArray[np.float64]:
+              kind: str = "latent_knn") -> npt.NDArray[np.float64]:
         """Anomaly score of each sample, float64 (n,); higher is less like
-        the training data. kind (gm_score_kind): 'neg_elbo' the negative
-        ELBO averaged over m draws of z; 'iwae' -log p(x) from m
-        importance-weighted draws; 'reconstruction' -log p(x | z = mu(x));
+        the training data. kind (gm_score_kind): 'latent_knn' (the
+        default) the mean Mahalanobis distance of mu(x) to its 10 nearest
+        among the training rows' posterior means; 'latent' the squared
+        Mahalanobis distance of mu(x) from the training data's mean (both
+        fitted by fit_latent, which fit() calls); 'reconstruction'
+        -log p(x | z = mu(x)); 'neg_elbo' the negative ELBO averaged over m
+        draws of z; 'iwae' -log p(x) from m importance-weighted draws;
         'complexity' the IWAE score less x's zlib-compressed length in nats
-        (Serra et al. 2020); 'latent' the squared Mahalanobis distance of
-        mu(x) from the training data's (fit_latent first)."""
+        (Serra et al. 2020). docs/anomaly.md says which to use when."""
         if not isinstance(kind, str):
             raise TypeError(f"kind must be a str, got {type(kind).__name__}")
         if kind not in self.SCORE_KINDS:

@@ -69,6 +69,7 @@ class World:
         self.tmp = tmp_path
         self.x = patterns(8)[0]
         self.vae, self.gan = genmodel.VAE(**TINY_VAE), genmodel.GAN(**TINY_GAN)
+        self.vae.fit_latent(self.x)  # for the default score
         genmodel.write_idx(tmp_path / "x.idx", self.x, 4, 4)
         self.images = str(tmp_path / "x.idx")
         self.ds = genmodel.Dataset(self.images)

@@ -107,7 +107,7 @@ def test_output_dtypes_and_shapes(vae, x):
     assert mu.dtype == logvar.dtype == np.float32 and mu.shape == logvar.shape == (8, 2)
     assert vae.decode(mu).shape == (8, 16) and vae.decode(mu).dtype == np.float32
     assert vae.reparameterize(mu, logvar).shape == (8, 2)
-    for values in (vae.elbo(x), vae.iwae(x, 3), vae.score(x, m=2)):
+    for values in (vae.elbo(x), vae.iwae(x, 3), vae.score(x, m=2, kind="neg_elbo")):
         assert values.dtype == np.float64 and values.shape == (8,)
     assert vae.sample(5).shape == (5, 16) and vae.reconstruct(x).shape == (8, 16)
     order = vae.shuffle(10)

@@ -70,7 +70,8 @@ def test_golden_files_from_the_c_tests_load(cls, name):
     later = {f"gm.config.{k}" for k in ("image_channels", "image_height", "image_width", "n_conv",
                                         "conv_channels[0]", "conv_channels[1]", "conv_channels[2]",
                                         "conv_channels[3]")}
-    later |= {"gm.config.normalization", "gm.config.scoring", "gm.config.standardize"} if cls is genmodel.VAE else \
+    later |= {"gm.config.normalization", "gm.config.scoring", "gm.config.standardize",
+                                                    "gm.config.latent_bank"} if cls is genmodel.VAE else \
         {"gm.config.gen_norm", "gm.config.disc_norm", "gm.config.minibatch_std"}
     assert {k: saved[1][k] for k in later} == {k: "0" for k in later}
     assert {k: v for k, v in saved[1].items() if k not in informational | later} == \

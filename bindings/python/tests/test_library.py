@@ -122,7 +122,7 @@ def test_defaults_are_read_from_the_library():
         "activation": "relu", "leaky_slope": 0.01, "likelihood": "bernoulli", "beta": 1.0, "n_classes": 0,
         "optimizer": "adam", "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "seed": 0,
         "image_channels": 0, "image_height": 0, "image_width": 0, "conv_channels": (), "normalization": "none",
-        "scoring": 1, "standardize": 0,
+        "scoring": 1, "standardize": 0, "latent_bank": 8192,
     }
     assert genmodel.GAN._spec.to_dict(genmodel.GAN._spec.defaults()) == {
         "data_dim": 784, "noise_dim": 64, "gen_hidden": (256, 512), "disc_hidden": (512, 256),

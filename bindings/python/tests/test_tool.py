@@ -159,11 +159,11 @@ def test_tool_scores_and_maps(tool, mnist_dir, tmp_path):
 
 
 def test_tool_fits_the_scoring(tool, mnist_dir, tmp_path, one_thread):
-    """`vae train --fit-latent` keeps the aggregate posterior of the
-    training rows: the tool's latent scores are Python's on that model,
-    and Python's own fit_latent on the same rows agrees."""
+    """`vae train` keeps the aggregate posterior of the training rows: the
+    tool's latent scores are Python's on that model, and Python's own
+    fit_latent on the same rows agrees."""
     tool("vae", "train", "--data", mnist_dir, "--epochs", 1, "--hidden", 16, "--latent", 2, "--batch", 32,
-         "--fit-latent", "--threads", 1, "--out", tmp_path / "m.safetensors")
+         "--threads", 1, "--out", tmp_path / "m.safetensors")
     out = tool("vae", "score", tmp_path / "m.safetensors", "--data", mnist_dir, "--score", "latent")
     with genmodel.Dataset.load_dir(mnist_dir, "t10k") as ds:
         xt, _ = ds.gather()
@@ -172,8 +172,12 @@ def test_tool_fits_the_scoring(tool, mnist_dir, tmp_path, one_thread):
     with genmodel.VAE.load(tmp_path / "m.safetensors") as vae:
         got = vae.score(xt, kind="latent")
         np.testing.assert_allclose([float(v) for v in out.split()], got, rtol=1e-6, atol=1e-6)
+        knn = vae.score(xt)  # the default, latent_knn, as the tool's default
+        np.testing.assert_allclose([float(v) for v in tool("vae", "score", tmp_path / "m.safetensors", "--data",
+                                                           mnist_dir).split()], knn, rtol=1e-6, atol=1e-6)
         vae.fit_latent(x)
         np.testing.assert_allclose(vae.score(xt, kind="latent"), got, rtol=1e-5)
+        np.testing.assert_allclose(vae.score(xt), knn, rtol=1e-5)
 
 
 def test_tool_calibrates_and_flags(tool, mnist_dir, tmp_path):

@@ -43,14 +43,14 @@ def test_bounds_and_scores(vae):
     mean_elbo = np.mean([vae.elbo(x) for _ in range(400)], axis=0)  # E_q[ELBO], one draw per call
     assert np.all(mean_elbo < 0)
     assert vae.iwae(x, 200).mean() > mean_elbo.mean() + 0.1  # the importance-weighted bound is tighter
-    scores = vae.score(x, m=400)  # the negative ELBO averaged over m draws
+    scores = vae.score(x, m=400, kind="neg_elbo")  # the negative ELBO averaged over m draws
     assert np.allclose(scores, -mean_elbo, rtol=0.1) and scores.mean() == pytest.approx(-mean_elbo.mean(), rel=0.02)
 
 
 def test_anomalies_score_higher(vae):
     normal = patterns(64)[0]
     odd = patterns(64, seed=99)[0]  # other prototypes
-    assert vae.score(odd).mean() > vae.score(normal).mean() + 5
+    assert vae.score(odd, kind="neg_elbo").mean() > vae.score(normal, kind="neg_elbo").mean() + 5
 
 
 def test_samples_are_probabilities(vae):
@@ -101,7 +101,7 @@ def test_score_kinds():
     try:
         a, b, c, d = made
         np.testing.assert_array_equal(a.score(x, 3, kind="iwae"), -b.iwae(x, 3))
-        np.testing.assert_array_equal(c.score(x, 3), d.score(x, 3, kind="neg_elbo"))
+        np.testing.assert_array_equal(c.score(x, 3, kind="neg_elbo"), d.score(x, 3, kind="neg_elbo"))
         r = a.score(x, kind="reconstruction")
         np.testing.assert_array_equal(r, a.score(x, kind="reconstruction"))
         # c and d drew alike so far: the same draws, less a positive length
@@ -109,6 +109,8 @@ def test_score_kinds():
         np.testing.assert_allclose(a.anomaly_map(x).sum(1, dtype=np.float64), r, rtol=1e-5)
         with pytest.raises(ValueError, match="fit it first"):
             a.score(x, kind="latent")
+        with pytest.raises(ValueError, match="fit them first"):
+            a.score(x)  # the default, latent_knn
         with pytest.raises(ValueError, match="kind"):
             a.score(x, kind="mahalanobis")
     finally:
@@ -132,9 +134,15 @@ def test_scoring():
         want = np.einsum("ij,jk,ik->i", d, np.linalg.inv(cov), d)
         got = vae.score(x[:10], kind="latent")
         np.testing.assert_allclose(got, want, rtol=1e-4)
+        # latent_knn: the mean Mahalanobis distance to the 10 nearest training means
+        pairwise = mu[:10, None, :] - mu[None, :, :]
+        dist = np.sqrt(np.einsum("abj,jk,abk->ab", pairwise, np.linalg.inv(cov), pairwise))
+        knn = vae.score(x[:10])
+        np.testing.assert_allclose(knn, np.sort(dist, axis=1)[:, :10].mean(1), rtol=1e-4)
         blob = vae.to_bytes()
     with genmodel.load(blob) as again:
         np.testing.assert_array_equal(again.score(x[:10], kind="latent"), got)
+        np.testing.assert_array_equal(again.score(x[:10]), knn)
 
 
 def test_calibrated_flags(tmp_path):

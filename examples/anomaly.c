@@ -2,8 +2,9 @@
  * normal rows, calibrate a threshold on held-out normal rows at a chosen
  * false-positive rate, then flag new rows. Any format gm_dataset_open
  * reads (CSV, NPY, IDX, a folder of PNG images); values in [0, 1] use the
- * Bernoulli likelihood, any others the Gaussian one (standardize such
- * columns first). Build it with
+ * Bernoulli likelihood, any others the Gaussian one on columns the model
+ * standardizes. The score is the negative ELBO, which ranks best on
+ * tables (docs/anomaly.md). Build it with
  *     cc anomaly.c $(pkg-config --cflags --libs genmodel)
  * and run it as
  *     ./anomaly TRAIN HELD-OUT NEW [FPR [EPOCHS]]
@@ -64,9 +65,12 @@ int main(int argc, char **argv)
     cfg.latent_dim = dim < 16 ? (dim + 1) / 2 : 8;
     cfg.enc_hidden[0] = cfg.dec_hidden[0] = 64;
     cfg.likelihood = unit ? GM_LIKELIHOOD_BERNOULLI : GM_LIKELIHOOD_GAUSSIAN;
+    cfg.standardize = !unit;  /* each column by its mean and deviation over the training rows */
     gm_vae *vae;
     if (gm_vae_create(&cfg, &vae) != GM_OK)
         return fail("creating the VAE");
+    if (!unit && gm_vae_fit_standardization(vae, train, n_train) != GM_OK)
+        return fail("standardizing");
     int32_t *order = malloc((size_t)n_train * sizeof *order);
     float *batch = malloc((size_t)128 * dim * sizeof *batch);
     if (!order || !batch)
@@ -82,7 +86,7 @@ int main(int argc, char **argv)
                 return fail("training");
         }
     }
-    if (gm_vae_calibrate(vae, GM_SCORE_RECONSTRUCTION, held, NULL, n_held, 1, fpr) != GM_OK)
+    if (gm_vae_calibrate(vae, GM_SCORE_NEG_ELBO, held, NULL, n_held, 10, fpr) != GM_OK)
         return fail("calibrating");
     double *scores = malloc((size_t)n_new * sizeof *scores), *p = malloc((size_t)n_new * sizeof *p);
     int32_t *flags = malloc((size_t)n_new * sizeof *flags);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # examples/anomaly.c trains a one-class VAE on a CSV table, calibrates a
 # threshold at 5% false positives on held-out normal rows and flags new
-# rows: normal rows lie near a curve in 8-D, anomalies off it. Most
-# anomalies must be flagged and few normal rows.
+# rows: normal rows lie near a curve in 8-D, anomalies off it, each column
+# on a scale of its own (the model standardizes them). Most anomalies must
+# be flagged and few normal rows.
 # Usage: test_anomaly_example.sh ANOMALY_EXAMPLE
 set -eu
 example=$1
@@ -12,16 +13,17 @@ trap 'rm -rf "$tmp"' EXIT
 "$py" - "$tmp" << 'PY'
 import math, random, sys
 random.seed(1)
+SCALE = [10.0 ** (k - 3) for k in range(8)]  # 0.001 to 10000
 def normal():
     t = random.uniform(0, 1)
-    return [0.5 + 0.4 * math.sin(2 * math.pi * t + k) + random.gauss(0, 0.01) for k in range(8)]
+    return [s * (k + 0.4 * math.sin(2 * math.pi * t + k) + random.gauss(0, 0.01)) for k, s in enumerate(SCALE)]
 def anomaly():
-    return [random.uniform(0.1, 0.9) for _ in range(8)]
+    return [s * (k + random.uniform(-0.4, 0.4)) for k, s in enumerate(SCALE)]
 def write(name, rows):
     with open(f"{sys.argv[1]}/{name}", "w") as f:
         f.write(",".join(f"x{k}" for k in range(8)) + "\n")
         for r in rows:
-            f.write(",".join(f"{v:.5f}" for v in r) + "\n")
+            f.write(",".join(f"{v:.6g}" for v in r) + "\n")
 write("train.csv", [normal() for _ in range(2000)])
 write("held.csv", [normal() for _ in range(500)])
 write("new.csv", [normal() for _ in range(200)] + [anomaly() for _ in range(200)])

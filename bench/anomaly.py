@@ -8,6 +8,9 @@ above a random normal image.
     GENMODEL_LIBRARY=build-bench/lib/libgenmodel.so.0 bench/anomaly.py [--model vae|cvae] [--epochs E]
     GENMODEL_LIBRARY=build-bench/lib/libgenmodel.so.0 bench/anomaly.py --table [--seeds 5]
 
+--summarize LOG...: the table of docs/anomaly.md from the RESULT lines of
+runs (a log per model and seed).
+
 --table: the tabular case, the Wisconsin breast cancer table scikit-learn
 ships (python3-sklearn: 569 rows of 30 measurements, 357 benign and 212
 malignant tumours). A Gaussian VAE that standardizes its columns trains
@@ -107,7 +110,33 @@ def table_case(args):
               f"min_auroc={np.min(v):.4f} max_auroc={np.max(v):.4f}", flush=True)
 
 
+def summarize(paths):
+    """The markdown table of docs/anomaly.md from the RESULT lines of runs
+    (one log per seed, any models): per class the mean AUROC over seeds,
+    then the mean over classes with its range over seeds and the lowest
+    class."""
+    import re
+    auc = {}  # (model, score) -> {seed-file: {class: auroc}}
+    for path in paths:
+        for line in open(path):
+            m = re.match(r"RESULT name=one_class model=(\S+) class=(\d+) \(\S+\) score=(\S+) auroc=(\S+)", line)
+            if m:
+                auc.setdefault((m[1], m[3]), {}).setdefault(path, {})[int(m[2])] = float(m[4])
+    print("| model | score | " + " | ".join(CLASSES) + " | mean (range over seeds) | lowest class | seeds |")
+    print("|---|---|" + "---:|" * (len(CLASSES) + 3))
+    for (model, score), runs in auc.items():
+        runs = [r for r in runs.values() if len(r) == len(CLASSES)]
+        if not runs:
+            continue
+        per_class = np.mean([[r[c] for c in range(len(CLASSES))] for r in runs], axis=0)
+        means = [np.mean(list(r.values())) for r in runs]
+        print(f"| {model} | {score} | " + " | ".join(f"{v:.3f}" for v in per_class) +
+              f" | {np.mean(means):.3f} ({min(means):.3f}-{max(means):.3f}) | {per_class.min():.3f} | {len(runs)} |")
+
+
 def main():
+    if sys.argv[1:2] == ["--summarize"]:
+        return summarize(sys.argv[2:])
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["vae", "cvae"], default="vae")
     ap.add_argument("--epochs", type=int, default=20)

@@ -162,7 +162,9 @@ class Model(Handle, Generic[L]):
         from, never let through ctypes (which would print it and return 0)."""
         def call(buf: Any, count: int, ctx: Any) -> int:
             try:
-                fn(np.ctypeslib.as_array(buf, shape=(count,)))
+                # a native float32 view: ctypes' own buffer format ("<f") is one some
+                # consumers (mpi4py) do not take
+                fn(np.ctypeslib.as_array(buf, shape=(count,)).view(np.float32))
                 return 0
             except BaseException as exc:  # noqa: B902 -- any failure must fail the step
                 self._allreduce_error = exc

@@ -5,7 +5,8 @@
 set -eu
 packages="gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libopenblas-dev libdnnl-dev zlib1g-dev
 libpng-dev libcmocka-dev python3 python3-numpy python3-pil python3-pytest python3-setuptools python3-pip python3-wheel
-python3-venv python3-mypy doxygen dataset-fashion-mnist cmake abigail-tools $*"
+python3-venv python3-mypy doxygen dataset-fashion-mnist cmake abigail-tools libopenmpi-dev openmpi-bin
+python3-mpi4py $*"
 
 missing=""
 for p in $packages; do

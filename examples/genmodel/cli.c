@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dist.h"
 
 /* ---- a config's fields as options ---- */
 
@@ -388,7 +389,7 @@ static double last_drawn;
 void cli_progress(int64_t done, int64_t total, double started)
 {
     double now = cli_now();
-    if (!isatty(STDERR_FILENO) || (now - last_drawn < 0.1 && done < total))
+    if (cli_dist_rank() > 0 || !isatty(STDERR_FILENO) || (now - last_drawn < 0.1 && done < total))
         return;
     last_drawn = now;
     enum { WIDTH = 30 };
@@ -404,7 +405,7 @@ void cli_progress(int64_t done, int64_t total, double started)
 
 void cli_progress_done(void)
 {
-    if (isatty(STDERR_FILENO))
+    if (cli_dist_rank() == 0 && isatty(STDERR_FILENO))
         fprintf(stderr, "\r%60s\r", "");
 }
 
@@ -491,20 +492,25 @@ int cli_training_rows(const gm_dataset *ds, int32_t only_class, int32_t **rows, 
 }
 
 gm_status cli_epoch(const gm_dataset *ds, const int32_t *rows, const int32_t *order, int32_t count,
-                    int32_t batch, int use_labels, cli_step_fn step, void *ctx, double *seconds)
+                    int32_t batch, int use_labels, int rank, int ranks, cli_step_fn step, void *ctx,
+                    double *seconds)
 {
     float *x = malloc((size_t)batch * gm_dataset_dim(ds) * sizeof *x);
     int32_t *index = malloc((size_t)batch * sizeof *index), *labels = malloc((size_t)batch * sizeof *labels);
     gm_status s = x && index && labels ? GM_OK : GM_ERR_NO_MEMORY;
     double started = cli_now();
     for (int32_t at = 0; s == GM_OK && at < count; at += batch) {
-        int32_t n = count - at < batch ? count - at : batch;
+        int32_t global = count - at < batch ? count - at : batch;
+        global -= global % ranks;
+        if (global == 0)
+            break;
+        const int32_t n = global / ranks, first = at + rank * n;
         for (int32_t i = 0; i < n; i++)
-            index[i] = rows[order[at + i]];
+            index[i] = rows[order[first + i]];
         s = gm_dataset_gather(ds, index, n, x, use_labels ? labels : NULL);
         if (s == GM_OK)
             s = step(ctx, x, use_labels ? labels : NULL, n);
-        cli_progress(at + n, count, started);
+        cli_progress(at + global, count, started);
     }
     *seconds = cli_now() - started;
     cli_progress_done();

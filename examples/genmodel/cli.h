@@ -101,10 +101,14 @@ int cli_training_rows(const gm_dataset *ds, int32_t only_class, int32_t **rows, 
 
 /* One epoch: rows[order[i]] for i < count, in batches, gathered (with
  * labels when use_labels) and handed to step; a progress bar meanwhile.
- * *seconds gets the epoch's duration. */
+ * Rank `rank` of `ranks` (data-parallel; 0 of 1 alone) takes its share of
+ * each batch, rows [rank n, (rank + 1) n) of it, n = batch / ranks; a last,
+ * partial batch is cut to a multiple of ranks rows. *seconds gets the
+ * epoch's duration. */
 typedef gm_status (*cli_step_fn)(void *ctx, const float *x, const int32_t *labels, int32_t n);
 gm_status cli_epoch(const gm_dataset *ds, const int32_t *rows, const int32_t *order, int32_t count,
-                    int32_t batch, int use_labels, cli_step_fn step, void *ctx, double *seconds);
+                    int32_t batch, int use_labels, int rank, int ranks, cli_step_fn step, void *ctx,
+                    double *seconds);
 
 /* Height and width of a sample of dim values: a square if dim is one. */
 void cli_image_shape(int32_t dim, int32_t *height, int32_t *width);
@@ -147,14 +151,18 @@ typedef struct cli_model {
     gm_status (*create)(const cli_any_config *cfg, void **h);
     gm_status (*load)(const char *path, void **h);
     gm_status (*save)(void *h, const char *path);
+    gm_status (*save_buffer)(void *h, void **data, size_t *size);
+    gm_status (*set_allreduce)(void *h, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size);
     void (*free)(void *h);
     void (*get_config)(const void *h, cli_any_config *cfg);
     gm_status (*shuffle)(void *h, int32_t *order, int32_t n);
     /* samples as images: values in [0, 1] */
     gm_status (*sample)(void *h, const int32_t *labels, int32_t n, float *x);
-    /* one training step, its losses added to sums[] */
+    /* one training step on this rank's n rows of a batch of n * ranks, its
+     * losses (the whole batch's) added to sums[] */
     gm_status (*step)(void *h, const float *x, const int32_t *labels, int32_t n, double *sums);
-    /* the rest of an epoch's line from its sums over steps and count samples */
+    /* the rest of an epoch's line from its sums over steps and count samples
+     * (trained on by all the ranks together) */
     gm_status (*report)(void *h, const double *sums, int32_t steps, int32_t count, const gm_dataset *test);
     /* what the kind fits on the training rows (rows[0..count) of ds), or
      * NULL: before the first step of a new model, and after the last

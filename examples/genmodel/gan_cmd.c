@@ -13,6 +13,11 @@ static gm_status peek(const char *path, cli_any_config *cfg) { return gm_checkpo
 static gm_status create(const cli_any_config *cfg, void **h) { return gm_gan_create(&cfg->gan, (gm_gan **)h); }
 static gm_status load(const char *path, void **h) { return gm_gan_load(path, (gm_gan **)h); }
 static gm_status save(void *h, const char *path) { return gm_gan_save(h, path); }
+static gm_status save_buffer(void *h, void **data, size_t *size) { return gm_gan_save_buffer(h, data, size); }
+static gm_status set_allreduce(void *h, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size)
+{
+    return gm_gan_set_allreduce(h, fn, ctx, rank, size);
+}
 static void free_gan(void *h) { gm_gan_free(h); }
 static void get_config(const void *h, cli_any_config *cfg) { gm_gan_get_config(h, &cfg->gan); }
 static gm_status shuffle(void *h, int32_t *order, int32_t n) { return gm_gan_shuffle(h, order, n); }
@@ -68,6 +73,7 @@ const cli_model cli_gan = {
     .name = "gan", .title = "GAN", .kind = GM_MODEL_GAN, .dim_field = "data_dim", .epochs = 20, .batch = 128,
     .aliases = aliases, .n_aliases = COUNT(aliases),
     .config_init = config_init, .peek = peek, .create = create, .load = load, .save = save, .free = free_gan,
+    .save_buffer = save_buffer, .set_allreduce = set_allreduce,
     .get_config = get_config, .shuffle = shuffle, .sample = sample, .step = step, .report = report,
 };
 

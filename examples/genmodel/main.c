@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist.h"
 
 static const char usage[] =
     "usage: genmodel <command> [options]\n"
@@ -17,14 +18,15 @@ static const char usage[] =
     "\n"
     "Each command takes --help.\n";
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("genmodel (libgenmodel %s, %s backend)\n", gm_version_string(), gm_backend_name());
+        printf("genmodel (libgenmodel %s, %s backend%s)\n", gm_version_string(), gm_backend_name(),
+               cli_dist_built() ? ", MPI" : "");
         return 0;
     }
     if (!strcmp(argv[1], "vae"))
@@ -35,4 +37,11 @@ int main(int argc, char **argv)
         return info_main(argc - 1, argv + 1);
     fprintf(stderr, "genmodel: unknown command '%s'\n\n%s", argv[1], usage);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    /* under mpirun, every rank runs the command; train shares its batches */
+    cli_dist_begin(&argc, &argv);
+    return cli_dist_end(run(argc, argv));
 }

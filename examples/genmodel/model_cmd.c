@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist.h"
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define MAX_SUMS 8
@@ -37,13 +38,37 @@ typedef struct {
     void *h;
     double sums[MAX_SUMS];
     int32_t steps;
+    int32_t rows;  /* trained on by all the ranks together */
 } train_ctx;
 
 static gm_status train_batch(void *p, const float *x, const int32_t *labels, int32_t n)
 {
     train_ctx *c = p;
     c->steps++;
+    c->rows += n * cli_dist_size();
     return c->m->step(c->h, x, labels, n, c->sums);
+}
+
+/* After data-parallel training: every rank must hold the same checkpoint
+ * (weights, moments, steps, random state), as the library promises when
+ * the reduction gives every rank the same bits; rank 0 says so. */
+static int check_ranks_agree(const cli_model *m, void *h)
+{
+    void *bytes = NULL;
+    size_t n = 0;
+    uint64_t hash;
+    gm_status s = m->save_buffer(h, &bytes, &n);
+    if (s != GM_OK)
+        return cli_dist_abort(cli_fail("comparing the ranks", s));
+    const int same = cli_dist_same(bytes, n, &hash);
+    gm_buffer_free(bytes);
+    if (!same) {
+        fprintf(stderr, "genmodel: rank %d: the ranks ended with different models; the reduction did not give "
+                "every rank the same values\n", cli_dist_rank());
+        return 1;
+    }
+    printf("%d ranks hold the same model (checkpoint hash %016llx)\n", cli_dist_size(), (unsigned long long)hash);
+    return 0;
 }
 
 /* room for the options every kind's train takes and the kind's short names */
@@ -85,12 +110,22 @@ int cli_train(const cli_model *m, int argc, char **argv)
         fprintf(stderr, "genmodel %s train: needs --out MODEL, epochs >= 0 and batch >= 1\n", m->name);
         return 2;
     }
+    const int rank = cli_dist_rank(), ranks = cli_dist_size();
+    if (batch % ranks) {
+        if (rank == 0)
+            fprintf(stderr, "genmodel %s train: --batch %d does not split evenly across %d ranks: give a multiple "
+                    "of %d (each rank takes batch / ranks rows of every step)\n", m->name, (int)batch, ranks, ranks);
+        return 2;
+    }
+    /* rank 0 speaks for the run; the others report errors only */
+    if (rank > 0 && !freopen("/dev/null", "w", stdout))
+        return 1;
     gm_status s;
     if (threads > 0 && (s = gm_set_num_threads(threads)) != GM_OK)
         return cli_fail("--threads", s);
 
     gm_dataset *train = NULL, *test = NULL;
-    train_ctx c = { m, NULL, { 0 }, 0 };
+    train_ctx c = { m, NULL, { 0 }, 0, 0 };
     int32_t *rows = NULL, *order = NULL, count = 0;
     int rc = 1;
     /* the test split of an MNIST-family directory, evaluated after each
@@ -119,6 +154,10 @@ int cli_train(const cli_model *m, int argc, char **argv)
             goto done;
         }
     }
+    if (ranks > 1 && (s = m->set_allreduce(c.h, cli_dist_allreduce, NULL, rank, ranks)) != GM_OK) {
+        rc = cli_fail("data-parallel training", s);
+        goto done;
+    }
     if (cli_training_rows(train, only_class, &rows, &count) || !(order = malloc((size_t)count * sizeof *order)))
         goto done;
     if (!resume && m->begin && (s = m->begin(c.h, train, rows, count, conditional)) != GM_OK) {
@@ -130,29 +169,38 @@ int cli_train(const cli_model *m, int argc, char **argv)
         double seconds;
         memset(c.sums, 0, sizeof c.sums);
         c.steps = 0;
+        c.rows = 0;
         if ((s = m->shuffle(c.h, order, count)) != GM_OK ||
-            (s = cli_epoch(train, rows, order, count, batch, conditional, train_batch, &c, &seconds)) != GM_OK) {
+            (s = cli_epoch(train, rows, order, count, batch, conditional, rank, ranks, train_batch, &c, &seconds)) !=
+                GM_OK) {
             rc = cli_fail("training", s);
             goto done;
         }
         printf("epoch %3d/%d ", (int)epoch, (int)epochs);
-        if ((s = m->report(c.h, c.sums, c.steps, count, test)) != GM_OK) {
+        if ((s = m->report(c.h, c.sums, c.steps, c.rows, test)) != GM_OK) {
             rc = cli_fail("evaluating", s);
             goto done;
         }
-        printf("  %7.0f samples/s\n", count / seconds);
+        printf("  %7.0f samples/s\n", c.rows / seconds);
         fflush(stdout);
         if (epoch == epochs && m->finish && (s = m->finish(c.h, train, rows, count, conditional)) != GM_OK) {
             rc = cli_fail("finishing", s);
             goto done;
         }
-        if (((save_every > 0 && epoch % save_every == 0) || epoch == epochs) && (s = m->save(c.h, out)) != GM_OK) {
+        if (((save_every > 0 && epoch % save_every == 0) || epoch == epochs) && rank == 0 &&
+            (s = m->save(c.h, out)) != GM_OK) {
             rc = cli_fail(out, s);
             goto done;
         }
     }
-    rc = epochs == 0 && (s = m->save(c.h, out)) != GM_OK ? cli_fail(out, s) : 0;
+    rc = epochs == 0 && rank == 0 && (s = m->save(c.h, out)) != GM_OK ? cli_fail(out, s) : 0;
+    if (rc == 0 && ranks > 1)
+        rc = check_ranks_agree(m, c.h);
 done:
+    /* a failure one rank may meet alone (a file, memory) must not leave the
+     * others waiting in a reduction: end them all */
+    if (rc != 0)
+        cli_dist_abort(rc);
     free(rows);
     free(order);
     if (c.h)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist.h"
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -51,6 +52,11 @@ static gm_status peek(const char *path, cli_any_config *cfg) { return gm_checkpo
 static gm_status create(const cli_any_config *cfg, void **h) { return gm_vae_create(&cfg->vae, (gm_vae **)h); }
 static gm_status load(const char *path, void **h) { return gm_vae_load(path, (gm_vae **)h); }
 static gm_status save(void *h, const char *path) { return gm_vae_save(h, path); }
+static gm_status save_buffer(void *h, void **data, size_t *size) { return gm_vae_save_buffer(h, data, size); }
+static gm_status set_allreduce(void *h, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size)
+{
+    return gm_vae_set_allreduce(h, fn, ctx, rank, size);
+}
 static void free_vae(void *h) { gm_vae_free(h); }
 static void get_config(const void *h, cli_any_config *cfg) { gm_vae_get_config(h, &cfg->vae); }
 static gm_status shuffle(void *h, int32_t *order, int32_t n) { return gm_vae_shuffle(h, order, n); }
@@ -64,7 +70,7 @@ static gm_status step(void *h, const float *x, const int32_t *labels, int32_t n,
 {
     gm_vae_losses l;
     gm_status s = gm_vae_train_step(h, x, labels, n, &l);
-    sums[0] += l.neg_elbo * n;
+    sums[0] += l.neg_elbo * n * cli_dist_size();  /* the batch's mean over all the ranks' rows */
     return s;
 }
 
@@ -142,6 +148,7 @@ const cli_model cli_vae = {
     .name = "vae", .title = "VAE", .kind = GM_MODEL_VAE, .dim_field = "input_dim", .epochs = 10, .batch = 128, .needs_test = 1,
     .aliases = aliases, .n_aliases = COUNT(aliases),
     .config_init = config_init, .peek = peek, .create = create, .load = load, .save = save, .free = free_vae,
+    .save_buffer = save_buffer, .set_allreduce = set_allreduce,
     .get_config = get_config, .shuffle = shuffle, .sample = sample, .step = step, .report = report,
     .begin = begin, .finish = finish,
 };

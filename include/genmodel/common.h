@@ -112,6 +112,58 @@ typedef struct gm_allocator {
  * before creating handles. OpenBLAS's own buffers do not go through it. */
 GM_API gm_status gm_set_allocator(const gm_allocator *a);
 
+/** Data-parallel training's reduction hook (docs/distributed.md): replace
+ * each of the count floats of buf with its mean over all the workers of
+ * the run, and return GM_OK. The library links no communicator; ctx is the
+ * pointer given to gm_vae_set_allreduce or gm_gan_set_allreduce, handed
+ * back unchanged. With MPI: MPI_Allreduce(MPI_IN_PLACE, buf, count,
+ * MPI_FLOAT, MPI_SUM, comm), then multiply each element by 1 / size.
+ *
+ * A run: size workers (processes, or threads each with its own handle),
+ * each with a handle made from the same config and seed or loaded from the
+ * same checkpoint, each told its rank in [0, size) and the run's size.
+ * Every worker makes the same calls in the same order (shuffles and
+ * training steps) with the same n: a step's n rows are the worker's share
+ * of a global batch of size * n rows, its rows [rank * n, (rank + 1) * n).
+ * Each worker draws exactly the random numbers a single process's step at
+ * size * n rows draws for those rows (the rest are skipped, not drawn), so
+ * every worker's random state stays that single process's.
+ *
+ * When: once per optimizer update of a training step, on the thread that
+ * called the step, after the update's gradients are computed and before
+ * they are checked and applied. A VAE step calls it once; a GAN step
+ * n_critic times for the discriminator, then once for the generator. No
+ * other call invokes it. The handle's own threads are idle meanwhile;
+ * several handles stepped from several threads call it concurrently.
+ *
+ * The buffer: owned by the handle, valid during the call only (do not keep
+ * the pointer). It holds the gradients of the network being updated, each
+ * the mean over this worker's rows, tensor after tensor in the
+ * checkpoint's order, each padded to a multiple of 16 floats (the
+ * padding, and the places of tensors no update trains, such as batch
+ * normalization's running statistics, carry nothing the update reads);
+ * then the update's loss figures as floats: a
+ * VAE's mean reconstruction and KL terms; a discriminator update's d_loss,
+ * d_real, d_fake and gp; a generator update's g_loss. count is the same on
+ * every worker, and for every call of one kind of update; a hook need not
+ * know the layout, only average element by element, and must give every
+ * worker the same bits (an MPI all-reduce does) so that their weights stay
+ * bit-identical. The losses a step reports are these averages.
+ *
+ * Errors: any status but GM_OK fails the step with that status (a value
+ * that is no gm_status: GM_ERR_IO) and leaves the handle as it was before
+ * the step (weights, optimizer state, random state), as GM_ERR_NUMERIC
+ * does. A NaN or Inf in any worker's gradients or losses reaches every
+ * worker through the mean, so all of them refuse that step together with
+ * GM_ERR_NUMERIC; a worker whose loss is not finite still calls its hook,
+ * so the others do not wait for it. A step that fails before its hook
+ * call (a bad argument, no memory) leaves the other workers waiting in
+ * theirs: a driver ends the whole run when any worker's step fails (MPI's
+ * default error handler aborts the job). The hook allocates nothing of the
+ * library's, and a step with it allocates nothing a step without it does
+ * not. */
+typedef gm_status (*gm_allreduce_fn)(float *buf, size_t count, void *ctx);
+
 /** Random numbers: each handle holds its own counter-based generator,
  * seeded from its config and saved in its checkpoints; nothing is shared
  * between handles or with the process. Each model's header says which

@@ -182,6 +182,15 @@ GM_API gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t 
 GM_API gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, int32_t n,
                                    gm_gan_losses *losses);
 
+/** Make this handle worker rank of size in a data-parallel run, as
+ * gm_vae_set_allreduce does for a VAE (see gm_allreduce_fn): each step's
+ * n real rows are the worker's share of a global batch of size * n, its
+ * noise, instance noise and interpolation weights those of its rows; fn
+ * is called for each discriminator update and for the generator's. A
+ * minibatch-stddev discriminator groups rows within each worker's share
+ * (the same groups as one process when n is a multiple of the group). */
+GM_API gm_status gm_gan_set_allreduce(gm_gan *gan, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size);
+
 /** n samples of G for noise drawn from the handle's generator; through the
  * EMA weights when the GAN keeps them (ema_decay > 0), else through the
  * current weights. */

@@ -172,6 +172,18 @@ GM_API gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *label
 GM_API gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,
                                    gm_vae_losses *losses);
 
+/** Make this handle worker rank of size in a data-parallel run whose
+ * workers average through fn (see gm_allreduce_fn for the whole contract):
+ * from the next training step on, each step's n rows are rows
+ * [rank * n, (rank + 1) * n) of a global batch of size * n rows, and the
+ * step reproduces a single process's step on that batch to float rounding.
+ * fn NULL (with rank 0, size 1) makes the handle a single process again.
+ * GM_ERR_INVALID_ARG for a NULL vae, size < 1, rank outside [0, size), or
+ * size > 1 without fn. Batch normalization takes each worker's own rows'
+ * statistics (as PyTorch's DDP without SyncBatchNorm). Neither fn nor the
+ * rank is saved in a checkpoint. */
+GM_API gm_status gm_vae_set_allreduce(gm_vae *vae, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size);
+
 /** The evidence lower bound of each sample, elbo (n), from one draw of z;
  * no update. Averages over a batch go to *losses unless it is NULL. */
 GM_API gm_status gm_vae_elbo(gm_vae *vae, const float *x, const int32_t *labels, int32_t n,

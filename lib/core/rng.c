@@ -32,11 +32,17 @@ void gm_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out
     out[0] = c[0], out[1] = c[1], out[2] = c[2], out[3] = c[3];
 }
 
-void gm_rng_block(gm_rng *rng, uint32_t out[4])
+/* block index of the stream, without moving the counter */
+static void block_at(const gm_rng *rng, uint64_t index, uint32_t out[4])
 {
-    const uint32_t ctr[4] = { (uint32_t)rng->counter, (uint32_t)(rng->counter >> 32), 0, 0 };
+    const uint32_t ctr[4] = { (uint32_t)index, (uint32_t)(index >> 32), 0, 0 };
     const uint32_t key[2] = { (uint32_t)rng->seed, (uint32_t)(rng->seed >> 32) };
     gm_philox4x32_10(ctr, key, out);
+}
+
+void gm_rng_block(gm_rng *rng, uint32_t out[4])
+{
+    block_at(rng, rng->counter, out);
     rng->counter++;
 }
 
@@ -48,30 +54,47 @@ static float unit_float(uint32_t x)
 
 void gm_rng_uniform(gm_rng *rng, float *out, size_t n, float lo, float hi)
 {
-    uint32_t b[4];
-    for (size_t i = 0; i < n; i += 4) {
-        gm_rng_block(rng, b);
-        for (size_t j = 0; j < 4 && i + j < n; j++)
-            out[i + j] = lo + (hi - lo) * unit_float(b[j]);
-    }
+    gm_rng_uniform_part(rng, out, 0, n, n, lo, hi);
 }
 
 void gm_rng_normal(gm_rng *rng, float *out, size_t n)
 {
+    gm_rng_normal_part(rng, out, 0, n, n);
+}
+
+/* Value p of a fill comes from block counter + p / 4, word p % 4: a part
+ * computes only the blocks its values come from. */
+void gm_rng_uniform_part(gm_rng *rng, float *out, size_t first, size_t count, size_t n, float lo, float hi)
+{
+    uint32_t b[4];
+    for (size_t i = first - first % 4; i < first + count; i += 4) {
+        block_at(rng, rng->counter + i / 4, b);
+        for (size_t j = 0; j < 4; j++)
+            if (i + j >= first && i + j < first + count)
+                out[i + j - first] = lo + (hi - lo) * unit_float(b[j]);
+    }
+    rng->counter += (n + 3) / 4;
+}
+
+/* Box-Muller on words (0, 1) and (2, 3) of each block: value p is the
+ * cosine of its pair when p is even, the sine when odd */
+void gm_rng_normal_part(gm_rng *rng, float *out, size_t first, size_t count, size_t n)
+{
     const float two_pi = 6.2831853071795865f;
     uint32_t b[4];
-    for (size_t i = 0; i < n; i += 4) {
-        gm_rng_block(rng, b);
+    for (size_t i = first - first % 4; i < first + count; i += 4) {
+        block_at(rng, rng->counter + i / 4, b);
         for (size_t j = 0; j < 4; j += 2) {
             /* 1 - u lies in (0, 1], so the log is finite */
             float r = sqrtf(-2.0f * logf(1.0f - unit_float(b[j])));
             float theta = two_pi * unit_float(b[j + 1]);
-            if (i + j < n)
-                out[i + j] = r * cosf(theta);
-            if (i + j + 1 < n)
-                out[i + j + 1] = r * sinf(theta);
+            if (i + j >= first && i + j < first + count)
+                out[i + j - first] = r * cosf(theta);
+            if (i + j + 1 >= first && i + j + 1 < first + count)
+                out[i + j + 1 - first] = r * sinf(theta);
         }
     }
+    rng->counter += (n + 3) / 4;
 }
 
 uint32_t gm_rng_below(gm_rng *rng, uint32_t bound)

@@ -35,6 +35,7 @@ struct gm_gan {
     float *ema;          /* (gen.total) moving average of the generator's weights, or NULL */
     gm_rng rng;
     gm_team *team;       /* runs the products and Adam */
+    gm_model_worker worker; /* its place in a data-parallel run (gm_gan_set_allreduce) */
     int threads;         /* the team's size: gm_threads() at the handle's first call that computes */
     gm_workspace ws, gp_ws;
     int batch;
@@ -313,7 +314,8 @@ static const float *generate(gm_gan *gan, const float *z, const int32_t *labels,
         for (int n = 0; n < N; n++)
             memcpy(gan->zin + (size_t)n * (Z + C), z + (size_t)n * Z, (size_t)Z * sizeof *z);
     } else {
-        gm_rng_normal(&gan->rng, gan->noise, (size_t)N * Z);
+        /* a training step's noise: this worker's rows of it */
+        gm_model_normal_rows(training ? &gan->worker : NULL, &gan->rng, gan->noise, N, Z);
         for (int n = 0; n < N; n++)
             memcpy(gan->zin + (size_t)n * (Z + C), gan->noise + (size_t)n * Z, (size_t)Z * sizeof *z);
     }
@@ -360,7 +362,7 @@ static void fill_disc_rows(gm_gan *gan, int at, const float *x, const int32_t *l
     fill_pass p = { .gan = gan, .rows = gan->din + (size_t)at * gm_rows_width(&gan->rows), .x = x,
                     .sigma = noise_sigma(gan), .N = N };
     if (p.sigma > 0.0f)
-        gm_rng_normal(&gan->rng, gan->noise, (size_t)N * D);
+        gm_model_normal_rows(&gan->worker, &gan->rng, gan->noise, N, D);
     gm_team_run_sized(gan->team, fill_job, &p, (double)N * D * GM_WORK_STREAM);
     if (gan->cfg.n_classes)
         gm_model_rows_label(&gan->rows, p.rows, labels, N);
@@ -401,7 +403,7 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
         /* x_hat = a x + (1 - a) G(z) per sample, over the rows D just saw */
         float *interp = gan->din + (size_t)N * width;
         if (!alpha) {
-            gm_rng_uniform(&gan->rng, gan->noise, (size_t)N, 0.0f, 1.0f);
+            gm_model_uniform_rows(&gan->worker, &gan->rng, gan->noise, N, 1, 0.0f, 1.0f);
             alpha = gan->noise;
         }
         /* the label columns, the same in both halves, stay as they are */
@@ -421,7 +423,8 @@ static gm_status disc_gradients(gm_gan *gan, const float *x, const int32_t *labe
     }
     gm_net_weight_grads(&gan->d, &gan->disc);
     l->d_loss = real + fake_loss + l->gp;
-    if (!isfinite(l->d_loss))
+    /* a worker's other workers wait in the reduction: it checks there */
+    if (!gan->worker.fn && !isfinite(l->d_loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the discriminator's loss is %g; no update was made", who, l->d_loss);
     return GM_OK;
 }
@@ -443,7 +446,7 @@ static gm_status gen_gradients(gm_gan *gan, const int32_t *labels, int N, gm_gan
         gm_model_rows_gather(&gan->rows, dfake, gan->ddin, N);
     }
     gm_net_backward(&gan->g, &gan->gen, gan->zin, dfake, NULL, N, GM_GRADS_SET);
-    if (!isfinite(l->g_loss))
+    if (!gan->worker.fn && !isfinite(l->g_loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the generator's loss is %g; no update was made", who, l->g_loss);
     return GM_OK;
 }
@@ -480,6 +483,38 @@ static void ema_job(const gm_member *self, void *arg)
     }
 }
 
+/* With a hook: the discriminator's gradients and loss figures averaged
+ * over the workers, and its loss checked, as every worker then checks it. */
+static gm_status reduce_disc(gm_gan *gan, gm_gan_losses *l, const char *who)
+{
+    double figures[4] = { l->d_loss, l->d_real, l->d_fake, l->gp };
+    gm_status s = gm_model_reduce(&gan->worker, &gan->disc, figures, 4, who);
+    if (s != GM_OK || !gan->worker.fn)
+        return s;
+    l->d_loss = figures[0], l->d_real = figures[1], l->d_fake = figures[2], l->gp = figures[3];
+    if (!isfinite(l->d_loss))
+        return gm_fail(GM_ERR_NUMERIC, "%s: the discriminator's loss averaged over the workers is %g; no update was "
+                       "made", who, l->d_loss);
+    return GM_OK;
+}
+
+/* the same for the generator's */
+static gm_status reduce_gen(gm_gan *gan, gm_gan_losses *l, const char *who)
+{
+    gm_status s = gm_model_reduce(&gan->worker, &gan->gen, &l->g_loss, 1, who);
+    if (s == GM_OK && !isfinite(l->g_loss))
+        s = gm_fail(GM_ERR_NUMERIC, "%s: the generator's loss averaged over the workers is %g; no update was made",
+                    who, l->g_loss);
+    return s;
+}
+
+gm_status gm_gan_set_allreduce(gm_gan *gan, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size)
+{
+    if (!gan)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_gan_set_allreduce: gan is NULL");
+    return gm_model_set_worker(&gan->worker, fn, ctx, rank, size, "gm_gan_set_allreduce");
+}
+
 /* the fewest rows a training step takes */
 static int least_batch(const gm_gan *gan)
 {
@@ -501,6 +536,8 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
     if (s == GM_OK && n < least_batch(gan))
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be >= %d: batch normalization needs two values per feature "
                     "(got %d)", who, least_batch(gan), (int)n);
+    if (s == GM_OK)
+        s = gm_model_check_global(&gan->worker, n, INT32_MAX / 2, who);
     if (s != GM_OK || (s = check_data(gan, x, n, who)) != GM_OK || (s = reserve(gan, n, true, who)) != GM_OK)
         return s;
     gm_net_begin_step(&gan->g, &gan->gen);
@@ -512,10 +549,10 @@ gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, 
     for (int32_t k = 0; k < gan->cfg.n_critic && s == GM_OK; k++) {
         gm_net_refresh(&gan->d, &gan->disc);  /* spectral norm's power iteration: one per update of D */
         if ((s = disc_gradients(gan, x, labels, n, NULL, NULL, &l, who)) == GM_OK &&
-            !gm_params_adam_step(&gan->disc, &gan->cfg.disc_optim, first, gan->team))
+            (s = reduce_disc(gan, &l, who)) == GM_OK && !gm_params_adam_step(&gan->disc, &gan->cfg.disc_optim, first, gan->team))
             s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient of the discriminator is not finite; no update was made", who);
     }
-    if (s == GM_OK && (s = gen_gradients(gan, labels, n, &l, who)) == GM_OK &&
+    if (s == GM_OK && (s = gen_gradients(gan, labels, n, &l, who)) == GM_OK && (s = reduce_gen(gan, &l, who)) == GM_OK &&
         !gm_params_adam_step(&gan->gen, &gan->cfg.gen_optim, NULL, gan->team))
         s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient of the generator is not finite; no update was made", who);
     if (s != GM_OK) {

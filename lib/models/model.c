@@ -308,3 +308,58 @@ void gm_model_rows_gather(const gm_model_rows *r, float *x, const float *rows, i
             memcpy(x + ((size_t)n * r->pixels + p) * r->c, rows + (size_t)n * width + (size_t)p * (r->c + r->C),
                    (size_t)r->c * sizeof *x);
 }
+
+/* ---- data-parallel workers ---- */
+
+gm_status gm_model_set_worker(gm_model_worker *w, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size,
+                              const char *who)
+{
+    if (size < 1 || rank < 0 || rank >= size)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: needs size >= 1 and rank in [0, size) (got rank %d of size %d)", who,
+                       (int)rank, (int)size);
+    if (!fn && size > 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %d workers need a reduction function (fn is NULL)", who, (int)size);
+    *w = (gm_model_worker){ .fn = fn, .ctx = ctx, .rank = rank, .size = size };
+    return GM_OK;
+}
+
+static int32_t workers(const gm_model_worker *w)
+{
+    return w && w->size > 1 ? w->size : 1;
+}
+
+gm_status gm_model_check_global(const gm_model_worker *w, int32_t n, int32_t max, const char *who)
+{
+    if ((int64_t)n * workers(w) > max)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: the global batch, %d workers of n = %d rows, must be at most %d rows",
+                       who, (int)workers(w), (int)n, (int)max);
+    return GM_OK;
+}
+
+void gm_model_normal_rows(const gm_model_worker *w, gm_rng *rng, float *out, int n, int width)
+{
+    const size_t share = (size_t)n * width, first = workers(w) > 1 ? (size_t)w->rank * share : 0;
+    gm_rng_normal_part(rng, out, first, share, share * workers(w));
+}
+
+void gm_model_uniform_rows(const gm_model_worker *w, gm_rng *rng, float *out, int n, int width, float lo, float hi)
+{
+    const size_t share = (size_t)n * width, first = workers(w) > 1 ? (size_t)w->rank * share : 0;
+    gm_rng_uniform_part(rng, out, first, share, share * workers(w), lo, hi);
+}
+
+gm_status gm_model_reduce(const gm_model_worker *w, gm_param_table *t, double *figures, int k, const char *who)
+{
+    if (!w->fn)
+        return GM_OK;
+    float *figure = t->grad + t->total;
+    for (int i = 0; i < k; i++)
+        figure[i] = (float)figures[i];
+    const gm_status s = w->fn(t->grad, t->total + (size_t)k, w->ctx);
+    if (s != GM_OK)
+        return gm_fail((int)s > 0 && (int)s <= (int)GM_ERR_UNSUPPORTED ? s : GM_ERR_IO,
+                       "%s: the reduction hook failed (%d: %s); no update was made", who, (int)s, gm_strerror(s));
+    for (int i = 0; i < k; i++)
+        figures[i] = figure[i];
+    return GM_OK;
+}

@@ -7,6 +7,7 @@
 
 #include "genmodel/common.h"
 #include "nn/net.h"
+#include "core/rng.h"
 
 /* labels must be given exactly when n_classes > 0, each in [0, n_classes) */
 gm_status gm_model_check_labels(const int32_t *labels, int32_t n, int32_t n_classes, const char *who);
@@ -128,5 +129,30 @@ void gm_model_rows_gather(const gm_model_rows *r, float *x, const float *rows, i
 /* Columns [at, at + C) of each of N rows, ld floats apart, become the
  * one-hot code of its label. */
 void gm_model_onehot(float *rows, int ld, int at, const int32_t *labels, int N, int C);
+
+/* A handle's place in a data-parallel run (gm_*_set_allreduce): worker
+ * rank of size, its training rows [rank n, (rank + 1) n) of a global batch
+ * of size n, averaging through fn; fn NULL (a zeroed record too): a single
+ * process. */
+typedef struct gm_model_worker {
+    gm_allreduce_fn fn;
+    void *ctx;
+    int32_t rank, size;
+} gm_model_worker;
+
+/* The checks of gm_*_set_allreduce, then w set. */
+gm_status gm_model_set_worker(gm_model_worker *w, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size,
+                              const char *who);
+/* GM_ERR_INVALID_ARG unless the global batch, size n rows, is at most max. */
+gm_status gm_model_check_global(const gm_model_worker *w, int32_t n, int32_t max, const char *who);
+/* out (n, width): the worker's rows of the size n rows of width values a
+ * single process's fill would draw; the generator moves on past all of
+ * them. w NULL: a single process. */
+void gm_model_normal_rows(const gm_model_worker *w, gm_rng *rng, float *out, int n, int width);
+void gm_model_uniform_rows(const gm_model_worker *w, gm_rng *rng, float *out, int n, int width, float lo, float hi);
+/* With a hook: average the table's gradients and the k figures (at most
+ * GM_PARAM_FIGURES, read and then overwritten) across the workers in one
+ * call. GM_OK at once without one; the hook's failure as a status. */
+gm_status gm_model_reduce(const gm_model_worker *w, gm_param_table *t, double *figures, int k, const char *who);
 
 #endif

@@ -41,6 +41,7 @@ struct gm_vae {
     gm_net enc, dec;
     gm_rng rng;
     gm_team *team;      /* runs the products, the likelihood and Adam */
+    gm_model_worker worker; /* its place in a data-parallel run (gm_vae_set_allreduce) */
     int threads;        /* the team's size: gm_threads() at the handle's first call that computes */
     gm_workspace ws;
     int batch, members; /* rows and team size the workspace is carved for */
@@ -534,7 +535,7 @@ static void average_losses(const gm_vae *vae, int N, gm_vae_losses *l)
     l->loss = l->recon + vae->cfg.beta * l->kl;
 }
 
-/* ---- training: gradients, then (once all-reduce exists) the update ---- */
+/* ---- training: gradients, the reduction across workers (with a hook), then the update ---- */
 
 /* The gradient phase of a step, with vae->eps already drawn: fills the
  * table's gradients and *l. GM_ERR_NUMERIC for a non-finite loss; the
@@ -552,7 +553,8 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
     decode_recon(vae, seen(vae, x), n, vae->dlogits, scale);
     gm_kl_normal_forward(vae->kl, mulv, mulv + Z, 2 * Z, n, Z);
     average_losses(vae, n, l);
-    if (!isfinite(l->loss))
+    /* a worker's other workers wait in the reduction: it checks there */
+    if (!vae->worker.fn && !isfinite(l->loss))
         return gm_fail(GM_ERR_NUMERIC, "%s: the loss is %g; no update was made", who, l->loss);
 
     gm_net_backward(&vae->dec, &vae->params, vae->zin, vae->dlogits, vae->dzin, n, GM_GRADS_SET);
@@ -560,6 +562,31 @@ static gm_status gradients(gm_vae *vae, const float *x, const int32_t *labels, i
     gm_reparam_backward(vae->dmulv, vae->dmulv + Z, 2 * Z, vae->dzin, Z + C, mulv + Z, vae->eps, n, Z);
     gm_net_backward(&vae->enc, &vae->params, encoder_input(vae, x), vae->dmulv, NULL, n, GM_GRADS_SET);
     return GM_OK;
+}
+
+/* With a hook: the gradients and the loss terms averaged over the
+ * workers, and the loss checked, as every worker then checks it. */
+static gm_status reduce(gm_vae *vae, gm_vae_losses *l, const char *who)
+{
+    double figures[2] = { l->recon, l->kl };
+    gm_status s = gm_model_reduce(&vae->worker, &vae->params, figures, 2, who);
+    if (s != GM_OK || !vae->worker.fn)
+        return s;
+    l->recon = figures[0];
+    l->kl = figures[1];
+    l->neg_elbo = l->recon + l->kl;
+    l->loss = l->recon + vae->cfg.beta * l->kl;
+    if (!isfinite(l->loss))
+        return gm_fail(GM_ERR_NUMERIC, "%s: the loss averaged over the workers is %g; no update was made", who,
+                       l->loss);
+    return GM_OK;
+}
+
+gm_status gm_vae_set_allreduce(gm_vae *vae, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size)
+{
+    if (!vae)
+        return gm_fail(GM_ERR_INVALID_ARG, "gm_vae_set_allreduce: vae is NULL");
+    return gm_model_set_worker(&vae->worker, fn, ctx, rank, size, "gm_vae_set_allreduce");
 }
 
 /* the fewest rows a training step takes */
@@ -577,14 +604,17 @@ gm_status gm_vae_train_step(gm_vae *vae, const float *x, const int32_t *labels, 
     if (s == GM_OK && n < least_batch(vae))
         s = gm_fail(GM_ERR_INVALID_ARG, "%s: n must be >= %d: batch normalization needs two values per feature "
                     "(got %d)", who, least_batch(vae), (int)n);
+    if (s == GM_OK)
+        s = gm_model_check_global(&vae->worker, n, INT32_MAX, who);
     if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK || (s = reserve(vae, n, true, who)) != GM_OK)
         return s;
     gm_net_begin_step(&vae->enc, &vae->params);
     gm_net_begin_step(&vae->dec, &vae->params);
     const gm_rng rng_before = vae->rng;
-    gm_rng_normal(&vae->rng, vae->eps, (size_t)n * vae->cfg.latent_dim);
+    gm_model_normal_rows(&vae->worker, &vae->rng, vae->eps, n, vae->cfg.latent_dim);
     gm_vae_losses l;
-    if ((s = gradients(vae, x, labels, n, &l, who)) == GM_OK && !gm_params_adam_step(&vae->params, &vae->cfg.optim, NULL, vae->team))
+    if ((s = gradients(vae, x, labels, n, &l, who)) == GM_OK && (s = reduce(vae, &l, who)) == GM_OK &&
+        !gm_params_adam_step(&vae->params, &vae->cfg.optim, NULL, vae->team))
         s = gm_fail(GM_ERR_NUMERIC, "%s: a gradient is not finite; no update was made", who);
     if (s != GM_OK) {
         vae->rng = rng_before;

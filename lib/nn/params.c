@@ -60,7 +60,7 @@ gm_status gm_params_add_buffer(gm_param_table *t, const char *name, int rank, co
 
 gm_status gm_params_alloc(gm_param_table *t, int n_states, const char *who)
 {
-    float *block = gm_calloc((size_t)(3 * n_states + 1) * t->total, sizeof(float));
+    float *block = gm_calloc((size_t)(3 * n_states + 1) * t->total + GM_PARAM_FIGURES, sizeof(float));
     if (!block)
         return gm_fail(GM_ERR_NO_MEMORY, "%s: out of memory: cannot allocate %zu parameters", who, t->total);
     t->block = block;

@@ -15,6 +15,9 @@
 
 #define GM_PARAM_NAME_MAX 48
 #define GM_PARAM_MAX_RANK 4
+/* floats after the gradients for a step's loss figures, so that a
+ * data-parallel reduction hands over gradients and figures in one buffer */
+#define GM_PARAM_FIGURES 16
 
 typedef struct gm_param {
     char name[GM_PARAM_NAME_MAX];
@@ -31,7 +34,7 @@ typedef struct gm_param_table {
     size_t total;    /* floats per run, each tensor padded to a cache line */
     float *block;    /* the allocation: n_states times (data, m, v), then grad */
     int n_states;
-    float *data, *m, *v, *grad;
+    float *data, *m, *v, *grad;  /* grad: total floats, then GM_PARAM_FIGURES spare */
     int64_t step;    /* optimizer updates applied so far */
 } gm_param_table;
 

@@ -830,6 +830,42 @@ static void check_set_lr(const void *arg)
            GM_ERR_INVALID_ARG);
 }
 
+static gm_status identity_allreduce(float *buf, size_t count, void *ctx)
+{
+    (void)buf, (void)count, (void)ctx;
+    return GM_OK;
+}
+
+static gm_status set_allreduce(int kind, void *h, gm_allreduce_fn fn, int32_t rank, int32_t size)
+{
+    return kind == VAE ? gm_vae_set_allreduce(h, fn, NULL, rank, size) : gm_gan_set_allreduce(h, fn, NULL, rank, size);
+}
+
+static void check_set_allreduce(const void *arg)
+{
+    const kind_ops *k = arg;
+    void *h = fx.h[k->kind][0];
+    static const struct {
+        const char *what;
+        int with_fn;
+        int32_t rank, size;
+    } bad[] = {
+        { "size 0", 1, 0, 0 }, { "size -1", 1, 0, -1 }, { "rank -1", 1, -1, 2 }, { "rank = size", 1, 2, 2 },
+        { "rank > size", 1, 7, 3 }, { "2 workers without fn", 0, 0, 2 }, { "rank 1 without fn", 0, 1, 1 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snapshot before = take(k->kind, h);
+        expect(bad[i].what, set_allreduce(k->kind, h, bad[i].with_fn ? identity_allreduce : NULL, bad[i].rank,
+                                          bad[i].size),
+               GM_ERR_INVALID_ARG);
+        expect_same(bad[i].what, k->kind, h, before);
+    }
+    expect("NULL handle", set_allreduce(k->kind, NULL, identity_allreduce, 0, 1), GM_ERR_INVALID_ARG);
+    /* what is allowed, undone: a worker of two, then a single process again */
+    expect("rank 1 of 2", set_allreduce(k->kind, h, identity_allreduce, 1, 2), GM_OK);
+    expect("back to one", set_allreduce(k->kind, h, NULL, 0, 1), GM_OK);
+}
+
 /* ---- checkpoints ---- */
 
 static void check_save(const void *arg)
@@ -1489,6 +1525,7 @@ static const row rows[] = {
     { "gm_gan_sample", check_data_call, &call_gan_sample },
     { "gm_gan_save", check_save, &gan_ops },
     { "gm_gan_save_buffer", check_save_buffer, &gan_ops },
+    { "gm_gan_set_allreduce", check_set_allreduce, &gan_ops },
     { "gm_gan_set_lr", check_set_lr, &gan_ops },
     { "gm_gan_shuffle", check_data_call, &call_gan_shuffle },
     { "gm_gan_step_count", check_step_count, &gan_ops },
@@ -1528,6 +1565,7 @@ static const row rows[] = {
     { "gm_vae_save_buffer", check_save_buffer, &vae_ops },
     { "gm_vae_score", check_data_call, &call_vae_score },
     { "gm_vae_score_as", check_data_call, &call_vae_score_as },
+    { "gm_vae_set_allreduce", check_set_allreduce, &vae_ops },
     { "gm_vae_set_lr", check_set_lr, &vae_ops },
     { "gm_vae_shuffle", check_data_call, &call_vae_shuffle },
     { "gm_vae_step_count", check_step_count, &vae_ops },

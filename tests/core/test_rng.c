@@ -127,10 +127,65 @@ static void test_below_is_uniform(void **state)
     assert_true(abs(low - 10000) < 500);   /* 6 standard deviations */
 }
 
+/* the fill as it was written before parts existed: every block in turn */
+static void normal_reference(gm_rng *rng, float *out, size_t n)
+{
+    const float two_pi = 6.2831853071795865f;
+    uint32_t b[4];
+    for (size_t i = 0; i < n; i += 4) {
+        gm_rng_block(rng, b);
+        for (size_t j = 0; j < 4; j += 2) {
+            float r = sqrtf(-2.0f * logf(1.0f - (float)(b[j] >> 8) * (1.0f / 16777216.0f)));
+            float theta = two_pi * ((float)(b[j + 1] >> 8) * (1.0f / 16777216.0f));
+            if (i + j < n)
+                out[i + j] = r * cosf(theta);
+            if (i + j + 1 < n)
+                out[i + j + 1] = r * sinf(theta);
+        }
+    }
+}
+
+/* Any part of a fill is exactly those values of the whole fill, and moves
+ * the counter as the whole does: what lets each data-parallel worker draw
+ * its own rows alone. */
+static void test_parts_of_a_fill(void **state)
+{
+    (void)state;
+    enum { N = 37 };
+    gm_rng whole, ref;
+    float all[N], ref_all[N], uni[N], part[N];
+    gm_rng_init(&whole, 7);
+    whole.counter = 5;
+    ref = whole;
+    gm_rng_normal(&whole, all, N);
+    normal_reference(&ref, ref_all, N);
+    assert_memory_equal(all, ref_all, sizeof all);
+    assert_true(whole.counter == ref.counter && whole.counter == 5 + (N + 3) / 4);
+    gm_rng u;
+    gm_rng_init(&u, 7);
+    u.counter = 5;
+    gm_rng_uniform(&u, uni, N, -2.0f, 3.0f);
+    for (size_t first = 0; first <= N; first++)
+        for (size_t count = 0; first + count <= N; count++) {
+            gm_rng r;
+            gm_rng_init(&r, 7);
+            r.counter = 5;
+            gm_rng_normal_part(&r, part, first, count, N);
+            assert_memory_equal(part, all + first, count * sizeof *part);
+            assert_true(r.counter == whole.counter);
+            gm_rng_init(&r, 7);
+            r.counter = 5;
+            gm_rng_uniform_part(&r, part, first, count, N, -2.0f, 3.0f);
+            assert_memory_equal(part, uni + first, count * sizeof *part);
+            assert_true(r.counter == whole.counter);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answers),
+        cmocka_unit_test(test_parts_of_a_fill),
         cmocka_unit_test(test_reproducible_and_restorable),
         cmocka_unit_test(test_moments),
         cmocka_unit_test(test_below_is_uniform),

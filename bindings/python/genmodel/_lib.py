@@ -115,6 +115,8 @@ _f64 = _array(np.float64)
 _i32 = _array(np.int32)
 _labels = _array(np.int32, nullable=True)
 _f64_or_null = _array(np.float64, nullable=True)
+#: gm_allreduce_fn: average buf (count floats) in place across the workers; ctx handed back
+ALLREDUCE = CFUNCTYPE(c_int, POINTER(c_float), c_size_t, c_void_p)
 
 
 # ---- loading ----
@@ -261,6 +263,7 @@ _DECLARATIONS = [
     ("gm_vae_get_config", STATUS, [_handle, POINTER(gm_vae_config)]),
     ("gm_vae_step_count", c_int64, [_handle]),
     ("gm_vae_set_lr", STATUS, [_handle, c_float]),
+    ("gm_vae_set_allreduce", STATUS, [_handle, ALLREDUCE, c_void_p, c_int32, c_int32]),
     ("gm_vae_encode", STATUS, [_handle, _f32, _labels, c_int32, _f32, _f32]),
     ("gm_vae_reparameterize", STATUS, [_handle, _f32, _f32, c_int32, _f32]),
     ("gm_vae_decode", STATUS, [_handle, _f32, _labels, c_int32, _f32]),
@@ -286,6 +289,7 @@ _DECLARATIONS = [
     ("gm_gan_get_config", STATUS, [_handle, POINTER(gm_gan_config)]),
     ("gm_gan_step_count", c_int64, [_handle]),
     ("gm_gan_set_lr", STATUS, [_handle, c_float, c_float]),
+    ("gm_gan_set_allreduce", STATUS, [_handle, ALLREDUCE, c_void_p, c_int32, c_int32]),
     ("gm_gan_generate", STATUS, [_handle, _f32, _labels, c_int32, c_int32, _f32]),
     ("gm_gan_discriminate", STATUS, [_handle, _f32, _labels, c_int32, _f32]),
     ("gm_gan_train_step", STATUS, [_handle, _f32, _labels, c_int32, POINTER(gm_gan_losses)]),

@@ -17,7 +17,8 @@ import numpy.typing as npt
 from . import _convert
 from ._config import ConfigSpec
 from ._handle import Handle
-from ._lib import lib
+from ._errors import GenModelError
+from ._lib import ALLREDUCE, lib
 
 L = TypeVar("L", bound=NamedTuple)
 M = TypeVar("M", bound="Model[Any]")
@@ -26,6 +27,10 @@ M = TypeVar("M", bound="Model[Any]")
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 #: A file name: str, bytes or os.PathLike.
 Path = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+#: What set_allreduce takes: a function that averages a float32 array in place across the workers.
+Allreduce = Callable[[npt.NDArray[np.float32]], None]
+
+_GM_ERR_IO = 3  # what a hook that raised returns: the step fails with FileError
 
 
 class Model(Handle, Generic[L]):
@@ -35,6 +40,8 @@ class Model(Handle, Generic[L]):
     _spec: ConfigSpec     # of the config struct
     _losses_struct: type[Structure]  # gm_<kind>_losses
     _losses: type[L]      # the namedtuple train_step returns (same field names)
+    _allreduce: Any = None  # the C hook set_allreduce gave the library, kept alive
+    _allreduce_error: Optional[BaseException] = None  # what the hook raised in the step in flight
 
     def __init__(self, **config: Any) -> None:
         cfg = self._spec.build(type(self).__name__, config)
@@ -125,6 +132,45 @@ class Model(Handle, Generic[L]):
         except ValueError:  # closed, perhaps by another thread just now
             return f"<{type(self).__name__} (closed)>"
 
+    # ---- data-parallel training ----
+
+    def set_allreduce(self, fn: Optional[Allreduce], rank: int = 0, size: int = 1) -> None:
+        """Make this model worker `rank` of `size` in a data-parallel run
+        (docs/distributed.md). From the next step on, train_step's n rows
+        are this worker's share of a global batch of size * n rows, its rows
+        rank * n to (rank + 1) * n, and each optimizer update first calls
+        fn(buf): buf is a float32 array, valid during the call only, holding
+        the update's gradients and loss figures, which fn must replace in
+        place by their mean over all the workers, giving every worker the
+        same values (with mpi4py: comm.Allreduce(MPI.IN_PLACE, buf,
+        op=MPI.SUM); buf *= 1 / size). fn runs on the thread of train_step,
+        which holds this model's lock: it must not call the model. If fn
+        raises, the step raises the library's error (FileError) from fn's
+        exception and changes nothing. fn None (with rank 0, size 1) makes
+        the model a single process again. The N workers reproduce one
+        process's training at the global batch to float rounding."""
+        if fn is not None and not callable(fn):
+            raise TypeError(f"fn must be a callable or None, not {type(fn).__name__}")
+        rank, size = _convert.int32(rank, "rank"), _convert.int32(size, "size")
+        hook = ALLREDUCE(0) if fn is None else ALLREDUCE(self._allreduce_trampoline(fn))
+        with self._use() as h:
+            self._c("set_allreduce")(h, hook, None, rank, size)
+        self._allreduce = hook  # the C side holds this pointer: keep it alive
+
+    def _allreduce_trampoline(self, fn: Allreduce) -> Callable[[Any, int, Any], int]:
+        """The C hook around fn: an exception is kept for train_step to raise
+        from, never let through ctypes (which would print it and return 0)."""
+        def call(buf: Any, count: int, ctx: Any) -> int:
+            try:
+                # a native float32 view: ctypes' own buffer format ("<f") is one some
+                # consumers (mpi4py) do not take
+                fn(np.ctypeslib.as_array(buf, shape=(count,)).view(np.float32))
+                return 0
+            except BaseException as exc:  # noqa: B902 -- any failure must fail the step
+                self._allreduce_error = exc
+                return exc.status if isinstance(exc, GenModelError) and exc.status else _GM_ERR_IO
+        return call
+
     # ---- training ----
 
     @property
@@ -149,8 +195,15 @@ class Model(Handle, Generic[L]):
         nothing."""
         x, labels = self._batch(x, labels)
         losses = self._losses_struct()
-        with self._use() as h:
-            self._c("train_step")(h, x, labels, len(x), byref(losses))
+        self._allreduce_error = None
+        try:
+            with self._use() as h:
+                self._c("train_step")(h, x, labels, len(x), byref(losses))
+        except GenModelError as err:
+            cause, self._allreduce_error = self._allreduce_error, None
+            if cause is not None:
+                raise err from cause
+            raise
         return self._losses(*(getattr(losses, name) for name in self._losses._fields))
 
     def sample(self, n: int, labels: Optional[npt.ArrayLike] = None) -> npt.NDArray[np.float32]:

@@ -139,9 +139,10 @@ GM_API gm_status gm_set_allocator(const gm_allocator *a);
  * The buffer: owned by the handle, valid during the call only (do not keep
  * the pointer). It holds the gradients of the network being updated, each
  * the mean over this worker's rows, tensor after tensor in the
- * checkpoint's order, each padded to a multiple of 16 floats (the
- * padding, and the places of tensors no update trains, such as batch
- * normalization's running statistics, carry nothing the update reads);
+ * checkpoint's order up to the last one an update trains, each padded to
+ * a multiple of 16 floats (the padding, and the places of tensors no
+ * update trains, such as batch normalization's running statistics, carry
+ * nothing the update reads; a VAE's scoring state, last, is left out);
  * then the update's loss figures as floats: a
  * VAE's mean reconstruction and KL terms; a discriminator update's d_loss,
  * d_real, d_fake and gp; a generator update's g_loss. count is the same on

@@ -352,10 +352,13 @@ gm_status gm_model_reduce(const gm_model_worker *w, gm_param_table *t, double *f
 {
     if (!w->fn)
         return GM_OK;
-    float *figure = t->grad + t->total;
+    /* the figures take the place of what follows the trained tensors, whose
+     * gradients nothing reads */
+    const size_t end = gm_params_trained_span(t);
+    float *figure = t->grad + end;
     for (int i = 0; i < k; i++)
         figure[i] = (float)figures[i];
-    const gm_status s = w->fn(t->grad, t->total + (size_t)k, w->ctx);
+    const gm_status s = w->fn(t->grad, end + (size_t)k, w->ctx);
     if (s != GM_OK)
         return gm_fail((int)s > 0 && (int)s <= (int)GM_ERR_UNSUPPORTED ? s : GM_ERR_IO,
                        "%s: the reduction hook failed (%d: %s); no update was made", who, (int)s, gm_strerror(s));

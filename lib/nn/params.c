@@ -45,6 +45,15 @@ gm_status gm_params_add(gm_param_table *t, const char *name, int rank, const int
     return GM_OK;
 }
 
+size_t gm_params_trained_span(const gm_param_table *t)
+{
+    size_t end = 0;
+    for (int i = 0; i < t->count; i++)
+        if (!t->items[i].buffer)
+            end = t->items[i].offset + (t->items[i].numel + FLOATS_PER_LINE - 1) / FLOATS_PER_LINE * FLOATS_PER_LINE;
+    return end;
+}
+
 gm_status gm_params_add_buffer(gm_param_table *t, const char *name, int rank, const int64_t *shape, int *index,
                                const char *who)
 {

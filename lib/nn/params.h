@@ -53,6 +53,13 @@ gm_status gm_params_add_buffer(gm_param_table *t, const char *name, int rank, co
 gm_status gm_params_alloc(gm_param_table *t, int n_states, const char *who);
 void gm_params_free(gm_param_table *t);
 
+/* Floats from the start of a run to the end of the last tensor the
+ * optimizer trains, padded: the gradients a data-parallel update averages.
+ * What follows (a VAE's scoring state) has none; GM_PARAM_FIGURES spare
+ * floats follow the gradients, so span + GM_PARAM_FIGURES <= total +
+ * GM_PARAM_FIGURES always. */
+size_t gm_params_trained_span(const gm_param_table *t);
+
 static inline float *gm_param_data(const gm_param_table *t, int i) { return t->data + t->items[i].offset; }
 static inline float *gm_param_grad(const gm_param_table *t, int i) { return t->grad + t->items[i].offset; }
 

@@ -3,7 +3,9 @@
  * for the CPU, as an embeddable C library.
  *
  * Include this one header. The conventions every call follows (status
- * codes, ownership, threads, the allocator) are in docs/conventions.md. */
+ * codes, ownership, failure, threads, array shapes, the allocator) are
+ * summed up at the top of genmodel/common.h and given in full in
+ * docs/conventions.md; each header's opening comment adds its own. */
 #ifndef GENMODEL_H
 #define GENMODEL_H
 

@@ -21,7 +21,17 @@ extern "C" {
  * NULL. A stored config is held to what gm_vae_create or gm_gan_create
  * accepts: one they would refuse (an unknown enum, a size out of range) is
  * GM_ERR_FORMAT from every peek and load, so a config a peek returns can
- * always create a model. */
+ * always create a model.
+ *
+ * Paths and buffers are the caller's, read during the call only. A peek or
+ * load reads the whole file into memory (through the allocator hook) and
+ * checks its checksums before it uses a byte, so a file too large for
+ * memory is GM_ERR_NO_MEMORY (and one over 16 GiB GM_ERR_FORMAT). A failed
+ * call writes nothing to its outputs but NULL to *out or *buf, and leaves
+ * the file at a save's path as it was. Calls that take no handle (peeks,
+ * loads, the field descriptions) are thread-safe; a save reads its handle
+ * and follows the handle's rule: one call at a time on it (common.h,
+ * Threads). */
 
 /** The format version this library writes; it reads this one and older. */
 #define GM_CHECKPOINT_FORMAT_VERSION 1
@@ -67,13 +77,16 @@ typedef struct gm_config_field {
 GM_API void gm_config_field_init_size(gm_config_field *field, size_t size);
 
 /** How many fields the config of kind (a gm_model_kind) has, in *count.
- * GM_ERR_INVALID_ARG for an unknown kind or a NULL count. Thread-safe. */
+ * GM_ERR_INVALID_ARG for an unknown kind or a NULL count (*count is not
+ * written then). Thread-safe. */
 GM_API gm_status gm_config_field_count(int32_t kind, int32_t *count);
 
 /** Field index (0 .. count - 1) of kind's config, in the struct's order,
  * into *field (initialised by gm_config_field_init; its strings are static
  * and never freed). GM_ERR_INVALID_ARG for an unknown kind, an index out
- * of range, a NULL field or a wrong struct_size. Thread-safe. */
+ * of range, a NULL field or a wrong struct_size (below this library's
+ * sizeof(gm_config_field) or above GM_MAX_STRUCT_SIZE); *field is not
+ * written then. Thread-safe. */
 GM_API gm_status gm_config_field_get(int32_t kind, int32_t index, gm_config_field *field);
 
 /** What a checkpoint's header says (gm_checkpoint_peek). */
@@ -91,16 +104,23 @@ typedef struct gm_checkpoint_info {
  * range, as for gm_config_field_init_size). */
 GM_API void gm_checkpoint_info_init_size(gm_checkpoint_info *info, size_t size);
 
-/** Read a checkpoint's header only: its kind, format version and step.
- * The whole header is checked, the stored config included. Errors as for
- * loading. */
+/** Read a checkpoint's header only: its kind, format version and step,
+ * into *info (initialised by gm_checkpoint_info_init; written only on
+ * success). The whole header is checked, the stored config included.
+ * Errors as for loading, and GM_ERR_INVALID_ARG for a NULL info or a
+ * wrong struct_size. */
 GM_API gm_status gm_checkpoint_peek(const char *path, gm_checkpoint_info *info);
 
-/** The config stored in a VAE checkpoint, without loading its tensors.
- * GM_ERR_MISMATCH if the file holds another kind of model. */
+/** The config stored in a VAE checkpoint, without loading its tensors,
+ * into *cfg (cfg->struct_size set, as gm_vae_config_init does; written as
+ * gm_vae_get_config writes, and only on success). GM_ERR_MISMATCH if the
+ * file holds another kind of model; GM_ERR_INVALID_ARG for a NULL cfg or
+ * a struct_size out of range; the rest as for gm_vae_load. */
 GM_API gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg);
 
-/** The config stored in a GAN checkpoint, without loading its tensors. */
+/** The config stored in a GAN checkpoint, without loading its tensors,
+ * into *cfg, as gm_checkpoint_peek_vae does for a VAE: GM_ERR_MISMATCH for
+ * a VAE's file. */
 GM_API gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg);
 
 /** Save everything needed to resume training: config, weights, Adam moments
@@ -108,35 +128,52 @@ GM_API gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg);
  * and renamed over it; on failure (GM_ERR_IO, GM_ERR_NO_MEMORY) the file
  * that was at path is untouched. Only a regular file is replaced: a
  * directory, device or pipe at path is GM_ERR_IO. The model is not
- * changed. */
+ * changed (its random state included), and neither an all-reduce hook nor
+ * the thread count is saved. GM_ERR_INVALID_ARG for a NULL vae or a NULL
+ * or empty path. */
 GM_API gm_status gm_vae_save(gm_vae *vae, const char *path);
 
 /** Load a VAE saved by gm_vae_save into a new handle (*out; NULL on
  * failure). Every byte is checked before use: GM_ERR_IO, GM_ERR_FORMAT (a
  * corrupt or truncated file, with the problem in gm_last_error()),
- * GM_ERR_VERSION (a newer format), GM_ERR_MISMATCH (not a VAE). */
+ * GM_ERR_VERSION (a newer format), GM_ERR_MISMATCH (not a VAE),
+ * GM_ERR_NO_MEMORY, GM_ERR_INVALID_ARG (a NULL or empty path, a NULL out).
+ * The caller releases the handle with gm_vae_free. It resumes where the
+ * saved one stopped (weights, optimizer state and step, random state), as
+ * a single process (no all-reduce hook), taking the thread count in force
+ * at its first computing call. */
 GM_API gm_status gm_vae_load(const char *path, gm_vae **out);
 
 /** The same to and from memory. *buf is allocated through the library's
  * allocator; release it with gm_buffer_free. On failure *buf is NULL
- * (when buf is not) and nothing needs freeing. */
+ * (when buf is not) and nothing needs freeing. On success *size is the
+ * buffer's length in bytes: a checkpoint in the format of gm_vae_save's.
+ * GM_ERR_INVALID_ARG for a NULL vae, buf or size, GM_ERR_NO_MEMORY. While
+ * the buffer is held, gm_set_allocator refuses to change the allocator. */
 GM_API gm_status gm_vae_save_buffer(gm_vae *vae, void **buf, size_t *size);
-/** gm_vae_load from the size bytes at buf (what gm_vae_save_buffer gave);
- * the bytes are only read, and not kept. Errors as for gm_vae_load. */
+/** gm_vae_load from the size bytes at buf (what gm_vae_save_buffer gave,
+ * or a file's bytes); the bytes are only read, and not kept: the caller
+ * still owns and frees them. Errors as for gm_vae_load (no GM_ERR_IO),
+ * GM_ERR_INVALID_ARG for a NULL buf or out or a size of 0. */
 GM_API gm_status gm_vae_load_buffer(const void *buf, size_t size, gm_vae **out);
 
-/** The same for a GAN: both networks, both optimizers, the EMA weights. */
+/** The same for a GAN: both networks, both optimizers, the EMA weights,
+ * the random state and the config; errors and guarantees as gm_vae_save. */
 GM_API gm_status gm_gan_save(gm_gan *gan, const char *path);
 /** Load a GAN saved by gm_gan_save into a new handle (*out; NULL on
- * failure). Errors as for gm_vae_load; GM_ERR_MISMATCH for a VAE. */
+ * failure), which the caller releases with gm_gan_free. Errors as for
+ * gm_vae_load; GM_ERR_MISMATCH for a VAE. */
 GM_API gm_status gm_gan_load(const char *path, gm_gan **out);
-/** gm_gan_save to memory, as gm_vae_save_buffer: free *buf with
- * gm_buffer_free. */
+/** gm_gan_save to memory, as gm_vae_save_buffer: *buf (*size bytes) is
+ * the caller's to free with gm_buffer_free; NULL on failure. */
 GM_API gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size);
-/** gm_gan_load from memory, as gm_vae_load_buffer. */
+/** gm_gan_load from memory, as gm_vae_load_buffer: the size bytes at buf
+ * are only read; *out is a new handle for gm_gan_free, NULL on failure. */
 GM_API gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out);
 
-/** Release a buffer the library returned; NULL is a no-op. */
+/** Release a buffer gm_vae_save_buffer or gm_gan_save_buffer returned,
+ * through the allocator that made it; NULL is a no-op. Memory from
+ * anywhere else (malloc) must not be passed. Thread-safe. */
 GM_API void gm_buffer_free(void *buf);
 
 #ifdef __cplusplus

@@ -1,7 +1,64 @@
 /** @file
  * libgenmodel common API: status codes, error detail, version, threads,
  * the allocator hook, and the enums and optimizer settings shared by every
- * model. Everything here is process-wide unless it says otherwise. */
+ * model. Everything here is process-wide unless it says otherwise.
+ *
+ * The rules every public function keeps (docs/conventions.md has the long
+ * version); a function's own comment says where it differs.
+ *
+ * Ownership. The caller owns every array and string it passes: inputs are
+ * read during the call only, outputs are written before it returns, and
+ * the library keeps no pointer to either. The two pointers it does keep
+ * are an all-reduce hook's ctx (gm_vae_set_allreduce,
+ * gm_gan_set_allreduce) and an allocator's user (gm_set_allocator), until
+ * they are replaced. Output arrays may not overlap input arrays. A handle
+ * (gm_vae, gm_gan, gm_dataset) comes from a create, load or open call,
+ * which writes it to *out, and belongs to the caller, who releases it with
+ * its _free (NULL is a no-op); a buffer from gm_vae_save_buffer or
+ * gm_gan_save_buffer is released with gm_buffer_free, never with free().
+ * All of these are allocated through the allocator hook. No call returns a
+ * pointer into a handle. The strings the library returns are its own and
+ * are never freed: gm_strerror, gm_version_string and gm_backend_name give
+ * static text, gm_last_error a per-thread buffer, gm_config_field_get
+ * static names.
+ *
+ * Arrays are row-major (C order) and dense: an (n, d) array is n rows of
+ * d values, n * d in all. Samples, latent codes and noise are float,
+ * labels and indices int32_t, per-sample estimates and scores double;
+ * each header gives every pointer's shape in terms of n and its config's
+ * sizes.
+ *
+ * Failure. Every call that can fail returns a gm_status, and
+ * gm_last_error() then says why; the library never aborts, exits or
+ * prints. A NULL handle, a NULL pointer a call needs, or a count below
+ * its minimum is GM_ERR_INVALID_ARG. Unless a function's comment says
+ * otherwise, a failed call leaves things as they were: a create, load or
+ * open sets *out to NULL (when out is not NULL) and holds no memory; no
+ * output array or struct is written (arguments and inputs are checked,
+ * whole, before any work); a handle keeps its weights, optimizer state,
+ * random state and whatever it had fitted. The calls that can leave
+ * something partly done say so (some of the image and dataset writers,
+ * gm_vae_score_as with GM_SCORE_COMPLEXITY).
+ *
+ * Threads.
+ * - A model handle (gm_vae, gm_gan) takes one call at a time: calls on
+ *   the same handle from several threads must be serialized by the
+ *   caller. Different handles may be used from different threads at once,
+ *   with no locking between them.
+ * - A dataset is only read once loaded: any number of threads may use one
+ *   at once; gm_dataset_free comes after all of them.
+ * - gm_last_error() is per thread.
+ * - Calls that take no handle (config and options inits, field
+ *   descriptions, checkpoint peeks and loads, dataset loaders and writers,
+ *   gm_strerror, the version, gm_have_png) keep no state between calls
+ *   but the allocator hook's and the error detail, and may run on any
+ *   thread at any time (two writers of one path race as two programs
+ *   would).
+ * - The process-wide settings: gm_set_num_threads and gm_get_num_threads
+ *   are thread-safe; gm_set_backend is thread-safe but reaches handles at
+ *   work too, so set it between steps; gm_set_allocator is not
+ *   thread-safe: call it before anything is allocated, while no other
+ *   thread is in the library. */
 #ifndef GENMODEL_COMMON_H
 #define GENMODEL_COMMON_H
 
@@ -44,20 +101,25 @@ typedef enum gm_status {
     GM_ERR_UNSUPPORTED = 9   /**< a feature this build does not have (e.g. PNG without libpng) */
 } gm_status;
 
-/** Static text naming a status ("invalid argument"). Never NULL. */
+/** Static text naming a status ("invalid argument"); "unknown status" for
+ * a value that is no gm_status. Never NULL; the library's, never freed.
+ * Thread-safe. */
 GM_API const char *gm_strerror(gm_status status);
 
 /** Detail of the last failure on the calling thread, e.g.
- * "gm_vae_create: latent_dim must be > 0 (got 0)". Never NULL; "" before any
- * failure. Owned by the library, valid until the next gm_ call on the same
- * thread. A successful call does not promise to clear it. */
+ * "gm_vae_create: latent_dim must be in [1, 16777216] (got 0)", at most
+ * 511 bytes (a longer one is cut). Never NULL; "" before any failure.
+ * Owned by the library (never freed), valid until the next gm_ call on the
+ * same thread; failures on other threads do not touch it. A successful
+ * call does not promise to clear it: read it only after a failure. */
 GM_API const char *gm_last_error(void);
 
 /** Run-time version: GM_VERSION_NUMBER and GM_VERSION_STRING of the library
- * actually loaded. Compare with the macros to catch a header/library skew. */
+ * actually loaded. Compare with the macros to catch a header/library skew.
+ * Thread-safe. */
 GM_API int gm_version(void);
 /** The loaded library's version as text, e.g. "0.2.0" (GM_VERSION_STRING
- * when it was built). Static, never NULL. */
+ * when it was built). Static, never NULL, never freed. Thread-safe. */
 GM_API const char *gm_version_string(void);
 
 /** Number of threads a handle works with (n >= 1; above GM_MAX_THREADS it
@@ -75,8 +137,9 @@ GM_API const char *gm_version_string(void);
  * OpenBLAS is set to 1 thread, then back. Process-wide: it also sets
  * OpenBLAS's count for the host program's own BLAS calls. */
 #define GM_MAX_THREADS 64
-/** Set the thread count described at GM_MAX_THREADS. GM_ERR_INVALID_ARG for
- * n < 1. Thread-safe; process-wide. */
+/** Set the thread count described at GM_MAX_THREADS (n above it is taken
+ * as GM_MAX_THREADS). GM_ERR_INVALID_ARG for n < 1, and the count stays as
+ * it was. Thread-safe; process-wide. */
 GM_API gm_status gm_set_num_threads(int32_t n);
 /** The thread count a handle's first computing call would take now
  * (see GM_MAX_THREADS), always >= 1. Thread-safe. */
@@ -90,14 +153,20 @@ GM_API int32_t gm_get_num_threads(void);
  * oneDNN when it has it. Either runs single-threaded in each of a handle's
  * threads. Process-wide; set it between steps. Results are bit-identical
  * within a backend only. GM_ERR_UNSUPPORTED when this build lacks the
- * backend, GM_ERR_INVALID_ARG for NULL or an unknown name. */
+ * backend, GM_ERR_INVALID_ARG for NULL or an unknown name; the backend in
+ * use stays then. name is read during the call only. Thread-safe, but
+ * every handle's next matrix product takes the new backend, one at work
+ * on another thread too: change it while no handle works. */
 GM_API gm_status gm_set_backend(const char *name);
-/** The backend in use ("openblas" or "onednn"). Static text, never NULL. */
+/** The backend in use ("openblas" or "onednn"). Static text, never NULL,
+ * never freed. Thread-safe. */
 GM_API const char *gm_backend_name(void);
 
 /** A custom allocator. alloc behaves like malloc (NULL on failure, any
  * alignment suitable for double); free like free, and is never passed NULL.
- * user is handed back to both unchanged. */
+ * user is handed back to both unchanged. Both run on the threads that call
+ * the library, several at once when several threads do, so they must be
+ * thread-safe. */
 typedef struct gm_allocator {
     size_t struct_size;                         /**< sizeof(gm_allocator) */
     void *(*alloc)(void *user, size_t size);  /**< size bytes, or NULL on failure */
@@ -106,10 +175,16 @@ typedef struct gm_allocator {
 } gm_allocator;
 
 /** Route every allocation the library makes through a (NULL restores
- * malloc/free). The allocator is copied. Fails with GM_ERR_STATE while any
- * memory from the previous allocator is still held (a live handle), since it
- * would be released through the wrong function. Not thread-safe: call it
- * before creating handles. OpenBLAS's own buffers do not go through it. */
+ * malloc/free). The allocator is copied (its user pointer is kept as it
+ * is, until the next call). Fails with GM_ERR_STATE while any memory from
+ * the previous allocator is still held (a live handle or dataset, or a
+ * buffer from a _save_buffer call not yet given to gm_buffer_free), since
+ * it would be released through the wrong function; GM_ERR_INVALID_ARG for
+ * a struct_size other than sizeof(gm_allocator) or a NULL alloc or free.
+ * On failure the allocator in use stays. Not thread-safe: call it before
+ * creating handles, while no other thread is in the library. zlib's and
+ * libpng's memory goes through it; OpenBLAS's and oneDNN's own buffers do
+ * not. */
 GM_API gm_status gm_set_allocator(const gm_allocator *a);
 
 /** Data-parallel training's reduction hook (docs/distributed.md): replace
@@ -171,7 +246,8 @@ typedef gm_status (*gm_allreduce_fn)(float *buf, size_t count, void *ctx);
  * calls advance it and by how many draws: training steps, sampling,
  * reparameterization, the ELBO-based estimates and shuffling do; calls
  * that map given inputs (encode, decode, reconstruct, generate,
- * discriminate) do not. A call that fails leaves it as it was.
+ * discriminate) do not. A call that fails leaves it as it was (the one
+ * exception is in gm_vae_score_as).
  *
  * Limits every model's config is checked against; a value beyond one is
  * GM_ERR_INVALID_ARG naming the field, so no size computed from a config

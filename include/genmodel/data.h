@@ -5,7 +5,13 @@
  *
  * A dataset of images keeps its pixels as uint8, as the file has them, and
  * converts to float in [0, 1] only for the rows a caller asks for; a table
- * (CSV, or an NPY file of another type than uint8) is kept as float. */
+ * (CSV, or an NPY file of another type than uint8) is kept as float.
+ *
+ * Paths, options and arrays are the caller's, read during the call only. A
+ * dataset is held in memory whole, allocated through the allocator hook;
+ * CSV and NPY files are read whole before they are parsed. Every function
+ * here is thread-safe (common.h, Threads); a dataset may be read by any
+ * number of threads at once. */
 #ifndef GENMODEL_DATA_H
 #define GENMODEL_DATA_H
 
@@ -16,13 +22,15 @@ extern "C" {
 #endif
 
 /** An opaque, loaded dataset: created by gm_dataset_load, gm_dataset_load_dir
- * or gm_dataset_open, released by gm_dataset_free. The library only reads
- * it after loading, so any number of threads may use one at once. */
+ * or gm_dataset_open, owned by the caller and released by gm_dataset_free.
+ * The library only reads it after loading, so any number of threads may use
+ * one at once; free it after all of them are done. */
 typedef struct gm_dataset gm_dataset;
 
 /** Load images (an IDX file of unsigned bytes with 2 or more dimensions:
  * count, then the sample's shape) and, unless labels_path is NULL, their
- * labels (a 1-D IDX file of unsigned bytes with the same count). Either
+ * labels (a 1-D IDX file of unsigned bytes with the same count, or a 1-D
+ * NPY file of integers in [0, 65535]). Either
  * file may be gzip-compressed (a single gzip member); that is detected
  * from its content. A file may hold at most 2^31 - 1 bytes of data.
  * On success *out is a new dataset the caller frees with gm_dataset_free.
@@ -37,8 +45,9 @@ GM_API gm_status gm_dataset_load(const char *images_path, const char *labels_pat
  * is GM_ERR_INVALID_ARG) from directory dir: DIR/SPLIT-images-idx3-ubyte
  * and DIR/SPLIT-labels-idx1-ubyte, each taken without a .gz suffix if
  * that file exists and with one otherwise. An empty dir is
- * GM_ERR_INVALID_ARG (write "." for the current directory). Fails as
- * gm_dataset_load. */
+ * GM_ERR_INVALID_ARG (write "." for the current directory), as is a NULL
+ * dir, split or out. Fails as gm_dataset_load; on success *out is a new
+ * dataset the caller frees with gm_dataset_free. */
 GM_API gm_status gm_dataset_load_dir(const char *dir, const char *split, gm_dataset **out);
 
 /** Where gm_dataset_open reads from: the format of a file, told apart by
@@ -52,7 +61,8 @@ typedef enum gm_data_format {
 } gm_data_format;
 
 /** How gm_dataset_open reads; gm_dataset_options_init gives the defaults
- * (every field 0 or NULL but delimiter ',' and header -1). */
+ * (every field 0 or NULL but delimiter ',' and header -1). The strings are
+ * the caller's, read during gm_dataset_open only. */
 typedef struct gm_dataset_options {
     size_t struct_size;        /**< set by gm_dataset_options_init */
     int32_t format;            /**< gm_data_format */
@@ -73,7 +83,8 @@ typedef struct gm_dataset_options {
 #define gm_dataset_options_init(options) gm_dataset_options_init_size((options), sizeof *(options))
 /** What gm_dataset_options_init expands to, for bindings that cannot use the macro:
  * size is the caller's sizeof(*options). A NULL options or a size below
- * sizeof(size_t) or above GM_MAX_STRUCT_SIZE: nothing is written. */
+ * sizeof(size_t) or above GM_MAX_STRUCT_SIZE: nothing is written. Writes
+ * only the size bytes at options. */
 GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t size);
 
 /** Load a dataset from the file at path, as options say (NULL: the
@@ -103,13 +114,23 @@ GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t siz
  * GM_ERR_FORMAT naming it and where the problem is (the byte offset, or
  * the line and column), and nothing is held; GM_ERR_IO, GM_ERR_NO_MEMORY,
  * GM_ERR_INVALID_ARG (NULL path or out, an empty path, a bad option) as
- * for gm_dataset_load. */
+ * for gm_dataset_load. A bad option: an unknown format, a delimiter
+ * outside 1..127 or one of the digits, '.', '-', '+', '"', CR and LF, a
+ * header other than -1, 0 or 1, resize_height and resize_width not both 0
+ * or both in [1, 16384], label_column for a file that is not CSV, a resize
+ * for one that is not a folder, labels_path for a folder, labels_path and
+ * label_column together, or an options struct_size smaller than this
+ * gm_dataset_options or above GM_MAX_STRUCT_SIZE; GM_ERR_VERSION for
+ * options from a newer library with a field this one does not know set.
+ * On success *out is a new dataset the caller frees with gm_dataset_free;
+ * on failure it is NULL. */
 GM_API gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, gm_dataset **out);
 
 /** Write n samples x (n, height * width * channels floats in [0, 1],
- * converted as by gm_idx_write_images) and their labels (n, or NULL for
- * none) as a dataset gm_dataset_open reads back, into the folder dir
- * (made if missing; files of the same names are replaced):
+ * converted as by gm_idx_write_images) and their labels (n int32_t, or
+ * NULL for none) as a dataset gm_dataset_open reads back, into the folder
+ * dir (made if missing, but not its parent; files of the same names are
+ * replaced):
  * - GM_DATA_IDX: dir/train-images-idx3-ubyte, (n, height, width) or (n,
  *   height, width, channels), and dir/train-labels-idx1-ubyte (labels 0 to
  *   255): an MNIST-family directory, also for `genmodel --data dir`;
@@ -120,13 +141,16 @@ GM_API gm_status gm_dataset_open(const char *path, const gm_dataset_options *opt
  *   present), or dir/NUMBER.png without labels; GM_ERR_UNSUPPORTED in a
  *   build without libpng.
  * Labels lie in [0, 65535]. GM_ERR_INVALID_ARG for a bad argument (before
- * anything is written), GM_ERR_IO naming the file or folder,
+ * anything is written: a NULL or empty dir, a NULL x, another format, n,
+ * height, width or channels < 1, channels other than 1 or 3 for PNG,
+ * more than 2^31 - 1 bytes of pixels, a label out of range), GM_ERR_IO
+ * naming the file or folder,
  * GM_ERR_NO_MEMORY. IDX and NPY files are replaced atomically; a failure
  * while writing PNG files may leave some written. */
 GM_API gm_status gm_dataset_write(const char *dir, int32_t format, const float *x, const int32_t *labels, int32_t n,
                                   int32_t height, int32_t width, int32_t channels);
 
-/** Release a dataset; NULL is a no-op. */
+/** Release a dataset; NULL is a no-op. No other thread may be using it. */
 GM_API void gm_dataset_free(gm_dataset *ds);
 
 /** Number of samples, floats per sample (e.g. 784), the sample's height
@@ -153,7 +177,9 @@ GM_API int32_t gm_dataset_n_classes(const gm_dataset *ds);
  * (pixel / 255), a table's values as they are; and, unless labels is NULL, their labels (n). Indices must lie in
  * [0, count); labels needs a dataset with labels. On failure
  * (GM_ERR_INVALID_ARG) nothing has been written. ds is only read, so
- * threads may gather from one dataset at once. */
+ * threads may gather from one dataset at once. indices is (n) int32_t,
+ * labels (n) int32_t; GM_ERR_INVALID_ARG also for a NULL ds, indices or x
+ * and n < 1. */
 GM_API gm_status gm_dataset_gather(const gm_dataset *ds, const int32_t *indices, int32_t n,
                                    float *x, int32_t *labels);
 
@@ -161,8 +187,9 @@ GM_API gm_status gm_dataset_gather(const gm_dataset *ds, const int32_t *indices,
  * to the nearest of 256 levels, NaN as 0), as an IDX file of unsigned
  * bytes with dimensions (n, height, width) -- the format the datasets come
  * in. The file is not compressed. More than 2^31 - 1 bytes of pixels is
- * GM_ERR_INVALID_ARG, as is an empty path. On GM_ERR_IO the file may be
- * left partly written. */
+ * GM_ERR_INVALID_ARG, as are a NULL or empty path, NULL images and n,
+ * height or width < 1. The file is written in place, not replaced
+ * atomically: on GM_ERR_IO it may be left partly written. */
 GM_API gm_status gm_idx_write_images(const char *path, const float *images, int32_t n,
                                      int32_t height, int32_t width);
 
@@ -172,18 +199,22 @@ GM_API gm_status gm_idx_write_images(const char *path, const float *images, int3
  * and around the edge, so cols * (width + 2) + 2 pixels wide. A path
  * ending in ".png" (any case) is written as PNG (GM_ERR_UNSUPPORTED in a
  * build without libpng), any other as binary PGM. A grid of more than
- * 2^31 - 1 pixels is GM_ERR_INVALID_ARG, as is an empty path. On GM_ERR_IO
- * the file may be left partly written. */
+ * 2^31 - 1 pixels is GM_ERR_INVALID_ARG, as are a NULL or empty path,
+ * NULL images and n, height, width or cols < 1; GM_ERR_NO_MEMORY for the
+ * grid's pixels (nothing is written then). On GM_ERR_IO the file may be
+ * left partly written. */
 GM_API gm_status gm_image_write_grid(const char *path, const float *images, int32_t n,
                                      int32_t height, int32_t width, int32_t cols);
 
 /** The same for images of `channels` values a pixel (1 grey, 3 RGB; rows
  * (n, height * width * channels), channels last): an RGB grid is a colour
- * PNG, or a binary PPM for other names. */
+ * PNG, or a binary PPM for other names. Other channels are
+ * GM_ERR_INVALID_ARG; the rest as gm_image_write_grid. */
 GM_API gm_status gm_image_write_grid_channels(const char *path, const float *images, int32_t n, int32_t height,
                                               int32_t width, int32_t channels, int32_t cols);
 
-/** Nonzero when this build writes PNG. */
+/** Nonzero when this build writes (and reads) PNG; the same for the
+ * process's whole life. Thread-safe. */
 GM_API int32_t gm_have_png(void);
 
 #ifdef __cplusplus

@@ -22,7 +22,18 @@
  * sigma > 0, n uniforms for WGAN-GP's interpolation; the generator update
  * n * data_dim for instance noise while sigma > 0; none if the step
  * fails), sample (n * noise_dim normals) and shuffle (n - 1 integers).
- * generate and discriminate do not: they are deterministic. */
+ * generate and discriminate do not: they are deterministic.
+ *
+ * Every call on a handle (common.h has the rules all calls keep):
+ * - Ownership: the caller allocates every array, the outputs with the
+ *   shapes each function gives; the handle keeps no pointer to any.
+ * - Failure: GM_ERR_INVALID_ARG for a NULL gan, a NULL array the call
+ *   needs (only the ones a function says may be NULL may be), n < 1,
+ *   labels as above, or an input that is not finite; GM_ERR_NO_MEMORY when
+ *   the handle's workspace or thread team must grow (the first time it
+ *   sees a larger batch, up to 1024 rows for inference). On failure
+ *   nothing is written and the handle is as it was, random state included.
+ * - Threads: one call at a time on a handle; different handles at once. */
 #ifndef GENMODEL_GAN_H
 #define GENMODEL_GAN_H
 
@@ -32,10 +43,11 @@
 extern "C" {
 #endif
 
-/** An opaque GAN: created by gm_gan_create or gm_gan_load, released by
- * gm_gan_free. One call at a time on a handle (every call writes its
- * workspace); different handles may be used from different threads at
- * once. */
+/** An opaque GAN: created by gm_gan_create, gm_gan_load or
+ * gm_gan_load_buffer, owned by the caller and released by gm_gan_free.
+ * One call at a time on a handle (every call writes its workspace);
+ * different handles may be used from different threads at once (common.h,
+ * Threads). */
 typedef struct gm_gan gm_gan;
 
 /** The adversarial loss (gm_gan_config's loss). */
@@ -136,38 +148,55 @@ typedef struct gm_gan_losses {
 #define gm_gan_config_init(cfg) gm_gan_config_init_size((cfg), sizeof *(cfg))
 /** What gm_gan_config_init expands to, for bindings that cannot use the macro:
  * size is the caller's sizeof(*cfg). A NULL cfg or a size below
- * sizeof(size_t) or above GM_MAX_STRUCT_SIZE: nothing is written. */
+ * sizeof(size_t) or above GM_MAX_STRUCT_SIZE: nothing is written. Writes
+ * only the size bytes at cfg; thread-safe. */
 GM_API void gm_gan_config_init_size(gm_gan_config *cfg, size_t size);
 
 /** Create a GAN with freshly initialised weights (PyTorch's defaults, from
  * cfg->seed). On failure *out is NULL: GM_ERR_INVALID_ARG names the field
  * (a size beyond its limit in common.h, or generator and discriminator
  * together beyond GM_MAX_PARAMS weights), GM_ERR_VERSION for a config from
- * a newer library, GM_ERR_NO_MEMORY. */
+ * a newer library, GM_ERR_NO_MEMORY. Also GM_ERR_INVALID_ARG for a NULL cfg
+ * or out or a struct_size out of range (docs/conventions.md). cfg is
+ * copied; on success *out is a new handle the caller releases with
+ * gm_gan_free. Thread-safe (no handle yet). */
 GM_API gm_status gm_gan_create(const gm_gan_config *cfg, gm_gan **out);
 
-/** Release a GAN; NULL is a no-op. */
+/** Release a GAN: its memory and its threads (joined here); NULL is a
+ * no-op. No other call may be using it. */
 GM_API void gm_gan_free(gm_gan *gan);
 
-/** Copy the handle's config into *cfg (cfg->struct_size must be set). */
+/** Copy the handle's config into *cfg (cfg->struct_size must be set, as
+ * gm_gan_config_init does; only that many bytes are written, and bytes past
+ * the struct this library knows are left as they are). The config is the
+ * one the handle was created or loaded with, with the learning rates
+ * gm_gan_set_lr last set. GM_ERR_INVALID_ARG for a NULL gan or cfg or a
+ * struct_size below the first published struct's or above
+ * GM_MAX_STRUCT_SIZE; nothing is written then. */
 GM_API gm_status gm_gan_get_config(const gm_gan *gan, gm_gan_config *cfg);
 
 /** Training steps (generator updates) made so far; 0 for a NULL gan (a
  * count, not a status, so it has no error to return). */
 GM_API int64_t gm_gan_step_count(const gm_gan *gan);
 
-/** Change the learning rates for later steps, both > 0. */
+/** Change the learning rates for later steps: the config's gen_optim.lr
+ * and disc_optim.lr, which gm_gan_get_config returns and a checkpoint
+ * saves. GM_ERR_INVALID_ARG for a NULL gan or a rate that is not finite
+ * and > 0; both rates stay then. */
 GM_API gm_status gm_gan_set_lr(gm_gan *gan, float gen_lr, float disc_lr);
 
-/** x_out (n, data_dim) = G(z), z finite. use_ema is 0 (the generator's
- * current weights) or 1 (their moving average); 1 on a GAN created with
- * ema_decay = 0, which keeps no average, is GM_ERR_INVALID_ARG rather than
- * a silent fallback to the current weights. Deterministic. */
+/** x_out (n, data_dim) = G(z), z (n, noise_dim) finite, labels (n) for a
+ * conditional GAN, else NULL. use_ema is 0 (the generator's current
+ * weights) or 1 (their moving average); any other value, or 1 on a GAN
+ * created with ema_decay = 0, which keeps no average, is
+ * GM_ERR_INVALID_ARG rather than a silent fallback to the current weights.
+ * Errors as in the file's notes. Deterministic. */
 GM_API gm_status gm_gan_generate(gm_gan *gan, const float *z, const int32_t *labels, int32_t n,
                                  int32_t use_ema, float *x_out);
 
-/** logits (n) = D(x): the discriminator's logit, or the critic's value.
- * x must be finite (any finite value). Deterministic. */
+/** logits (n floats) = D(x): the discriminator's logit, or the critic's
+ * value, for x (n, data_dim) and labels (n) or NULL. x must be finite (any
+ * finite value). Errors as in the file's notes. Deterministic. */
 GM_API gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t *labels, int32_t n,
                                      float *logits);
 
@@ -178,7 +207,13 @@ GM_API gm_status gm_gan_discriminate(gm_gan *gan, const float *x, const int32_t 
  * *losses unless it is NULL. A non-finite value (NaN in x, or a diverging
  * loss) returns GM_ERR_INVALID_ARG or GM_ERR_NUMERIC and changes nothing:
  * both networks, their optimizer state and the random state stay as they
- * were. A step at a batch size already seen allocates no memory. */
+ * were. A step at a batch size already seen allocates no memory. labels
+ * (n) for a conditional GAN, else NULL. GM_ERR_INVALID_ARG also for an n
+ * that is not a multiple of minibatch_std, n < 2 where batch
+ * normalization would see one value per feature, and, with an all-reduce
+ * hook, size * n above 2^30 - 1; a hook's failure is the step's status
+ * (see gm_allreduce_fn). On any failure *losses is not written; the other
+ * errors are as in the file's notes. */
 GM_API gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *labels, int32_t n,
                                    gm_gan_losses *losses);
 
@@ -188,15 +223,24 @@ GM_API gm_status gm_gan_train_step(gm_gan *gan, const float *x, const int32_t *l
  * noise, instance noise and interpolation weights those of its rows; fn
  * is called for each discriminator update and for the generator's. A
  * minibatch-stddev discriminator groups rows within each worker's share
- * (the same groups as one process when n is a multiple of the group). */
+ * (the same groups as one process when n is a multiple of the group).
+ * GM_ERR_INVALID_ARG for a NULL gan, size < 1, rank outside [0, size), or
+ * size > 1 without fn; the previous setting stays then. Neither fn nor the
+ * rank is saved in a checkpoint. The handle keeps fn and ctx until they
+ * are replaced or it is freed (ctx stays the caller's, and must outlive
+ * its use). */
 GM_API gm_status gm_gan_set_allreduce(gm_gan *gan, gm_allreduce_fn fn, void *ctx, int32_t rank, int32_t size);
 
-/** n samples of G for noise drawn from the handle's generator; through the
- * EMA weights when the GAN keeps them (ema_decay > 0), else through the
- * current weights. */
+/** n samples of G, x_out (n, data_dim), for noise drawn from the handle's
+ * generator (n * noise_dim normals); through the EMA weights when the GAN
+ * keeps them (ema_decay > 0), else through the current weights. labels (n)
+ * names each sample's class in a conditional GAN; NULL in an
+ * unconditional one. Errors as in the file's notes. */
 GM_API gm_status gm_gan_sample(gm_gan *gan, const int32_t *labels, int32_t n, float *x_out);
 
-/** A uniformly random permutation of 0..n-1 into order (n). */
+/** A uniformly random permutation of 0..n-1 into order (n int32_t), from
+ * the handle's generator: the shuffled order of an epoch. Draws n - 1
+ * integers. GM_ERR_INVALID_ARG for a NULL gan or order, or n < 1. */
 GM_API gm_status gm_gan_shuffle(gm_gan *gan, int32_t *order, int32_t n);
 
 #ifdef __cplusplus

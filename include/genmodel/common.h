@@ -246,8 +246,7 @@ typedef gm_status (*gm_allreduce_fn)(float *buf, size_t count, void *ctx);
  * calls advance it and by how many draws: training steps, sampling,
  * reparameterization, the ELBO-based estimates and shuffling do; calls
  * that map given inputs (encode, decode, reconstruct, generate,
- * discriminate) do not. A call that fails leaves it as it was (the one
- * exception is in gm_vae_score_as).
+ * discriminate) do not. A call that fails leaves it as it was.
  *
  * Limits every model's config is checked against; a value beyond one is
  * GM_ERR_INVALID_ARG naming the field, so no size computed from a config

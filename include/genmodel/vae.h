@@ -23,12 +23,13 @@
  * - Failure: GM_ERR_INVALID_ARG for a NULL vae, a NULL array the call
  *   needs (only the ones a function says may be NULL may be), n < 1,
  *   labels as above, an input outside its domain as above, or, in a model
- *   with standardize 1, an x before gm_vae_fit_standardization;
+ *   with standardize 1, any call that takes or returns values of x
+ *   (decode, sample and manifold too) before gm_vae_fit_standardization;
  *   GM_ERR_NO_MEMORY when the handle's workspace or thread team must grow
  *   (the first time it sees a larger batch, up to 1024 rows for
  *   inference) or a call's own scratch memory cannot be had. On
  *   failure nothing is written and the handle is as it was, random state
- *   included; the exceptions say so.
+ *   included.
  * - Threads: one call at a time on a handle; different handles at once.
  *
  * Random draws come from the handle's own seeded generator. These calls
@@ -335,9 +336,8 @@ GM_API gm_status gm_vae_fit_latent(gm_vae *vae, const float *x, const int32_t *l
  * for an unknown kind, m < 1 for a kind that draws, or GM_SCORE_LATENT or
  * GM_SCORE_LATENT_KNN before gm_vae_fit_latent (or in a model that keeps
  * none); the rest as in the file's notes. Draws as in the file's notes.
- * GM_SCORE_COMPLEXITY can also fail with GM_ERR_NO_MEMORY (zlib) after
- * its draws: scores then holds partial values and the random state has
- * advanced. */
+ * GM_SCORE_COMPLEXITY can also fail with GM_ERR_NO_MEMORY (zlib), before
+ * any draw. */
 GM_API gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32_t *labels, int32_t n,
                                  int32_t m, double *scores);
 

@@ -330,14 +330,23 @@ static gm_status check_call(const gm_vae *vae, const void *in, const void *out, 
 }
 
 /* x must lie in the likelihood's domain: a NaN fails every comparison */
+/* a VAE that standardizes takes and returns values of x only once fitted */
+static gm_status check_standardized(const gm_vae *vae, const char *who)
+{
+    if (vae->standard >= 0 && *gm_param_data(&vae->params, vae->standard + 2) < 2.0f)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: this VAE standardizes its inputs: fit the standardization on the "
+                       "training data first (gm_vae_fit_standardization)", who);
+    return GM_OK;
+}
+
 static gm_status check_data(const gm_vae *vae, const float *x, int32_t n, const char *who)
 {
     static const gm_domain bernoulli = { 0.0f, 1.0f, "the Bernoulli likelihood's [0, 1]" };
     static const gm_domain gaussian = { -FLT_MAX, FLT_MAX, "the Gaussian likelihood's domain (finite)" };
     const bool is_bernoulli = vae->cfg.likelihood == GM_LIKELIHOOD_BERNOULLI;
-    if (vae->standard >= 0 && *gm_param_data(&vae->params, vae->standard + 2) < 2.0f)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: this VAE standardizes its inputs: fit the standardization on the "
-                       "training data first (gm_vae_fit_standardization)", who);
+    gm_status s = check_standardized(vae, who);
+    if (s != GM_OK)
+        return s;
     return gm_model_check_values("x", x, n, vae->cfg.input_dim, is_bernoulli ? &bernoulli : &gaussian, who);
 }
 
@@ -706,7 +715,7 @@ gm_status gm_vae_decode(gm_vae *vae, const float *z, const int32_t *labels, int3
 {
     const char *who = "gm_vae_decode";
     gm_status s = check_call(vae, z, x_out, labels, n, who);
-    if (s != GM_OK || (s = check_latent(vae, "z", z, n, who)) != GM_OK ||
+    if (s != GM_OK || (s = check_latent(vae, "z", z, n, who)) != GM_OK || (s = check_standardized(vae, who)) != GM_OK ||
         (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
@@ -725,7 +734,8 @@ gm_status gm_vae_sample(gm_vae *vae, const int32_t *labels, int32_t n, float *x_
 {
     const char *who = "gm_vae_sample";
     gm_status s = check_call(vae, x_out, x_out, labels, n, who);
-    if (s != GM_OK || (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
+    if (s != GM_OK || (s = check_standardized(vae, who)) != GM_OK ||
+        (s = reserve(vae, n < CHUNK ? n : CHUNK, false, who)) != GM_OK)
         return s;
     const int D = vae->cfg.input_dim, Z = vae->cfg.latent_dim, C = vae->cfg.n_classes;
     for (int32_t at = 0; at < n; at += CHUNK) {
@@ -889,9 +899,9 @@ gm_status gm_vae_anomaly_map(gm_vae *vae, const float *x, const int32_t *labels,
     return GM_OK;
 }
 
-/* scores[i] -= the length of row i's 8-bit pixels as raw deflate (level 9)
+/* nats[i] = the length of row i's 8-bit pixels as raw deflate (level 9)
  * codes them, in nats */
-static gm_status subtract_complexity(const float *x, int32_t n, int D, double *scores, const char *who)
+static gm_status deflated_nats(const float *x, int32_t n, int D, double *nats, const char *who)
 {
     z_stream z = { .zalloc = gm_zalloc, .zfree = gm_zfree };
     if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -907,7 +917,7 @@ static gm_status subtract_complexity(const float *x, int32_t n, int D, double *s
         if (deflate(&z, Z_FINISH) != Z_STREAM_END)
             s = gm_fail(GM_ERR_NO_MEMORY, "%s: zlib's deflate failed", who);
         else
-            scores[i] -= 8.0 * (double)z.total_out * 0.69314718055994531;  /* bits to nats */
+            nats[i] = 8.0 * (double)z.total_out * 0.69314718055994531;  /* bits to nats */
     }
     deflateEnd(&z);
     gm_free(in);
@@ -1171,12 +1181,26 @@ gm_status gm_vae_score_as(gm_vae *vae, int32_t kind, const float *x, const int32
         return estimate(vae, x, labels, n, m, MEAN_ELBO, scores, NULL, who);
     case GM_SCORE_RECONSTRUCTION:
         return estimate(vae, x, labels, n, 1, RECONSTRUCTION, scores, NULL, who);
-    case GM_SCORE_IWAE:
-    case GM_SCORE_COMPLEXITY: {
+    case GM_SCORE_IWAE: {
         gm_status s = estimate(vae, x, labels, n, m, IWAE, scores, NULL, who);
         for (int32_t i = 0; s == GM_OK && i < n; i++)
             scores[i] = -scores[i];
-        return s != GM_OK || kind == GM_SCORE_IWAE ? s : subtract_complexity(x, n, vae->cfg.input_dim, scores, who);
+        return s;
+    }
+    case GM_SCORE_COMPLEXITY: {
+        /* the lengths first: a failure of zlib's comes before any draw or output */
+        gm_status s = check_call(vae, x, scores, labels, n, who);
+        if (s != GM_OK || (s = check_data(vae, x, n, who)) != GM_OK)
+            return s;
+        double *nats = gm_malloc((size_t)n * sizeof *nats);
+        if (!nats)
+            return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d lengths", who, (int)n);
+        if ((s = deflated_nats(x, n, vae->cfg.input_dim, nats, who)) == GM_OK &&
+            (s = estimate(vae, x, labels, n, m, IWAE, scores, NULL, who)) == GM_OK)
+            for (int32_t i = 0; i < n; i++)
+                scores[i] = -scores[i] - nats[i];
+        gm_free(nats);
+        return s;
     }
     default:
         return gm_fail(GM_ERR_INVALID_ARG, "%s: kind %d is none of gm_score_kind's", who, (int)kind);
@@ -1350,6 +1374,9 @@ gm_status gm_vae_manifold(gm_vae *vae, int32_t side, int32_t label, float *out)
     const char *who = "gm_vae_manifold";
     if (!vae || !out)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: NULL argument", who);
+    gm_status s = check_standardized(vae, who);
+    if (s != GM_OK)
+        return s;
     if (vae->cfg.latent_dim != 2)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: the manifold is drawn for a 2-D latent space, not %d-D", who,
                        (int)vae->cfg.latent_dim);
@@ -1375,7 +1402,7 @@ gm_status gm_vae_manifold(gm_vae *vae, int32_t side, int32_t label, float *out)
             if (labels)
                 labels[cell] = label;
         }
-    gm_status s = gm_vae_decode(vae, z, labels, (int32_t)cells, out);
+    s = gm_vae_decode(vae, z, labels, (int32_t)cells, out);
     gm_free(z);
     gm_free(labels);
     return s;

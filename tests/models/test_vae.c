@@ -581,6 +581,11 @@ static void test_standardize_matches_standardized_data(void **state)
     gm_vae_losses la, lb;
     assert_int_equal(gm_vae_train_step(a, x, NULL, R, &la), GM_ERR_INVALID_ARG);
     assert_non_null(strstr(gm_last_error(), "gm_vae_fit_standardization"));
+    /* nor does it return values of x before the fit: it knows no scale */
+    float z[2 * Z] = { 0 }, out[2 * D];
+    assert_int_equal(gm_vae_decode(a, z, NULL, 2, out), GM_ERR_INVALID_ARG);
+    assert_int_equal(gm_vae_sample(a, NULL, 2, out), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "gm_vae_sample: this VAE standardizes"));
     assert_int_equal(gm_vae_fit_standardization(b, x, R), GM_ERR_INVALID_ARG);  /* standardize 0 */
     assert_int_equal(gm_vae_fit_standardization(a, x, 1), GM_ERR_INVALID_ARG);
     assert_int_equal(gm_vae_fit_standardization(a, x, R), GM_OK);

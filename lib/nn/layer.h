@@ -41,6 +41,7 @@ typedef struct gm_layer_spec {
                           too, whose gradient is then rounding noise that Adam would turn into steps */
     bool spectral;     /* a product whose weight is spectrally normalized (nn/net.h) */
     int group;         /* minibatch standard deviation's group of samples */
+    int factor;        /* a pixel shuffle's upscale factor r, 2..8 */
 } gm_layer_spec;
 
 typedef struct gm_layer {
@@ -58,6 +59,7 @@ typedef struct gm_layer {
     float *sn_w;      /* with sn: W / sigma as the passes use it, then pending u and v, sigma, scratch */
     gm_conv_geom geom; /* a convolution's */
     int group;        /* minibatch standard deviation's */
+    int factor;       /* a pixel shuffle's */
     float *y;         /* the output, (batch, out size) */
     float *scratch;   /* the kind's own workspace (ops->scratch), or NULL */
 } gm_layer;
@@ -102,7 +104,7 @@ struct gm_layer_ops {
      * for layer index i under prefix (the first at l->param). */
     gm_status (*declare)(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
                          const char *who);
-    /* PyTorch's default initialisation. */
+    /* PyTorch's default initialisation; NULL for a kind without tensors. */
     void (*init)(const gm_layer *l, gm_param_table *t, gm_rng *rng);
     /* y's channels [c0, c1) of rows [n0, n1) from x (y is l->y but for
      * the gradient penalty's passes); a member whose pass splits channels
@@ -144,5 +146,6 @@ extern const gm_layer_ops gm_layer_conv;       /* W (out, k, k, in.c), b (out) *
 extern const gm_layer_ops gm_layer_convt;      /* transposed: W (out, k, k, in.c), b (out) */
 extern const gm_layer_ops gm_layer_batchnorm;  /* weight, bias (c); buffers running_mean, running_var (c) */
 extern const gm_layer_ops gm_layer_mbstd;      /* no tensors: (c, h, w) -> (c + 1, h, w) */
+extern const gm_layer_ops gm_layer_shuffle;    /* no tensors: (c * r * r, h, w) -> (c, h * r, w * r) */
 
 #endif

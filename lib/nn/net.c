@@ -140,7 +140,8 @@ void gm_net_init_weights(const gm_net *net, gm_param_table *t, gm_rng *rng)
 {
     for (int i = 0; i < net->n_layers; i++) {
         const gm_layer *l = &net->layer[i];
-        l->ops->init(l, t, rng);
+        if (l->ops->init)
+            l->ops->init(l, t, rng);
         if (l->sn)
             gm_sn_init(rng, gm_param_data(t, l->sn), gm_param_data(t, l->sn + 1), l->split, l->sn_cols);
     }

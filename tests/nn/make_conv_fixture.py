@@ -32,6 +32,12 @@ def nhwc(t):
     return t.permute(0, 2, 3, 1)
 
 
+def write_beside(name, lines):
+    """Write lines to the file name in this script's folder."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), "w") as f:
+        f.writelines(lines)
+
+
 def conv_case(out, prefix, layer, x, transposed):
     x = x.clone().requires_grad_(True)
     y = layer(x)
@@ -102,9 +108,7 @@ def main():
                     ("w_sn", ohwi(w_sn)), ("g", ohwi(g)), ("dw", ohwi(w.grad))):
         out.append(c_array("fxs_%s" % name, t))
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv_fixture.h")
-    with open(path, "w") as f:
-        f.writelines(out)
+    write_beside("conv_fixture.h", out)
 
 
 if __name__ == "__main__":

@@ -107,8 +107,9 @@ GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t siz
  *   bits: kept as 8-bit pixels, 1 channel when every image is grey, else 3
  *   (RGB), alpha composited onto black. Images of another size than the
  *   first are an error naming the file, unless resize_height and
- *   resize_width ask for a size (bilinear, half-pixel centres). An image may
- *   declare at most 2^26 pixels.
+ *   resize_width ask for a size (bicubic as Pillow's Image.resize with
+ *   BICUBIC: antialiased when shrinking). An image may declare at most
+ *   2^26 pixels.
  * Values must be finite. At most 2^31 - 1 bytes of data are kept, and a
  * CSV file may hold at most 2^31 - 1 bytes. A malformed file is
  * GM_ERR_FORMAT naming it and where the problem is (the byte offset, or

@@ -12,6 +12,7 @@
 
 #include "imagedir.h"
 #include "pngio.h"
+#include "resample.h"
 #include "core/alloc.h"
 #include "core/error.h"
 
@@ -126,31 +127,6 @@ typedef struct image {
     gm_png_info info;
 } image;
 
-/* Bilinear resampling of src (sh, sw, c) to dst (dh, dw, c), half-pixel
- * centres, edges clamped. */
-static void resize(uint8_t *dst, int dh, int dw, const uint8_t *src, int sh, int sw, int c)
-{
-    const float ky = (float)sh / (float)dh, kx = (float)sw / (float)dw;
-    for (int y = 0; y < dh; y++) {
-        float fy = ((float)y + 0.5f) * ky - 0.5f;
-        fy = fy < 0.0f ? 0.0f : fy;
-        const int y0 = (int)fy < sh - 1 ? (int)fy : sh - 1, y1 = y0 + 1 < sh ? y0 + 1 : sh - 1;
-        const float wy = fy - (float)y0 > 1.0f ? 1.0f : fy - (float)y0;
-        for (int x = 0; x < dw; x++) {
-            float fx = ((float)x + 0.5f) * kx - 0.5f;
-            fx = fx < 0.0f ? 0.0f : fx;
-            const int x0 = (int)fx < sw - 1 ? (int)fx : sw - 1, x1 = x0 + 1 < sw ? x0 + 1 : sw - 1;
-            const float wx = fx - (float)x0 > 1.0f ? 1.0f : fx - (float)x0;
-            for (int k = 0; k < c; k++) {
-                const float top = (1.0f - wx) * src[((size_t)y0 * sw + x0) * c + k] + wx * src[((size_t)y0 * sw + x1) * c + k];
-                const float bot = (1.0f - wx) * src[((size_t)y1 * sw + x0) * c + k] + wx * src[((size_t)y1 * sw + x1) * c + k];
-                const float v = (1.0f - wy) * top + wy * bot + 0.5f;
-                dst[((size_t)y * dw + x) * c + k] = (uint8_t)(v > 255.0f ? 255.0f : v);
-            }
-        }
-    }
-}
-
 /* the images of path: its class folders' PNG files, or its own */
 static gm_status collect(const char *who, const char *path, image **out, int32_t *count, int32_t *n_classes)
 {
@@ -257,7 +233,7 @@ gm_status gm_imagedir_read(const char *who, const char *path, int32_t height, in
         if (resized && !(scratch = gm_malloc((size_t)info->height * (size_t)info->width * (size_t)channels)))
             s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory to decode '%s'", who, im[i].path);
         if (s == GM_OK && (s = gm_png_read(who, im[i].path, info, channels, scratch)) == GM_OK && resized)
-            resize(slot, h, w, scratch, info->height, info->width, channels);
+            s = gm_resample_bicubic_u8(who, scratch, info->height, info->width, channels, slot, h, w);
         if (resized)
             gm_free(scratch);
         if (out->labels)

@@ -22,8 +22,8 @@ typedef struct gm_imagedir {
 
 /* Read every image: grey (1 channel) when all are grey, else RGB (3);
  * alpha composited onto black. All must have the first one's size, unless
- * height and width (both > 0) ask for a resize, bilinear with half-pixel
- * centres. At most max_bytes of pixels. GM_ERR_FORMAT names the file (a
+ * height and width (both > 0) ask for a resize, bicubic as Pillow's
+ * (resample.h). At most max_bytes of pixels. GM_ERR_FORMAT names the file (a
  * size that differs, a corrupt or truncated PNG, one too large), the
  * folder (no images, a class folder without any, images beside class
  * folders); GM_ERR_IO, GM_ERR_NO_MEMORY, GM_ERR_UNSUPPORTED without

@@ -174,6 +174,23 @@ void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed)
     }
 }
 
+float *gm_test_unit_floats(const uint8_t *bytes, size_t n)
+{
+    float *f = malloc(n * sizeof *f);
+    assert_non_null(f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)bytes[i] / 255.0f;
+    return f;
+}
+
+void gm_test_expect_fail(gm_status st, gm_status want, const char *who, const char *word)
+{
+    if (st != want)
+        fail_msg("got status %d (%s), want %d", st, gm_last_error(), want);
+    if (!strstr(gm_last_error(), who) || !strstr(gm_last_error(), word))
+        fail_msg("message \"%s\" should name %s and say '%s'", gm_last_error(), who, word);
+}
+
 void gm_test_write_file(const char *path, const void *bytes, size_t size)
 {
     FILE *f = fopen(path, "wb");

@@ -54,6 +54,13 @@ size_t gm_test_dir_entries(void);
 /* Write size bytes to path, replacing it; a failure fails the test. */
 void gm_test_write_file(const char *path, const void *bytes, size_t size);
 
+/* A malloc'd copy of bytes (n) as floats in [0, 1] (bytes / 255): an
+ * 8-bit fixture as the library's images; free() it. */
+float *gm_test_unit_floats(const uint8_t *bytes, size_t n);
+
+/* st must be want, and gm_last_error() must name who and hold word. */
+void gm_test_expect_fail(gm_status st, gm_status want, const char *who, const char *word);
+
 /* Fill x (n) with uniform values in [lo, hi) from a fixed LCG (test data only). */
 void gm_test_fill(float *x, size_t n, float lo, float hi, uint32_t seed);
 

@@ -408,9 +408,15 @@ static void standard_job(const gm_member *self, void *arg)
     const standard_pass *p = arg;
     int n0, n1;
     gm_team_share(self, p->N, &n0, &n1);
-    for (size_t i = (size_t)n0 * p->D; i < (size_t)n1 * p->D; i++) {
-        const size_t j = i % (size_t)p->D;
-        p->out[i] = p->back ? p->in[i] * p->std[j] + p->mean[j] : (p->in[i] - p->mean[j]) / p->std[j];
+    for (int n = n0; n < n1; n++) {
+        const float *in = p->in + (size_t)n * p->D;
+        float *out = p->out + (size_t)n * p->D;
+        if (p->back)
+            for (int j = 0; j < p->D; j++)
+                out[j] = in[j] * p->std[j] + p->mean[j];
+        else
+            for (int j = 0; j < p->D; j++)
+                out[j] = (in[j] - p->mean[j]) / p->std[j];
     }
 }
 

@@ -82,3 +82,14 @@ def write_idx_labels(path, labels):
     """A 1-D IDX file of unsigned bytes: the MNIST labels format."""
     labels = np.asarray(labels, dtype=np.uint8)
     Path(path).write_bytes(struct.pack(">II", 0x0801, len(labels)) + labels.tobytes())
+
+
+def table(rng, n, shift=0.0):
+    """n rows of a table, float32 (n, 4): columns on scales from 0.01 to
+    1000 that move together (a 1-D factor and some noise), shifted off it
+    by shift."""
+    t = rng.normal(size=(n, 1))
+    scales = np.array([0.01, 1.0, 30.0, 1000.0])
+    return ((t + 0.1 * rng.normal(size=(n, 4)) + shift * np.array([1.0, -1.0, 1.0, -1.0])) * scales
+            + 5 * scales).astype(np.float32)
+

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import genmodel
-from helpers import TINY_GAN, TINY_VAE, patterns, read_safetensors
+from helpers import TINY_GAN, TINY_VAE, patterns, read_safetensors, table
 
 
 def test_info_reads_a_python_checkpoint(tool, tmp_path):
@@ -215,14 +215,6 @@ def test_tool_refuses_a_table_of_another_width(tool, tmp_path):
             (command, result.stderr)
 
 
-def table(rng, n, shift=0.0):
-    """n rows of a table: columns on scales from 0.01 to 1000 that move
-    together (a 1-D factor and some noise), shifted off it by shift."""
-    t = rng.normal(size=(n, 1))
-    scales = np.array([0.01, 1.0, 30.0, 1000.0])
-    return (t + 0.1 * rng.normal(size=(n, 4)) + shift * np.array([1.0, -1.0, 1.0, -1.0])) * scales + 5 * scales
-
-
 def write_csv(path, x, labels):
     np.savetxt(path, np.column_stack([x, labels]), delimiter=",", header="a,b,c,d,label", comments="", fmt="%.9g")
 
@@ -243,8 +235,8 @@ def test_tool_runs_the_table_workflow(tool, tmp_path):
          "--likelihood", "gaussian", "--standardize", 1, "--hidden", 16, "--latent", 2, "--epochs", 30,
          "--batch", 32, "--threads", 1, "--out", path)
     tensors, _ = read_safetensors(path.read_bytes())
-    np.testing.assert_allclose(tensors["input.mean"], x.mean(0), rtol=1e-6)
-    np.testing.assert_allclose(tensors["input.std"], x.std(0), rtol=1e-5)
+    np.testing.assert_allclose(tensors["input.mean"], x.astype(np.float64).mean(0), rtol=1e-6)
+    np.testing.assert_allclose(tensors["input.std"], x.astype(np.float64).std(0), rtol=1e-5)
     with genmodel.VAE(input_dim=4, latent_dim=2, enc_hidden=(16,), dec_hidden=(16,), likelihood="gaussian",
                       standardize=1) as vae:
         vae.fit(x, 1)

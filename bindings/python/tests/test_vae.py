@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import genmodel
-from helpers import TINY_VAE, patterns
+from helpers import TINY_VAE, patterns, table
 
 
 @pytest.fixture
@@ -175,14 +175,7 @@ def test_table_workflow_in_python():
     the new ones: the rows off the training data's pattern are flagged,
     few of the others; reconstructions come back in the table's units."""
     rng = np.random.default_rng(7)
-    scales = np.array([0.01, 1.0, 30.0, 1000.0])
-
-    def rows(n, shift=0.0):
-        t = rng.normal(size=(n, 1))
-        return ((t + 0.1 * rng.normal(size=(n, 4)) + shift * np.array([1.0, -1.0, 1.0, -1.0])) * scales
-                + 5 * scales).astype(np.float32)
-
-    x, held, new = rows(400), rows(200), np.vstack([rows(100), rows(100, shift=1.0)])
+    x, held, new = table(rng, 400), table(rng, 200), np.vstack([table(rng, 100), table(rng, 100, shift=1.0)])
     with genmodel.VAE(input_dim=4, latent_dim=2, enc_hidden=(16,), dec_hidden=(16,), likelihood="gaussian",
                       standardize=1, seed=1) as vae:
         vae.fit(x, 30, batch_size=32)

@@ -33,6 +33,16 @@ static gm_status declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t,
     return gm_params_add(t, name, 1, bshape, NULL, who);
 }
 
+static gm_status resize(gm_layer *l, const char *who)
+{
+    const gm_conv_geom *g = &l->geom;
+    gm_status st = gm_conv_geom_init(&l->geom, g->transposed, l->in.c, l->in.h, l->in.w, g->out_c, g->k, g->stride,
+                                     g->pad, g->out_pad, who);
+    if (st == GM_OK)
+        l->out = (gm_shape){ g->out_c, g->out_h, g->out_w };
+    return st;
+}
+
 static void init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
 {
     gm_conv_init(rng, gm_param_data(t, l->param), l->bias ? gm_param_data(t, l->param + 1) : NULL, &l->geom);
@@ -120,6 +130,7 @@ const gm_layer_ops gm_layer_conv = {
     .name = "conv",
     .whole_dx = true,
     .declare = conv_declare,
+    .resize = resize,
     .init = init,
     .forward = conv_forward,
     .backward = conv_backward,
@@ -166,6 +177,7 @@ static void convt_backward(const gm_layer *l, const gm_layer_pass *p, const gm_m
 const gm_layer_ops gm_layer_convt = {
     .name = "convt",
     .declare = convt_declare,
+    .resize = resize,
     .init = init,
     .forward = convt_forward,
     .backward = convt_backward,

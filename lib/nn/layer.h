@@ -60,6 +60,7 @@ typedef struct gm_layer {
     gm_conv_geom geom; /* a convolution's */
     int group;        /* minibatch standard deviation's */
     int factor;       /* a pixel shuffle's */
+    bool reshaped;    /* its output is seen in another shape (gm_layer_spec.reshape) */
     float *y;         /* the output, (batch, out size) */
     float *scratch;   /* the kind's own workspace (ops->scratch), or NULL */
 } gm_layer;
@@ -104,6 +105,10 @@ struct gm_layer_ops {
      * for layer index i under prefix (the first at l->param). */
     gm_status (*declare)(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
                          const char *who);
+    /* Optional: set l->out (and the kind's geometry) for a new l->in of
+     * the same channels, as declare did for the first; NULL: the kind takes
+     * only the shape it was declared for (a dense layer's weights fix it). */
+    gm_status (*resize)(gm_layer *l, const char *who);
     /* PyTorch's default initialisation; NULL for a kind without tensors. */
     void (*init)(const gm_layer *l, gm_param_table *t, gm_rng *rng);
     /* y's channels [c0, c1) of rows [n0, n1) from x (y is l->y but for

@@ -122,8 +122,38 @@ gm_status gm_net_init(gm_net *net, gm_param_table *t, const char *prefix, gm_sha
                 return gm_fail(GM_ERR_INVALID_ARG, "%s: %s's layer %d cannot reshape %zu values to (%d, %d, %d)", who,
                                prefix, i, gm_shape_size(l->out), r.c, r.h, r.w);
             l->out = r;
+            l->reshaped = true;
         }
     }
+    return GM_OK;
+}
+
+gm_status gm_net_resize(gm_net *net, int h, int w, const char *who)
+{
+    const gm_shape in = net->layer[0].in;
+    if (h == in.h && w == in.w)
+        return GM_OK;
+    if (h < 1 || w < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: an input of %dx%d pixels", who, h, w);
+    gm_layer saved[GM_NET_MAX_LAYERS];
+    memcpy(saved, net->layer, (size_t)net->n_layers * sizeof *saved);
+    gm_status s = GM_OK;
+    for (int i = 0; i < net->n_layers && s == GM_OK; i++) {
+        gm_layer *l = &net->layer[i];
+        l->in = i ? net->layer[i - 1].out : (gm_shape){ in.c, h, w };
+        if (!l->ops->resize || l->reshaped)
+            s = gm_fail(GM_ERR_INVALID_ARG, "%s: layer %d (%s) takes only its input of (%d, %d, %d)", who, i,
+                        l->ops->name, saved[i].in.c, saved[i].in.h, saved[i].in.w);
+        else
+            s = l->ops->resize(l, who);
+    }
+    if (s != GM_OK) {
+        memcpy(net->layer, saved, (size_t)net->n_layers * sizeof *saved);
+        return s;
+    }
+    /* the outputs' sizes changed: the next reserve carves anew, in the
+     * block it has while that is large enough */
+    net->batch = net->backward_batch = net->members = 0;
     return GM_OK;
 }
 

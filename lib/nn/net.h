@@ -38,6 +38,13 @@ typedef struct gm_net {
  * who (here and below) is the public call a failure's message names. */
 gm_status gm_net_init(gm_net *net, gm_param_table *t, const char *prefix, gm_shape in, int n_layers,
                       const gm_layer_spec *specs, float slope, const char *who);
+/* Make the network take inputs of h x w pixels (its channels as they
+ * are): a fully convolutional one runs on any image size. Every layer's
+ * shape follows; its parameters stay. The workspace is carved anew at the
+ * next gm_net_reserve, growing only when the new shapes need more.
+ * GM_ERR_INVALID_ARG when a layer cannot (a dense layer, a reshape, a
+ * convolution's output below one pixel); the network is as it was then. */
+gm_status gm_net_resize(gm_net *net, int h, int w, const char *who);
 /* A multilayer perceptron: n_layers dense layers mapping widths[i] to
  * widths[i + 1], layer i with activation acts[i]. */
 gm_status gm_net_init_mlp(gm_net *net, gm_param_table *t, const char *prefix, int n_layers, const int *widths,

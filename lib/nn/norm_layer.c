@@ -39,6 +39,13 @@ static gm_status bn_declare(gm_layer *l, const gm_layer_spec *s, gm_param_table 
     return GM_OK;
 }
 
+static gm_status bn_resize(gm_layer *l, const char *who)
+{
+    (void)who;
+    l->out = l->in;
+    return GM_OK;
+}
+
 static void bn_init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
 {
     (void)rng;
@@ -121,6 +128,7 @@ const gm_layer_ops gm_layer_batchnorm = {
     .name = "batchnorm",
     .local = true,
     .declare = bn_declare,
+    .resize = bn_resize,
     .init = bn_init,
     .forward = bn_forward,
     .backward = bn_backward,

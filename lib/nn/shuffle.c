@@ -45,6 +45,16 @@ void gm_shuffle_backward(float *dx, const float *dy, int C, int W, int r, int q0
 
 enum { MIN_FACTOR = 2, MAX_FACTOR = 8 };
 
+/* out from in for the factor l->factor */
+static gm_status shuffle_resize(gm_layer *l, const char *who)
+{
+    const int r = l->factor;
+    if (l->in.h > INT_MAX / r || l->in.w > INT_MAX / r)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: pixel shuffle of %dx%d by %d is too large", who, l->in.h, l->in.w, r);
+    l->out = (gm_shape){ l->in.c / (r * r), l->in.h * r, l->in.w * r };
+    return GM_OK;
+}
+
 static gm_status shuffle_declare(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
                                  const char *who)
 {
@@ -60,8 +70,7 @@ static gm_status shuffle_declare(gm_layer *l, const gm_layer_spec *s, gm_param_t
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %s's layer %d: pixel shuffle of %dx%d by %d is too large", who, prefix,
                        i, l->in.h, l->in.w, r);
     l->factor = r;
-    l->out = (gm_shape){ l->in.c / (r * r), l->in.h * r, l->in.w * r };
-    return GM_OK;
+    return shuffle_resize(l, who);
 }
 
 /* the pass's input rows [*q0, *q1) that the member moves: all of them
@@ -120,6 +129,7 @@ const gm_layer_ops gm_layer_shuffle = {
     .name = "pixel_shuffle",
     .whole_dx = true,
     .declare = shuffle_declare,
+    .resize = shuffle_resize,
     .forward = shuffle_forward,
     .backward = shuffle_backward,
     .work = shuffle_work,

@@ -317,6 +317,93 @@ static void test_refused(void **state)
     }
 }
 
+/* ---- one network on any image size ---- */
+
+/* an upscaler's stack: conv, batch norm, conv, shuffle */
+static void upscaler(gm_layer_spec specs[4])
+{
+    specs[0] = (gm_layer_spec){ .ops = &gm_layer_conv, .out = 6, .act = GM_ACT_IDENTITY, .k = 5, .stride = 1,
+                                .pad = 2, .no_bias = true };
+    specs[1] = (gm_layer_spec){ .ops = &gm_layer_batchnorm, .act = GM_ACT_TANH };
+    espcn(specs + 2, 2 * 4, 3, 2, GM_ACT_IDENTITY, GM_ACT_SIGMOID);
+}
+
+/* A network resized to another image size computes what one declared at
+ * that size does, with the same weights; a smaller size after a larger
+ * one takes the block it has. */
+static void test_resize_runs_any_size(void **state)
+{
+    (void)state;
+    enum { N = 3, C = 2 };
+    static const int sizes[3][2] = { { 9, 4 }, { 5, 7 }, { 1, 1 } };
+    gm_layer_spec specs[4];
+    upscaler(specs);
+    gm_param_table t, u;
+    gm_net net, fresh;
+    build(&net, &t, (gm_shape){ C, 5, 7 }, 4, specs, N);
+    gm_team *team;
+    assert_int_equal(gm_team_create(2, &team, "t"), GM_OK);
+    for (int k = 0; k < 3; k++) {
+        const int H = sizes[k][0], W = sizes[k][1];
+        assert_int_equal(gm_net_resize(&net, H, W, "t"), GM_OK);
+        net.team = team;
+        assert_int_equal(gm_net_reserve(&net, N, true, "t"), GM_OK);
+        build(&fresh, &u, (gm_shape){ C, H, W }, 4, specs, N);
+        fresh.team = team;
+        assert_int_equal(gm_net_reserve(&fresh, N, true, "t"), GM_OK);
+        assert_true(net.layer[3].out.c == 2 && net.layer[3].out.h == 2 * H && net.layer[3].out.w == 2 * W);
+        const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * 2 * 4 * H * W;
+        float *x = alloc_floats(nx), *d1 = alloc_floats(ny), *d2 = alloc_floats(ny);
+        float *dx1 = alloc_floats(nx), *dx2 = alloc_floats(nx);
+        gm_test_fill(x, nx, -1.0f, 1.0f, 11 + k);
+        gm_test_fill(d1, ny, -1.0f, 1.0f, 21 + k);
+        memcpy(d2, d1, ny * sizeof *d2);
+        gm_net_begin_step(&net, &t);
+        gm_net_begin_step(&fresh, &u);
+        assert_memory_equal(gm_net_forward(&net, &t, x, N), gm_net_forward(&fresh, &u, x, N), ny * sizeof(float));
+        gm_net_backward(&net, &t, x, d1, dx1, N, GM_GRADS_SET);
+        gm_net_backward(&fresh, &u, x, d2, dx2, N, GM_GRADS_SET);
+        assert_memory_equal(dx1, dx2, nx * sizeof *dx1);
+        assert_memory_equal(t.grad, u.grad, t.total * sizeof *t.grad);
+        assert_memory_equal(gm_net_infer(&net, &t, x, N), gm_net_infer(&fresh, &u, x, N), ny * sizeof(float));
+        release(&fresh, &u);
+        free(x), free(d1), free(d2), free(dx1), free(dx2);
+    }
+    gm_team_free(team);
+    release(&net, &t);
+}
+
+/* A layer whose shape is fixed refuses, naming it, and the network stays
+ * as it was and still runs. */
+static void test_resize_refused(void **state)
+{
+    (void)state;
+    const gm_layer_spec dense[2] = {
+        { .ops = &gm_layer_conv, .out = 2, .act = GM_ACT_RELU, .k = 3, .stride = 2, .pad = 1 },
+        { .ops = &gm_layer_dense, .out = 3, .act = GM_ACT_IDENTITY },
+    };
+    gm_param_table t;
+    gm_net net;
+    build(&net, &t, (gm_shape){ 1, 4, 4 }, 2, dense, 2);
+    assert_int_equal(gm_net_resize(&net, 8, 8, "gm_test_resize"), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "layer 1 (dense) takes only its input of (2, 2, 2)"));
+    assert_true(net.layer[0].in.h == 4 && net.layer[0].out.h == 2 && net.layer[1].in.h == 2);
+    assert_int_equal(gm_net_resize(&net, 0, 8, "gm_test_resize"), GM_ERR_INVALID_ARG);
+    float x[2 * 16];
+    gm_test_fill(x, 32, 0.0f, 1.0f, 5);
+    assert_non_null(gm_net_infer(&net, &t, x, 2));
+    release(&net, &t);
+    /* a reshape fixes the size after it */
+    gm_layer_spec reshaped[2];
+    espcn(reshaped, 4, 3, 2, GM_ACT_IDENTITY, GM_ACT_IDENTITY);
+    reshaped[0].reshape = (gm_shape){ 1, 4, 4 * 4 };
+    reshaped[1] = (gm_layer_spec){ .ops = &gm_layer_conv, .out = 1, .act = GM_ACT_IDENTITY, .k = 1, .stride = 1 };
+    build(&net, &t, (gm_shape){ 1, 4, 4 }, 2, reshaped, 2);
+    assert_int_equal(gm_net_resize(&net, 3, 3, "gm_test_resize"), GM_ERR_INVALID_ARG);
+    assert_non_null(strstr(gm_last_error(), "layer 0 (conv) takes only its input of (1, 4, 4)"));
+    release(&net, &t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +413,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stack_gradients, setup, teardown),
         cmocka_unit_test(test_team_matches_the_caller_alone),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_resize_runs_any_size),
+        cmocka_unit_test(test_resize_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "genmodel/common.h"
 #include "genmodel/vae.h"
 #include "genmodel/gan.h"
+#include "genmodel/sr.h"
 #include "genmodel/data.h"
 #include "genmodel/checkpoint.h"
 

@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "gan.h"
+#include "sr.h"
 #include "vae.h"
 
 #ifdef __cplusplus
@@ -39,7 +40,8 @@ extern "C" {
 /** The kind of model a checkpoint holds, or a config describes. */
 typedef enum gm_model_kind {
     GM_MODEL_VAE = 1,  /**< a gm_vae, configured by gm_vae_config */
-    GM_MODEL_GAN = 2   /**< a gm_gan, configured by gm_gan_config */
+    GM_MODEL_GAN = 2,  /**< a gm_gan, configured by gm_gan_config */
+    GM_MODEL_SR = 3    /**< a gm_sr, configured by gm_sr_config (since 0.2) */
 } gm_model_kind;
 
 /** How a config field's elements are stored. */
@@ -123,6 +125,10 @@ GM_API gm_status gm_checkpoint_peek_vae(const char *path, gm_vae_config *cfg);
  * a VAE's file. */
 GM_API gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg);
 
+/** The config stored in an upscaler's checkpoint (gm_sr), as
+ * gm_checkpoint_peek_vae does for a VAE. */
+GM_API gm_status gm_checkpoint_peek_sr(const char *path, gm_sr_config *cfg);
+
 /** Save everything needed to resume training: config, weights, Adam moments
  * and step, random state. Written to a temporary file beside path, synced
  * and renamed over it; on failure (GM_ERR_IO, GM_ERR_NO_MEMORY) the file
@@ -171,7 +177,19 @@ GM_API gm_status gm_gan_save_buffer(gm_gan *gan, void **buf, size_t *size);
  * are only read; *out is a new handle for gm_gan_free, NULL on failure. */
 GM_API gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out);
 
-/** Release a buffer gm_vae_save_buffer or gm_gan_save_buffer returned,
+/** The same for an upscaler (gm_sr): its network, its discriminator if it
+ * has one, both optimizers, the random state and the config; errors and
+ * guarantees as gm_vae_save. */
+GM_API gm_status gm_sr_save(gm_sr *sr, const char *path);
+/** Load an upscaler saved by gm_sr_save, as gm_vae_load; GM_ERR_MISMATCH
+ * for another kind's file. The caller releases it with gm_sr_free. */
+GM_API gm_status gm_sr_load(const char *path, gm_sr **out);
+/** gm_sr_save to memory, as gm_vae_save_buffer. */
+GM_API gm_status gm_sr_save_buffer(gm_sr *sr, void **buf, size_t *size);
+/** gm_sr_load from memory, as gm_vae_load_buffer. */
+GM_API gm_status gm_sr_load_buffer(const void *buf, size_t size, gm_sr **out);
+
+/** Release a buffer a gm_*_save_buffer call returned,
  * through the allocator that made it; NULL is a no-op. Memory from
  * anywhere else (malloc) must not be passed. Thread-safe. */
 GM_API void gm_buffer_free(void *buf);

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "csv.h"
+#include "dataset_internal.h"
 #include "fileio.h"
 #include "idx.h"
 #include "imagedir.h"
@@ -361,4 +362,33 @@ gm_status gm_dataset_gather(const gm_dataset *ds, const int32_t *indices, int32_
             labels[i] = ds->labels[indices[i]];
     }
     return GM_OK;
+}
+
+/* ---- inside views for the models (dataset_internal.h) ---- */
+
+gm_status gm_dataset_check_images(const gm_dataset *ds, const char *who)
+{
+    if (!ds->pixels || ds->count < 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: the dataset holds %s, not images", who,
+                       ds->pixels ? "nothing" : "a table of numbers");
+    return GM_OK;
+}
+
+void gm_dataset_view_size(const gm_dataset *ds, int32_t i, int32_t *height, int32_t *width)
+{
+    (void)i;
+    *height = ds->height;
+    *width = ds->width;
+}
+
+void gm_dataset_crop(const gm_dataset *ds, int32_t i, int32_t y0, int32_t x0, int32_t h, int32_t w, float *out)
+{
+    const size_t c = (size_t)ds->channels, row = (size_t)ds->width * c;
+    const uint8_t *img = ds->pixels + (size_t)i * ds->dim;
+    for (int32_t y = 0; y < h; y++) {
+        const uint8_t *src = img + (size_t)(y0 + y) * row + (size_t)x0 * c;
+        float *dst = out + (size_t)y * w * c;
+        for (size_t k = 0; k < (size_t)w * c; k++)
+            dst[k] = src[k] * (1.0f / 255.0f);
+    }
 }

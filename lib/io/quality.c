@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "quality.h"
+#include "ycbcr.h"
 #include "core/alloc.h"
 #include "core/error.h"
 
@@ -56,7 +57,7 @@ static double value(const view *v, const float *img, size_t y, size_t x, size_t 
 {
     const float *px = img + ((v->top + y) * v->w + v->top + x) * v->c;
     if (v->luma)
-        return (16.0 + 65.481 * px[0] + 128.553 * px[1] + 24.966 * px[2]) / 255.0;
+        return gm_luma(px[0], px[1], px[2]);
     return px[p];
 }
 

@@ -19,6 +19,7 @@
 #include "io/safetensors.h"
 #include "fields.h"
 #include "gan_internal.h"
+#include "sr_internal.h"
 #include "vae_internal.h"
 
 #define FORMAT_NAME "libgenmodel"
@@ -88,6 +89,7 @@ static int parse_element(int32_t type, const char *text, void *dst)
 typedef union {
     gm_vae_config vae;
     gm_gan_config gan;
+    gm_sr_config sr;
 } stored_config;
 
 typedef struct model_kind model_kind;
@@ -118,7 +120,7 @@ struct model_kind {
     void (*view)(void *h, stored_config *cfg, model_view *v);   /* cfg: the handle's config, filled */
 };
 
-static const model_kind vae_kind, gan_kind;
+static const model_kind vae_kind, gan_kind, sr_kind;
 
 static void vae_init(stored_config *c) { gm_vae_config_init(&c->vae); }
 static void gan_init(stored_config *c) { gm_gan_config_init(&c->gan); }
@@ -126,6 +128,10 @@ static gm_status vae_check(const stored_config *c, const char *who) { return gm_
 static gm_status gan_check(const stored_config *c, const char *who) { return gm_gan_config_check(&c->gan, who); }
 static gm_status vae_create(const stored_config *c, void **out) { return gm_vae_create(&c->vae, (gm_vae **)out); }
 static gm_status gan_create(const stored_config *c, void **out) { return gm_gan_create(&c->gan, (gm_gan **)out); }
+static void sr_init(stored_config *c) { gm_sr_config_init(&c->sr); }
+static gm_status sr_check(const stored_config *c, const char *who) { return gm_sr_config_check(&c->sr, who); }
+static gm_status sr_create(const stored_config *c, void **out) { return gm_sr_create(&c->sr, (gm_sr **)out); }
+static void sr_free(void *h) { gm_sr_free(h); }
 static void vae_free(void *h) { gm_vae_free(h); }
 static void gan_free(void *h) { gm_gan_free(h); }
 
@@ -146,10 +152,22 @@ static void gan_view(void *h, stored_config *cfg, model_view *v)
                        { "gm.step", "gm.step.disc" }, 2, gm_gan_ema(gan), gm_gan_rng(gan) };
 }
 
+static void sr_view(void *h, stored_config *cfg, model_view *v)
+{
+    gm_sr *sr = h;
+    gm_sr_config_init(&cfg->sr);
+    gm_sr_get_config(sr, &cfg->sr);
+    gm_param_table *disc = gm_sr_disc_table(sr);
+    *v = (model_view){ &sr_kind, cfg, { gm_sr_gen_table(sr), disc }, { "gm.step", "gm.step.disc" }, disc ? 2 : 1,
+                       NULL, gm_sr_rng(sr) };
+}
+
 static const model_kind vae_kind = { "vae", GM_MODEL_VAE, sizeof(gm_vae_config), GM_VAE_CONFIG_V1_SIZE, vae_init,
                                      vae_check, vae_create, vae_free, vae_view };
 static const model_kind gan_kind = { "gan", GM_MODEL_GAN, sizeof(gm_gan_config), GM_GAN_CONFIG_V1_SIZE, gan_init,
                                      gan_check, gan_create, gan_free, gan_view };
+static const model_kind sr_kind = { "sr", GM_MODEL_SR, sizeof(gm_sr_config), sizeof(gm_sr_config), sr_init, sr_check,
+                                    sr_create, sr_free, sr_view };
 
 /* tensor names: the parameter, then its moments, then its EMA */
 static const char *const tensor_prefix[4] = { "", "optim.m.", "optim.v.", "ema." };
@@ -302,7 +320,11 @@ static gm_status read_header(const gm_st_file *f, const model_kind *want, stored
     if (version > GM_CHECKPOINT_FORMAT_VERSION)
         return gm_fail(GM_ERR_VERSION, "%s: format version %" PRId64 " is newer than this library's %d", who,
                        version, GM_CHECKPOINT_FORMAT_VERSION);
-    const model_kind *k = !model ? NULL : !strcmp(model, "vae") ? &vae_kind : !strcmp(model, "gan") ? &gan_kind : NULL;
+    static const model_kind *const kinds[] = { &vae_kind, &gan_kind, &sr_kind };
+    const model_kind *k = NULL;
+    for (size_t i = 0; model && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(model, kinds[i]->name))
+            k = kinds[i];
     if (!k)
         return gm_fail(GM_ERR_FORMAT, "%s: unknown model kind '%s'", who, model ? model : "(missing)");
     if (want && k != want)
@@ -537,6 +559,34 @@ gm_status gm_gan_load_buffer(const void *buf, size_t size, gm_gan **out)
     return s;
 }
 
+gm_status gm_sr_save(gm_sr *sr, const char *path)
+{
+    return save_model(&sr_kind, sr, true, path, NULL, NULL, "gm_sr_save");
+}
+
+gm_status gm_sr_save_buffer(gm_sr *sr, void **buf, size_t *size)
+{
+    return save_model(&sr_kind, sr, false, NULL, buf, size, "gm_sr_save_buffer");
+}
+
+gm_status gm_sr_load(const char *path, gm_sr **out)
+{
+    void *h = NULL;  /* the handle, then as its own type */
+    gm_status s = load_model(&sr_kind, true, path, NULL, 0, out ? &h : NULL, "gm_sr_load");
+    if (out)
+        *out = h;
+    return s;
+}
+
+gm_status gm_sr_load_buffer(const void *buf, size_t size, gm_sr **out)
+{
+    void *h = NULL;
+    gm_status s = load_model(&sr_kind, false, NULL, buf, size, out ? &h : NULL, "gm_sr_load_buffer");
+    if (out)
+        *out = h;
+    return s;
+}
+
 void gm_buffer_free(void *buf)
 {
     gm_free(buf);
@@ -595,4 +645,10 @@ gm_status gm_checkpoint_peek_gan(const char *path, gm_gan_config *cfg)
 {
     gm_status s = check_path(path, "gm_checkpoint_peek_gan");
     return s != GM_OK ? s : peek_config(path, &gan_kind, cfg, "gm_checkpoint_peek_gan");
+}
+
+gm_status gm_checkpoint_peek_sr(const char *path, gm_sr_config *cfg)
+{
+    gm_status s = check_path(path, "gm_checkpoint_peek_sr");
+    return s != GM_OK ? s : peek_config(path, &sr_kind, cfg, "gm_checkpoint_peek_sr");
 }

@@ -11,10 +11,14 @@
 #define ENUM(s, f, ch, help) FIELD(s, f, GM_FIELD_I32, 1, NULL, ch, 1, help)
 #define WIDTHS(s, n, f, help) I32(s, n, "how many of " #f " are used"), \
                               FIELD(s, f, GM_FIELD_I32, 4, #n, NULL, 1, help)
-#define OPTIM(s, o, who) ENUM(s, o.kind, "adam,adamw", who "'s optimizer"), \
-                         F32(s, o.lr, who "'s learning rate"), F32(s, o.beta1, who "'s Adam beta1"), \
-                         F32(s, o.beta2, who "'s Adam beta2"), F32(s, o.eps, who "'s Adam epsilon"), \
-                         F32(s, o.weight_decay, who "'s weight decay (AdamW)")
+#define OPTIM_SINCE(s, o, who, v) \
+    FIELD(s, o.kind, GM_FIELD_I32, 1, NULL, "adam,adamw", v, who "'s optimizer"), \
+    FIELD(s, o.lr, GM_FIELD_F32, 1, NULL, NULL, v, who "'s learning rate"), \
+    FIELD(s, o.beta1, GM_FIELD_F32, 1, NULL, NULL, v, who "'s Adam beta1"), \
+    FIELD(s, o.beta2, GM_FIELD_F32, 1, NULL, NULL, v, who "'s Adam beta2"), \
+    FIELD(s, o.eps, GM_FIELD_F32, 1, NULL, NULL, v, who "'s Adam epsilon"), \
+    FIELD(s, o.weight_decay, GM_FIELD_F32, 1, NULL, NULL, v, who "'s weight decay (AdamW)")
+#define OPTIM(s, o, who) OPTIM_SINCE(s, o, who, 1)
 /* since 0.2: a file without them holds an MLP */
 #define LATER(s, f, ch, help) FIELD(s, f, GM_FIELD_I32, 1, NULL, ch, 2, help)
 #define IMAGE(s, what) LATER(s, image_channels, NULL, "channels of an image row (0: a flat vector)"), \
@@ -67,12 +71,42 @@ static const gm_field gan_fields[] = {
     LATER(gm_gan_config, minibatch_std, NULL, "group size of D's minibatch-stddev feature (0: none)"),
 };
 
+/* the upscaler, a kind since 0.2 */
+#define SR_I32(f, ch, help) FIELD(gm_sr_config, f, GM_FIELD_I32, 1, NULL, ch, 2, help)
+#define SR_F32(f, help) FIELD(gm_sr_config, f, GM_FIELD_F32, 1, NULL, NULL, 2, help)
+#define SR_LIST(f, n, len, help) FIELD(gm_sr_config, f, GM_FIELD_I32, n, #len, NULL, 2, help)
+
+static const gm_field sr_fields[] = {
+    SR_I32(scale, NULL, "the upscaling factor, 2 to 4"),
+    SR_I32(channels, NULL, "1: the luminance Y; 3: RGB"),
+    SR_I32(n_body, NULL, "convolutions before the output one"),
+    SR_LIST(body_channels, GM_SR_MAX_BODY, n_body, "their output channels"),
+    SR_LIST(body_kernel, GM_SR_MAX_BODY, n_body, "their kernel sides (odd)"),
+    SR_I32(out_kernel, NULL, "the output convolution's kernel side (odd)"),
+    SR_I32(activation, ACTIVATIONS, "after the body's convolutions"),
+    SR_F32(leaky_slope, "leaky_relu's slope"),
+    SR_I32(patch, NULL, "the low-resolution side of a training patch"),
+    SR_I32(pixel_loss, "mse,l1", "the pixel loss"),
+    SR_F32(adv_weight, "the adversarial loss's weight (0: no discriminator)"),
+    SR_I32(adv_loss, "ns,minimax,hinge,lsgan,wgan-gp", "the adversarial loss"),
+    SR_I32(n_disc_conv, NULL, "how many of disc_channels are used"),
+    SR_LIST(disc_channels, GM_MAX_CONV, n_disc_conv, "the discriminator's stride-2 convolutions' channels"),
+    SR_I32(disc_norm, NORMS, "the discriminator's normalization (none or spectral)"),
+    OPTIM_SINCE(gm_sr_config, optim, "the upscaler", 2),
+    OPTIM_SINCE(gm_sr_config, disc_optim, "the discriminator", 2),
+    FIELD(gm_sr_config, seed, GM_FIELD_U64, 1, NULL, NULL, 2, "weights and every random draw"),
+};
+
 #define N_FIELDS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 const gm_field *gm_fields_of(int32_t kind, int *n)
 {
-    *n = kind == GM_MODEL_VAE ? N_FIELDS(vae_fields) : kind == GM_MODEL_GAN ? N_FIELDS(gan_fields) : 0;
-    return kind == GM_MODEL_VAE ? vae_fields : kind == GM_MODEL_GAN ? gan_fields : NULL;
+    switch (kind) {
+    case GM_MODEL_VAE: *n = N_FIELDS(vae_fields); return vae_fields;
+    case GM_MODEL_GAN: *n = N_FIELDS(gan_fields); return gan_fields;
+    case GM_MODEL_SR: *n = N_FIELDS(sr_fields); return sr_fields;
+    default: *n = 0; return NULL;
+    }
 }
 
 /* ---- the public description ---- */

@@ -1448,7 +1448,7 @@ static void check_field_count(const void *arg)
     (void)arg;
     int32_t count = -7;
     expect("NULL count", gm_config_field_count(GM_MODEL_VAE, NULL), GM_ERR_INVALID_ARG);
-    const int32_t kinds[] = { 0, 3, -1, INT32_MAX };
+    const int32_t kinds[] = { 0, GM_MODEL_SR + 1, -1, INT32_MAX };
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         expect("unknown kind", gm_config_field_count(kinds[i], &count), GM_ERR_INVALID_ARG);
         if (count != -7)

@@ -70,7 +70,7 @@ GM_VECTOR_CLONES static void forward_rows(float *y, int ld, const float *bias, i
             break;
         case GM_ACT_TANH:
             for (int d = 0; d < D; d++)
-                row[d] = tanhf(row[d]);
+                row[d] = tanh_rational(row[d]);
             break;
         case GM_ACT_SIGMOID:
             for (int d = 0; d < D; d++)

@@ -10,6 +10,7 @@
 #include "core/act.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/simd.h"
 
 static gm_status check_range(const char *who, const char *field, int v, int lo, int hi)
 {
@@ -119,6 +120,28 @@ static taps convt_taps(const gm_conv_geom *g)
                    g->out_c * g->k * g->k, g->k, 1, g->k * g->k };
 }
 
+/* A conv's row at stride 1, every channel: the taps (kh, 0..K) of a row
+ * of the kernel are one run in the image and in the row, copied at once
+ * (a first layer of one channel copies K floats, not K calls of one). */
+static void unfold_run(float *row, const float *img, const taps *t, int sy, int sx)
+{
+    const int x0 = sx - t->p, lo = x0 < 0 ? -x0 : 0, hi = x0 + t->k > t->bw ? t->bw - x0 : t->k;
+    for (int kh = 0; kh < t->k; kh++) {
+        const int by = sy - t->p + kh;
+        float *dst = row + (size_t)kh * t->skh;
+        if (by < 0 || by >= t->bh || hi <= lo) {
+            memset(dst, 0, (size_t)t->k * t->bc * sizeof *dst);
+            continue;
+        }
+        if (lo > 0)
+            memset(dst, 0, (size_t)lo * t->bc * sizeof *dst);
+        memcpy(dst + (size_t)lo * t->bc, img + ((size_t)by * t->bw + x0 + lo) * t->bc,
+               (size_t)(hi - lo) * t->bc * sizeof *dst);
+        if (hi < t->k)
+            memset(dst + (size_t)hi * t->bc, 0, (size_t)(t->k - hi) * t->bc * sizeof *dst);
+    }
+}
+
 /* col's rows [r0, r1), channels [c0, c1) of each tap, from the big image
  * (zero where a tap falls outside it) */
 static void unfold(float *col, const float *big, const taps *t, int r0, int r1, int c0, int c1)
@@ -127,6 +150,10 @@ static void unfold(float *col, const float *big, const taps *t, int r0, int r1, 
     for (int r = r0; r < r1; r++) {
         const int n = r / plane, sy = r % plane / t->sw, sx = r % t->sw;
         float *row = col + (size_t)r * t->ld;
+        if (t->s == 1 && t->sc == 1 && t->skw == t->bc && c0 == 0 && c1 == t->bc) {
+            unfold_run(row, big + (size_t)n * t->bh * t->bw * t->bc, t, sy, sx);
+            continue;
+        }
         for (int kh = 0; kh < t->k; kh++) {
             const int by = sy * t->s - t->p + kh;
             for (int kw = 0; kw < t->k; kw++) {
@@ -153,8 +180,14 @@ static void unfold(float *col, const float *big, const taps *t, int r0, int r1, 
  * them. Gathered per big pixel (its taps are those kh = (by + P) mod S
  * + j*S that land inside the small image), so every output is written once
  * and members with disjoint channels never touch the same floats. */
+static void fold_stride1(float *big, const float *const *cols, int parts, const taps *t, int N, int c0, int c1);
+
 static void fold(float *big, const float *const *cols, int parts, const taps *t, int N, int c0, int c1)
 {
+    if (t->s == 1 && t->sc == 1) {
+        fold_stride1(big, cols, parts, t, N, c0, c1);
+        return;
+    }
     for (int n = 0; n < N; n++)
         for (int by = 0; by < t->bh; by++)
             for (int bx = 0; bx < t->bw; bx++) {
@@ -183,6 +216,36 @@ static void fold(float *big, const float *const *cols, int parts, const taps *t,
                     }
                 }
             }
+}
+
+/* fold at stride 1, where a big pixel's taps are the kernel's window
+ * [by + P - sh + 1, by + P] x [bx + P - sw + 1, bx + P] cut to [0, K):
+ * bounds instead of a test per tap, and a channel loop that vectorises */
+GM_VECTOR_CLONES static void fold_stride1(float *big, const float *const *cols, int parts, const taps *t, int N,
+                                          int c0, int c1)
+{
+    const int K = t->k, P = t->p;
+    for (int n = 0; n < N; n++)
+        for (int by = 0; by < t->bh; by++) {
+            const int kh0 = by + P - t->sh + 1 > 0 ? by + P - t->sh + 1 : 0, kh1 = by + P + 1 < K ? by + P + 1 : K;
+            for (int bx = 0; bx < t->bw; bx++) {
+                const int kw0 = bx + P - t->sw + 1 > 0 ? bx + P - t->sw + 1 : 0, kw1 = bx + P + 1 < K ? bx + P + 1 : K;
+                float *restrict dst = big + (((size_t)n * t->bh + by) * t->bw + bx) * t->bc;
+                for (int c = c0; c < c1; c++)
+                    dst[c] = 0.0f;
+                for (int kh = kh0; kh < kh1; kh++)
+                    for (int kw = kw0; kw < kw1; kw++) {
+                        const int sy = by + P - kh, sx = bx + P - kw;
+                        const size_t at = (((size_t)n * t->sh + sy) * t->sw + sx) * t->ld + (size_t)kh * t->skh
+                                          + (size_t)kw * t->skw;
+                        for (int q = 0; q < parts; q++) {
+                            const float *restrict src = cols[q] + at;
+                            for (int c = c0; c < c1; c++)
+                                dst[c] += src[c];
+                        }
+                    }
+            }
+        }
 }
 
 void gm_conv_im2col(float *col, const float *x, const gm_conv_geom *g, int r0, int r1)

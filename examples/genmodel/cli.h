@@ -132,6 +132,7 @@ int32_t *cli_sample_labels(int32_t n, int32_t n_classes, int32_t label);
 typedef union cli_any_config {
     gm_vae_config vae;
     gm_gan_config gan;
+    gm_sr_config sr;
 } cli_any_config;
 
 /* One kind of model as the tool drives it: its public calls behind one
@@ -171,7 +172,7 @@ typedef struct cli_model {
     gm_status (*finish)(void *h, const gm_dataset *ds, const int32_t *rows, int32_t count, int use_labels);
 } cli_model;
 
-extern const cli_model cli_vae, cli_gan;
+extern const cli_model cli_vae, cli_gan, cli_sr;
 
 /* The record of a gm_model_kind, or NULL. */
 const cli_model *cli_model_of(int32_t kind);
@@ -188,6 +189,7 @@ int cli_sample(const cli_model *m, int argc, char **argv);
 
 int vae_main(int argc, char **argv);
 int gan_main(int argc, char **argv);
+int sr_main(int argc, char **argv);
 int info_main(int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
 /* genmodel: train, sample and score generative models from the shell.
- * Each model kind has its own subcommands (vae_cmd.c, gan_cmd.c). */
+ * Each model kind has its own subcommands (vae_cmd.c, gan_cmd.c, sr_cmd.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +13,7 @@ static const char usage[] =
     "  vae train|sample|reconstruct|score|calibrate|eval|walk\n"
     "                                            variational autoencoder\n"
     "  gan train|sample|score                    generative adversarial network\n"
+    "  sr train|apply|eval                       super-resolution: an upscaler of images\n"
     "  info MODEL                                what a checkpoint holds\n"
     "  --version                                 print the library version and backend\n"
     "\n"
@@ -33,6 +34,8 @@ static int run(int argc, char **argv)
         return vae_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "gan"))
         return gan_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "sr"))
+        return sr_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "info"))
         return info_main(argc - 1, argv + 1);
     fprintf(stderr, "genmodel: unknown command '%s'\n\n%s", argv[1], usage);

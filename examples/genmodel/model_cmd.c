@@ -14,7 +14,7 @@
 
 const cli_model *cli_model_of(int32_t kind)
 {
-    return kind == GM_MODEL_VAE ? &cli_vae : kind == GM_MODEL_GAN ? &cli_gan : NULL;
+    return kind == GM_MODEL_VAE ? &cli_vae : kind == GM_MODEL_GAN ? &cli_gan : kind == GM_MODEL_SR ? &cli_sr : NULL;
 }
 
 int cli_load(const cli_model *m, const char *path, void **h)

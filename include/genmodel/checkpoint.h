@@ -189,7 +189,7 @@ GM_API gm_status gm_sr_save_buffer(gm_sr *sr, void **buf, size_t *size);
 /** gm_sr_load from memory, as gm_vae_load_buffer. */
 GM_API gm_status gm_sr_load_buffer(const void *buf, size_t size, gm_sr **out);
 
-/** Release a buffer a gm_*_save_buffer call returned,
+/** Release a buffer a gm_*_save_buffer call or gm_image_read returned,
  * through the allocator that made it; NULL is a no-op. Memory from
  * anywhere else (malloc) must not be passed. Thread-safe. */
 GM_API void gm_buffer_free(void *buf);

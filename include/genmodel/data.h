@@ -214,6 +214,29 @@ GM_API gm_status gm_image_write_grid(const char *path, const float *images, int3
 GM_API gm_status gm_image_write_grid_channels(const char *path, const float *images, int32_t n, int32_t height,
                                               int32_t width, int32_t channels, int32_t cols);
 
+/** Write one image (height, width, channels: 1 grey or 3 RGB, channels
+ * last), floats in [0, 1] converted as by gm_idx_write_images, as a PNG
+ * file for a path ending in ".png" (GM_ERR_UNSUPPORTED without libpng),
+ * else a binary PGM or PPM. Arguments and errors as for
+ * gm_image_write_grid_channels; on GM_ERR_IO the file may be left partly
+ * written. */
+GM_API gm_status gm_image_write(const char *path, const float *image, int32_t height, int32_t width,
+                                int32_t channels);
+
+/** Read a PNG file (grey, RGB, palette, with alpha, 8 or 16 bits, through
+ * libpng) as one image: *pixels (height, width, channels) floats in [0, 1]
+ * (byte / 255), 1 channel for a grey image and 3 for colour, alpha
+ * composited onto black, 16 bits rounded to 8, as gm_dataset_open reads
+ * a folder's images. *pixels is allocated through the library's allocator;
+ * release it with gm_buffer_free. An image may declare at most 2^28
+ * pixels. GM_ERR_FORMAT naming the file for one that is not a PNG, is
+ * truncated or corrupt, or is too large; GM_ERR_IO when it cannot be
+ * read; GM_ERR_NO_MEMORY; GM_ERR_UNSUPPORTED in a build without libpng;
+ * GM_ERR_INVALID_ARG for a NULL argument or an empty path. On failure
+ * *pixels is NULL (when pixels is not) and the sizes are not written. */
+GM_API gm_status gm_image_read(const char *path, int32_t *height, int32_t *width, int32_t *channels,
+                               float **pixels);
+
 /** Nonzero when this build writes (and reads) PNG; the same for the
  * process's whole life. Thread-safe. */
 GM_API int32_t gm_have_png(void);

@@ -15,6 +15,7 @@
 
 #define GAP 2              /* pixels of black between grid cells and around them */
 #define CHUNK 4096
+#define GM_IMAGE_MAX_PIXELS ((int64_t)1 << 28)  /* gm_image_read's largest: 1 GiB of RGB floats */
 
 
 static gm_status check_args(const char *who, const char *path, const float *images, int32_t n,
@@ -110,7 +111,7 @@ static int is_png_path(const char *path)
 }
 
 static gm_status write_grid(const char *who, const char *path, const float *images, int32_t n, int32_t height,
-                            int32_t width, int32_t channels, int32_t cols)
+                            int32_t width, int32_t channels, int32_t cols, int gap)
 {
     gm_status st = check_args(who, path, images, n, height, width);
     if (st != GM_OK)
@@ -126,8 +127,8 @@ static gm_status write_grid(const char *who, const char *path, const float *imag
                        who, path);
 #endif
     int64_t rows = ((int64_t)n + cols - 1) / cols;
-    int64_t gw = cols * ((int64_t)width + GAP) + GAP;
-    int64_t gh = rows * ((int64_t)height + GAP) + GAP;
+    int64_t gw = cols * ((int64_t)width + gap) + gap;
+    int64_t gh = rows * ((int64_t)height + gap) + gap;
     if (gw > INT32_MAX || gh > INT32_MAX || gw * gh * channels > INT32_MAX)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: a grid of %lld x %lld pixels is too large", who,
                        (long long)gw, (long long)gh);
@@ -140,7 +141,7 @@ static gm_status write_grid(const char *who, const char *path, const float *imag
     for (size_t i = 0; i < (size_t)n; i++) {
         const float *img = images + i * h * w * c;
         size_t row = i / (size_t)cols, col = i % (size_t)cols;
-        uint8_t *cell = grid + ((GAP + row * (h + GAP)) * W + GAP + col * (w + GAP)) * c;
+        uint8_t *cell = grid + ((gap + row * (h + gap)) * W + gap + col * (w + gap)) * c;
         for (size_t y = 0; y < h; y++)
             for (size_t x = 0; x < w * c; x++)
                 cell[y * W * c + x] = gm_pixel_byte(img[y * w * c + x]);
@@ -158,13 +159,54 @@ static gm_status write_grid(const char *who, const char *path, const float *imag
 gm_status gm_image_write_grid(const char *path, const float *images, int32_t n, int32_t height,
                               int32_t width, int32_t cols)
 {
-    return write_grid("gm_image_write_grid", path, images, n, height, width, 1, cols);
+    return write_grid("gm_image_write_grid", path, images, n, height, width, 1, cols, GAP);
 }
 
 gm_status gm_image_write_grid_channels(const char *path, const float *images, int32_t n, int32_t height,
                                        int32_t width, int32_t channels, int32_t cols)
 {
-    return write_grid("gm_image_write_grid_channels", path, images, n, height, width, channels, cols);
+    return write_grid("gm_image_write_grid_channels", path, images, n, height, width, channels, cols, GAP);
+}
+
+gm_status gm_image_write(const char *path, const float *image, int32_t height, int32_t width, int32_t channels)
+{
+    return write_grid("gm_image_write", path, image, 1, height, width, channels, 1, 0);
+}
+
+gm_status gm_image_read(const char *path, int32_t *height, int32_t *width, int32_t *channels, float **pixels)
+{
+    static const char who[] = "gm_image_read";
+    if (pixels)
+        *pixels = NULL;
+    if (!path || !height || !width || !channels || !pixels)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: NULL argument", who);
+    if (!*path)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: path is empty", who);
+#ifdef GM_HAVE_PNG
+    gm_png_info info;
+    gm_status st = gm_png_peek(who, path, GM_IMAGE_MAX_PIXELS, &info);
+    if (st != GM_OK)
+        return st;
+    const int c = info.color ? 3 : 1;
+    const size_t n = (size_t)info.height * (size_t)info.width * (size_t)c;
+    uint8_t *bytes = gm_malloc(n);
+    float *out = gm_alloc_floats(n);
+    if (!bytes || !out)
+        st = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for '%s' (%d x %d)", who, path, (int)info.height,
+                     (int)info.width);
+    if (st == GM_OK && (st = gm_png_read(who, path, &info, c, bytes)) == GM_OK) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = bytes[i] * (1.0f / 255.0f);
+        *height = info.height, *width = info.width, *channels = c;
+        *pixels = out;
+        out = NULL;
+    }
+    gm_free(bytes);
+    gm_free(out);
+    return st;
+#else
+    return gm_fail(GM_ERR_UNSUPPORTED, "%s: '%s': this build has no PNG support", who, path);
+#endif
 }
 
 int32_t gm_have_png(void)

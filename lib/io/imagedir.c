@@ -210,6 +210,7 @@ gm_status gm_imagedir_read(const char *who, const char *path, int32_t height, in
         s = gm_png_peek(who, im[i].path, GM_IMAGEDIR_MAX_PIXELS, &im[i].info);
         channels = s == GM_OK && im[i].info.color ? 3 : channels;
     }
+    /* one size for all (collect found one image at least), or none: 0 x 0 */
     const bool resized = height > 0 && width > 0;
     const int32_t h = keep_sizes ? 0 : resized ? height : im[0].info.height;
     const int32_t w = keep_sizes ? 0 : resized ? width : im[0].info.width;

@@ -62,7 +62,8 @@ typedef enum gm_data_format {
 
 /** How gm_dataset_open reads; gm_dataset_options_init gives the defaults
  * (every field 0 or NULL but delimiter ',' and header -1). The strings are
- * the caller's, read during gm_dataset_open only. */
+ * the caller's, read during gm_dataset_open only. New fields join at the
+ * end (docs/conventions.md). */
 typedef struct gm_dataset_options {
     size_t struct_size;        /**< set by gm_dataset_options_init */
     int32_t format;            /**< gm_data_format */
@@ -76,6 +77,12 @@ typedef struct gm_dataset_options {
     int32_t resize_height;     /**< a PNG folder: resize every image to this (with resize_width);
                                     0: keep the size, which every image must then share */
     int32_t resize_width;      /**< a PNG folder: the width to resize to, with resize_height */
+    /* Added after the fields above: a caller's struct may end before it
+     * (struct_size offsetof(gm_dataset_options, keep_sizes)), which reads
+     * as keep_sizes 0. */
+    int32_t keep_sizes;        /**< a PNG folder: 1 keeps every image at its own size (a "ragged"
+                                    dataset: read it with gm_dataset_image), even when all share
+                                    one; 0: as resize_height says */
 } gm_dataset_options;
 
 /** Fill options with the defaults (see gm_dataset_options), for the size
@@ -108,8 +115,10 @@ GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t siz
  *   (RGB), alpha composited onto black. Images of another size than the
  *   first are an error naming the file, unless resize_height and
  *   resize_width ask for a size (bicubic as Pillow's Image.resize with
- *   BICUBIC: antialiased when shrinking). An image may declare at most
- *   2^26 pixels.
+ *   BICUBIC: antialiased when shrinking) or keep_sizes keeps each image's
+ *   own: a ragged dataset, whose dim, height and width are 0, which
+ *   gm_dataset_gather refuses and gm_dataset_image reads one image at a
+ *   time. An image may declare at most 2^26 pixels.
  * Values must be finite. At most 2^31 - 1 bytes of data are kept, and a
  * CSV file may hold at most 2^31 - 1 bytes. A malformed file is
  * GM_ERR_FORMAT naming it and where the problem is (the byte offset, or
@@ -118,11 +127,13 @@ GM_API void gm_dataset_options_init_size(gm_dataset_options *options, size_t siz
  * for gm_dataset_load. A bad option: an unknown format, a delimiter
  * outside 1..127 or one of the digits, '.', '-', '+', '"', CR and LF, a
  * header other than -1, 0 or 1, resize_height and resize_width not both 0
- * or both in [1, 16384], label_column for a file that is not CSV, a resize
- * for one that is not a folder, labels_path for a folder, labels_path and
- * label_column together, or an options struct_size smaller than this
- * gm_dataset_options or above GM_MAX_STRUCT_SIZE; GM_ERR_VERSION for
- * options from a newer library with a field this one does not know set.
+ * or both in [1, 16384], keep_sizes other than 0 or 1, label_column for a
+ * file that is not CSV, a resize or keep_sizes for one that is not a
+ * folder, keep_sizes with a resize, labels_path for a folder, labels_path
+ * and label_column together, or an options struct_size smaller than
+ * offsetof(gm_dataset_options, keep_sizes) or above GM_MAX_STRUCT_SIZE;
+ * GM_ERR_VERSION for options from a newer library with a field this one
+ * does not know set.
  * On success *out is a new dataset the caller frees with gm_dataset_free;
  * on failure it is NULL. */
 GM_API gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, gm_dataset **out);
@@ -158,13 +169,16 @@ GM_API void gm_dataset_free(gm_dataset *ds);
  * and width (for 1-D samples height is 1; samples (H, W) and (H, W, C)
  * have height H and width W; samples of 4 or more dimensions (H, W, ...)
  * have height H and width dim / H), and whether it has labels. Each
- * returns 0 for a NULL ds. */
+ * returns 0 for a NULL ds. A ragged dataset (gm_dataset_options'
+ * keep_sizes) has no one size: its dim, height and width are 0, and
+ * gm_dataset_image_size gives each image's. */
 GM_API int32_t gm_dataset_count(const gm_dataset *ds);
-/** Floats per sample, height * width * channels (see gm_dataset_count). */
+/** Floats per sample, height * width * channels (see gm_dataset_count);
+ * 0 for a ragged dataset. */
 GM_API int32_t gm_dataset_dim(const gm_dataset *ds);
-/** A sample's height (see gm_dataset_count). */
+/** A sample's height (see gm_dataset_count); 0 for a ragged dataset. */
 GM_API int32_t gm_dataset_height(const gm_dataset *ds);
-/** A sample's width (see gm_dataset_count). */
+/** A sample's width (see gm_dataset_count); 0 for a ragged dataset. */
 GM_API int32_t gm_dataset_width(const gm_dataset *ds);
 /** 1 when every sample has a label, else 0 (see gm_dataset_count). */
 GM_API int32_t gm_dataset_has_labels(const gm_dataset *ds);
@@ -179,10 +193,28 @@ GM_API int32_t gm_dataset_n_classes(const gm_dataset *ds);
  * [0, count); labels needs a dataset with labels. On failure
  * (GM_ERR_INVALID_ARG) nothing has been written. ds is only read, so
  * threads may gather from one dataset at once. indices is (n) int32_t,
- * labels (n) int32_t; GM_ERR_INVALID_ARG also for a NULL ds, indices or x
- * and n < 1. */
+ * labels (n) int32_t; GM_ERR_INVALID_ARG also for a NULL ds, indices or x,
+ * n < 1 and a ragged dataset, whose rows differ in length (read it with
+ * gm_dataset_image). */
 GM_API gm_status gm_dataset_gather(const gm_dataset *ds, const int32_t *indices, int32_t n,
                                    float *x, int32_t *labels);
+
+/** The size of image i in [0, count) of a dataset of images (IDX, NPY of
+ * uint8, a PNG folder): its own for a ragged dataset, else the one all
+ * share (gm_dataset_height and gm_dataset_width). GM_ERR_INVALID_ARG,
+ * with nothing written, for a NULL ds, height or width, an i out of range
+ * and a table (CSV, NPY of another type), whose rows are not images. */
+GM_API gm_status gm_dataset_image_size(const gm_dataset *ds, int32_t i, int32_t *height, int32_t *width);
+
+/** Image i in [0, count) of a dataset of images, ragged or not, into out
+ * (height, width, channels), channels last, as floats in [0, 1] (pixel /
+ * 255, as gm_dataset_gather); the caller sizes out from
+ * gm_dataset_image_size and gm_dataset_channels. Its label into *label
+ * unless label is NULL; a label needs a dataset with labels.
+ * GM_ERR_INVALID_ARG, with nothing written, for a NULL ds or out, an i
+ * out of range, a label asked of a dataset without, and a table. ds is
+ * only read: threads may read images of one dataset at once. */
+GM_API gm_status gm_dataset_image(const gm_dataset *ds, int32_t i, float *out, int32_t *label);
 
 /** Write n images (n, height * width), floats in [0, 1] (clamped, rounded
  * to the nearest of 256 levels, NaN as 0), as an IDX file of unsigned

@@ -1,7 +1,10 @@
 /* Datasets: an IDX image file and an optional IDX label file, kept as the
  * bytes they hold. Rows become floats in [0, 1] only when gathered, so a
- * dataset costs one byte per pixel. */
+ * dataset costs one byte per pixel. A ragged dataset (a PNG folder read
+ * with keep_sizes) holds images of their own sizes one after the other:
+ * it has slots, and dim, height and width 0. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +24,7 @@ struct gm_dataset {
     uint8_t *pixels;    /* (count, dim) images as their file has them, or NULL */
     float *values;      /* (count, dim) a table, or NULL */
     int32_t *labels;    /* (count), or NULL */
+    gm_imagedir_slot *slots;  /* (count) a ragged dataset's images in pixels, or NULL */
     int32_t count, dim, height, width, channels, n_classes;
 };
 
@@ -41,7 +45,7 @@ static gm_status make(const char *who, uint8_t *pixels, float *values, int32_t *
         gm_free(labels);
         return gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for the dataset", who);
     }
-    *ds = (gm_dataset){ pixels, values, labels, count, height * width * channels, height, width, channels, 0 };
+    *ds = (gm_dataset){ pixels, values, labels, NULL, count, height * width * channels, height, width, channels, 0 };
     for (int32_t i = 0; labels && i < count; i++)
         if (labels[i] >= ds->n_classes)
             ds->n_classes = labels[i] + 1;
@@ -142,7 +146,7 @@ gm_status gm_dataset_load(const char *images_path, const char *labels_path, gm_d
 
 void gm_dataset_options_init_size(gm_dataset_options *options, size_t size)
 {
-    const gm_dataset_options defaults = { sizeof defaults, GM_DATA_AUTO, NULL, ',', -1, NULL, 0, 0 };
+    const gm_dataset_options defaults = { sizeof defaults, GM_DATA_AUTO, NULL, ',', -1, NULL, 0, 0, 0 };
     gm_config_fill(options, size, &defaults, sizeof defaults);
 }
 
@@ -226,8 +230,20 @@ static gm_status open_png_dir(const char *who, const char *path, const gm_datase
         return gm_fail(GM_ERR_INVALID_ARG, "%s: a folder of images is labelled by its class folders, not by "
                        "labels_path", who);
     gm_imagedir d;
-    gm_status st = gm_imagedir_read(who, path, o->resize_height, o->resize_width, GM_DATA_MAX_BYTES, &d);
-    return st != GM_OK ? st : make(who, d.pixels, NULL, d.labels, d.count, d.height, d.width, d.channels, out);
+    gm_status st = gm_imagedir_read(who, path, o->resize_height, o->resize_width, o->keep_sizes, GM_DATA_MAX_BYTES,
+                                    &d);
+    /* ragged, d.height and d.width are 0, and so is dim */
+    if (st == GM_OK && (st = make(who, d.pixels, NULL, d.labels, d.count, d.height, d.width, d.channels, out)) == GM_OK)
+        (*out)->slots = d.slots;
+    else
+        gm_free(d.slots);
+    return st;
+}
+
+/* what a format is called in a message */
+static const char *format_name(int32_t format)
+{
+    return format == GM_DATA_NPY ? "NPY" : format == GM_DATA_IDX ? "IDX" : format == GM_DATA_CSV ? "CSV" : "a folder";
 }
 
 gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, gm_dataset **out)
@@ -239,7 +255,9 @@ gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, g
         return gm_fail(GM_ERR_INVALID_ARG, "%s: %s is NULL", who, !path ? "path" : "out");
     gm_dataset_options o;
     gm_dataset_options_init(&o);
-    gm_status st = options ? gm_config_import(&o, sizeof o, options, sizeof o, who) : GM_OK;
+    /* a caller's struct may end before keep_sizes, the field added last */
+    gm_status st = options ? gm_config_import(&o, sizeof o, options, offsetof(gm_dataset_options, keep_sizes), who)
+                           : GM_OK;
     if (st != GM_OK)
         return st;
     if (!*path || (o.labels_path && !*o.labels_path))
@@ -256,21 +274,29 @@ gm_status gm_dataset_open(const char *path, const gm_dataset_options *options, g
                        "[1, 16384] (got %d, %d)", who, (int)o.resize_height, (int)o.resize_width);
     if (o.header < -1 || o.header > 1)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: header must be -1, 0 or 1 (got %d)", who, (int)o.header);
+    if (o.keep_sizes < 0 || o.keep_sizes > 1)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: keep_sizes must be 0 or 1 (got %d)", who, (int)o.keep_sizes);
+    if (o.keep_sizes && o.resize_height)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: keep_sizes keeps each image's size, and a resize asks for one; "
+                       "choose one of them", who);
     if ((o.format == GM_DATA_IDX || o.format == GM_DATA_NPY) && o.label_column)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: label_column is for CSV files", who);
     int32_t format = o.format;
     if (format == GM_DATA_AUTO && (st = sniff(who, path, &format)) != GM_OK)
         return st;
+    if (o.keep_sizes && format != GM_DATA_PNG_DIR)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: keep_sizes is for folders of images, and '%s' is %s", who, path,
+                       format_name(format));
     if (format == GM_DATA_CSV)
         return open_csv(who, path, &o, out);
     if (o.label_column)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: label_column is for CSV files, and '%s' is %s", who, path,
-                       format == GM_DATA_NPY ? "NPY" : format == GM_DATA_IDX ? "IDX" : "a folder");
+                       format_name(format));
     if (format == GM_DATA_PNG_DIR)
         return open_png_dir(who, path, &o, out);
     if (o.resize_height)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: a resize is for folders of images, and '%s' is %s", who, path,
-                       format == GM_DATA_NPY ? "NPY" : "IDX");
+                       format_name(format));
     return format == GM_DATA_NPY ? open_npy(who, path, o.labels_path, out) : load(who, path, o.labels_path, out);
 }
 
@@ -321,6 +347,7 @@ void gm_dataset_free(gm_dataset *ds)
     gm_free(ds->pixels);
     gm_free(ds->values);
     gm_free(ds->labels);
+    gm_free(ds->slots);
     gm_free(ds);
 }
 
@@ -331,6 +358,13 @@ int32_t gm_dataset_width(const gm_dataset *ds) { return ds ? ds->width : 0; }
 int32_t gm_dataset_has_labels(const gm_dataset *ds) { return ds && ds->labels ? 1 : 0; }
 int32_t gm_dataset_channels(const gm_dataset *ds) { return ds ? ds->channels : 0; }
 int32_t gm_dataset_n_classes(const gm_dataset *ds) { return ds ? ds->n_classes : 0; }
+
+/* n pixels as floats in [0, 1] */
+static void to_floats(const uint8_t *pixels, size_t n, float *out)
+{
+    for (size_t j = 0; j < n; j++)
+        out[j] = (float)pixels[j] / 255.0f;
+}
 
 gm_status gm_dataset_gather(const gm_dataset *ds, const int32_t *indices, int32_t n, float *x,
                             int32_t *labels)
@@ -343,6 +377,9 @@ gm_status gm_dataset_gather(const gm_dataset *ds, const int32_t *indices, int32_
         return gm_fail(GM_ERR_INVALID_ARG, "%s: n must be > 0 (got %d)", who, n);
     if (labels && !ds->labels)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: labels requested from a dataset without labels", who);
+    if (ds->slots)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: images of different sizes: read them one at a time with "
+                       "gm_dataset_image", who);
     /* Check every index first, so a bad one leaves x and labels untouched. */
     for (int32_t i = 0; i < n; i++)
         if (indices[i] < 0 || indices[i] >= ds->count)
@@ -351,16 +388,53 @@ gm_status gm_dataset_gather(const gm_dataset *ds, const int32_t *indices, int32_
     size_t dim = (size_t)ds->dim;
     for (int32_t i = 0; i < n; i++) {
         float *dst = x + (size_t)i * dim;
-        if (ds->values) {
+        if (ds->values)
             memcpy(dst, ds->values + (size_t)indices[i] * dim, dim * sizeof *dst);
-        } else {
-            const uint8_t *row = ds->pixels + (size_t)indices[i] * dim;
-            for (size_t j = 0; j < dim; j++)
-                dst[j] = (float)row[j] / 255.0f;
-        }
+        else
+            to_floats(ds->pixels + (size_t)indices[i] * dim, dim, dst);
         if (labels)
             labels[i] = ds->labels[indices[i]];
     }
+    return GM_OK;
+}
+
+/* GM_OK when image i of ds can be asked for: ds holds images, i is one */
+static gm_status check_image(const char *who, const gm_dataset *ds, int32_t i)
+{
+    if (!ds->pixels)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: the dataset is a table, whose rows are not images", who);
+    if (i < 0 || i >= ds->count)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: i is %d, outside [0, %d)", who, (int)i, (int)ds->count);
+    return GM_OK;
+}
+
+gm_status gm_dataset_image_size(const gm_dataset *ds, int32_t i, int32_t *height, int32_t *width)
+{
+    static const char who[] = "gm_dataset_image_size";
+    if (!ds || !height || !width)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s is NULL", who, !ds ? "ds" : !height ? "height" : "width");
+    gm_status st = check_image(who, ds, i);
+    if (st != GM_OK)
+        return st;
+    gm_dataset_view_size(ds, i, height, width);
+    return GM_OK;
+}
+
+gm_status gm_dataset_image(const gm_dataset *ds, int32_t i, float *out, int32_t *label)
+{
+    static const char who[] = "gm_dataset_image";
+    if (!ds || !out)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: %s is NULL", who, !ds ? "ds" : "out");
+    gm_status st = check_image(who, ds, i);
+    if (st != GM_OK)
+        return st;
+    if (label && !ds->labels)
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: a label requested from a dataset without labels", who);
+    const gm_imagedir_slot *s = ds->slots ? &ds->slots[i] : NULL;
+    const size_t bytes = s ? (size_t)s->height * (size_t)s->width * (size_t)ds->channels : (size_t)ds->dim;
+    to_floats(ds->pixels + (s ? s->offset : (size_t)i * bytes), bytes, out);
+    if (label)
+        *label = ds->labels[i];
     return GM_OK;
 }
 
@@ -376,19 +450,16 @@ gm_status gm_dataset_check_images(const gm_dataset *ds, const char *who)
 
 void gm_dataset_view_size(const gm_dataset *ds, int32_t i, int32_t *height, int32_t *width)
 {
-    (void)i;
-    *height = ds->height;
-    *width = ds->width;
+    *height = ds->slots ? ds->slots[i].height : ds->height;
+    *width = ds->slots ? ds->slots[i].width : ds->width;
 }
 
 void gm_dataset_crop(const gm_dataset *ds, int32_t i, int32_t y0, int32_t x0, int32_t h, int32_t w, float *out)
 {
-    const size_t c = (size_t)ds->channels, row = (size_t)ds->width * c;
-    const uint8_t *img = ds->pixels + (size_t)i * ds->dim;
-    for (int32_t y = 0; y < h; y++) {
-        const uint8_t *src = img + (size_t)(y0 + y) * row + (size_t)x0 * c;
-        float *dst = out + (size_t)y * w * c;
-        for (size_t k = 0; k < (size_t)w * c; k++)
-            dst[k] = src[k] * (1.0f / 255.0f);
-    }
+    int32_t ih, iw;
+    gm_dataset_view_size(ds, i, &ih, &iw);
+    const size_t c = (size_t)ds->channels, row = (size_t)iw * c;
+    const uint8_t *img = ds->pixels + (ds->slots ? ds->slots[i].offset : (size_t)i * ds->dim);
+    for (int32_t y = 0; y < h; y++)
+        to_floats(img + (size_t)(y0 + y) * row + (size_t)x0 * c, (size_t)w * c, out + (size_t)y * w * c);
 }

@@ -195,8 +195,8 @@ static gm_status collect(const char *who, const char *path, image **out, int32_t
     return GM_OK;
 }
 
-gm_status gm_imagedir_read(const char *who, const char *path, int32_t height, int32_t width, size_t max_bytes,
-                           gm_imagedir *out)
+gm_status gm_imagedir_read(const char *who, const char *path, int32_t height, int32_t width, bool keep_sizes,
+                           size_t max_bytes, gm_imagedir *out)
 {
     memset(out, 0, sizeof *out);
     image *im;
@@ -210,27 +210,37 @@ gm_status gm_imagedir_read(const char *who, const char *path, int32_t height, in
         s = gm_png_peek(who, im[i].path, GM_IMAGEDIR_MAX_PIXELS, &im[i].info);
         channels = s == GM_OK && im[i].info.color ? 3 : channels;
     }
+    /* one size for all (collect found one image at least), or none: 0 x 0 */
     const bool resized = height > 0 && width > 0;
-    const int32_t h = resized ? height : count ? im[0].info.height : 0, w = resized ? width : count ? im[0].info.width : 0;
-    for (int32_t i = 0; i < count && s == GM_OK && !resized; i++)
+    const int32_t h = keep_sizes ? 0 : resized ? height : im[0].info.height;
+    const int32_t w = keep_sizes ? 0 : resized ? width : im[0].info.width;
+    for (int32_t i = 0; i < count && s == GM_OK && !resized && !keep_sizes; i++)
         if (im[i].info.height != h || im[i].info.width != w)
             s = gm_fail(GM_ERR_FORMAT, "%s: '%s' is %d x %d pixels where '%s' is %d x %d; ask for a resize", who,
                         im[i].path, (int)im[i].info.width, (int)im[i].info.height, im[0].path, (int)w, (int)h);
+    /* the bytes of each image (its slot) and of all; each is below 2^28,
+     * so the sum of 2^31 of them fits 64 bits */
     const size_t one = (size_t)h * (size_t)w * (size_t)channels;
-    if (s == GM_OK && (uint64_t)count * one > max_bytes)
-        s = gm_fail(GM_ERR_FORMAT, "%s: '%s' holds %d images of %zu bytes, more than this library reads", who, path,
-                    (int)count, one);
+    uint64_t total = 0;
+    for (int32_t i = 0; i < count && s == GM_OK; i++)
+        total += keep_sizes ? (uint64_t)im[i].info.height * (uint64_t)im[i].info.width * (uint64_t)channels : one;
+    if (s == GM_OK && total > max_bytes)
+        s = gm_fail(GM_ERR_FORMAT, "%s: '%s' holds %d images of %llu bytes in all, more than this library reads", who,
+                    path, (int)count, (unsigned long long)total);
     /* pass 2: decode, each into its slot (or through a scratch image to resize) */
     if (s == GM_OK) {
-        out->pixels = gm_malloc((size_t)count * one);
+        out->pixels = gm_malloc((size_t)total);
         out->labels = n_classes ? gm_malloc((size_t)count * sizeof *out->labels) : NULL;
-        if (!out->pixels || (n_classes && !out->labels))
+        out->slots = keep_sizes ? gm_malloc((size_t)count * sizeof *out->slots) : NULL;
+        if (!out->pixels || (n_classes && !out->labels) || (keep_sizes && !out->slots))
             s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory for %d images", who, (int)count);
     }
+    size_t at = 0;   /* where image i's slot starts */
     for (int32_t i = 0; i < count && s == GM_OK; i++) {
-        uint8_t *slot = out->pixels + (size_t)i * one, *scratch = slot;
         const gm_png_info *info = &im[i].info;
-        if (resized && !(scratch = gm_malloc((size_t)info->height * (size_t)info->width * (size_t)channels)))
+        const size_t bytes = (size_t)info->height * (size_t)info->width * (size_t)channels;
+        uint8_t *slot = out->pixels + at, *scratch = slot;
+        if (resized && !(scratch = gm_malloc(bytes)))
             s = gm_fail(GM_ERR_NO_MEMORY, "%s: no memory to decode '%s'", who, im[i].path);
         if (s == GM_OK && (s = gm_png_read(who, im[i].path, info, channels, scratch)) == GM_OK && resized)
             s = gm_resample_bicubic_u8(who, scratch, info->height, info->width, channels, slot, h, w);
@@ -238,6 +248,9 @@ gm_status gm_imagedir_read(const char *who, const char *path, int32_t height, in
             gm_free(scratch);
         if (out->labels)
             out->labels[i] = im[i].label;
+        if (out->slots)
+            out->slots[i] = (gm_imagedir_slot){ at, info->height, info->width };
+        at += keep_sizes ? bytes : one;
     }
     for (int32_t i = 0; i < count; i++)
         gm_free(im[i].path);
@@ -245,9 +258,10 @@ gm_status gm_imagedir_read(const char *who, const char *path, int32_t height, in
     if (s != GM_OK) {
         gm_free(out->pixels);
         gm_free(out->labels);
+        gm_free(out->slots);
         memset(out, 0, sizeof *out);
         return s;
     }
-    *out = (gm_imagedir){ out->pixels, out->labels, count, h, w, channels, n_classes };
+    *out = (gm_imagedir){ out->pixels, out->labels, out->slots, count, h, w, channels, n_classes };
     return GM_OK;
 }

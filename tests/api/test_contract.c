@@ -179,7 +179,8 @@ static const kind_ops field_ops = { VAE, NULL, NULL, NULL, NULL, NULL, NULL, NUL
                                     sizeof(gm_config_field), sizeof(gm_config_field) };
 
 static const kind_ops options_ops = { VAE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, options_init,
-                                      sizeof(gm_dataset_options), sizeof(gm_dataset_options) };
+                                      sizeof(gm_dataset_options),
+                                      offsetof(gm_dataset_options, keep_sizes) };
 
 /* ---- fixtures: made once per process, before any row ---- */
 
@@ -1081,10 +1082,12 @@ static void check_dataset_load_dir(const void *arg)
 static void check_dataset_open(const void *arg)
 {
     (void)arg;
-    gm_dataset_options o, npy_labels, bad_format, bad_delim, bad_header, idx_column, both, garbage;
+    gm_dataset_options o, npy_labels, bad_format, bad_delim, bad_header, idx_column, both, garbage, keep_idx, keep_2;
     gm_dataset_options_init(&o);
     o.labels_path = fx.labels;
-    npy_labels = bad_format = bad_delim = bad_header = idx_column = both = garbage = o;
+    npy_labels = bad_format = bad_delim = bad_header = idx_column = both = garbage = keep_idx = keep_2 = o;
+    keep_idx.keep_sizes = 1;
+    keep_2.keep_sizes = 2;
     bad_format.format = 9;
     bad_delim.delimiter = '.';
     bad_header.header = 2;
@@ -1097,7 +1100,7 @@ static void check_dataset_open(const void *arg)
         { "an empty path", "", &o, GM_ERR_INVALID_ARG },
         { "an empty labels_path", fx.images, &npy_labels, GM_ERR_INVALID_ARG },
         { "a file that does not exist", fx.missing, NULL, GM_ERR_IO },
-        { "labels that do not exist", fx.images, &(gm_dataset_options){ sizeof o, 0, fx.missing, ',', -1, NULL, 0, 0 },
+        { "labels that do not exist", fx.images, &(gm_dataset_options){ sizeof o, 0, fx.missing, ',', -1, NULL, 0, 0, 0 },
           GM_ERR_IO },
         { "a checkpoint (read as CSV)", fx.file[VAE], NULL, GM_ERR_FORMAT },
         { "an unknown format", fx.images, &bad_format, GM_ERR_INVALID_ARG },
@@ -1106,6 +1109,8 @@ static void check_dataset_open(const void *arg)
         { "a label column of an IDX file", fx.images, &idx_column, GM_ERR_INVALID_ARG },
         { "a label column and a labels file", fx.images, &both, GM_ERR_INVALID_ARG },
         { "struct_size 3", fx.images, &garbage, GM_ERR_INVALID_ARG },
+        { "keep_sizes for an IDX file", fx.images, &keep_idx, GM_ERR_INVALID_ARG },
+        { "keep_sizes 2", fx.images, &keep_2, GM_ERR_INVALID_ARG },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         gm_dataset *out = (gm_dataset *)(void *)&fx;
@@ -1149,7 +1154,7 @@ static void check_dataset_write(const void *arg)
     expect("the valid call", gm_dataset_write(dir, GM_DATA_NPY, good_x, good_labels, N, 2, 3, 1), GM_OK);
     gm_dataset *ds = NULL;
     expect("reading it back", gm_dataset_open(scratch(file, "written/x.npy"), &(gm_dataset_options){
-        sizeof(gm_dataset_options), 0, scratch(deep, "written/y.npy"), ',', -1, NULL, 0, 0 }, &ds), GM_OK);
+        sizeof(gm_dataset_options), 0, scratch(deep, "written/y.npy"), ',', -1, NULL, 0, 0, 0 }, &ds), GM_OK);
     if (gm_dataset_count(ds) != N || gm_dataset_n_classes(ds) != C)
         broke("reading it back", "%d rows of %d classes", (int)gm_dataset_count(ds), (int)gm_dataset_n_classes(ds));
     gm_dataset_free(ds);
@@ -1211,6 +1216,80 @@ static void check_gather(const void *arg)
     }
     expect("the valid call", gm_dataset_gather(fx.ds, idx, N, x, labels), GM_OK);
     gm_dataset_free(unlabelled);
+}
+
+/* a table of 2 rows (CSV), whose rows are not images; the caller frees it */
+static gm_dataset *table(void)
+{
+    char path[512];
+    gm_dataset *t = NULL;
+    gm_test_write_file(scratch(path, "table.csv"), "1,2\n3,4\n", 8);
+    assert_int_equal(gm_dataset_open(path, NULL, &t), GM_OK);
+    return t;
+}
+
+static void check_image_size(const void *arg)
+{
+    (void)arg;
+    gm_dataset *t = table();
+    static int32_t h, w;
+    const struct { const char *what; const gm_dataset *ds; int32_t i; int h, w; const char *needle; } cases[] = {
+        { "NULL ds", NULL, 0, 1, 1, NULL },
+        { "NULL height", fx.ds, 0, 0, 1, "height" },
+        { "NULL width", fx.ds, 0, 1, 0, "width" },
+        { "i = -1", fx.ds, -1, 1, 1, "i is -1" },
+        { "i = count", fx.ds, N, 1, 1, "outside" },
+        { "i = INT32_MIN", fx.ds, INT32_MIN, 1, 1, "outside" },
+        { "a table", t, 0, 1, 1, "table" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&h, SENTINEL, sizeof h);
+        memset(&w, SENTINEL, sizeof w);
+        expect_text(cases[i].what, gm_dataset_image_size(cases[i].ds, cases[i].i, cases[i].h ? &h : NULL,
+                                                         cases[i].w ? &w : NULL), GM_ERR_INVALID_ARG, cases[i].needle);
+        expect_untouched(cases[i].what, &h, sizeof h, "height");
+        expect_untouched(cases[i].what, &w, sizeof w, "width");
+    }
+    if (expect("the valid call", gm_dataset_image_size(fx.ds, N - 1, &h, &w), GM_OK) && (h != 2 || w != 3))
+        broke("the valid call", "gives %d x %d, not 2 x 3", (int)h, (int)w);
+    gm_dataset_free(t);
+}
+
+static void check_image(const void *arg)
+{
+    (void)arg;
+    gm_dataset *t = table(), *unlabelled;
+    assert_int_equal(gm_dataset_load(fx.images, NULL, &unlabelled), GM_OK);
+    static float x[D];
+    static int32_t label;
+    const struct { const char *what; const gm_dataset *ds; int32_t i; int x, label; const char *needle; } cases[] = {
+        { "NULL ds", NULL, 0, 1, 1, NULL },
+        { "NULL out", fx.ds, 0, 0, 1, "out" },
+        { "i = -1", fx.ds, -1, 1, 1, "i is -1" },
+        { "i = count", fx.ds, N, 1, 1, "outside" },
+        { "i = INT32_MAX", fx.ds, INT32_MAX, 1, 1, "outside" },
+        { "a label from a dataset without", unlabelled, 0, 1, 1, "label" },
+        { "a table", t, 0, 1, 0, "table" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(x, SENTINEL, sizeof x);
+        memset(&label, SENTINEL, sizeof label);
+        expect_text(cases[i].what, gm_dataset_image(cases[i].ds, cases[i].i, cases[i].x ? x : NULL,
+                                                    cases[i].label ? &label : NULL), GM_ERR_INVALID_ARG,
+                    cases[i].needle);
+        expect_untouched(cases[i].what, x, sizeof x, "out");
+        expect_untouched(cases[i].what, &label, sizeof label, "label");
+    }
+    /* image i is row i of gather */
+    static float row[D];
+    const int32_t last = N - 1;
+    expect("the valid call", gm_dataset_image(fx.ds, last, x, &label), GM_OK);
+    assert_int_equal(gm_dataset_gather(fx.ds, &last, 1, row, NULL), GM_OK);
+    if (memcmp(x, row, sizeof x) != 0 || label != good_labels[last])
+        broke("the valid call", "differs from gather's row");
+    expect("without a label", gm_dataset_image(unlabelled, 0, x, NULL), GM_OK);
+    gm_dataset_free(unlabelled);
+    gm_dataset_free(t);
 }
 
 /* gm_idx_write_images and gm_image_write_grid: cols is ignored by the first */
@@ -1507,6 +1586,8 @@ static const row rows[] = {
     { "gm_dataset_gather", check_gather, NULL },
     { "gm_dataset_has_labels", check_getter, &(const getter){ gm_dataset_has_labels, 1 } },
     { "gm_dataset_height", check_getter, &(const getter){ gm_dataset_height, 2 } },
+    { "gm_dataset_image", check_image, NULL },
+    { "gm_dataset_image_size", check_image_size, NULL },
     { "gm_dataset_load", check_dataset_load, NULL },
     { "gm_dataset_load_dir", check_dataset_load_dir, NULL },
     { "gm_dataset_n_classes", check_getter, &(const getter){ gm_dataset_n_classes, C } },

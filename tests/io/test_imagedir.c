@@ -1,7 +1,8 @@
 /* Datasets from folders of PNG images (lib/io/imagedir.c, lib/io/pngio.c,
  * gm_dataset_open): every colour type and depth libpng gives, decoded to
- * the values they mean; class folders and their labels; resizing; every
- * way a folder or a file can be wrong; an allocation-failure sweep. The
+ * the values they mean; class folders and their labels; resizing; images
+ * kept at their own sizes (keep_sizes, a ragged dataset); every way a
+ * folder or a file can be wrong; allocation-failure sweeps. The
  * PNG files are written here with libpng, so each is exactly what the
  * test means. */
 #include <setjmp.h>
@@ -276,6 +277,170 @@ static void test_sizes(void **state)
     expect_fails("sizes", &o, GM_ERR_INVALID_ARG, "resize_height", NULL);
 }
 
+/* image i of ds as bytes (x * 255, which the library made from them
+ * exactly), after checking its size, and its label (or -1) */
+static int32_t image_bytes(const gm_dataset *ds, int32_t i, int32_t height, int32_t width, uint8_t *out)
+{
+    int32_t h = 0, w = 0, label = -1;
+    assert_int_equal(gm_dataset_image_size(ds, i, &h, &w), GM_OK);
+    assert_int_equal(h, height);
+    assert_int_equal(w, width);
+    const size_t n = (size_t)h * w * gm_dataset_channels(ds);
+    float *x = malloc(n * sizeof *x);
+    assert_int_equal(gm_dataset_image(ds, i, x, gm_dataset_has_labels(ds) ? &label : NULL), GM_OK);
+    for (size_t j = 0; j < n; j++)
+        out[j] = (uint8_t)(x[j] * 255.0f + 0.5f);
+    free(x);
+    return label;
+}
+
+static void expect_bytes(const uint8_t *got, const uint8_t *want, size_t n, const char *what)
+{
+    for (size_t j = 0; j < n; j++)
+        if (got[j] != want[j])
+            fail_msg("%s: value %zu is %d, want %d", what, j, got[j], want[j]);
+}
+
+/* grey g as RGB: (g, g, g) */
+static void as_rgb(const uint8_t *grey, size_t n, uint8_t *rgb)
+{
+    for (size_t j = 0; j < n; j++)
+        rgb[3 * j] = rgb[3 * j + 1] = rgb[3 * j + 2] = grey[j];
+}
+
+static void test_keep_sizes(void **state)
+{
+    (void)state;
+    /* four sizes, four kinds: bag (0) holds 8-bit grey 3 x 2 and 16-bit
+     * grey 4 x 5, shoe (1) RGB 2 x 3 and a palette image 5 x 1 */
+    make_dir("ragged");
+    make_dir("ragged/bag");
+    make_dir("ragged/shoe");
+    grey(in_dir("ragged/bag", "1.png"), 1);
+    uint16_t g16[20], rgb[18];
+    uint8_t want16[20], want_rgb[18];
+    for (int i = 0; i < 20; i++)   /* v * 257 is v in 8 bits; 0x1234 rounds to 18 */
+        g16[i] = i ? (uint16_t)(13 * i * 257) : 0x1234, want16[i] = (uint8_t)(i ? 13 * i : 18);
+    for (int i = 0; i < 18; i++)
+        rgb[i] = (uint16_t)(7 * i + 3), want_rgb[i] = (uint8_t)rgb[i];
+    write_png(in_dir("ragged/bag", "2.png"), &(png_spec){ 4, 5, PNG_COLOR_TYPE_GRAY, 16, 0, g16, NULL, 0, NULL });
+    write_png(in_dir("ragged/shoe", "1.png"), &(png_spec){ 2, 3, PNG_COLOR_TYPE_RGB, 8, 0, rgb, NULL, 0, NULL });
+    const uint16_t index[5] = { 0, 1, 2, 1, 0 };
+    const uint8_t pal[9] = { 9, 8, 7, 60, 120, 240, 0, 255, 1 };
+    write_png(in_dir("ragged/shoe", "2.png"), &(png_spec){ 5, 1, PNG_COLOR_TYPE_PALETTE, 8, 0, index, pal, 3, NULL });
+
+    gm_dataset_options o;
+    gm_dataset_options_init(&o);
+    assert_int_equal(o.keep_sizes, 0);
+    o.keep_sizes = 1;
+    gm_dataset *ds = open_dir("ragged", &o);
+    assert_int_equal(gm_dataset_count(ds), 4);
+    assert_int_equal(gm_dataset_channels(ds), 3);
+    assert_int_equal(gm_dataset_n_classes(ds), 2);
+    assert_int_equal(gm_dataset_dim(ds), 0);
+    assert_int_equal(gm_dataset_height(ds), 0);
+    assert_int_equal(gm_dataset_width(ds), 0);
+    uint8_t got[60], want[60], grey6[6];
+    for (int i = 0; i < 6; i++)
+        grey6[i] = (uint8_t)(1 + 10 * i);
+    assert_int_equal(image_bytes(ds, 0, 2, 3, got), 0);
+    as_rgb(grey6, 6, want);
+    expect_bytes(got, want, 18, "bag/1.png");
+    assert_int_equal(image_bytes(ds, 1, 5, 4, got), 0);
+    as_rgb(want16, 20, want);
+    expect_bytes(got, want, 60, "bag/2.png");
+    assert_int_equal(image_bytes(ds, 2, 3, 2, got), 1);
+    expect_bytes(got, want_rgb, 18, "shoe/1.png");
+    assert_int_equal(image_bytes(ds, 3, 1, 5, got), 1);
+    for (int i = 0; i < 5; i++)
+        memcpy(want + 3 * i, pal + 3 * index[i], 3);
+    expect_bytes(got, want, 15, "shoe/2.png");
+    /* rows of different lengths: gather refuses, and says what to use */
+    float x[60];
+    const int32_t idx[1] = { 0 };
+    memset(x, 0xA5, sizeof x);
+    gm_test_expect_fail(gm_dataset_gather(ds, idx, 1, x, NULL), GM_ERR_INVALID_ARG, "gm_dataset_gather",
+                        "images of different sizes: read them one at a time with gm_dataset_image");
+    for (size_t j = 0; j < sizeof x; j++)
+        assert_int_equal(((uint8_t *)x)[j], 0xA5);
+    gm_test_expect_fail(gm_dataset_image_size(ds, 4, &(int32_t){ 0 }, &(int32_t){ 0 }), GM_ERR_INVALID_ARG,
+                        "gm_dataset_image_size", "outside [0, 4)");
+    gm_dataset_free(ds);
+
+    /* all grey: one channel, each image its size */
+    make_dir("ragged_grey");
+    grey(in_dir("ragged_grey", "1.png"), 0);
+    write_png(in_dir("ragged_grey", "2.png"), &(png_spec){ 1, 1, PNG_COLOR_TYPE_GRAY, 8, 0, (uint16_t[]){ 200 }, NULL,
+                                                            0, NULL });
+    ds = open_dir("ragged_grey", &o);
+    assert_int_equal(gm_dataset_channels(ds), 1);
+    assert_int_equal(gm_dataset_has_labels(ds), 0);
+    assert_int_equal(image_bytes(ds, 0, 2, 3, got), -1);
+    assert_int_equal(got[5], 50);
+    assert_int_equal(image_bytes(ds, 1, 1, 1, got), -1);
+    assert_int_equal(got[0], 200);
+    gm_dataset_free(ds);
+}
+
+static void test_keep_sizes_of_one_size(void **state)
+{
+    (void)state;
+    /* images that happen to share a size are still ragged with keep_sizes:
+     * what a caller reads does not depend on the folder's luck */
+    make_dir("same");
+    grey(in_dir("same", "a.png"), 3);
+    grey(in_dir("same", "b.png"), 4);
+    gm_dataset_options o;
+    gm_dataset_options_init(&o);
+    o.keep_sizes = 1;
+    gm_dataset *ragged = open_dir("same", &o), *plain = open_dir("same", NULL);
+    assert_int_equal(gm_dataset_dim(ragged), 0);
+    float x[6];
+    gm_test_expect_fail(gm_dataset_gather(ragged, (const int32_t[]){ 0 }, 1, x, NULL), GM_ERR_INVALID_ARG,
+                        "gm_dataset_gather", "different sizes");
+    /* gm_dataset_image reads an ordinary dataset too: its rows as gather gives them */
+    uint8_t rows[12], got[6];
+    pixels(plain, rows, NULL);
+    for (int32_t i = 0; i < 2; i++) {
+        image_bytes(ragged, i, 2, 3, got);
+        expect_bytes(got, rows + 6 * i, 6, "ragged");
+        image_bytes(plain, i, 2, 3, got);
+        expect_bytes(got, rows + 6 * i, 6, "plain");
+    }
+    gm_dataset_free(ragged);
+    gm_dataset_free(plain);
+}
+
+static void test_keep_sizes_refused(void **state)
+{
+    (void)state;
+    gm_dataset_options o;
+    gm_dataset_options_init(&o);
+    o.keep_sizes = 1, o.resize_height = 2, o.resize_width = 2;
+    expect_fails("ragged", &o, GM_ERR_INVALID_ARG, "keep_sizes", "resize");
+    o.resize_height = o.resize_width = 0;
+    gm_test_write_file(gm_test_path("table.csv"), "1,2\n3,4\n", 8);
+    expect_fails("table.csv", &o, GM_ERR_INVALID_ARG, "keep_sizes is for folders", "CSV");
+    o.format = GM_DATA_CSV;
+    expect_fails("table.csv", &o, GM_ERR_INVALID_ARG, "keep_sizes is for folders", "CSV");
+    o.format = GM_DATA_AUTO, o.keep_sizes = -1;
+    expect_fails("ragged", &o, GM_ERR_INVALID_ARG, "keep_sizes must be 0 or 1", NULL);
+
+    /* a caller built before keep_sizes: its struct ends where the field
+     * starts, and whatever lies beyond is not read (the field reads as 0,
+     * so the sizes must agree) */
+    o.keep_sizes = 1;
+    gm_dataset_options_init_size(&o, offsetof(gm_dataset_options, keep_sizes));
+    assert_int_equal(o.struct_size, offsetof(gm_dataset_options, keep_sizes));
+    assert_int_equal(o.keep_sizes, 1);   /* init wrote only the old struct */
+    expect_fails("ragged", &o, GM_ERR_FORMAT, "is 4 x 5 pixels", "ask for a resize");
+    gm_dataset *ds = open_dir("same", &o);
+    assert_int_equal(gm_dataset_dim(ds), 6);
+    gm_dataset_free(ds);
+    o.struct_size = offsetof(gm_dataset_options, keep_sizes) - 1;
+    expect_fails("same", &o, GM_ERR_INVALID_ARG, "struct_size", NULL);
+}
+
 static void test_bad(void **state)
 {
     (void)state;
@@ -344,6 +509,13 @@ static void test_alloc_failure(void **state)
     grey(in_dir("sweep/y", "1.png"), 9);
     /* listings, names, libpng's structs per header and decode, the pixels, labels, dataset */
     assert_true(gm_test_alloc_sweep(gm_test_open_and_free, &(gm_test_opening){ gm_test_path("sweep"), NULL }) >= 12);
+    /* the same kept at their sizes, one of them another: the slots too */
+    write_png(in_dir("sweep/y", "2.png"), &(png_spec){ 1, 1, PNG_COLOR_TYPE_GRAY, 8, 0, (uint16_t[]){ 7 }, NULL, 0,
+                                                         NULL });
+    gm_dataset_options o;
+    gm_dataset_options_init(&o);
+    o.keep_sizes = 1;
+    assert_true(gm_test_alloc_sweep(gm_test_open_and_free, &(gm_test_opening){ gm_test_path("sweep"), &o }) >= 13);
 }
 
 static int setup(void **state) { (void)state; gm_test_alloc_install(); return 0; }
@@ -365,7 +537,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_flat_grey), T(test_classes), T(test_colour_types), T(test_interlaced_and_depths), T(test_sizes),
-        T(test_bad), T(test_alloc_failure),
+        T(test_keep_sizes), T(test_keep_sizes_of_one_size), T(test_keep_sizes_refused), T(test_bad),
+        T(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

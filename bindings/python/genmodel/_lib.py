@@ -75,7 +75,7 @@ class gm_config_field(Structure):
 class gm_dataset_options(Structure):
     _fields_ = [("struct_size", c_size_t), ("format", c_int32), ("labels_path", c_char_p), ("delimiter", c_int32),
                 ("header", c_int32), ("label_column", c_char_p), ("resize_height", c_int32),
-                ("resize_width", c_int32)]
+                ("resize_width", c_int32), ("keep_sizes", c_int32)]
 
 
 class gm_allocator(Structure):
@@ -310,6 +310,8 @@ _DECLARATIONS = [
     ("gm_dataset_has_labels", c_int32, [_handle]),
     ("gm_dataset_n_classes", c_int32, [_handle]),
     ("gm_dataset_gather", STATUS, [_handle, _i32, c_int32, _f32, _labels]),
+    ("gm_dataset_image_size", STATUS, [_handle, c_int32, POINTER(c_int32), POINTER(c_int32)]),
+    ("gm_dataset_image", STATUS, [_handle, c_int32, _f32, POINTER(c_int32)]),
     ("gm_idx_write_images", STATUS, [_path, _f32, c_int32, c_int32, c_int32]),
     ("gm_image_write_grid", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32]),
     ("gm_image_write_grid_channels", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32, c_int32]),

@@ -3,12 +3,14 @@ image grids out.
 
 A Dataset keeps image pixels as uint8, as the file has them, and gather()
 converts the rows asked for to float32 in [0, 1]; a table (CSV, or NPY of
-another type than uint8) is kept as float32 and gathered as it is.
+another type than uint8) is kept as float32 and gathered as it is. A folder
+opened with keep_sizes=True keeps each image at its own size: read it one
+image at a time with image().
 """
 from __future__ import annotations
 
 import math
-from ctypes import byref, c_void_p, sizeof
+from ctypes import byref, c_int32, c_void_p, sizeof
 from typing import Optional, Sequence, TypeVar, Union
 
 import numpy as np
@@ -50,7 +52,7 @@ class Dataset(Handle):
     @classmethod
     def open(cls: type[D], path: Path, labels_path: Optional[Path] = None, format: str = "auto",
              delimiter: str = ",", header: Optional[bool] = None, label_column: Union[str, int, None] = None,
-             resize: Optional[Sequence[int]] = None) -> D:
+             resize: Optional[Sequence[int]] = None, keep_sizes: bool = False) -> D:
         """A dataset from an IDX, NPY or CSV file or a folder of PNG images
         (gm_dataset_open; docs/data.md): the format is told from the
         content unless named ('idx', 'npy', 'csv', 'png_dir').
@@ -59,8 +61,10 @@ class Dataset(Handle):
         first line is not a number), and label_column, the labels' column
         by header name or 0-based index. For a folder (class folders give
         the labels): resize=(height, width) to bring every image to that
-        size. Raises FileError or FormatError (naming the file and where in
-        it), ValueError for a bad argument."""
+        size, or keep_sizes=True to keep each at its own (a ragged dataset:
+        gather() refuses it, image(i) reads image i, shape is (0, 0)).
+        Raises FileError or FormatError (naming the file and where in it),
+        ValueError for a bad argument."""
         if not isinstance(format, str) or not isinstance(delimiter, str):
             raise TypeError(f"format and delimiter must be str (got {type(format).__name__}, "
                             f"{type(delimiter).__name__})")
@@ -79,6 +83,9 @@ class Dataset(Handle):
                 _convert.text(label_column, "label_column", "a column's name or index")
         if resize is not None:
             o.resize_height, o.resize_width = (_convert.int32(v, "resize") for v in resize)
+        if not isinstance(keep_sizes, (bool, np.bool_)):
+            raise TypeError(f"keep_sizes must be True or False (got {type(keep_sizes).__name__})")
+        o.keep_sizes = int(keep_sizes)
         out = c_void_p()
         lib.gm_dataset_open(_convert.path(path, "path"), byref(o), byref(out))
         ds = cls.__new__(cls)
@@ -109,7 +116,8 @@ class Dataset(Handle):
 
     @property
     def shape(self) -> tuple[int, int]:
-        """(height, width) of a sample as an image."""
+        """(height, width) of a sample as an image; (0, 0) when the images
+        have their own sizes (keep_sizes: see image_size)."""
         with self._use() as h:
             return (int(lib.gm_dataset_height(h)), int(lib.gm_dataset_width(h)))
 
@@ -145,6 +153,29 @@ class Dataset(Handle):
             with self._use() as h:
                 lib.gm_dataset_gather(h, indices, len(indices), x, labels)
         return x, labels
+
+    def image_size(self, i: int) -> tuple[int, int]:
+        """(height, width) of image i: its own with keep_sizes, else the
+        shape all share. ValueError for a table or an i out of range."""
+        i = _convert.int32(i, "i")
+        height, width = c_int32(), c_int32()
+        with self._use() as h:
+            lib.gm_dataset_image_size(h, i, byref(height), byref(width))
+        return height.value, width.value
+
+    def image(self, i: int) -> tuple[npt.NDArray[np.float32], Optional[int]]:
+        """Image i as (x, label): x float32 (height, width, channels) in
+        [0, 1], label an int, or None without labels. Reads images of their
+        own sizes (keep_sizes) and of one shared size alike; ValueError for
+        a table or an i out of range."""
+        i = _convert.int32(i, "i")
+        height, width, label = c_int32(), c_int32(), c_int32()
+        with self._use() as h:
+            lib.gm_dataset_image_size(h, i, byref(height), byref(width))
+            x = np.empty((height.value, width.value, int(lib.gm_dataset_channels(h))), dtype=np.float32)
+            labelled = bool(lib.gm_dataset_has_labels(h))
+            lib.gm_dataset_image(h, i, x.reshape(-1), byref(label) if labelled else None)
+        return x, label.value if labelled else None
 
     def __repr__(self) -> str:
         try:

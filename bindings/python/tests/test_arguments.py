@@ -169,6 +169,8 @@ ARGUMENTS = {
     "Dataset.load_dir": [("directory", "path", lambda w, v: genmodel.Dataset.load_dir(v)),
                          ("split", "split", lambda w, v: genmodel.Dataset.load_dir(w.tmp, v))],
     "Dataset.gather": [("indices", "indices", lambda w, v: w.ds.gather(v))],
+    "Dataset.image": [("i", "int", lambda w, v: w.ds.image(v))],
+    "Dataset.image_size": [("i", "int", lambda w, v: w.ds.image_size(v))],
     "load": [("source", "source", lambda w, v: genmodel.load(v))],
     "checkpoint_info": [("path", "file name", lambda w, v: genmodel.checkpoint_info(v))],
     "load_mnist": [("directory", "path", lambda w, v: genmodel.load_mnist(v)),

@@ -97,3 +97,53 @@ def test_gather_of_no_indices_is_empty(images, tmp_path):
             assert bare.gather(indices)[1] is None and bare.gather(indices)[0].shape == (0, 12)
         with pytest.raises(ValueError, match=r"indices must have shape \(n,\)"):
             ds.gather(np.zeros((0, 1), np.int32))
+
+
+def _write_png(path, image, scratch):
+    """image (h, w, c) in [0, 1] as the PNG file path, written by
+    write_dataset into the folder scratch"""
+    genmodel.write_dataset(scratch, image[None], format="png_dir")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    next(scratch.glob("*.png")).rename(path)
+
+
+@pytest.mark.skipif(not genmodel.have_png(), reason="this build has no PNG support")
+def test_keep_sizes_reads_each_image_at_its_size(tmp_path):
+    rng = np.random.default_rng(7)
+    made = {("bag", "1"): rng.random((2, 3, 1)), ("bag", "2"): rng.random((5, 4, 3)),
+            ("shoe", "1"): rng.random((1, 6, 1))}
+    for (cls, name), image in made.items():
+        _write_png(tmp_path / "photos" / cls / f"{name}.png", image.astype(np.float32), tmp_path / "scratch")
+    with pytest.raises(genmodel.FormatError, match="ask for a resize"):
+        genmodel.Dataset.open(tmp_path / "photos")
+    with genmodel.Dataset.open(tmp_path / "photos", keep_sizes=True) as ds:
+        assert (len(ds), ds.channels, ds.n_classes, ds.dim, ds.shape) == (3, 3, 2, 0, (0, 0))
+        for i, (key, label) in enumerate(zip(made, [0, 0, 1])):
+            want = np.round(np.broadcast_to(made[key], made[key].shape[:2] + (3,)) * 255) / np.float32(255)
+            assert ds.image_size(i) == want.shape[:2]
+            x, got_label = ds.image(i)
+            assert x.dtype == np.float32 and got_label == label
+            np.testing.assert_array_equal(x, want.astype(np.float32))
+        with pytest.raises(genmodel.InvalidArgumentError, match="one at a time with gm_dataset_image"):
+            ds.gather()
+        with pytest.raises(genmodel.InvalidArgumentError, match="outside"):
+            ds.image(3)
+    with pytest.raises(genmodel.InvalidArgumentError, match="keep_sizes"):
+        genmodel.Dataset.open(tmp_path / "photos", keep_sizes=True, resize=(2, 2))
+    with pytest.raises(TypeError, match="keep_sizes"):
+        genmodel.Dataset.open(tmp_path / "photos", keep_sizes="yes")
+
+
+def test_image_of_an_ordinary_dataset_and_a_table(images, tmp_path):
+    genmodel.write_idx(tmp_path / "x.idx3", images, 3, 4)
+    with genmodel.Dataset(tmp_path / "x.idx3") as ds:
+        assert ds.image_size(9) == (3, 4)
+        x, label = ds.image(9)
+        assert label is None and x.shape == (3, 4, 1)
+        np.testing.assert_array_equal(x.reshape(-1), images[9])
+    (tmp_path / "t.csv").write_text("1,2\n3,4\n")
+    with genmodel.Dataset.open(tmp_path / "t.csv") as ds:
+        with pytest.raises(genmodel.InvalidArgumentError, match="table"):
+            ds.image_size(0)
+    with pytest.raises(genmodel.InvalidArgumentError, match="keep_sizes is for folders"):
+        genmodel.Dataset.open(tmp_path / "t.csv", keep_sizes=True)

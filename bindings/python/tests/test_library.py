@@ -102,6 +102,7 @@ def test_every_public_function_is_declared():
     (_lib.gm_vae_config, _lib.lib.gm_vae_config_init_size),
     (_lib.gm_gan_config, _lib.lib.gm_gan_config_init_size),
     (_lib.gm_checkpoint_info, _lib.lib.gm_checkpoint_info_init_size),
+    (_lib.gm_dataset_options, _lib.lib.gm_dataset_options_init_size),
 ])
 def test_struct_sizes_match_the_library(struct, init):
     # asked to fill more than it knows, the library writes its defaults and

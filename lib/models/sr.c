@@ -253,6 +253,7 @@ gm_status gm_sr_set_lr(gm_sr *sr, float lr, float disc_lr)
 gm_param_table *gm_sr_gen_table(gm_sr *sr) { return &sr->gen; }
 gm_param_table *gm_sr_disc_table(gm_sr *sr) { return sr->disc.count ? &sr->disc : NULL; }
 gm_rng *gm_sr_rng(gm_sr *sr) { return &sr->rng; }
+gm_net *gm_sr_net(gm_sr *sr) { return &sr->g; }
 
 /* ---- the team and the upscaler's size ---- */
 

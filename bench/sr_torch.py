@@ -60,7 +60,7 @@ before torch is imported; torch.set_num_threads does not reach OpenBLAS,
 and the convolutions may run on it). --time-infer sets both at run time
 (openblas_set_num_threads through ctypes). The timings mean something only
 on an otherwise idle machine: with other work on the two cores, 2 threads
-ran at a tenth of 1 thread's rate here (OpenMP's threads wait on each
+ran at an eighth of 1 thread's rate here (OpenMP's threads wait on each
 other), and a --seconds run then trains that many fewer steps.
 """
 import argparse

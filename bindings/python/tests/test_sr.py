@@ -2,6 +2,7 @@
 images, checkpoints that resume bit for bit, the library's errors, and the
 evaluation against scikit-image's PSNR and SSIM of Pillow's bicubic."""
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -108,6 +109,34 @@ def test_a_checkpoint_resumes_bit_for_bit(grey_images, tmp_path, one_thread):
                 assert copy.to_bytes() == sr.to_bytes()
 
 
+def test_threads_train_their_own_upscalers_and_share_one(one_thread):
+    rng = np.random.default_rng(2)
+    batches = [(rng.random((4, 2, 2, 1)), rng.random((4, 4, 4, 1))) for _ in range(8)]
+    image = rng.random((9, 11, 3))
+
+    def work(sr):
+        for lo, hi in batches:
+            sr.train_step(lo, hi)
+        return sr.to_bytes(), sr.upscale(image)
+
+    with genmodel.SR(**TINY_SR) as alone:
+        want = work(alone)
+    models = [genmodel.SR(**TINY_SR) for _ in range(3)]
+    shared = genmodel.SR(**TINY_SR)
+    results = [None] * 3
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, work(models[i]))) for i in range(3)]
+    threads += [threading.Thread(target=work, args=(shared,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got in results:
+        assert got[0] == want[0] and np.array_equal(got[1], want[1])  # each its own: as one thread alone
+    assert shared.step == 3 * len(batches)  # one shared: every call took its turn
+    for m in models + [shared]:
+        m.close()
+
+
 def test_the_library_refuses_with_its_message(tmp_path):
     with genmodel.SR(**TINY_SR) as sr:
         lo, hi = np.full((2, 2, 2, 1), 0.5), np.full((2, 4, 4, 1), 0.5)
@@ -169,10 +198,12 @@ def measure(a, b, border):
 
 
 @needs_png
-@pytest.mark.parametrize("scale, channels", [(2, 1), (3, 1), (2, 3), (4, 3)])
-def test_evaluate_measures_as_scikit_image(tmp_path, scale, channels):
+@pytest.mark.parametrize("scale, channels, model", [(2, 1, 1), (3, 1, 1), (2, 3, 1), (4, 3, 1), (3, 3, 3)])
+def test_evaluate_measures_as_scikit_image(tmp_path, scale, channels, model):
+    # images grey or RGB, a model of Y or RGB; both measured on Y
     images = smooth_images(3, 37, 41, channels, seed=scale)
-    with png_folder(tmp_path / "images", images) as ds, genmodel.SR(**dict(TINY_SR, scale=scale)) as sr:
+    with png_folder(tmp_path / "images", images) as ds, \
+            genmodel.SR(**dict(TINY_SR, scale=scale, channels=model)) as sr:
         scores = sr.evaluate(ds)
         psnr, ssim, bic_psnr, bic_ssim = [], [], [], []
         for image in images:

@@ -167,7 +167,7 @@ typedef struct gm_sr_scores {
 /** Measure the upscaler as the field does: each image of ds cropped to a
  * multiple of scale, downscaled by bicubic, upscaled by the model and by
  * bicubic, and both compared with the original on the luminance Y (RGB)
- * or the value (grey), scale pixels of border cropped: PSNR (peak 1) and
+ * or of R = G = B (grey), scale pixels of border cropped: PSNR (peak 1) and
  * SSIM (Gaussian 11 x 11, sigma 1.5), as scikit-image computes them.
  * GM_ERR_INVALID_ARG for a NULL argument, a dataset that is not of
  * images, an RGB model on grey images, or an image too small to measure

@@ -363,6 +363,58 @@ static void test_versions_and_kinds(void **state)
     gm_gan_free(gan);
 }
 
+/* The upscaler, a third kind: its file is told from the others', and
+ * holds its config, which peeking returns as it was. */
+static void test_the_upscaler_is_a_kind(void **state)
+{
+    (void)state;
+    gm_sr_config cfg, got;
+    gm_sr_config_init(&cfg);
+    cfg.n_body = 1;
+    cfg.body_channels[0] = 4;
+    cfg.patch = 3;
+    cfg.seed = 7;
+    gm_sr *sr;
+    assert_int_equal(gm_sr_create(&cfg, &sr), GM_OK);
+    char path[512];
+    snprintf(path, sizeof path, "%s", gm_test_path("sr.safetensors"));
+    assert_int_equal(gm_sr_save(sr, path), GM_OK);
+    gm_checkpoint_info info;
+    gm_checkpoint_info_init(&info);
+    assert_int_equal(gm_checkpoint_peek(path, &info), GM_OK);
+    assert_int_equal(info.kind, GM_MODEL_SR);
+    assert_int_equal(info.step, 0);
+    gm_sr_config_init(&got);
+    assert_int_equal(gm_checkpoint_peek_sr(path, &got), GM_OK);
+    assert_int_equal(gm_sr_get_config(sr, &cfg), GM_OK);
+    assert_memory_equal(&cfg, &got, sizeof cfg);
+    gm_vae_config vae_cfg;
+    gm_vae_config_init(&vae_cfg);
+    assert_int_equal(gm_checkpoint_peek_vae(path, &vae_cfg), GM_ERR_MISMATCH);
+    void *buf;
+    size_t size;
+    assert_int_equal(gm_sr_save_buffer(sr, &buf, &size), GM_OK);
+    gm_vae *vae = (gm_vae *)buf;
+    gm_gan *gan = (gm_gan *)buf;
+    assert_int_equal(gm_vae_load_buffer(buf, size, &vae), GM_ERR_MISMATCH);
+    assert_null(vae);
+    assert_int_equal(gm_gan_load_buffer(buf, size, &gan), GM_ERR_MISMATCH);
+    assert_null(gan);
+    gm_sr *back;
+    assert_int_equal(gm_sr_load_buffer(buf, size, &back), GM_OK);
+    gm_sr_free(back);
+    gm_buffer_free(buf);
+    gm_sr_free(sr);
+    /* and the others' files are not an upscaler's */
+    gm_gan *other = tiny_gan(0);
+    assert_int_equal(gm_gan_save_buffer(other, &buf, &size), GM_OK);
+    back = (gm_sr *)buf;
+    assert_int_equal(gm_sr_load_buffer(buf, size, &back), GM_ERR_MISMATCH);
+    assert_null(back);
+    gm_buffer_free(buf);
+    gm_gan_free(other);
+}
+
 /* ---- arguments: what the header promises, in the caller's terms ---- */
 
 /* st is GM_ERR_INVALID_ARG and gm_last_error() is "who: <detail>" */
@@ -1000,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_conv_gan_resume),
         cmocka_unit_test(test_file_round_trip_and_peek),
         cmocka_unit_test(test_versions_and_kinds),
+        cmocka_unit_test(test_the_upscaler_is_a_kind),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_stored_config_is_checked),
         cmocka_unit_test(test_edited_golden_file_loads),

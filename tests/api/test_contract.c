@@ -32,7 +32,9 @@
 /* the fixtures' sizes: data D, latent or noise Z (>= 3, so [1][2] exists), classes C, batch N */
 enum { D = 6, Z = 3, H = 5, C = 3, N = 4 };
 enum { SENTINEL = 0xA5 };  /* fills every output a failed call must not write */
-enum { VAE, GAN };
+enum { VAE, GAN, SR, N_KINDS };
+/* an upscaler's training patches: lo (N, 1, SW, 1), hi (N, 2, 2 SW, 1) at scale 2 */
+enum { SW = 3 };
 
 /* ---- reporting: a row runs all its cases and lists each that broke ---- */
 
@@ -115,6 +117,14 @@ static gm_status gan_load(const char *p, void **out)
         *out = h;
     return s;
 }
+static gm_status sr_load(const char *p, void **out)
+{
+    gm_sr *h = out ? *out : NULL;
+    gm_status s = gm_sr_load(p, out ? &h : NULL);
+    if (out)
+        *out = h;
+    return s;
+}
 static gm_status vae_load_buffer(const void *b, size_t size, void **out)
 {
     gm_vae *h = out ? *out : NULL;
@@ -131,21 +141,36 @@ static gm_status gan_load_buffer(const void *b, size_t size, void **out)
         *out = h;
     return s;
 }
+static gm_status sr_load_buffer(const void *b, size_t size, void **out)
+{
+    gm_sr *h = out ? *out : NULL;
+    gm_status s = gm_sr_load_buffer(b, size, out ? &h : NULL);
+    if (out)
+        *out = h;
+    return s;
+}
 static gm_status vae_save(void *h, const char *p) { return gm_vae_save(h, p); }
 static gm_status gan_save(void *h, const char *p) { return gm_gan_save(h, p); }
+static gm_status sr_save(void *h, const char *p) { return gm_sr_save(h, p); }
 static gm_status vae_save_buffer(void *h, void **b, size_t *s) { return gm_vae_save_buffer(h, b, s); }
 static gm_status gan_save_buffer(void *h, void **b, size_t *s) { return gm_gan_save_buffer(h, b, s); }
+static gm_status sr_save_buffer(void *h, void **b, size_t *s) { return gm_sr_save_buffer(h, b, s); }
 static gm_status vae_get_config(void *h, void *cfg) { return gm_vae_get_config(h, cfg); }
 static gm_status gan_get_config(void *h, void *cfg) { return gm_gan_get_config(h, cfg); }
+static gm_status sr_get_config(void *h, void *cfg) { return gm_sr_get_config(h, cfg); }
 static gm_status vae_peek(const char *p, void *cfg) { return gm_checkpoint_peek_vae(p, cfg); }
 static gm_status gan_peek(const char *p, void *cfg) { return gm_checkpoint_peek_gan(p, cfg); }
+static gm_status sr_peek(const char *p, void *cfg) { return gm_checkpoint_peek_sr(p, cfg); }
 static gm_status info_peek(const char *p, void *info) { return gm_checkpoint_peek(p, info); }
 static int64_t vae_steps(void *h) { return gm_vae_step_count(h); }
 static int64_t gan_steps(void *h) { return gm_gan_step_count(h); }
+static int64_t sr_steps(void *h) { return gm_sr_step_count(h); }
 static void vae_free(void *h) { gm_vae_free(h); }
 static void gan_free(void *h) { gm_gan_free(h); }
+static void sr_free(void *h) { gm_sr_free(h); }
 static void vae_init(void *cfg, size_t size) { gm_vae_config_init_size(cfg, size); }
 static void gan_init(void *cfg, size_t size) { gm_gan_config_init_size(cfg, size); }
+static void sr_init(void *cfg, size_t size) { gm_sr_config_init_size(cfg, size); }
 static void info_init(void *info, size_t size) { gm_checkpoint_info_init_size(info, size); }
 static void field_init(void *field, size_t size) { gm_config_field_init_size(field, size); }
 static void options_init(void *o, size_t size) { gm_dataset_options_init_size(o, size); }
@@ -171,6 +196,9 @@ static const kind_ops vae_ops = { VAE, vae_load, vae_load_buffer, vae_save, vae_
 static const kind_ops gan_ops = { GAN, gan_load, gan_load_buffer, gan_save, gan_save_buffer, gan_get_config,
                                   gan_peek, gan_steps, gan_free, gan_init, sizeof(gm_gan_config),
                                   offsetof(gm_gan_config, image_channels) };
+/* gm_sr_config was first published whole (0.2) */
+static const kind_ops sr_ops = { SR, sr_load, sr_load_buffer, sr_save, sr_save_buffer, sr_get_config, sr_peek,
+                                 sr_steps, sr_free, sr_init, sizeof(gm_sr_config), sizeof(gm_sr_config) };
 /* gm_checkpoint_peek, which any kind's file satisfies: the VAE's serves */
 static const kind_ops info_ops = { VAE, NULL, NULL, NULL, NULL, NULL, info_peek, NULL, NULL, info_init,
                                    sizeof(gm_checkpoint_info), sizeof(gm_checkpoint_info) };
@@ -182,15 +210,24 @@ static const kind_ops options_ops = { VAE, NULL, NULL, NULL, NULL, NULL, NULL, N
                                       sizeof(gm_dataset_options),
                                       offsetof(gm_dataset_options, keep_sizes) };
 
+static const kind_ops *ops_of(int kind)
+{
+    return kind == VAE ? &vae_ops : kind == GAN ? &gan_ops : &sr_ops;
+}
+
 /* ---- fixtures: made once per process, before any row ---- */
 
 static struct {
-    void *h[2][2];          /* [VAE or GAN][unconditional, conditional on C classes] */
-    char file[2][512];      /* a saved VAE and GAN */
-    void *buf[2];           /* the same in memory */
-    size_t size[2];
+    void *h[N_KINDS][2];    /* [VAE or GAN][unconditional, conditional on C classes];
+                               [SR][an upscaler of grey, one of RGB with a discriminator] */
+    char file[N_KINDS][512];  /* a saved VAE, GAN and SR */
+    void *buf[N_KINDS];     /* the same in memory */
+    size_t size[N_KINDS];
     char dir[256], images[512], labels[512], missing[512], no_dir[512];
     gm_dataset *ds;         /* N labelled 2 x 3 images */
+    gm_dataset *big;        /* N 16 x 16 images: large enough for gm_sr_evaluate */
+    gm_dataset *thin;       /* N 1 x 6 images: smaller than any upscaler's crop */
+    gm_dataset *table;      /* a CSV table of N rows of D numbers: not images */
 } fx;
 
 static float good_x[N * D];  /* inside every domain: (0, 1) */
@@ -215,13 +252,33 @@ static void small_gan_config(gm_gan_config *cfg, int n_classes)
     cfg->n_classes = n_classes;
 }
 
+/* a small ESPCN at scale 2 (patch 1: a crop of 2 x 2 pixels fits the 2 x 3
+ * images); with_disc: one of RGB with a discriminator (patch 2) */
+static void small_sr_config(gm_sr_config *cfg, int with_disc)
+{
+    gm_sr_config_init(cfg);
+    cfg->n_body = 1;
+    cfg->body_channels[0] = 4;
+    cfg->body_kernel[0] = 3;
+    cfg->patch = 1;
+    if (with_disc) {
+        cfg->channels = 3;
+        cfg->patch = 2;
+        cfg->adv_weight = 0.01f;
+        cfg->n_disc_conv = 1;
+        cfg->disc_channels[0] = 4;
+    }
+}
+
 static gm_status create(int kind, const void *cfg, void **out)
 {
     gm_vae *v = out ? *out : NULL;
     gm_gan *g = out ? *out : NULL;
-    gm_status s = kind == VAE ? gm_vae_create(cfg, out ? &v : NULL) : gm_gan_create(cfg, out ? &g : NULL);
+    gm_sr *r = out ? *out : NULL;
+    gm_status s = kind == VAE ? gm_vae_create(cfg, out ? &v : NULL)
+                : kind == GAN ? gm_gan_create(cfg, out ? &g : NULL) : gm_sr_create(cfg, out ? &r : NULL);
     if (out)
-        *out = kind == VAE ? (void *)v : (void *)g;
+        *out = kind == VAE ? (void *)v : kind == GAN ? (void *)g : (void *)r;
     return s;
 }
 
@@ -246,11 +303,14 @@ static int setup(void **state)
         gm_gan_config g;
         small_gan_config(&g, cond ? C : 0);
         assert_int_equal(create(GAN, &g, &fx.h[GAN][cond]), GM_OK);
+        gm_sr_config r;
+        small_sr_config(&r, cond);
+        assert_int_equal(create(SR, &r, &fx.h[SR][cond]), GM_OK);
     }
-    const kind_ops *ops[2] = { &vae_ops, &gan_ops };
-    for (int k = 0; k < 2; k++) {
-        assert_int_equal(ops[k]->save(fx.h[k][0], scratch(fx.file[k], k == VAE ? "vae.st" : "gan.st")), GM_OK);
-        assert_int_equal(ops[k]->save_buffer(fx.h[k][0], &fx.buf[k], &fx.size[k]), GM_OK);
+    static const char *const names[N_KINDS] = { "vae.st", "gan.st", "sr.st" };
+    for (int k = 0; k < N_KINDS; k++) {
+        assert_int_equal(ops_of(k)->save(fx.h[k][0], scratch(fx.file[k], names[k])), GM_OK);
+        assert_int_equal(ops_of(k)->save_buffer(fx.h[k][0], &fx.buf[k], &fx.size[k]), GM_OK);
     }
     /* an IDX dataset: images (N, 2, 3) and labels, also under the MNIST names */
     static const uint8_t labels[] = { 0, 0, 8, 1, 0, 0, 0, N, 0, 1, 2, 0 };
@@ -260,6 +320,17 @@ static int setup(void **state)
     gm_test_write_file(scratch(fx.labels, "labels.idx"), labels, sizeof labels);
     gm_test_write_file(scratch(path, "train-labels-idx1-ubyte"), labels, sizeof labels);
     assert_int_equal(gm_dataset_load(fx.images, fx.labels, &fx.ds), GM_OK);
+    /* larger and thinner images, and a table, for the upscaler's calls that take a dataset */
+    static float big[N * 16 * 16];
+    gm_test_fill(big, N * 16 * 16, 0.05f, 0.95f, 2);
+    assert_int_equal(gm_idx_write_images(scratch(path, "big.idx"), big, N, 16, 16), GM_OK);
+    assert_int_equal(gm_dataset_load(path, NULL, &fx.big), GM_OK);
+    assert_int_equal(gm_idx_write_images(scratch(path, "thin.idx"), good_x, N, 1, D), GM_OK);
+    assert_int_equal(gm_dataset_load(path, NULL, &fx.thin), GM_OK);
+    static const char table[] = "0.1,0.2,0.3,0.4,0.5,0.6\n0.6,0.5,0.4,0.3,0.2,0.1\n"
+                                "0.1,0.2,0.3,0.4,0.5,0.6\n0.6,0.5,0.4,0.3,0.2,0.1\n";
+    gm_test_write_file(scratch(path, "table.csv"), table, sizeof table - 1);
+    assert_int_equal(gm_dataset_open(path, NULL, &fx.table), GM_OK);
     scratch(fx.missing, "missing");
     scratch(fx.no_dir, "no-such-dir/file");
     return 0;
@@ -271,19 +342,19 @@ static int teardown(void **state)
     for (int cond = 0; cond < 2; cond++) {
         gm_vae_free(fx.h[VAE][cond]);
         gm_gan_free(fx.h[GAN][cond]);
+        gm_sr_free(fx.h[SR][cond]);
     }
-    gm_buffer_free(fx.buf[VAE]);
-    gm_buffer_free(fx.buf[GAN]);
+    for (int k = 0; k < N_KINDS; k++)
+        gm_buffer_free(fx.buf[k]);
     gm_dataset_free(fx.ds);
+    gm_dataset_free(fx.big);
+    gm_dataset_free(fx.thin);
+    gm_dataset_free(fx.table);
     return gm_test_dir_remove();
 }
 
 /* ---- "nothing changed": a handle's step count and every byte it saves ---- */
 
-static const kind_ops *ops_of(int kind)
-{
-    return kind == VAE ? &vae_ops : &gan_ops;
-}
 
 typedef struct snapshot {
     int64_t steps;
@@ -317,6 +388,7 @@ typedef struct call_args {
     const int32_t *labels;
     int32_t n, k;
     void *out[2];
+    const gm_dataset *ds;
 } call_args;
 
 typedef struct data_call {
@@ -325,6 +397,8 @@ typedef struct data_call {
     int n_in;
     int in_width[2];      /* D or Z */
     int bernoulli;        /* in[0] is a VAE's x: outside [0, 1] is outside the likelihood */
+    int pixels;           /* every input is pixels: outside [0, 1] too is refused */
+    int dataset;          /* takes a dataset of images (fx.ds): NULL and a table are refused */
     int labels;           /* takes labels */
     int n_out;            /* outputs, each required unless optional_last */
     size_t out_bytes[2];
@@ -418,17 +492,33 @@ static gm_status gan_shuffle(const call_args *a)
 {
     return gm_gan_shuffle(a->h, a->out[0], a->n);
 }
+/* n pairs of patches of 1 x k */
+static gm_status sr_train_step(const call_args *a)
+{
+    return gm_sr_train_step(a->h, a->in[0], a->in[1], a->n, 1, a->k, a->out[0]);
+}
+/* one grey image of n rows of SW pixels of k values */
+static gm_status sr_upscale(const call_args *a)
+{
+    return gm_sr_upscale(a->h, a->in[0], a->n, SW, a->k, a->out[0]);
+}
+static gm_status sr_patches(const call_args *a)
+{
+    return gm_sr_patches(a->h, a->ds, a->n, a->out[0], a->out[1]);
+}
 
-static float in_buf[2][N * D];
-static double out_buf[2][N * D];
+/* room for the largest call's arrays: an upscaler's high-resolution patches */
+static float in_buf[2][N * D * 8];
+static double out_buf[2][N * D * 4];
 static int32_t label_buf[N];
 
 /* a valid call on the unconditional or conditional fixture */
 static call_args valid_args(const data_call *c, int cond)
 {
-    call_args a = { fx.h[c->kind][cond], { NULL, NULL }, NULL, N, c->k_good, { NULL, NULL } };
+    call_args a = { fx.h[c->kind][cond], { NULL, NULL }, NULL, N, c->k_good, { NULL, NULL }, fx.ds };
     for (int i = 0; i < c->n_in; i++) {
-        memcpy(in_buf[i], good_x, sizeof in_buf[i]);
+        for (size_t j = 0; j < sizeof in_buf[i] / sizeof in_buf[i][0]; j++)
+            in_buf[i][j] = good_x[j % (N * D)];
         a.in[i] = in_buf[i];
     }
     if (c->labels && cond) {
@@ -515,10 +605,17 @@ static void check_data_call(const void *arg)
             bad_call(c, a, 1, what, "labels[3]");
         }
     }
-    /* data: non-finite anywhere; outside [0, 1] for a Bernoulli VAE's x */
+    if (c->dataset) {
+        a = valid_args(c, 0);
+        a.ds = NULL;
+        bad_call(c, a, 0, "NULL dataset", NULL);
+        a.ds = fx.table;
+        bad_call(c, a, 0, "a table, not images", "table");
+    }
+    /* data: non-finite anywhere; outside [0, 1] for a Bernoulli VAE's x and for pixels */
     const float bad_value[] = { NAN, INFINITY, -INFINITY, 1.5f, -0.5f };
     for (int i = 0; i < c->n_in; i++)
-        for (int v = 0; v < (c->bernoulli && i == 0 ? 5 : 3); v++) {
+        for (int v = 0; v < ((c->bernoulli && i == 0) || c->pixels ? 5 : 3); v++) {
             a = valid_args(c, 0);
             in_buf[i][1 * c->in_width[i] + 2] = bad_value[v];
             snprintf(what, sizeof what, "input %d [1][2] = %g", i + 1, (double)bad_value[v]);
@@ -533,6 +630,54 @@ static void check_data_call(const void *arg)
 
 #define FLOATS(rows, width) ((size_t)(rows) * (width) * sizeof(float))
 #define DOUBLES(rows) ((size_t)(rows) * sizeof(double))
+
+/* The upscaler's calls: the cases every data call meets, then what only
+ * the RGB upscaler with a discriminator (fx.h[SR][1]) refuses. */
+static void check_sr_call(const void *arg)
+{
+    const data_call *c = arg;
+    check_data_call(c);
+    call_args a = valid_args(c, 1);
+    if (c->invoke == sr_train_step) {
+        /* its patches are 2 x 2: the first case's 1 x SW does not fit its discriminator */
+        bad_call(c, a, 1, "patches of another size than the discriminator's", "discriminator");
+    } else if (c->invoke == sr_upscale) {
+        bad_call(c, a, 1, "a grey image for a model of RGB", "grey");
+    } else {
+        bad_call(c, a, 1, "grey images for a model of RGB", "grey");
+        a = valid_args(c, 0);
+        a.ds = fx.thin;
+        bad_call(c, a, 0, "images smaller than the crop", "image 0");
+    }
+}
+
+static void check_sr_evaluate(const void *arg)
+{
+    (void)arg;
+    void *grey = fx.h[SR][0], *rgb = fx.h[SR][1];
+    gm_sr_scores scores;
+    const struct { const char *what; void *h; const gm_dataset *ds; gm_sr_scores *out; const char *needle; } cases[] = {
+        { "NULL sr", NULL, fx.big, &scores, NULL },
+        { "NULL ds", grey, NULL, &scores, NULL },
+        { "NULL scores", grey, fx.big, NULL, NULL },
+        { "a table, not images", grey, fx.table, &scores, "table" },
+        { "images too small to measure", grey, fx.ds, &scores, "image 0" },
+        { "grey images for a model of RGB", rgb, fx.big, &scores, "grey" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&scores, SENTINEL, sizeof scores);
+        void *h = cases[i].h ? cases[i].h : grey;
+        snapshot before = take(SR, h);
+        expect_text(cases[i].what, gm_sr_evaluate(cases[i].h, cases[i].ds, cases[i].out), GM_ERR_INVALID_ARG,
+                    cases[i].needle);
+        expect_untouched(cases[i].what, &scores, sizeof scores, "the scores");
+        expect_same(cases[i].what, SR, h, before);
+    }
+    snapshot before = take(SR, grey);
+    if (expect("the valid call", gm_sr_evaluate(grey, fx.big, &scores), GM_OK) && scores.images != N)
+        broke("the valid call", "measured %d images, not %d", (int)scores.images, N);
+    expect_same("the valid call", SR, grey, before);
+}
 
 static const data_call call_vae_encode = { .kind = VAE, .invoke = vae_encode, .n_in = 1, .in_width = { D },
     .bernoulli = 1, .labels = 1, .n_out = 2, .out_bytes = { FLOATS(N, Z), FLOATS(N, Z) } };
@@ -582,6 +727,16 @@ static const data_call call_gan_sample = { .kind = GAN, .invoke = gan_sample, .l
     .out_bytes = { FLOATS(N, D) } };
 static const data_call call_gan_shuffle = { .kind = GAN, .invoke = gan_shuffle, .n_out = 1,
     .out_bytes = { N * sizeof(int32_t) } };
+/* the grey upscaler at scale 2: lo (N, 1, SW), hi (N, 2, 2 SW); k the width */
+static const data_call call_sr_train_step = { .kind = SR, .invoke = sr_train_step, .n_in = 2,
+    .in_width = { SW, 4 * SW }, .pixels = 1, .n_out = 1, .out_bytes = { sizeof(gm_sr_losses) },
+    .optional_last = 1, .has_k = 1, .k_good = SW, .k_bad = { 0, GM_SR_MAX_PATCH / 2 + 1 } };
+/* an image of N x SW pixels of k values into one of 2 N x 2 SW */
+static const data_call call_sr_upscale = { .kind = SR, .invoke = sr_upscale, .n_in = 1, .in_width = { SW },
+    .pixels = 1, .n_out = 1, .out_bytes = { FLOATS(4 * N, SW) }, .has_k = 1, .k_good = 1, .k_bad = { 2, 0 } };
+/* N pairs of patches of 1 x 1 and 2 x 2 from fx.ds */
+static const data_call call_sr_patches = { .kind = SR, .invoke = sr_patches, .dataset = 1, .n_out = 2,
+    .out_bytes = { FLOATS(N, 1), FLOATS(N, 4) } };
 
 /* ---- configs: create, get_config, init ---- */
 
@@ -606,6 +761,8 @@ typedef struct field_case {
 #define VF(name, f, v) { name, offsetof(gm_vae_config, f), 1, v }
 #define GI(name, f, v) { name, offsetof(gm_gan_config, f), 0, v }
 #define GF(name, f, v) { name, offsetof(gm_gan_config, f), 1, v }
+#define SI(name, f, v) { name, offsetof(gm_sr_config, f), 0, v }
+#define SF(name, f, v) { name, offsetof(gm_sr_config, f), 1, v }
 
 /* over a conditional config (C classes), so sums with n_classes overflow too */
 static const field_case vae_fields[] = {
@@ -644,6 +801,29 @@ static const field_case gan_fields[] = {
     GF("disc_optim", disc_optim.eps, NAN),
 };
 
+/* over the RGB config with a discriminator, so its fields are checked too;
+ * " optim: " is the upscaler's optimizer, not the discriminator's */
+static const field_case sr_fields[] = {
+    SI("scale", scale, 1), SI("scale", scale, 5), SI("scale", scale, INT32_MIN),
+    SI("channels", channels, 0), SI("channels", channels, 2), SI("channels", channels, 4),
+    SI("n_body", n_body, 0), SI("n_body", n_body, GM_SR_MAX_BODY + 1), SI("n_body", n_body, -1),
+    SI("body_channels", body_channels[0], 0), SI("body_channels", body_channels[0], 1025),
+    SI("body_kernel", body_kernel[0], 2), SI("body_kernel", body_kernel[0], GM_SR_MAX_KERNEL + 2),
+    SI("body_kernel", body_kernel[0], -1), SI("out_kernel", out_kernel, 0), SI("out_kernel", out_kernel, 4),
+    SI("activation", activation, -1), SI("activation", activation, 99),
+    SF("leaky_slope", leaky_slope, NAN), SF("leaky_slope", leaky_slope, 1), SF("leaky_slope", leaky_slope, -0.1),
+    SI("patch", patch, 0), SI("patch", patch, GM_SR_MAX_PATCH / 2 + 1), SI("patch", patch, INT32_MAX),
+    SI("pixel_loss", pixel_loss, -1), SI("pixel_loss", pixel_loss, 2),
+    SF("adv_weight", adv_weight, NAN), SF("adv_weight", adv_weight, INFINITY), SF("adv_weight", adv_weight, -1),
+    SI("adv_loss", adv_loss, GM_GAN_WGAN_GP), SI("adv_loss", adv_loss, -1), SI("adv_loss", adv_loss, 99),
+    SI("n_disc_conv", n_disc_conv, 0), SI("n_disc_conv", n_disc_conv, GM_MAX_CONV + 1),
+    SI("disc_channels", disc_channels[0], 0), SI("disc_channels", disc_channels[0], 1025),
+    SI("disc_norm", disc_norm, GM_NORM_BATCH), SI("disc_norm", disc_norm, -1),
+    SI(" optim: ", optim.kind, 7), SF(" optim: ", optim.lr, 0), SF(" optim: ", optim.lr, NAN),
+    SF("disc_optim", disc_optim.beta2, 1), SF("disc_optim", disc_optim.eps, NAN),
+    SF("disc_optim", disc_optim.lr, INFINITY),
+};
+
 typedef struct create_call {
     int kind;
     const field_case *fields;
@@ -654,7 +834,8 @@ typedef struct create_call {
 typedef union config_buf {
     gm_vae_config vae;
     gm_gan_config gan;
-    unsigned char bytes[sizeof(gm_gan_config) + sizeof(gm_vae_config) + 64];
+    gm_sr_config sr;
+    unsigned char bytes[sizeof(gm_gan_config) + sizeof(gm_vae_config) + sizeof(gm_sr_config) + 64];
 } config_buf;
 
 static void valid_config(int kind, config_buf *b)
@@ -662,8 +843,10 @@ static void valid_config(int kind, config_buf *b)
     memset(b, 0, sizeof *b);
     if (kind == VAE)
         small_vae_config(&b->vae, C);
-    else
+    else if (kind == GAN)
         small_gan_config(&b->gan, C);
+    else
+        small_sr_config(&b->sr, 1);
 }
 
 /* Create with cfg: want, naming needle; *out NULL on failure. */
@@ -811,24 +994,28 @@ static void check_free(const void *arg)
     free_fn(NULL);
 }
 
+static gm_status set_lr(int kind, void *h, float lr, float disc_lr)
+{
+    return kind == VAE ? gm_vae_set_lr(h, lr) : kind == GAN ? gm_gan_set_lr(h, lr, disc_lr)
+                                                            : gm_sr_set_lr(h, lr, disc_lr);
+}
+
 static void check_set_lr(const void *arg)
 {
     const kind_ops *k = arg;
     void *h = fx.h[k->kind][0];
     const float bad[] = { 0.0f, -1e-3f, NAN, INFINITY, -INFINITY };
     char what[64];
-    for (int which = 0; which < (k->kind == GAN ? 2 : 1); which++)
+    for (int which = 0; which < (k->kind != VAE ? 2 : 1); which++)
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             float lr[2] = { 1e-3f, 1e-3f };
             lr[which] = bad[i];
             snapshot before = take(k->kind, h);
-            gm_status s = k->kind == VAE ? gm_vae_set_lr(h, lr[0]) : gm_gan_set_lr(h, lr[0], lr[1]);
             snprintf(what, sizeof what, "%s = %g", which ? "disc_lr" : "lr", (double)bad[i]);
-            expect(what, s, GM_ERR_INVALID_ARG);
+            expect(what, set_lr(k->kind, h, lr[0], lr[1]), GM_ERR_INVALID_ARG);
             expect_same(what, k->kind, h, before);
         }
-    expect("NULL handle", k->kind == VAE ? gm_vae_set_lr(NULL, 1e-3f) : gm_gan_set_lr(NULL, 1e-3f, 1e-3f),
-           GM_ERR_INVALID_ARG);
+    expect("NULL handle", set_lr(k->kind, NULL, 1e-3f, 1e-3f), GM_ERR_INVALID_ARG);
 }
 
 static gm_status identity_allreduce(float *buf, size_t count, void *ctx)
@@ -905,7 +1092,8 @@ static void check_load(const void *arg)
         { "a file that does not exist", fx.missing, GM_ERR_IO },
         { "a directory", fx.dir, GM_ERR_IO },
         { "an IDX file", fx.images, GM_ERR_FORMAT },
-        { "the other model kind", fx.file[!k->kind], GM_ERR_MISMATCH },
+        { "another model kind", fx.file[(k->kind + 1) % N_KINDS], GM_ERR_MISMATCH },
+        { "the third model kind", fx.file[(k->kind + 2) % N_KINDS], GM_ERR_MISMATCH },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         void *out = &fx;
@@ -920,13 +1108,15 @@ static void check_load_buffer(const void *arg)
     const kind_ops *k = arg;
     static const char garbage[64] = "not a checkpoint";
     const void *own = fx.buf[k->kind];
+    const int other = (k->kind + 1) % N_KINDS, third = (k->kind + 2) % N_KINDS;
     const struct { const char *what; const void *buf; size_t size; gm_status want; } cases[] = {
         { "NULL buf", NULL, 64, GM_ERR_INVALID_ARG },
         { "NULL buf, size SIZE_MAX", NULL, SIZE_MAX, GM_ERR_INVALID_ARG },
         { "size 0", own, 0, GM_ERR_INVALID_ARG },
         { "garbage", garbage, sizeof garbage, GM_ERR_FORMAT },
         { "truncated by one byte", own, fx.size[k->kind] - 1, GM_ERR_FORMAT },
-        { "the other model kind", fx.buf[!k->kind], fx.size[!k->kind], GM_ERR_MISMATCH },
+        { "another model kind", fx.buf[other], fx.size[other], GM_ERR_MISMATCH },
+        { "the third model kind", fx.buf[third], fx.size[third], GM_ERR_MISMATCH },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         void *out = &fx;
@@ -951,7 +1141,8 @@ static void check_peek(const void *arg)
         { "NULL path", NULL, GM_ERR_INVALID_ARG },
         { "a file that does not exist", fx.missing, GM_ERR_IO },
         { "an IDX file", fx.images, GM_ERR_FORMAT },
-        { "the other model kind", fx.file[!own], k == &info_ops ? GM_OK : GM_ERR_MISMATCH },
+        { "another model kind", fx.file[(own + 1) % N_KINDS], k == &info_ops ? GM_OK : GM_ERR_MISMATCH },
+        { "the third model kind", fx.file[(own + 2) % N_KINDS], k == &info_ops ? GM_OK : GM_ERR_MISMATCH },
     };
     config_buf b;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1569,6 +1760,7 @@ typedef struct row {
 
 static const create_call vae_create_call = { VAE, vae_fields, sizeof vae_fields / sizeof vae_fields[0] };
 static const create_call gan_create_call = { GAN, gan_fields, sizeof gan_fields / sizeof gan_fields[0] };
+static const create_call sr_create_call = { SR, sr_fields, sizeof sr_fields / sizeof sr_fields[0] };
 
 static const row rows[] = {
     { "gm_buffer_free", check_buffer_free, NULL },
@@ -1578,6 +1770,7 @@ static const row rows[] = {
     { "gm_config_field_init_size", check_init, &field_ops },
     { "gm_checkpoint_peek", check_peek, &info_ops },
     { "gm_checkpoint_peek_gan", check_peek, &gan_ops },
+    { "gm_checkpoint_peek_sr", check_peek, &sr_ops },
     { "gm_checkpoint_peek_vae", check_peek, &vae_ops },
     { "gm_dataset_channels", check_getter, &(const getter){ gm_dataset_channels, 1 } },
     { "gm_dataset_count", check_getter, &(const getter){ gm_dataset_count, N } },
@@ -1620,6 +1813,20 @@ static const row rows[] = {
     { "gm_set_allocator", check_set_allocator, NULL },
     { "gm_set_num_threads", check_set_num_threads, NULL },
     { "gm_set_backend", check_set_backend, NULL },
+    { "gm_sr_config_init_size", check_init, &sr_ops },
+    { "gm_sr_create", check_create, &sr_create_call },
+    { "gm_sr_evaluate", check_sr_evaluate, NULL },
+    { "gm_sr_free", check_free, &sr_ops },
+    { "gm_sr_get_config", check_get_config, &sr_ops },
+    { "gm_sr_load", check_load, &sr_ops },
+    { "gm_sr_load_buffer", check_load_buffer, &sr_ops },
+    { "gm_sr_patches", check_sr_call, &call_sr_patches },
+    { "gm_sr_save", check_save, &sr_ops },
+    { "gm_sr_save_buffer", check_save_buffer, &sr_ops },
+    { "gm_sr_set_lr", check_set_lr, &sr_ops },
+    { "gm_sr_step_count", check_step_count, &sr_ops },
+    { "gm_sr_train_step", check_sr_call, &call_sr_train_step },
+    { "gm_sr_upscale", check_sr_call, &call_sr_upscale },
     { "gm_backend_name", check_backend_name, NULL },
     { "gm_strerror", check_strerror, NULL },
     { "gm_vae_anomaly_map", check_data_call, &call_vae_anomaly_map },

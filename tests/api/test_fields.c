@@ -68,6 +68,42 @@ static void test_the_tables_cover_the_structs(void **state)
     (void)state;
     check_kind(GM_MODEL_VAE, sizeof(gm_vae_config), 10);
     check_kind(GM_MODEL_GAN, sizeof(gm_gan_config), 20);
+    check_kind(GM_MODEL_SR, sizeof(gm_sr_config), 20);
+}
+
+/* the upscaler, a kind since 0.2: every field is of 0.2, and its enums
+ * name what gm_sr_loss, gm_gan_loss and gm_normalization hold */
+static void test_the_upscaler(void **state)
+{
+    (void)state;
+    int32_t count;
+    assert_int_equal(gm_config_field_count(GM_MODEL_SR, &count), GM_OK);
+    for (int32_t i = 0; i < count; i++)
+        assert_int_equal(field_of(GM_MODEL_SR, i).since, 2);
+    assert_string_equal(field_of(GM_MODEL_SR, 0).name, "scale");
+    const gm_config_field pixel = field_of(GM_MODEL_SR, find(GM_MODEL_SR, count, "pixel_loss"));
+    assert_string_equal(pixel.choices, "mse,l1");  /* GM_SR_MSE, GM_SR_L1 */
+    int32_t gan_count;
+    assert_int_equal(gm_config_field_count(GM_MODEL_GAN, &gan_count), GM_OK);
+    const gm_config_field adv = field_of(GM_MODEL_SR, find(GM_MODEL_SR, count, "adv_loss"));
+    assert_string_equal(adv.choices, field_of(GM_MODEL_GAN, find(GM_MODEL_GAN, gan_count, "loss")).choices);
+    assert_string_equal(field_of(GM_MODEL_SR, find(GM_MODEL_SR, count, "disc_norm")).choices, "none,batch,spectral");
+    const struct { const char *name, *length_of; int32_t count; size_t offset; } lists[] = {
+        { "body_channels", "n_body", GM_SR_MAX_BODY, offsetof(gm_sr_config, body_channels) },
+        { "body_kernel", "n_body", GM_SR_MAX_BODY, offsetof(gm_sr_config, body_kernel) },
+        { "disc_channels", "n_disc_conv", GM_MAX_CONV, offsetof(gm_sr_config, disc_channels) },
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        const gm_config_field f = field_of(GM_MODEL_SR, find(GM_MODEL_SR, count, lists[i].name));
+        assert_int_equal(f.count, lists[i].count);
+        assert_string_equal(f.length_of, lists[i].length_of);
+        assert_int_equal(f.offset, lists[i].offset);
+    }
+    const gm_config_field lr = field_of(GM_MODEL_SR, find(GM_MODEL_SR, count, "disc_optim.lr"));
+    assert_int_equal(lr.offset, offsetof(gm_sr_config, disc_optim.lr));
+    const gm_config_field seed = field_of(GM_MODEL_SR, count - 1);
+    assert_string_equal(seed.name, "seed");
+    assert_int_equal(seed.type, GM_FIELD_U64);
 }
 
 static void test_enums_name_every_value(void **state)
@@ -120,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_tables_cover_the_structs),
         cmocka_unit_test(test_enums_name_every_value),
+        cmocka_unit_test(test_the_upscaler),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

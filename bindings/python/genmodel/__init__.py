@@ -1,4 +1,4 @@
-"""genmodel: variational autoencoders and GANs on the CPU, from numpy.
+"""genmodel: variational autoencoders, GANs and super-resolution on the CPU, from numpy.
 
 A ctypes binding of libgenmodel. The library is found through
 GENMODEL_LIBRARY (a full path), else the dynamic loader (libgenmodel.so.0),
@@ -21,10 +21,11 @@ from .checkpoint import CheckpointInfo, checkpoint_info, load
 from .common import backend_name, get_num_threads, library_path, set_backend, set_num_threads, version
 from .data import FASHION_MNIST_DIR, Dataset, have_png, load_mnist, write_dataset, write_idx, write_image_grid
 from .gan import GAN, GANLosses
+from .sr import SR, SRLosses, SRScores
 from .vae import VAE, VAELosses
 
 __all__ = [
-    "VAE", "VAELosses", "GAN", "GANLosses",
+    "VAE", "VAELosses", "GAN", "GANLosses", "SR", "SRLosses", "SRScores",
     "Dataset", "load_mnist", "write_dataset", "write_image_grid", "write_idx", "have_png", "FASHION_MNIST_DIR",
     "CheckpointInfo", "checkpoint_info", "load",
     "version", "set_num_threads", "get_num_threads", "set_backend", "backend_name", "library_path",

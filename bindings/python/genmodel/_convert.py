@@ -102,15 +102,22 @@ def count(n: Any, name: str = "n") -> int:
     return n
 
 
-def rows(x: Any, dim: int, name: str) -> npt.NDArray[np.float32]:
-    """x as a C-contiguous, aligned float32 array of shape (n, dim); the
-    array itself when it already is one."""
+def array(x: Any, name: str) -> npt.NDArray[np.float32]:
+    """x as a C-contiguous, aligned float32 array of any shape; the array
+    itself when it already is one."""
     try:
         a = np.ascontiguousarray(x, dtype=np.float32)
     except (TypeError, ValueError) as e:  # numpy's message does not say which argument
         raise type(e)(f"{name} must be an array of numbers: {e}") from None
     if not a.flags.aligned:  # a view at an odd byte offset: C needs aligned floats
         a = a.copy()
+    return a
+
+
+def rows(x: Any, dim: int, name: str) -> npt.NDArray[np.float32]:
+    """x as a C-contiguous, aligned float32 array of shape (n, dim); the
+    array itself when it already is one."""
+    a = array(x, name)
     if a.ndim != 2 or a.shape[1] != dim:
         raise ValueError(f"{name} must have shape (n, {dim}), got {np.shape(x)}")
     count(a.shape[0], f"the number of rows of {name}")

@@ -41,7 +41,7 @@ ACTIVATIONS = {"identity": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "
 OPTIMIZERS = {"adam": 0, "adamw": 1}
 LIKELIHOODS = {"bernoulli": 0, "gaussian": 1}
 GAN_LOSSES = {"ns": 0, "minimax": 1, "hinge": 2, "lsgan": 3, "wgan-gp": 4}
-MODEL_KINDS = {"vae": 1, "gan": 2}
+MODEL_KINDS = {"vae": 1, "gan": 2, "sr": 3}
 
 GM_VAE_MAX_HIDDEN = 4
 GM_GAN_MAX_HIDDEN = 4
@@ -49,7 +49,7 @@ GM_GAN_MAX_HIDDEN = 4
 
 # ---- structs ----
 
-# (gm_vae_config, gm_gan_config and gm_optimizer_config: see _config_struct below)
+# (gm_vae_config, gm_gan_config, gm_sr_config and gm_optimizer_config: see _config_struct below)
 
 
 class gm_vae_losses(Structure):
@@ -59,6 +59,15 @@ class gm_vae_losses(Structure):
 class gm_gan_losses(Structure):
     _fields_ = [("d_loss", c_double), ("g_loss", c_double), ("d_real", c_double),
                 ("d_fake", c_double), ("gp", c_double)]
+
+
+class gm_sr_losses(Structure):
+    _fields_ = [("pixel", c_double), ("g_adv", c_double), ("d_loss", c_double)]
+
+
+class gm_sr_scores(Structure):
+    _fields_ = [("images", c_int32), ("psnr", c_double), ("ssim", c_double), ("bicubic_psnr", c_double),
+                ("bicubic_ssim", c_double)]
 
 
 class gm_checkpoint_info(Structure):
@@ -107,7 +116,7 @@ def _array(dtype: type, nullable: bool = False) -> type:
 
 
 STATUS = object()  # restype marker: a gm_status, checked by _check_status
-_handle = c_void_p                  # gm_vae *, gm_gan *, gm_dataset *
+_handle = c_void_p                  # gm_vae *, gm_gan *, gm_sr *, gm_dataset *
 _out = POINTER(c_void_p)            # where a create or load puts the new handle
 _path = c_char_p                    # file names, os.fsencode()d
 _f32 = _array(np.float32)
@@ -244,6 +253,7 @@ def _config_struct(struct_name: str, kind: int) -> type[Structure]:
 
 gm_vae_config = _config_struct("gm_vae_config", MODEL_KINDS["vae"])
 gm_gan_config = _config_struct("gm_gan_config", MODEL_KINDS["gan"])
+gm_sr_config = _config_struct("gm_sr_config", MODEL_KINDS["sr"])
 
 _DECLARATIONS = [
     # common.h
@@ -295,6 +305,17 @@ _DECLARATIONS = [
     ("gm_gan_train_step", STATUS, [_handle, _f32, _labels, c_int32, POINTER(gm_gan_losses)]),
     ("gm_gan_sample", STATUS, [_handle, _labels, c_int32, _f32]),
     ("gm_gan_shuffle", STATUS, [_handle, _i32, c_int32]),
+    # sr.h
+    ("gm_sr_config_init_size", None, [POINTER(gm_sr_config), c_size_t]),
+    ("gm_sr_create", STATUS, [POINTER(gm_sr_config), _out]),
+    ("gm_sr_free", None, [_handle]),
+    ("gm_sr_get_config", STATUS, [_handle, POINTER(gm_sr_config)]),
+    ("gm_sr_step_count", c_int64, [_handle]),
+    ("gm_sr_set_lr", STATUS, [_handle, c_float, c_float]),
+    ("gm_sr_patches", STATUS, [_handle, _handle, c_int32, _f32, _f32]),
+    ("gm_sr_train_step", STATUS, [_handle, _f32, _f32, c_int32, c_int32, c_int32, POINTER(gm_sr_losses)]),
+    ("gm_sr_upscale", STATUS, [_handle, _f32, c_int32, c_int32, c_int32, _f32]),
+    ("gm_sr_evaluate", STATUS, [_handle, _handle, POINTER(gm_sr_scores)]),
     # data.h
     ("gm_dataset_load", STATUS, [_path, _path, _out]),
     ("gm_dataset_load_dir", STATUS, [_path, c_char_p, _out]),
@@ -324,6 +345,7 @@ _DECLARATIONS = [
     ("gm_checkpoint_peek", STATUS, [_path, POINTER(gm_checkpoint_info)]),
     ("gm_checkpoint_peek_vae", STATUS, [_path, POINTER(gm_vae_config)]),
     ("gm_checkpoint_peek_gan", STATUS, [_path, POINTER(gm_gan_config)]),
+    ("gm_checkpoint_peek_sr", STATUS, [_path, POINTER(gm_sr_config)]),
     ("gm_vae_save", STATUS, [_handle, _path]),
     ("gm_vae_load", STATUS, [_path, _out]),
     ("gm_vae_save_buffer", STATUS, [_handle, POINTER(c_void_p), POINTER(c_size_t)]),
@@ -332,6 +354,10 @@ _DECLARATIONS = [
     ("gm_gan_load", STATUS, [_path, _out]),
     ("gm_gan_save_buffer", STATUS, [_handle, POINTER(c_void_p), POINTER(c_size_t)]),
     ("gm_gan_load_buffer", STATUS, [c_char_p, c_size_t, _out]),
+    ("gm_sr_save", STATUS, [_handle, _path]),
+    ("gm_sr_load", STATUS, [_path, _out]),
+    ("gm_sr_save_buffer", STATUS, [_handle, POINTER(c_void_p), POINTER(c_size_t)]),
+    ("gm_sr_load_buffer", STATUS, [c_char_p, c_size_t, _out]),
     ("gm_buffer_free", None, [c_void_p]),
 ]
 

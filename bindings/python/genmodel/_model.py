@@ -1,9 +1,12 @@
-"""What VAE and GAN share: construction from keyword arguments, loading and
-saving, the config, the step count, shuffling, and the epoch loop.
+"""What the models share. Every model kind (VAE, GAN, SR) is a Checkpointed:
+construction from keyword arguments, loading and saving, the config, the
+step count. VAE and GAN, which train on rows of data, are also a Model:
+shuffling, data-parallel training, the step on a batch, sampling, and the
+epoch loop.
 
 A subclass names its C functions by its kind (gm_<kind>_create,
-gm_<kind>_save, ...) and gives its ConfigSpec, its loss struct and the
-namedtuple a training step returns.
+gm_<kind>_save, ...) and gives its ConfigSpec; a Model also its loss
+struct and the namedtuple a training step returns.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from ._errors import GenModelError
 from ._lib import ALLREDUCE, lib
 
 L = TypeVar("L", bound=NamedTuple)
-M = TypeVar("M", bound="Model[Any]")
+M = TypeVar("M", bound="Checkpointed")
 
 #: What Model.load takes: a file name, or a checkpoint's bytes.
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
@@ -33,15 +36,12 @@ Allreduce = Callable[[npt.NDArray[np.float32]], None]
 _GM_ERR_IO = 3  # what a hook that raised returns: the step fails with FileError
 
 
-class Model(Handle, Generic[L]):
-    """Base of VAE and GAN: L is the namedtuple of a step's losses."""
+class Checkpointed(Handle):
+    """Base of every model kind: a handle made from a config, saved and
+    loaded as a checkpoint."""
 
-    _kind: str            # "vae" or "gan": the C functions are gm_<kind>_<verb>
+    _kind: str            # "vae", "gan" or "sr": the C functions are gm_<kind>_<verb>
     _spec: ConfigSpec     # of the config struct
-    _losses_struct: type[Structure]  # gm_<kind>_losses
-    _losses: type[L]      # the namedtuple train_step returns (same field names)
-    _allreduce: Any = None  # the C hook set_allreduce gave the library, kept alive
-    _allreduce_error: Optional[BaseException] = None  # what the hook raised in the step in flight
 
     def __init__(self, **config: Any) -> None:
         cfg = self._spec.build(type(self).__name__, config)
@@ -71,7 +71,7 @@ class Model(Handle, Generic[L]):
     def load(cls: type[M], source: Source) -> M:
         """A model from a checkpoint: a file name (str or path-like) or the
         bytes to_bytes() returned. Raises FileError, FormatError,
-        VersionError, or MismatchError for a checkpoint of the other kind."""
+        VersionError, or MismatchError for a checkpoint of another kind."""
         out = c_void_p()
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
@@ -118,6 +118,25 @@ class Model(Handle, Generic[L]):
             step: int = self._c("step_count")(h)
             return step
 
+    def __repr__(self) -> str:
+        try:
+            return f"<{type(self).__name__} step={self.step} {self._shape()}>"
+        except ValueError:  # closed, perhaps by another thread just now
+            return f"<{type(self).__name__} (closed)>"
+
+    def _shape(self) -> str:
+        """A short description of the network for repr()."""
+        raise NotImplementedError
+
+
+class Model(Checkpointed, Generic[L]):
+    """Base of VAE and GAN: L is the namedtuple of a step's losses."""
+
+    _losses_struct: type[Structure]  # gm_<kind>_losses
+    _losses: type[L]      # the namedtuple train_step returns (same field names)
+    _allreduce: Any = None  # the C hook set_allreduce gave the library, kept alive
+    _allreduce_error: Optional[BaseException] = None  # what the hook raised in the step in flight
+
     def shuffle(self, n: int) -> npt.NDArray[np.int32]:
         """A random permutation of 0..n-1 (int32) from the model's seeded
         generator: the order of an epoch."""
@@ -125,12 +144,6 @@ class Model(Handle, Generic[L]):
         with self._use() as h:
             self._c("shuffle")(h, order, len(order))
         return order
-
-    def __repr__(self) -> str:
-        try:
-            return f"<{type(self).__name__} step={self.step} {self._shape()}>"
-        except ValueError:  # closed, perhaps by another thread just now
-            return f"<{type(self).__name__} (closed)>"
 
     # ---- data-parallel training ----
 
@@ -176,10 +189,6 @@ class Model(Handle, Generic[L]):
     @property
     def _x_dim(self) -> int:
         """Values per data sample."""
-        raise NotImplementedError
-
-    def _shape(self) -> str:
-        """A short description of the network for repr()."""
         raise NotImplementedError
 
     def _batch(self, x: npt.ArrayLike,

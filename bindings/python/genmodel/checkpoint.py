@@ -1,5 +1,5 @@
 """Checkpoints (checkpoint.h): what a file holds, read from its header
-alone, and loading a checkpoint of either model kind."""
+alone, and loading a checkpoint of any model kind."""
 from __future__ import annotations
 
 import os
@@ -12,11 +12,12 @@ from ._errors import MismatchError, UnsupportedError
 from ._lib import MODEL_KINDS, gm_checkpoint_info, lib
 from ._model import Source
 from .gan import GAN
+from .sr import SR
 from .vae import VAE
 
 
 class CheckpointInfo(NamedTuple):
-    """A checkpoint's model kind ('vae' or 'gan'), format version, optimizer
+    """A checkpoint's model kind ('vae', 'gan' or 'sr'), format version, optimizer
     step, and the config dict the model was made with."""
 
     kind: str
@@ -25,7 +26,7 @@ class CheckpointInfo(NamedTuple):
     config: dict[str, Any]
 
 
-_CLASSES: dict[str, Union[type[VAE], type[GAN]]] = {"vae": VAE, "gan": GAN}
+_CLASSES: dict[str, Union[type[VAE], type[GAN], type[SR]]] = {"vae": VAE, "gan": GAN, "sr": SR}
 _KIND_NAMES = {value: name for name, value in MODEL_KINDS.items()}
 
 
@@ -50,10 +51,14 @@ def checkpoint_info(path: Union[str, "os.PathLike[str]"]) -> CheckpointInfo:
     return CheckpointInfo(kind, info.format_version, info.step, cls._spec.to_dict(cfg))
 
 
-def load(source: Source) -> Union[VAE, GAN]:
-    """The VAE or GAN a checkpoint holds: a file name or bytes, as
-    VAE.load and GAN.load take them."""
+def load(source: Source) -> Union[VAE, GAN, SR]:
+    """The VAE, GAN or SR a checkpoint holds: a file name or bytes, as
+    VAE.load, GAN.load and SR.load take them."""
     try:
         return VAE.load(source)
     except MismatchError:
+        pass
+    try:
         return GAN.load(source)
+    except MismatchError:
+        return SR.load(source)

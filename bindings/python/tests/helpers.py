@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 # small enough that a step takes microseconds
 TINY_VAE = dict(input_dim=16, latent_dim=2, enc_hidden=(8,), dec_hidden=(8,), seed=3)
 TINY_GAN = dict(data_dim=16, noise_dim=4, gen_hidden=(8,), disc_hidden=(8,), seed=3)
+TINY_SR = dict(body_channels=(8,), body_kernel=(3,), patch=2, seed=3)
 
 
 def under_asan():

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import genmodel
-from helpers import TINY_GAN, TINY_VAE, patterns
+from helpers import TINY_GAN, TINY_SR, TINY_VAE, patterns
 
 # (value, the exception it must raise) for each kind of argument
 BAD = {
@@ -40,6 +40,7 @@ BAD = {
              (np.zeros(5, np.float32), ValueError)],
     "images": [(None, ValueError), ("abc", ValueError), (np.zeros(5, np.float32), ValueError)],
     "indices": [(["a"], TypeError), ([0.5], TypeError), ([[0]], ValueError), ([2**40], ValueError)],
+    "dataset": [(None, TypeError), ("x.idx", TypeError), (3, TypeError)],
 }
 
 BAD["optional int"] = [(value, error) for value, error in BAD["int"] if value is not None]  # None: the default
@@ -64,12 +65,13 @@ def unaligned(a):
 
 
 class World:
-    """What the calls act on: a VAE, a GAN, a dataset, and data for each."""
+    """What the calls act on: a VAE, a GAN, an SR, a dataset, and data for each."""
 
     def __init__(self, tmp_path):
         self.tmp = tmp_path
         self.x = patterns(8)[0]
         self.vae, self.gan = genmodel.VAE(**TINY_VAE), genmodel.GAN(**TINY_GAN)
+        self.sr = genmodel.SR(**TINY_SR)
         self.vae.fit_latent(self.x)  # for the default score
         genmodel.write_idx(tmp_path / "x.idx", self.x, 4, 4)
         self.images = str(tmp_path / "x.idx")
@@ -84,7 +86,7 @@ class World:
         return self.extra[-1]
 
     def close(self):
-        for obj in (self.vae, self.gan, self.ds, *self.extra):
+        for obj in (self.vae, self.gan, self.sr, self.ds, *self.extra):
             obj.close()
 
 
@@ -94,6 +96,17 @@ def rows_of(dim, table=False):
     16 pixels, or with table (or another width) columns that vary."""
     x = patterns(3, dim=dim)[0] if dim == 16 and not table else np.linspace(-1, 1, 3 * dim).reshape(3, dim)
     return ("rows", [unaligned(x), x.astype(np.float64), x.astype(">f4"), x.tolist()])
+
+
+def pixels_of(*shape):
+    """An "images" argument of that shape: the good values, pixels in [0,
+    1], as rows_of gives them."""
+    x = np.linspace(0, 1, int(np.prod(shape))).reshape(shape)
+    return ("images", [unaligned(x), x.astype(np.float64), x.astype(">f4"), x.tolist()])
+
+
+# the upscaler's patches (TINY_SR: scale 2, patch 2) and an image
+LO, HI = np.full((3, 2, 2, 1), 0.5), np.full((3, 4, 4, 1), 0.5)
 
 
 # callable name -> [(argument name, kind or (kind, good values), call(world, value))]
@@ -110,7 +123,29 @@ ARGUMENTS = {
             ("disc_hidden", "widths", lambda w, v: genmodel.GAN(**dict(TINY_GAN, disc_hidden=v))),
             ("gen_betas", "pair", lambda w, v: genmodel.GAN(**dict(TINY_GAN, gen_betas=v))),
             ("loss", "choice", lambda w, v: genmodel.GAN(**dict(TINY_GAN, loss=v)))],
+    "SR": [("scale", "int", lambda w, v: genmodel.SR(**dict(TINY_SR, scale=v)).close()),
+           ("channels", ("int", [np.int64(3), np.uint8(1)]),
+            lambda w, v: genmodel.SR(**dict(TINY_SR, channels=v)).close()),
+           ("lr", "float", lambda w, v: genmodel.SR(**dict(TINY_SR, lr=v)).close()),
+           ("seed", "seed", lambda w, v: genmodel.SR(**dict(TINY_SR, seed=v)).close()),
+           ("body_channels", "widths", lambda w, v: genmodel.SR(**dict(TINY_SR, body_channels=v))),
+           ("disc_betas", "pair", lambda w, v: genmodel.SR(**dict(TINY_SR, disc_betas=v))),
+           ("pixel_loss", "choice", lambda w, v: genmodel.SR(**dict(TINY_SR, pixel_loss=v)))],
     "VAE.load": [("source", "source", lambda w, v: genmodel.VAE.load(v))],
+    "SR.load": [("source", "source", lambda w, v: genmodel.SR.load(v))],
+    "SR.save": [("path", "path", lambda w, v: w.sr.save(v))],
+    "SR.set_lr": [("lr", "float", lambda w, v: w.sr.set_lr(v, 1e-3)),
+                  ("disc_lr", "float", lambda w, v: w.sr.set_lr(1e-3, v))],
+    "SR.train_step": [("lo", pixels_of(3, 2, 2, 1), lambda w, v: w.sr.train_step(v, HI)),
+                      ("hi", pixels_of(3, 4, 4, 1), lambda w, v: w.sr.train_step(LO, v))],
+    "SR.upscale": [("image", pixels_of(3, 4), lambda w, v: w.sr.upscale(v))],
+    "SR.patches": [("dataset", "dataset", lambda w, v: w.sr.patches(v, 2)),
+                   ("n", "int", lambda w, v: w.sr.patches(w.ds, v))],
+    "SR.evaluate": [("dataset", "dataset", lambda w, v: w.sr.evaluate(v))],
+    "SR.fit": [("dataset", "dataset", lambda w, v: w.sr.fit(v, 1)),
+               ("steps", "int", lambda w, v: w.sr.fit(w.ds, v, batch=2)),
+               ("batch", "int", lambda w, v: w.sr.fit(w.ds, 1, batch=v)),
+               ("callback", "callback", lambda w, v: w.sr.fit(w.ds, 1, batch=2, callback=v))],
     "GAN.load": [("source", "source", lambda w, v: genmodel.GAN.load(v))],
     "VAE.save": [("path", "path", lambda w, v: w.vae.save(v))],
     "GAN.save": [("path", "path", lambda w, v: w.gan.save(v))],
@@ -196,7 +231,7 @@ def public_callables():
         obj = getattr(genmodel, name)
         if inspect.isfunction(obj) and inspect.signature(obj).parameters:
             names.add(name)
-    for cls in (genmodel.VAE, genmodel.GAN, genmodel.Dataset):
+    for cls in (genmodel.VAE, genmodel.GAN, genmodel.SR, genmodel.Dataset):
         names.add(cls.__name__)
         for name, member in inspect.getmembers(cls, callable):
             if not name.startswith("_") and not inspect.isclass(member):

@@ -11,7 +11,7 @@ import pytest
 
 import genmodel
 from genmodel import _lib
-from helpers import REPO, TINY_GAN, TINY_VAE, python_env, read_safetensors
+from helpers import REPO, TINY_GAN, TINY_SR, TINY_VAE, python_env, read_safetensors
 
 HEADERS = REPO / "include" / "genmodel"
 
@@ -101,6 +101,7 @@ def test_every_public_function_is_declared():
 @pytest.mark.parametrize("struct, init", [
     (_lib.gm_vae_config, _lib.lib.gm_vae_config_init_size),
     (_lib.gm_gan_config, _lib.lib.gm_gan_config_init_size),
+    (_lib.gm_sr_config, _lib.lib.gm_sr_config_init_size),
     (_lib.gm_checkpoint_info, _lib.lib.gm_checkpoint_info_init_size),
     (_lib.gm_dataset_options, _lib.lib.gm_dataset_options_init_size),
 ])
@@ -136,6 +137,14 @@ def test_defaults_are_read_from_the_library():
         "image_channels": 0, "image_height": 0, "image_width": 0, "conv_channels": (), "gen_norm": "none",
         "disc_norm": "spectral", "minibatch_std": 0,
     }
+    assert genmodel.SR._spec.to_dict(genmodel.SR._spec.defaults()) == {
+        "scale": 2, "channels": 1, "body_channels": (64, 32), "body_kernel": (5, 3), "out_kernel": 3,
+        "activation": "tanh", "leaky_slope": 0.2, "patch": 17, "pixel_loss": "mse", "adv_weight": 0.0,
+        "adv_loss": "ns", "disc_channels": (32, 64, 128), "disc_norm": "spectral",
+        "optimizer": "adam", "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+        "disc_optimizer": "adam", "disc_lr": 1e-4, "disc_betas": (0.5, 0.999), "disc_eps": 1e-8,
+        "disc_weight_decay": 0.0, "seed": 0,
+    }
 
 
 def c_fields(struct, prefix=""):
@@ -162,6 +171,11 @@ def c_fields(struct, prefix=""):
                         gen_optimizer="adamw", gen_lr=0.125, gen_betas=(0.25, 0.375), gen_eps=0.0625,
                         gen_weight_decay=0.5, disc_lr=0.625, disc_betas=(0.125, 0.875), disc_eps=0.03125,
                         disc_weight_decay=0.25, seed=99)),
+    (genmodel.SR, dict(TINY_SR, scale=3, channels=3, body_channels=(5, 6, 7), body_kernel=(1, 3, 5), out_kernel=5,
+                       activation="elu", leaky_slope=0.125, patch=4, pixel_loss="l1", adv_weight=0.5,
+                       adv_loss="lsgan", disc_channels=(3, 4), disc_norm="none", optimizer="adamw", lr=0.125,
+                       betas=(0.25, 0.375), eps=0.0625, weight_decay=0.5, disc_lr=0.625, disc_betas=(0.125, 0.875),
+                       disc_eps=0.03125, disc_weight_decay=0.25, seed=2**40 + 9)),
 ])
 def test_every_field_reaches_its_c_field(cls, config):
     # The checkpoint names each config field by its C name: a mirror with a

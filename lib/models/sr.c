@@ -154,9 +154,9 @@ gm_status gm_sr_config_check(const gm_sr_config *c, const char *who)
         return gm_fail(GM_ERR_INVALID_ARG, "%s: disc_norm must be GM_NORM_NONE or GM_NORM_SPECTRAL (got %d)", who,
                        (int)c->disc_norm);
     if (c->adv_weight > 0.0f && (c->scale * c->patch) >> c->n_disc_conv < 1)
-        return gm_fail(GM_ERR_INVALID_ARG, "%s: a patch of %d x %d pixels cannot be halved %d times by the "
-                       "discriminator's convolutions", who, (int)(c->scale * c->patch),
-                       (int)(c->scale * c->patch), (int)c->n_disc_conv);
+        return gm_fail(GM_ERR_INVALID_ARG, "%s: n_disc_conv %d is too many for the patch: its %d x %d pixels "
+                       "(scale times patch) cannot be halved %d times", who, (int)c->n_disc_conv,
+                       (int)(c->scale * c->patch), (int)(c->scale * c->patch), (int)c->n_disc_conv);
     /* declared, the networks count their weights exactly */
     gm_param_table t = { 0 };
     gm_net g, d;

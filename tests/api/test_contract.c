@@ -1571,6 +1571,88 @@ static void check_image_writer(const void *arg)
     expect("the valid call", write(&ok), GM_OK);
 }
 
+/* one image out: its own arguments (no count, no columns) */
+static void check_image_write(const void *arg)
+{
+    (void)arg;
+    char path[512], png[512];
+    scratch(path, "one.pgm");
+    scratch(png, "one.png");
+    const struct { const char *what, *path; const float *x; int32_t h, w, c; gm_status want; } cases[] = {
+        { "NULL path", NULL, good_x, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "empty path", "", good_x, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "NULL image", path, NULL, 2, 3, 1, GM_ERR_INVALID_ARG },
+        { "height = 0", path, good_x, 0, 3, 1, GM_ERR_INVALID_ARG },
+        { "width = -1", path, good_x, 2, -1, 1, GM_ERR_INVALID_ARG },
+        { "height = width = INT32_MAX", path, good_x, INT32_MAX, INT32_MAX, 1, GM_ERR_INVALID_ARG },
+        { "channels = 2", path, good_x, 2, 3, 2, GM_ERR_INVALID_ARG },
+        { "channels = 0", path, good_x, 2, 3, 0, GM_ERR_INVALID_ARG },
+        { "a directory that does not exist", fx.no_dir, good_x, 2, 3, 1, GM_ERR_IO },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        remove(path);
+        expect(cases[i].what, gm_image_write(cases[i].path, cases[i].x, cases[i].h, cases[i].w, cases[i].c),
+               cases[i].want);
+        if (cases[i].want == GM_ERR_INVALID_ARG && exists(path))
+            broke(cases[i].what, "a file was written");
+    }
+    expect("the valid call", gm_image_write(path, good_x, 2, 3, 1), GM_OK);
+    expect("an RGB PNG", gm_image_write(png, good_x, 1, 2, 3), gm_have_png() ? GM_OK : GM_ERR_UNSUPPORTED);
+}
+
+/* one image in: every pointer, files that are not PNGs or are cut short;
+ * on failure *pixels NULL and the sizes as they were */
+static void check_image_read(const void *arg)
+{
+    (void)arg;
+    char png[512], text[512], cut[512], missing[512];
+    scratch(png, "read.png");
+    scratch(text, "read.txt");
+    scratch(cut, "cut.png");
+    scratch(missing, "missing.png");
+    if (gm_have_png()) {
+        assert_int_equal(gm_image_write(png, good_x, 2, 3, 3), GM_OK);
+        FILE *f = fopen(text, "w");
+        assert_non_null(f);
+        fputs("not an image\n", f);
+        fclose(f);
+        f = fopen(png, "rb");
+        uint8_t head[60];
+        assert_non_null(f);
+        assert_int_equal(fread(head, 1, sizeof head, f), sizeof head);
+        fclose(f);
+        gm_test_write_file(cut, head, sizeof head);
+    }
+    int32_t h = -5, w = -5, c = -5;
+    float *px = (float *)good_x;
+    const struct { const char *what, *path; int32_t *h, *w, *c; float **px; gm_status want; } cases[] = {
+        { "NULL path", NULL, &h, &w, &c, &px, GM_ERR_INVALID_ARG },
+        { "empty path", "", &h, &w, &c, &px, GM_ERR_INVALID_ARG },
+        { "NULL height", png, NULL, &w, &c, &px, GM_ERR_INVALID_ARG },
+        { "NULL width", png, &h, NULL, &c, &px, GM_ERR_INVALID_ARG },
+        { "NULL channels", png, &h, &w, NULL, &px, GM_ERR_INVALID_ARG },
+        { "NULL pixels", png, &h, &w, &c, NULL, GM_ERR_INVALID_ARG },
+        { "a missing file", missing, &h, &w, &c, &px, gm_have_png() ? GM_ERR_IO : GM_ERR_UNSUPPORTED },
+        { "a text file", text, &h, &w, &c, &px, gm_have_png() ? GM_ERR_FORMAT : GM_ERR_UNSUPPORTED },
+        { "a cut PNG", cut, &h, &w, &c, &px, gm_have_png() ? GM_ERR_FORMAT : GM_ERR_UNSUPPORTED },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        px = (float *)good_x;
+        expect(cases[i].what, gm_image_read(cases[i].path, cases[i].h, cases[i].w, cases[i].c, cases[i].px),
+               cases[i].want);
+        if (cases[i].px && px)
+            broke(cases[i].what, "*pixels is not NULL");
+        if (h != -5 || w != -5 || c != -5)
+            broke(cases[i].what, "a size was written");
+    }
+    if (!gm_have_png())
+        return;
+    expect("the valid call", gm_image_read(png, &h, &w, &c, &px), GM_OK);
+    if (h != 2 || w != 3 || c != 3 || !px)
+        broke("the valid call", "read %d x %d x %d", (int)h, (int)w, (int)c);
+    gm_buffer_free(px);
+}
+
 static void check_have_png(const void *arg)
 {
     (void)arg;
@@ -1807,6 +1889,8 @@ static const row rows[] = {
     { "gm_get_num_threads", check_get_num_threads, NULL },
     { "gm_have_png", check_have_png, NULL },
     { "gm_idx_write_images", check_image_writer, &idx_call },
+    { "gm_image_read", check_image_read, NULL },
+    { "gm_image_write", check_image_write, NULL },
     { "gm_image_write_grid", check_image_writer, &grid_call },
     { "gm_image_write_grid_channels", check_image_writer, &grid_channels_call },
     { "gm_last_error", check_last_error, NULL },

@@ -19,14 +19,15 @@ from ._errors import (FileError, FormatError, GenModelError, InvalidArgumentErro
 from ._lib import __version__
 from .checkpoint import CheckpointInfo, checkpoint_info, load
 from .common import backend_name, get_num_threads, library_path, set_backend, set_num_threads, version
-from .data import FASHION_MNIST_DIR, Dataset, have_png, load_mnist, write_dataset, write_idx, write_image_grid
+from .data import (FASHION_MNIST_DIR, Dataset, have_png, load_mnist, read_image, write_dataset, write_idx, write_image,
+                   write_image_grid)
 from .gan import GAN, GANLosses
 from .sr import SR, SRLosses, SRScores
 from .vae import VAE, VAELosses
 
 __all__ = [
     "VAE", "VAELosses", "GAN", "GANLosses", "SR", "SRLosses", "SRScores",
-    "Dataset", "load_mnist", "write_dataset", "write_image_grid", "write_idx", "have_png", "FASHION_MNIST_DIR",
+    "Dataset", "load_mnist", "write_dataset", "write_image_grid", "write_idx", "write_image", "read_image", "have_png", "FASHION_MNIST_DIR",
     "CheckpointInfo", "checkpoint_info", "load",
     "version", "set_num_threads", "get_num_threads", "set_backend", "backend_name", "library_path",
     "__version__",

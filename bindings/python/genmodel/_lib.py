@@ -336,6 +336,9 @@ _DECLARATIONS = [
     ("gm_idx_write_images", STATUS, [_path, _f32, c_int32, c_int32, c_int32]),
     ("gm_image_write_grid", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32]),
     ("gm_image_write_grid_channels", STATUS, [_path, _f32, c_int32, c_int32, c_int32, c_int32, c_int32]),
+    ("gm_image_write", STATUS, [_path, _f32, c_int32, c_int32, c_int32]),
+    ("gm_image_read", STATUS, [_path, POINTER(c_int32), POINTER(c_int32), POINTER(c_int32),
+                               POINTER(POINTER(c_float))]),
     ("gm_have_png", c_int32, []),
     # checkpoint.h
     ("gm_config_field_init_size", None, [POINTER(gm_config_field), c_size_t]),

@@ -10,7 +10,7 @@ image at a time with image().
 from __future__ import annotations
 
 import math
-from ctypes import byref, c_int32, c_void_p, sizeof
+from ctypes import POINTER, byref, c_float, c_int32, c_void_p, sizeof
 from typing import Optional, Sequence, TypeVar, Union
 
 import numpy as np
@@ -242,6 +242,32 @@ def write_idx(path: Path, images: npt.ArrayLike, height: Optional[int] = None, w
     unsigned bytes (n, height, width): the format the datasets come in."""
     images, height, width = _images(images, height, width)
     lib.gm_idx_write_images(_convert.path(path), images, len(images), height, width)
+
+
+def write_image(path: Path, image: npt.ArrayLike) -> None:
+    """Write one image, floats in [0, 1], (h, w) grey or (h, w, c) with c
+    1 or 3, as PNG when path ends in .png (UnsupportedError in a build
+    without libpng), binary PGM or PPM otherwise."""
+    a = _convert.array(image, "image")
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3)):
+        raise ValueError(f"image must have shape (h, w) or (h, w, c) with c 1 or 3, got {a.shape}")
+    h, w = (_convert.count(side, "the shape of image") for side in a.shape[:2])
+    c = a.shape[2] if a.ndim == 3 else 1
+    lib.gm_image_write(_convert.path(path), a, h, w, c)
+
+
+def read_image(path: Path) -> npt.NDArray[np.float32]:
+    """One PNG image (grey, RGB, palette, alpha, 8 or 16 bits) as float32
+    in [0, 1]: (h, w) when grey, (h, w, 3) for colour; alpha composited
+    onto black."""
+    h, w, c = c_int32(), c_int32(), c_int32()
+    pixels = POINTER(c_float)()
+    lib.gm_image_read(_convert.path(path), byref(h), byref(w), byref(c), byref(pixels))
+    try:
+        flat = np.ctypeslib.as_array(pixels, shape=(h.value * w.value * c.value,)).copy()
+    finally:
+        lib.gm_buffer_free(pixels)
+    return flat.reshape((h.value, w.value) if c.value == 1 else (h.value, w.value, c.value))
 
 
 def have_png() -> bool:

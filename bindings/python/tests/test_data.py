@@ -147,3 +147,21 @@ def test_image_of_an_ordinary_dataset_and_a_table(images, tmp_path):
             ds.image_size(0)
     with pytest.raises(genmodel.InvalidArgumentError, match="keep_sizes is for folders"):
         genmodel.Dataset.open(tmp_path / "t.csv", keep_sizes=True)
+
+
+@pytest.mark.skipif(not genmodel.have_png(), reason="a build without libpng")
+def test_image_round_trip(tmp_path):
+    """write_image then read_image: the 8-bit levels, grey as (h, w) and
+    colour as (h, w, 3); a file that is not a PNG is the library's error."""
+    rng = np.random.default_rng(0)
+    for shape in ((5, 7), (4, 6, 3)):
+        x = rng.random(shape).astype(np.float32)
+        genmodel.write_image(tmp_path / "x.png", x)
+        back = genmodel.read_image(tmp_path / "x.png")
+        assert back.shape == shape and back.dtype == np.float32
+        np.testing.assert_allclose(back, np.round(x * 255) / 255, atol=1e-7)
+    (tmp_path / "no.png").write_bytes(b"not a png")
+    with pytest.raises(genmodel.FormatError, match="no.png"):
+        genmodel.read_image(tmp_path / "no.png")
+    with pytest.raises(ValueError, match="image must have shape"):
+        genmodel.write_image(tmp_path / "y.png", np.zeros((2, 3, 2)))

@@ -142,14 +142,15 @@ static void unfold_run(float *row, const float *img, const taps *t, int sy, int 
     }
 }
 
-/* col's rows [r0, r1), channels [c0, c1) of each tap, from the big image
- * (zero where a tap falls outside it) */
-static void unfold(float *col, const float *big, const taps *t, int r0, int r1, int c0, int c1)
+/* Rows [r0, r1) of a column matrix, channels [c0, c1) of each tap, from
+ * the big image (zero where a tap falls outside it); row r at
+ * rows + (r - r0) * ld. */
+static void unfold(float *rows, const float *big, const taps *t, int r0, int r1, int c0, int c1)
 {
     const int plane = t->sh * t->sw;
     for (int r = r0; r < r1; r++) {
         const int n = r / plane, sy = r % plane / t->sw, sx = r % t->sw;
-        float *row = col + (size_t)r * t->ld;
+        float *row = rows + (size_t)(r - r0) * t->ld;
         if (t->s == 1 && t->sc == 1 && t->skw == t->bc && c0 == 0 && c1 == t->bc) {
             unfold_run(row, big + (size_t)n * t->bh * t->bw * t->bc, t, sy, sx);
             continue;
@@ -251,7 +252,7 @@ GM_VECTOR_CLONES static void fold_stride1(float *big, const float *const *cols, 
 void gm_conv_im2col(float *col, const float *x, const gm_conv_geom *g, int r0, int r1)
 {
     const taps t = conv_taps(g);
-    unfold(col, x, &t, r0, r1, 0, g->in_c);
+    unfold(col + (size_t)r0 * t.ld, x, &t, r0, r1, 0, g->in_c);
 }
 
 void gm_conv_col2im(float *dx, const float *const *dcol, int parts, const gm_conv_geom *g, int N, int c0, int c1)
@@ -273,6 +274,60 @@ void gm_conv_backward_share(float *dcol, float *dW, float *db, bool accumulate, 
 {
     gm_dense_backward_share(dcol, dW, db, accumulate, dy, col, W, y, N * g->out_h * g->out_w,
                             g->k * g->k * g->in_c, g->out_c, c0, c1, act, slope);
+}
+
+/* dy seen as a conv's input: dx's pixel (iy, ix) and the flipped tap
+ * (kh, kw) touch dy's pixel (iy - (K-1-P) + kh, ix - (K-1-P) + kw), a conv
+ * of dy at padding K-1-P with columns (kh, kw, o) */
+static taps dx_taps(const gm_conv_geom *g)
+{
+    return (taps){ g->out_h, g->out_w, g->out_c, g->in_h, g->in_w, g->k, 1, g->k - 1 - g->pad,
+                   g->k * g->k * g->out_c, g->k * g->out_c, g->out_c, 1 };
+}
+
+bool gm_conv_dx_by_correlation(const gm_conv_geom *g)
+{
+    return !g->transposed && g->stride == 1 && g->pad <= g->k - 1 &&
+           (int64_t)g->in_h * g->in_w * g->out_c <= (int64_t)g->out_h * g->out_w * g->in_c;
+}
+
+void gm_conv_flip_share(float *Wf, const float *W, const gm_conv_geom *g, int c0, int c1)
+{
+    const int K = g->k, C = g->in_c, O = g->out_c;
+    for (int kh = 0; kh < K; kh++)
+        for (int kw = 0; kw < K; kw++)
+            for (int o = c0; o < c1; o++)
+                memcpy(Wf + (((size_t)kh * K + kw) * O + o) * C,
+                       W + (((size_t)o * K + (K - 1 - kh)) * K + (K - 1 - kw)) * C, (size_t)C * sizeof *Wf);
+}
+
+/* The floats of dy's im2col that one product of gm_conv_dx_samples takes:
+ * a quarter of a megabyte stays in a core's L2 (1 MB on Zen 5, 512 KB on
+ * Zen 2 to 4) beside the product's other operands and its packed copies */
+enum { DX_CHUNK_FLOATS = 1 << 16 };
+
+void gm_conv_dx_samples(float *dx, float *dycol, const float *dy, const float *Wf, const gm_conv_geom *g, int n0,
+                        int n1)
+{
+    const taps t = dx_taps(g);
+    const int pixels = g->in_h * g->in_w;
+    /* whole samples by powers of two up to 16 when several fit, else rows
+     * of one sample: the same products for any team, whose members' first
+     * samples are multiples of 16 (gm_team_share) */
+    const int fit = DX_CHUNK_FLOATS / t.ld > 0 ? DX_CHUNK_FLOATS / t.ld : 1;
+    int samples = 1;
+    while (samples < 16 && 2 * samples * pixels <= fit)
+        samples *= 2;
+    const int rows = pixels <= fit ? samples * pixels : fit;
+    for (int n = n0; n < n1; n += samples) {
+        const int end = (n + samples < n1 ? n + samples : n1) * pixels;
+        for (int r = n * pixels; r < end; r += rows) {
+            const int m = end - r < rows ? end - r : rows;
+            unfold(dycol, dy, &t, r, r + m, 0, g->out_c);
+            gm_gemm_ld(false, false, m, g->in_c, t.ld, 1.0f, dycol, t.ld, Wf, g->in_c, 0.0f,
+                       dx + (size_t)r * g->in_c, g->in_c);
+        }
+    }
 }
 
 void gm_convt_col2im(float *y, const float *ycol, const gm_conv_geom *g, int N, int c0, int c1)

@@ -82,6 +82,31 @@ void gm_conv_backward_share(float *dcol, float *dW, float *db, bool accumulate, 
                             const float *W, const float *y, const gm_conv_geom *g, int N, int c0, int c1,
                             int act, float slope);
 
+/* --- Conv's input gradient as a correlation ------------------------------ */
+
+/* At stride 1 the input gradient is a conv of its own: of the
+ * pre-activation dy by the kernel turned half a turn, its channels
+ * swapped, at padding K-1-P: dx = im2col'(dy) Wf, Wf (K*K*out_c, in_c).
+ * One product straight into dx, in place of the product into dcol and
+ * col2im's pass over it. True when that holds (stride 1, P <= K-1) and
+ * the im2col of dy, N*in_h*in_w rows of K*K*out_c, is no larger than col
+ * (a conv that does not widen: dy's side is then the narrower one). */
+bool gm_conv_dx_by_correlation(const gm_conv_geom *g);
+
+/* Rows (kh, kw, o) of Wf (K*K*out_c, in_c) for the output channels o in
+ * [c0, c1): W[o, K-1-kh, K-1-kw, :]. */
+void gm_conv_flip_share(float *Wf, const float *W, const gm_conv_geom *g, int c0, int c1);
+
+/* Samples [n0, n1) of dx (N, in_h, in_w, in_c) WRITTEN OVER with the input
+ * gradient, from every channel of dy (N, out_h, out_w, out_c, the
+ * gradient of the pre-activation) and all of Wf, when
+ * gm_conv_dx_by_correlation. dycol is scratch of (n1 - n0)*in_h*in_w*
+ * K*K*out_c floats (at most; the products take it in chunks that stay in
+ * a core's cache, cut the same way whatever n0 when n0 is a multiple of
+ * 16, so that a team's members make the same products as one alone). */
+void gm_conv_dx_samples(float *dx, float *dycol, const float *dy, const float *Wf, const gm_conv_geom *g, int n0,
+                        int n1);
+
 /* --- Transposed conv --------------------------------------------------- */
 
 /* Channels [c0, c1) of y (N, out_h, out_w, out_c) WRITTEN OVER with ycol

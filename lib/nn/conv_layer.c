@@ -1,12 +1,15 @@
 /* The convolution and transposed-convolution kinds of layer (nn/layer.h)
  * on conv.h's kernels. A convolution keeps the im2col matrix of its last
  * forward pass for the backward. Its input gradient goes by samples, not
- * by channels: each member multiplies its samples' rows of dy by the
- * whole W into their rows of the matrix's gradient (written over the
- * matrix, which the weights' gradients have done with) and folds them
- * into dx, so no member makes a partial matrix as large as the im2col
- * one for the others to add up. A transposed convolution's input-gradient
- * parts are parts of dx itself, a small matrix. */
+ * by channels: each member takes its samples' rows of dy times the whole
+ * W, so no member makes a partial matrix as large as the im2col one for
+ * the others to add up. At stride 1 that is a correlation of dy with the
+ * flipped kernel (gm_conv_dx_by_correlation), whose members flip their
+ * channels' rows of W before they meet; otherwise the product goes into
+ * the rows of the matrix's gradient (written over the matrix, which the
+ * weights' gradients have done with), folded into dx. A transposed
+ * convolution's input-gradient parts are parts of dx itself, a small
+ * matrix. */
 #include <stdio.h>
 
 #include "conv.h"
@@ -74,17 +77,30 @@ static size_t pixels_out(const gm_layer *l)
     return (size_t)l->geom.out_h * l->geom.out_w;
 }
 
+/* The scratch is the flipped weights Wf when the input gradient is a
+ * correlation, then the im2col matrix: Wf first, so that it lies where
+ * it did whatever batch the scratch was carved for. */
+static size_t flipped_floats(const gm_layer *l)
+{
+    return gm_conv_dx_by_correlation(&l->geom) ? (size_t)l->geom.out_c * col_width(l) : 0;
+}
+
+static float *col_of(const gm_layer *l)
+{
+    return l->scratch + flipped_floats(l);
+}
+
 static size_t conv_scratch(const gm_layer *l, int N, bool backward)
 {
     (void)backward;
-    return (size_t)N * pixels_out(l) * col_width(l);
+    return flipped_floats(l) + (size_t)N * pixels_out(l) * col_width(l);
 }
 
 static void conv_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
 {
     const gm_conv_geom *g = &l->geom;
     const int rows = (int)pixels_out(l);
-    float *col = l->scratch + (size_t)p->n0 * rows * col_width(l);
+    float *col = col_of(l) + (size_t)p->n0 * rows * col_width(l);
     const int N = p->n1 - p->n0;
     if (self->size > 1) {
         /* the members split the gather by rows; every product needs all */
@@ -106,13 +122,17 @@ static void conv_backward(const gm_layer *l, const gm_layer_pass *p, const gm_me
     const float *W = gm_layer_weight(l, p);
     /* the gradient penalty asks for the weights' gradient at an input the
      * last forward did not see; it runs alone */
+    float *col = col_of(l);
     if (d->other_x && d->dW)
-        gm_conv_im2col(l->scratch, d->x, g, 0, p->N * (int)pixels_out(l));
+        gm_conv_im2col(col, d->x, g, 0, p->N * (int)pixels_out(l));
     /* dy through the activation, and the weights' gradients, in the share's channels */
-    gm_conv_backward_share(NULL, d->dW, d->db, d->accumulate, d->dy, l->scratch, W, l->y, g, p->N, p->c0, p->c1,
+    gm_conv_backward_share(NULL, d->dW, d->db, d->accumulate, d->dy, col, W, l->y, g, p->N, p->c0, p->c1,
                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
     if (!d->part)
         return;
+    const bool correlate = gm_conv_dx_by_correlation(g);
+    if (correlate)
+        gm_conv_flip_share(l->scratch, W, g, p->c0, p->c1);
     /* the input gradient of the member's samples, from every channel of dy */
     gm_team_sync(self);
     int n0, n1;
@@ -120,7 +140,13 @@ static void conv_backward(const gm_layer *l, const gm_layer_pass *p, const gm_me
     if (n1 <= n0)
         return;
     const int P = (int)pixels_out(l), K = (int)col_width(l), O = g->out_c;
-    float *dcol = l->scratch + (size_t)n0 * P * K;
+    /* the member's rows of col are its scratch now: dy's im2col is no
+     * larger (gm_conv_dx_by_correlation) */
+    float *dcol = col + (size_t)n0 * P * K;
+    if (correlate) {
+        gm_conv_dx_samples(d->part, dcol, d->dy, l->scratch, g, n0, n1);
+        return;
+    }
     gm_gemm_ld(false, false, (n1 - n0) * P, K, O, 1.0f, d->dy + (size_t)n0 * P * O, O, W, K, 0.0f, dcol, K);
     const float *parts[1] = { dcol };
     gm_conv_col2im(d->part + (size_t)n0 * gm_shape_size(l->in), parts, 1, g, n1 - n0, 0, g->in_c);

@@ -38,6 +38,12 @@ static const conv_case cases[] = {
     { false, 3, 1, 11, 10, 3, 3, 3, 2, 0, GM_ACT_TANH },
     { false, 1, 7, 6, 7, 1, 1, 2, 0, 0, GM_ACT_IDENTITY },
     { false, 2, 2, 5, 5, 5, 5, 2, 2, 0, GM_ACT_IDENTITY },
+    /* stride 1 into fewer channels: the input gradient as a correlation,
+     * at "same" padding, none, and K-1 */
+    { false, 3, 7, 6, 5, 3, 3, 1, 1, 0, GM_ACT_TANH },
+    { false, 2, 8, 7, 6, 3, 3, 1, 0, 0, GM_ACT_LEAKY_RELU },
+    { false, 2, 4, 3, 4, 2, 2, 1, 1, 0, GM_ACT_IDENTITY },
+    { false, 1, 5, 5, 4, 2, 5, 1, 2, 0, GM_ACT_IDENTITY },
     { true, 2, 5, 4, 3, 3, 4, 2, 1, 0, GM_ACT_IDENTITY },
     { true, 2, 3, 3, 5, 7, 3, 3, 2, 2, GM_ACT_LEAKY_RELU },
     { true, 1, 1, 5, 4, 5, 3, 2, 0, 1, GM_ACT_TANH },
@@ -236,7 +242,50 @@ static void team_backward(const gm_conv_geom *g, int N, int act, int members, bo
     free(before);
 }
 
-static void check_case(const conv_case *cs)
+/* The input gradient as a correlation (gm_conv_dx_by_correlation), as a
+ * team makes it: the members flip their channels' rows of W, then each
+ * writes its samples of dx alone, from the pre-activation dy; against
+ * want, the folded one's. False, checking nothing, for a geometry that
+ * does not take it. */
+static bool check_correlation(const gm_conv_geom *g, int N, int members, const float *W, const float *dy,
+                              const float *want)
+{
+    if (!gm_conv_dx_by_correlation(g))
+        return false;
+    const int nx = in_size(g, N), sample = in_size(g, 1), nf = weight_size(g);
+    float *Wf = alloc_floats(nf), *dx = alloc_floats(nx), *before = alloc_floats(nx);
+    /* no larger than col (the layer's scratch) */
+    float *dycol = alloc_floats(col_floats(g, N));
+    double *f = malloc(nx * sizeof *f);
+    assert_non_null(f);
+    int at[4];
+    fill_nan(Wf, nf);
+    fill_nan(dx, nx);
+    split(g->out_c, members, at);
+    for (int m = 0; m < members; m++)
+        gm_conv_flip_share(Wf, W, g, at[m], at[m + 1]);
+    /* row (kh, kw, o) is W[o, K-1-kh, K-1-kw, :] */
+    for (int r = 0; r < nf / g->in_c; r++) {
+        const int kh = r / (g->k * g->out_c), kw = r / g->out_c % g->k, o = r % g->out_c;
+        assert_memory_equal(Wf + (size_t)r * g->in_c,
+                            W + (((size_t)o * g->k + g->k - 1 - kh) * g->k + g->k - 1 - kw) * g->in_c,
+                            g->in_c * sizeof *Wf);
+    }
+    split(N, members, at);
+    for (int m = 0; m < members; m++) {
+        memcpy(before, dx, nx * sizeof *dx);
+        gm_conv_dx_samples(dx, dycol, dy, Wf, g, at[m], at[m + 1]);
+        assert_only_columns(dx, before, 1, nx, at[m] * sample, at[m + 1] * sample, "dx samples");
+    }
+    for (int i = 0; i < nx; i++)
+        f[i] = want[i];
+    gm_assert_close(dx, f, nx, 1e-5, 1e-5, "dx as a correlation");
+    free(Wf), free(dx), free(before), free(dycol), free(f);
+    return true;
+}
+
+/* true when the case took the input gradient as a correlation too */
+static bool check_case(const conv_case *cs)
 {
     gm_conv_geom g;
     assert_int_equal(gm_conv_geom_init(&g, cs->transposed, cs->in_c, cs->in_h, cs->in_w, cs->out_c, cs->k,
@@ -259,6 +308,7 @@ static void check_case(const conv_case *cs)
         B.parts[m] = alloc_floats(g.transposed ? (size_t)nx : col_floats(&g, N));
 
     ref_forward(&g, N, cs->act, pd, pd + nw, pd + nw + g.out_c, want);
+    bool correlated = false;
     for (int members = 1; members <= 3; members++) {
         team_forward(&g, N, cs->act, members, W, b, x, y, &B);
         gm_assert_close(y, want, ny, 1e-5, 1e-5, "forward");
@@ -266,6 +316,9 @@ static void check_case(const conv_case *cs)
         memcpy(dy, dy0, ny * sizeof *dy);
         fill_nan(grads, np);  /* written over, whatever they held */
         team_backward(&g, N, cs->act, members, false, W, x, y, dy, grads, &B);
+        /* dy is the pre-activation's gradient now; the folded dx of one
+         * member was checked against finite differences */
+        correlated = check_correlation(&g, N, members, W, dy, (members == 1 ? grads : first) + nw + g.out_c);
         if (members == 1) {
             grad_ctx c = { &g, N, cs->act, w, malloc(ny * sizeof(double)) };
             assert_non_null(c.y);
@@ -295,13 +348,16 @@ static void check_case(const conv_case *cs)
     for (int m = 0; m < 3; m++)
         free(B.parts[m]);
     free(p), free(y), free(dy), free(dy0), free(grads), free(first), free(pd), free(want), free(w);
+    return correlated;
 }
 
 static void test_cases(void **state)
 {
     (void)state;
+    int correlated = 0;
     for (size_t i = 0; i < N_CASES; i++)
-        check_case(&cases[i]);
+        correlated += check_case(&cases[i]);
+    assert_int_equal(correlated, 4);
 }
 
 /* --- PyTorch ----------------------------------------------------------- */

@@ -120,14 +120,15 @@ static taps convt_taps(const gm_conv_geom *g)
                    g->out_c * g->k * g->k, g->k, 1, g->k * g->k };
 }
 
-/* A conv's row at stride 1, every channel: the taps (kh, 0..K) of a row
- * of the kernel are one run in the image and in the row, copied at once
- * (a first layer of one channel copies K floats, not K calls of one). */
+/* A conv's row, every channel: the taps (kh, 0..K) of a row of the
+ * kernel are one run in the image and in the row, at any stride, copied
+ * at once (a first layer of one channel copies K floats, not K calls of
+ * one). */
 static void unfold_run(float *row, const float *img, const taps *t, int sy, int sx)
 {
-    const int x0 = sx - t->p, lo = x0 < 0 ? -x0 : 0, hi = x0 + t->k > t->bw ? t->bw - x0 : t->k;
+    const int x0 = sx * t->s - t->p, lo = x0 < 0 ? -x0 : 0, hi = x0 + t->k > t->bw ? t->bw - x0 : t->k;
     for (int kh = 0; kh < t->k; kh++) {
-        const int by = sy - t->p + kh;
+        const int by = sy * t->s - t->p + kh;
         float *dst = row + (size_t)kh * t->skh;
         if (by < 0 || by >= t->bh || hi <= lo) {
             memset(dst, 0, (size_t)t->k * t->bc * sizeof *dst);
@@ -142,15 +143,16 @@ static void unfold_run(float *row, const float *img, const taps *t, int sy, int 
     }
 }
 
-/* col's rows [r0, r1), channels [c0, c1) of each tap, from the big image
- * (zero where a tap falls outside it) */
-static void unfold(float *col, const float *big, const taps *t, int r0, int r1, int c0, int c1)
+/* Rows [r0, r1) of a column matrix, channels [c0, c1) of each tap, from
+ * the big image (zero where a tap falls outside it); row r at
+ * rows + (r - r0) * ld. */
+static void unfold(float *rows, const float *big, const taps *t, int r0, int r1, int c0, int c1)
 {
     const int plane = t->sh * t->sw;
     for (int r = r0; r < r1; r++) {
         const int n = r / plane, sy = r % plane / t->sw, sx = r % t->sw;
-        float *row = col + (size_t)r * t->ld;
-        if (t->s == 1 && t->sc == 1 && t->skw == t->bc && c0 == 0 && c1 == t->bc) {
+        float *row = rows + (size_t)(r - r0) * t->ld;
+        if (t->sc == 1 && t->skw == t->bc && c0 == 0 && c1 == t->bc) {
             unfold_run(row, big + (size_t)n * t->bh * t->bw * t->bc, t, sy, sx);
             continue;
         }
@@ -251,7 +253,7 @@ GM_VECTOR_CLONES static void fold_stride1(float *big, const float *const *cols, 
 void gm_conv_im2col(float *col, const float *x, const gm_conv_geom *g, int r0, int r1)
 {
     const taps t = conv_taps(g);
-    unfold(col, x, &t, r0, r1, 0, g->in_c);
+    unfold(col + (size_t)r0 * t.ld, x, &t, r0, r1, 0, g->in_c);
 }
 
 void gm_conv_col2im(float *dx, const float *const *dcol, int parts, const gm_conv_geom *g, int N, int c0, int c1)
@@ -260,19 +262,144 @@ void gm_conv_col2im(float *dx, const float *const *dcol, int parts, const gm_con
     fold(dx, dcol, parts, &t, N, c0, c1);
 }
 
-void gm_conv_forward_share(float *y, const float *col, const float *W, const float *b, const gm_conv_geom *g,
-                           int N, int c0, int c1, int act, float slope)
+/* A chunk's rows: as many as CHUNK_FLOATS holds, half of a core's L2 on
+ * Zen 2, 3 and 5 (a quarter of it was slower, by 3% on the ESPCN's step,
+ * and more was no faster), but no fewer than MIN_ROWS: each product packs
+ * its share of W anew, which for a wide W (a DCGAN's 64 -> 128 conv, 512 KB)
+ * costs more than a chunk that spills to L3 (3% slower at 128 rows). */
+enum { CHUNK_FLOATS = 1 << 17, MIN_ROWS = 256 };
+
+/* The chunks of a batch's rows (conv.h): rows of pixels per sample, in
+ * groups of samples (a power of two up to 16), cut into pieces of at most
+ * rows rows. */
+typedef struct chunking {
+    int pixels, samples, rows;
+} chunking;
+
+/* for matrices whose rows are width floats */
+static chunking chunks_of(int pixels, int width)
 {
-    gm_dense_forward_share(y, col, W, b, N * g->out_h * g->out_w, g->k * g->k * g->in_c, g->out_c, c0, c1, act,
-                           slope);
+    const int fit = CHUNK_FLOATS / width > MIN_ROWS ? CHUNK_FLOATS / width : MIN_ROWS;
+    chunking c = { pixels, 1, pixels };
+    if (pixels <= fit) {
+        while (c.samples < 16 && 2 * c.samples * pixels <= fit)
+            c.samples *= 2;
+        c.rows = c.samples * pixels;
+    } else {
+        const int pieces = (pixels + fit - 1) / fit;
+        c.rows = (pixels + pieces - 1) / pieces;
+    }
+    return c;
 }
 
-void gm_conv_backward_share(float *dcol, float *dW, float *db, bool accumulate, float *dy, const float *col,
-                            const float *W, const float *y, const gm_conv_geom *g, int N, int c0, int c1,
-                            int act, float slope)
+/* After the chunk [*r, *r + *m), the next one, [*r, *r + *m), of the rows
+ * of samples before n1; false when there is none. Start at *r = n0 *
+ * pixels, *m = 0 (n0 a multiple of c->samples, or where a member's
+ * samples start). */
+static bool next_chunk(const chunking *c, int n1, int *r, int *m)
 {
-    gm_dense_backward_share(dcol, dW, db, accumulate, dy, col, W, y, N * g->out_h * g->out_w,
-                            g->k * g->k * g->in_c, g->out_c, c0, c1, act, slope);
+    *r += *m;
+    const int last = (*r / c->pixels / c->samples + 1) * c->samples;
+    const int end = (last < n1 ? last : n1) * c->pixels;
+    *m = end - *r < c->rows ? end - *r : c->rows;
+    return *r < n1 * c->pixels;
+}
+
+/* rows [r, r + m) of col: in place when x is NULL, else gathered into col */
+static const float *col_rows(float *col, const float *x, const taps *t, int r, int m)
+{
+    if (!x)
+        return col + (size_t)r * t->ld;
+    unfold(col, x, t, r, r + m, 0, t->bc);
+    return col;
+}
+
+static taps dx_taps(const gm_conv_geom *g);
+
+/* floats of the largest chunk of a matrix of N samples' rows */
+static size_t chunk_floats(int pixels, int width, int N)
+{
+    const chunking c = chunks_of(pixels, width);
+    const int64_t rows = (int64_t)N * pixels < c.rows ? (int64_t)N * pixels : c.rows;
+    return (size_t)rows * (size_t)width;
+}
+
+size_t gm_conv_chunk_floats(const gm_conv_geom *g, int N)
+{
+    const taps t = conv_taps(g);
+    size_t most = chunk_floats(g->out_h * g->out_w, t.ld, N);
+    if (gm_conv_dx_by_correlation(g)) {
+        const size_t dx = chunk_floats(g->in_h * g->in_w, dx_taps(g).ld, N);
+        most = dx > most ? dx : most;
+    }
+    return most;
+}
+
+void gm_conv_forward_share(float *y, float *col, const float *x, const float *W, const float *b,
+                           const gm_conv_geom *g, int n0, int n1, int c0, int c1, int act, float slope)
+{
+    if (c1 <= c0)
+        return;
+    const taps t = conv_taps(g);
+    const chunking c = chunks_of(g->out_h * g->out_w, t.ld);
+    for (int r = n0 * c.pixels, m = 0; next_chunk(&c, n1, &r, &m);)
+        gm_dense_forward_share(y + (size_t)r * g->out_c, col_rows(col, x, &t, r, m), W, b, m, t.ld, g->out_c, c0,
+                               c1, act, slope);
+}
+
+void gm_conv_backward_share(float *dcol, float *dW, float *db, bool accumulate, float *dy, float *col,
+                            const float *x, const float *W, const float *y, const gm_conv_geom *g, int N, int c0,
+                            int c1, int act, float slope)
+{
+    const taps t = conv_taps(g);
+    const int O = g->out_c;
+    /* the activation, db and dcol as a dense layer on col's rows; dW by
+     * the forward's chunks, added up in their order */
+    gm_dense_backward_share(dcol, NULL, db, accumulate, dy, NULL, W, y, N * g->out_h * g->out_w, t.ld, O, c0, c1,
+                            act, slope);
+    if (!dW || c1 <= c0)
+        return;
+    const chunking c = chunks_of(g->out_h * g->out_w, t.ld);
+    for (int r = 0, m = 0; next_chunk(&c, N, &r, &m);)
+        gm_gemm_ld(true, false, c1 - c0, t.ld, m, 1.0f, dy + (size_t)r * O + c0, O, col_rows(col, x, &t, r, m),
+                   t.ld, accumulate || r > 0 ? 1.0f : 0.0f, dW + (size_t)c0 * t.ld, t.ld);
+}
+
+/* dy seen as a conv's input: dx's pixel (iy, ix) and the flipped tap
+ * (kh, kw) touch dy's pixel (iy - (K-1-P) + kh, ix - (K-1-P) + kw), a conv
+ * of dy at padding K-1-P with columns (kh, kw, o) */
+static taps dx_taps(const gm_conv_geom *g)
+{
+    return (taps){ g->out_h, g->out_w, g->out_c, g->in_h, g->in_w, g->k, 1, g->k - 1 - g->pad,
+                   g->k * g->k * g->out_c, g->k * g->out_c, g->out_c, 1 };
+}
+
+bool gm_conv_dx_by_correlation(const gm_conv_geom *g)
+{
+    return !g->transposed && g->stride == 1 && g->pad <= g->k - 1 &&
+           (int64_t)g->in_h * g->in_w * g->out_c <= (int64_t)g->out_h * g->out_w * g->in_c;
+}
+
+void gm_conv_flip_share(float *Wf, const float *W, const gm_conv_geom *g, int c0, int c1)
+{
+    const int K = g->k, C = g->in_c, O = g->out_c;
+    for (int kh = 0; kh < K; kh++)
+        for (int kw = 0; kw < K; kw++)
+            for (int o = c0; o < c1; o++)
+                memcpy(Wf + (((size_t)kh * K + kw) * O + o) * C,
+                       W + (((size_t)o * K + (K - 1 - kh)) * K + (K - 1 - kw)) * C, (size_t)C * sizeof *Wf);
+}
+
+void gm_conv_dx_samples(float *dx, float *dycol, const float *dy, const float *Wf, const gm_conv_geom *g, int n0,
+                        int n1)
+{
+    const taps t = dx_taps(g);
+    const chunking c = chunks_of(g->in_h * g->in_w, t.ld);
+    for (int r = n0 * c.pixels, m = 0; next_chunk(&c, n1, &r, &m);) {
+        unfold(dycol, dy, &t, r, r + m, 0, g->out_c);
+        gm_gemm_ld(false, false, m, g->in_c, t.ld, 1.0f, dycol, t.ld, Wf, g->in_c, 0.0f, dx + (size_t)r * g->in_c,
+                   g->in_c);
+    }
 }
 
 void gm_convt_col2im(float *y, const float *ycol, const gm_conv_geom *g, int N, int c0, int c1)

@@ -67,20 +67,60 @@ void gm_conv_im2col(float *col, const float *x, const gm_conv_geom *g, int r0, i
 void gm_conv_col2im(float *dx, const float *const *dcol, int parts, const gm_conv_geom *g, int N, int c0,
                     int c1);
 
+/* The products over a batch's rows go by chunks of rows whose im2col
+ * stays in a core's cache: groups of up to 16 whole samples (a power of
+ * two) when several fit, else equal pieces of one sample. The chunks
+ * depend on the geometry alone and start on groups aligned from sample 0,
+ * so members whose samples start at multiples of 16 (gm_team_share) cut
+ * the same ones as a caller alone, and every path below makes the same
+ * products whether it reads col whole or makes it chunk by chunk. This
+ * many floats hold the largest chunk of col, or of dy's im2col for
+ * gm_conv_dx_samples, in a batch of up to N samples. */
+size_t gm_conv_chunk_floats(const gm_conv_geom *g, int N);
+
 /* y (N, out_h, out_w, out_c) = f(col W^T + b) in the channels [c0, c1),
- * from col = im2col(x) (all rows). b may be NULL. */
-void gm_conv_forward_share(float *y, const float *col, const float *W, const float *b, const gm_conv_geom *g,
-                           int N, int c0, int c1, int act, float slope);
+ * rows of the samples [n0, n1), chunk by chunk. With x NULL, col is the
+ * whole matrix im2col(x) (all N rows, as gm_conv_im2col writes it); else
+ * col is scratch of gm_conv_chunk_floats(g, N) floats and each chunk is
+ * gathered from x (N, in_h, in_w, in_c) into it in turn. b may be NULL. */
+void gm_conv_forward_share(float *y, float *col, const float *x, const float *W, const float *b,
+                           const gm_conv_geom *g, int n0, int n1, int c0, int c1, int act, float slope);
 
 /* Backward over the channels [c0, c1), as gm_dense_backward_share on col:
  * dy (as y) holds dL/dy on entry and dL/d(pre-activation) on return, in
  * the share's channels; dW's rows and db's entries of the share are
- * written over, or added to when accumulate; dcol (as col) gets the share's
- * part of dL/dcol, to be summed and folded into dx by gm_conv_col2im once
- * every member has written its part. dW, db and dcol may each be NULL. */
-void gm_conv_backward_share(float *dcol, float *dW, float *db, bool accumulate, float *dy, const float *col,
-                            const float *W, const float *y, const gm_conv_geom *g, int N, int c0, int c1,
-                            int act, float slope);
+ * written over, or added to when accumulate (dW chunk by chunk, col and x
+ * as in gm_conv_forward_share: the forward's products' chunks); dcol (N
+ * rows as col's) gets the share's part of dL/dcol, to be summed and folded
+ * into dx by gm_conv_col2im once every member has written its part. dW, db
+ * and dcol may each be NULL; col and x are read only for dW. */
+void gm_conv_backward_share(float *dcol, float *dW, float *db, bool accumulate, float *dy, float *col,
+                            const float *x, const float *W, const float *y, const gm_conv_geom *g, int N, int c0,
+                            int c1, int act, float slope);
+
+/* --- Conv's input gradient as a correlation ------------------------------ */
+
+/* At stride 1 the input gradient is a conv of its own: of the
+ * pre-activation dy by the kernel turned half a turn, its channels
+ * swapped, at padding K-1-P: dx = im2col'(dy) Wf, Wf (K*K*out_c, in_c).
+ * Chunk by chunk in a core's cache, straight into dx, in place of a
+ * product into dcol and col2im's pass over it. True when that holds
+ * (stride 1, P <= K-1) and the im2col of dy, N*in_h*in_w rows of
+ * K*K*out_c, is no larger than col (a conv that does not widen: dy's side
+ * is then the narrower one to gather). */
+bool gm_conv_dx_by_correlation(const gm_conv_geom *g);
+
+/* Rows (kh, kw, o) of Wf (K*K*out_c, in_c) for the output channels o in
+ * [c0, c1): W[o, K-1-kh, K-1-kw, :]. */
+void gm_conv_flip_share(float *Wf, const float *W, const gm_conv_geom *g, int c0, int c1);
+
+/* Samples [n0, n1) of dx (N, in_h, in_w, in_c) WRITTEN OVER with the input
+ * gradient, from every channel of dy (N, out_h, out_w, out_c, the
+ * gradient of the pre-activation) and all of Wf, when
+ * gm_conv_dx_by_correlation, chunk by chunk (as gm_conv_chunk_floats
+ * says) through dycol, scratch of gm_conv_chunk_floats(g, N) floats. */
+void gm_conv_dx_samples(float *dx, float *dycol, const float *dy, const float *Wf, const gm_conv_geom *g, int n0,
+                        int n1);
 
 /* --- Transposed conv --------------------------------------------------- */
 

@@ -1,12 +1,17 @@
 /* The convolution and transposed-convolution kinds of layer (nn/layer.h)
- * on conv.h's kernels. A convolution keeps the im2col matrix of its last
- * forward pass for the backward. Its input gradient goes by samples, not
- * by channels: each member multiplies its samples' rows of dy by the
- * whole W into their rows of the matrix's gradient (written over the
- * matrix, which the weights' gradients have done with) and folds them
- * into dx, so no member makes a partial matrix as large as the im2col
- * one for the others to add up. A transposed convolution's input-gradient
- * parts are parts of dx itself, a small matrix. */
+ * on conv.h's kernels. A convolution keeps no im2col matrix: each member
+ * gathers every chunk of it (conv.h) into a scratch of its own in the
+ * forward pass and again for the weights' gradient, so that the products
+ * read it from the core's cache, not from memory; members that split the
+ * output channels each gather all of it, and the team never meets in a
+ * forward pass. Its input gradient goes by samples, not by channels: each
+ * member takes its samples' rows of dy times the whole W, so no member
+ * makes a partial matrix as large as the im2col one for the others to add
+ * up. At stride 1 that is a correlation of dy with the flipped kernel
+ * (gm_conv_dx_by_correlation), whose members flip their channels' rows of
+ * W before they meet; otherwise the product goes into the member's rows
+ * of the matrix's gradient, folded into dx. A transposed convolution's
+ * input-gradient parts are parts of dx itself, a small matrix. */
 #include <stdio.h>
 
 #include "conv.h"
@@ -74,53 +79,64 @@ static size_t pixels_out(const gm_layer *l)
     return (size_t)l->geom.out_h * l->geom.out_w;
 }
 
-static size_t conv_scratch(const gm_layer *l, int N, bool backward)
+/* The scratch: the flipped weights Wf when the input gradient is a
+ * correlation, each member's chunk of col, and the matrix of dL/dcol
+ * (N rows as col's) when it is not. */
+static size_t flipped_floats(const gm_layer *l)
+{
+    return gm_conv_dx_by_correlation(&l->geom) ? (size_t)l->geom.out_c * col_width(l) : 0;
+}
+
+static size_t conv_scratch(const gm_layer *l, int N, int members, bool backward)
 {
     (void)backward;
-    return (size_t)N * pixels_out(l) * col_width(l);
+    const size_t dcol = gm_conv_dx_by_correlation(&l->geom) ? 0 : (size_t)N * pixels_out(l) * col_width(l);
+    return flipped_floats(l) + (size_t)members * gm_conv_chunk_floats(&l->geom, N) + dcol;
+}
+
+/* the pass's batch is no larger than the one the scratch was carved for,
+ * nor its members' chunks */
+static float *chunk_of(const gm_layer *l, const gm_layer_pass *p)
+{
+    return l->scratch + flipped_floats(l) + (size_t)p->member * gm_conv_chunk_floats(&l->geom, p->N);
 }
 
 static void conv_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
 {
-    const gm_conv_geom *g = &l->geom;
-    const int rows = (int)pixels_out(l);
-    float *col = l->scratch + (size_t)p->n0 * rows * col_width(l);
-    const int N = p->n1 - p->n0;
-    if (self->size > 1) {
-        /* the members split the gather by rows; every product needs all */
-        int r0, r1;
-        gm_team_share(self, N * rows, &r0, &r1);
-        gm_conv_im2col(col, x, g, r0, r1);
-        gm_team_sync(self);
-    } else {
-        gm_conv_im2col(col, x + (size_t)p->n0 * gm_shape_size(l->in), g, 0, N * rows);
-    }
-    gm_conv_forward_share(y + (size_t)p->n0 * gm_shape_size(l->out), col, gm_layer_weight(l, p),
-                          gm_layer_bias(l, p), g, N, p->c0, p->c1,
-                          p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+    (void)self;
+    gm_conv_forward_share(y, chunk_of(l, p), x, gm_layer_weight(l, p), gm_layer_bias(l, p), &l->geom, p->n0, p->n1,
+                          p->c0, p->c1, p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
 
 static void conv_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *d)
 {
     const gm_conv_geom *g = &l->geom;
     const float *W = gm_layer_weight(l, p);
-    /* the gradient penalty asks for the weights' gradient at an input the
-     * last forward did not see; it runs alone */
-    if (d->other_x && d->dW)
-        gm_conv_im2col(l->scratch, d->x, g, 0, p->N * (int)pixels_out(l));
-    /* dy through the activation, and the weights' gradients, in the share's channels */
-    gm_conv_backward_share(NULL, d->dW, d->db, d->accumulate, d->dy, l->scratch, W, l->y, g, p->N, p->c0, p->c1,
+    float *chunk = chunk_of(l, p);
+    /* dy through the activation, and the weights' gradients, in the
+     * share's channels, from x's chunks gathered anew (the gradient
+     * penalty's x is not the last forward's, and it needs no other path) */
+    gm_conv_backward_share(NULL, d->dW, d->db, d->accumulate, d->dy, chunk, d->x, W, l->y, g, p->N, p->c0, p->c1,
                            p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
     if (!d->part)
         return;
+    const bool correlate = gm_conv_dx_by_correlation(g);
+    if (correlate)
+        gm_conv_flip_share(l->scratch, W, g, p->c0, p->c1);
     /* the input gradient of the member's samples, from every channel of dy */
     gm_team_sync(self);
     int n0, n1;
     gm_team_share(self, p->N, &n0, &n1);
     if (n1 <= n0)
         return;
+    if (correlate) {
+        gm_conv_dx_samples(d->part, chunk, d->dy, l->scratch, g, n0, n1);
+        return;
+    }
     const int P = (int)pixels_out(l), K = (int)col_width(l), O = g->out_c;
-    float *dcol = l->scratch + (size_t)n0 * P * K;
+    /* the dcol matrix follows the members' chunks, carved for as many as the team has */
+    float *dcol = l->scratch + flipped_floats(l) + (size_t)self->size * gm_conv_chunk_floats(g, p->N) +
+                  (size_t)n0 * P * K;
     gm_gemm_ld(false, false, (n1 - n0) * P, K, O, 1.0f, d->dy + (size_t)n0 * P * O, O, W, K, 0.0f, dcol, K);
     const float *parts[1] = { dcol };
     gm_conv_col2im(d->part + (size_t)n0 * gm_shape_size(l->in), parts, 1, g, n1 - n0, 0, g->in_c);
@@ -148,8 +164,9 @@ static gm_status convt_declare(gm_layer *l, const gm_layer_spec *s, gm_param_tab
 
 /* the product's output before the fold: one row per input pixel,
  * out_c*K*K columns (the backward gathers dy into the same shape) */
-static size_t convt_scratch(const gm_layer *l, int N, bool backward)
+static size_t convt_scratch(const gm_layer *l, int N, int members, bool backward)
 {
+    (void)members;
     (void)backward;
     const gm_conv_geom *g = &l->geom;
     return (size_t)N * g->in_h * g->in_w * g->out_c * g->k * g->k;

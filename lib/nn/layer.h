@@ -73,6 +73,8 @@ typedef struct gm_layer_pass {
     int batches;  /* a training pass's: N rows are this many batches (gm_net_forward_stacked); 0 is 1 */
     bool train;   /* a training pass: batch statistics, and the running ones follow them */
     bool linear;  /* the product alone: no bias, no activation (the gradient penalty's passes) */
+    int member;   /* the member's rank in its team, also when it runs alone on its rows (gm_net_infer): whose
+                     part of a kind's per-member scratch the pass may use */
 } gm_layer_pass;
 
 /* What a backward pass asks of a layer. dy (N, out) holds dL/dy in the
@@ -118,9 +120,9 @@ struct gm_layer_ops {
     /* The parameter gradients of the member's share and its part of the
      * input gradient (members' parts add up to it). */
     void (*backward)(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *g);
-    /* Optional. Floats of l->scratch for batches of N rows; when backward,
-     * for the backward pass too. */
-    size_t (*scratch)(const gm_layer *l, int N, bool backward);
+    /* Optional. Floats of l->scratch for batches of N rows and teams of up
+     * to members members; when backward, for the backward pass too. */
+    size_t (*scratch)(const gm_layer *l, int N, int members, bool backward);
     /* Optional: the fewest samples a training pass may have (batch
      * statistics need two values per channel); 1 without. */
     int (*min_batch)(const gm_layer *l);

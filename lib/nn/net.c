@@ -153,7 +153,7 @@ gm_status gm_net_resize(gm_net *net, int h, int w, const char *who)
     }
     /* the outputs' sizes changed: the next reserve carves anew, in the
      * block it has while that is large enough */
-    net->batch = net->backward_batch = net->members = 0;
+    net->batch = net->backward_batch = net->members = net->scratch_members = 0;
     return GM_OK;
 }
 
@@ -186,12 +186,14 @@ void gm_net_free(gm_net *net)
 gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
 {
     const int members = gm_team_size(net->team);
-    if (N <= net->batch && (!backward || (N <= net->backward_batch && members <= net->members)))
+    if (N <= net->batch && members <= net->scratch_members &&
+        (!backward || (N <= net->backward_batch && members <= net->members)))
         return GM_OK;
     /* what was reserved stays reserved: carve for the larger of each */
     const int rows = N > net->batch ? N : net->batch;
     const int back_rows = backward && N > net->backward_batch ? N : net->backward_batch;
     const int back_members = backward && members > net->members ? members : net->members;
+    const int most = members > net->scratch_members ? members : net->scratch_members;
     enum { EXTRA = 4 };
     enum { PER_LAYER = 3 };
     float **slots[PER_LAYER * GM_NET_MAX_LAYERS + EXTRA];
@@ -204,7 +206,7 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
         slots[PER_LAYER * i] = &l->y;
         counts[PER_LAYER * i] = (size_t)rows * out;
         slots[PER_LAYER * i + 1] = &l->scratch;
-        counts[PER_LAYER * i + 1] = l->ops->scratch ? l->ops->scratch(l, rows, back_rows > 0) : 0;
+        counts[PER_LAYER * i + 1] = l->ops->scratch ? l->ops->scratch(l, rows, most, back_rows > 0) : 0;
         slots[PER_LAYER * i + 2] = &l->sn_w;
         counts[PER_LAYER * i + 2] = sn_floats(l);
         widest = out > widest ? out : widest;
@@ -223,6 +225,7 @@ gm_status gm_net_reserve(gm_net *net, int N, bool backward, const char *who)
         net->batch = rows;
         net->backward_batch = back_rows;
         net->members = back_members;
+        net->scratch_members = most;
     }
     return s;
 }
@@ -263,7 +266,8 @@ static void forward_job(const gm_member *self, void *arg)
         const gm_layer *l = &net->layer[i];
         if (i > 0 && !reads_own_channels(net, i))
             gm_team_sync(self);  /* the layer reads every member's channels of its input */
-        gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N, .batches = p->batches, .train = p->train };
+        gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N, .batches = p->batches, .train = p->train,
+                             .member = self->rank };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
         if (l->sn) {  /* the member's rows of W_sn (sn_prepare) */
             sn_view s = sn_of(p->t, l);
@@ -307,7 +311,7 @@ static void infer_job(const gm_member *self, void *arg)
     const net_pass *p = arg;
     gm_net *net = p->net;
     const gm_member alone = { .team = NULL, .rank = 0, .size = 1 };
-    gm_layer_pass lp = { .t = p->t, .N = p->N };
+    gm_layer_pass lp = { .t = p->t, .N = p->N, .member = self->rank };
     gm_team_share(self, p->N, &lp.n0, &lp.n1);
     const float *in = p->x;
     for (int i = 0; i < net->n_layers && lp.n1 > lp.n0; i++) {
@@ -367,7 +371,8 @@ static void backward_job(const gm_member *self, void *arg)
         const int width = (int)gm_shape_size(l->in);
         float *partials = net->partial[turn];
         float *part = !din ? NULL : self->rank > 0 && !whole ? partials + (size_t)(self->rank - 1) * N * width : din;
-        gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .batches = net->batches, .train = true };
+        gm_layer_pass lp = { .t = p->t, .N = N, .n0 = 0, .n1 = N, .batches = net->batches, .train = true,
+                             .member = self->rank };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
         /* dy came summed (or written) by shares of out.c: a layer that
          * computes other channels reads it after everyone's */

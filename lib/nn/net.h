@@ -27,6 +27,7 @@ typedef struct gm_net {
     gm_team *team;                     /* runs the passes; NULL: the caller alone */
     int batch;                         /* rows the outputs are carved for */
     int backward_batch, members;       /* rows and team size the gradients are carved for */
+    int scratch_members;               /* team size the layers' scratch is carved for */
     gm_workspace ws;
     float *delta[2];                   /* ping-pong gradients, (batch, widest) */
     float *partial[2];                 /* ping-pong dx parts of members 1..: (members - 1, backward_batch, widest part) */

@@ -57,9 +57,10 @@ static void bn_init(const gm_layer *l, gm_param_table *t, gm_rng *rng)
     }
 }
 
-static size_t bn_scratch(const gm_layer *l, int N, bool backward)
+static size_t bn_scratch(const gm_layer *l, int N, int members, bool backward)
 {
     (void)N;
+    (void)members;
     (void)backward;
     return (BATCH_STATS + 2 * GM_NET_MAX_BATCHES) * (size_t)channels(l);
 }

@@ -38,6 +38,12 @@ static const conv_case cases[] = {
     { false, 3, 1, 11, 10, 3, 3, 3, 2, 0, GM_ACT_TANH },
     { false, 1, 7, 6, 7, 1, 1, 2, 0, 0, GM_ACT_IDENTITY },
     { false, 2, 2, 5, 5, 5, 5, 2, 2, 0, GM_ACT_IDENTITY },
+    /* stride 1 into fewer channels: the input gradient as a correlation,
+     * at "same" padding, none, and K-1 */
+    { false, 3, 7, 6, 5, 3, 3, 1, 1, 0, GM_ACT_TANH },
+    { false, 2, 8, 7, 6, 3, 3, 1, 0, 0, GM_ACT_LEAKY_RELU },
+    { false, 2, 4, 3, 4, 2, 2, 1, 1, 0, GM_ACT_IDENTITY },
+    { false, 1, 5, 5, 4, 2, 5, 1, 2, 0, GM_ACT_IDENTITY },
     { true, 2, 5, 4, 3, 3, 4, 2, 1, 0, GM_ACT_IDENTITY },
     { true, 2, 3, 3, 5, 7, 3, 3, 2, 2, GM_ACT_LEAKY_RELU },
     { true, 1, 1, 5, 4, 5, 3, 2, 0, 1, GM_ACT_TANH },
@@ -184,7 +190,7 @@ static void team_forward(const gm_conv_geom *g, int N, int act, int members, con
                                 at[m + 1] * kk, "convt ycol");
             free(ycol_before);
         } else {
-            gm_conv_forward_share(y, B->col, W, b, g, N, at[m], at[m + 1], act, (float)SLOPE);
+            gm_conv_forward_share(y, B->col, NULL, W, b, g, 0, N, at[m], at[m + 1], act, (float)SLOPE);
         }
         assert_only_columns(y, before, ny / g->out_c, g->out_c, at[m], at[m + 1], "forward share");
     }
@@ -209,8 +215,8 @@ static void team_backward(const gm_conv_geom *g, int N, int act, int members, bo
             gm_convt_backward_share(B->parts[m], dW, db, accumulate, dy, B->col, x, W, y, g, N, at[m], at[m + 1],
                                     act, (float)SLOPE);
         else
-            gm_conv_backward_share(B->parts[m], dW, db, accumulate, dy, B->col, W, y, g, N, at[m], at[m + 1],
-                                   act, (float)SLOPE);
+            gm_conv_backward_share(B->parts[m], dW, db, accumulate, dy, B->col, NULL, W, y, g, N, at[m],
+                                   at[m + 1], act, (float)SLOPE);
         assert_only_columns(dW, before, 1, nw, at[m] * kk * g->in_c, at[m + 1] * kk * g->in_c, "dW rows");
         assert_only_columns(db, before + nw, 1, g->out_c, at[m], at[m + 1], "db entries");
     }
@@ -236,7 +242,75 @@ static void team_backward(const gm_conv_geom *g, int N, int act, int members, bo
     free(before);
 }
 
-static void check_case(const conv_case *cs)
+/* The input gradient as a correlation (gm_conv_dx_by_correlation), as a
+ * team makes it: the members flip their channels' rows of W, then each
+ * writes its samples of dx alone, from the pre-activation dy; against
+ * want, the folded one's. False, checking nothing, for a geometry that
+ * does not take it. */
+static bool check_correlation(const gm_conv_geom *g, int N, int members, const float *W, const float *dy,
+                              const float *want)
+{
+    if (!gm_conv_dx_by_correlation(g))
+        return false;
+    const int nx = in_size(g, N), sample = in_size(g, 1), nf = weight_size(g);
+    float *Wf = alloc_floats(nf), *dx = alloc_floats(nx), *before = alloc_floats(nx);
+    /* no larger than col (the layer's scratch) */
+    float *dycol = alloc_floats(col_floats(g, N));
+    double *f = malloc(nx * sizeof *f);
+    assert_non_null(f);
+    int at[4];
+    fill_nan(Wf, nf);
+    fill_nan(dx, nx);
+    split(g->out_c, members, at);
+    for (int m = 0; m < members; m++)
+        gm_conv_flip_share(Wf, W, g, at[m], at[m + 1]);
+    /* row (kh, kw, o) is W[o, K-1-kh, K-1-kw, :] */
+    for (int r = 0; r < nf / g->in_c; r++) {
+        const int kh = r / (g->k * g->out_c), kw = r / g->out_c % g->k, o = r % g->out_c;
+        assert_memory_equal(Wf + (size_t)r * g->in_c,
+                            W + (((size_t)o * g->k + g->k - 1 - kh) * g->k + g->k - 1 - kw) * g->in_c,
+                            g->in_c * sizeof *Wf);
+    }
+    split(N, members, at);
+    for (int m = 0; m < members; m++) {
+        memcpy(before, dx, nx * sizeof *dx);
+        gm_conv_dx_samples(dx, dycol, dy, Wf, g, at[m], at[m + 1]);
+        assert_only_columns(dx, before, 1, nx, at[m] * sample, at[m + 1] * sample, "dx samples");
+    }
+    for (int i = 0; i < nx; i++)
+        f[i] = want[i];
+    gm_assert_close(dx, f, nx, 1e-5, 1e-5, "dx as a correlation");
+    free(Wf), free(dx), free(before), free(dycol), free(f);
+    return true;
+}
+
+/* The paths that gather col chunk by chunk from x, each member into a
+ * scratch of its own, against y and grads (dW, db), which the same
+ * members made from the whole matrix: the same products, bit for bit. */
+static void check_chunks(const gm_conv_geom *g, int N, int act, int members, const float *W, const float *b,
+                         const float *x, const float *y, const float *dy0, const float *grads)
+{
+    const int ny = out_size(g, N), nw = weight_size(g);
+    const size_t each = gm_conv_chunk_floats(g, N);
+    float *chunks = alloc_floats(each * members), *y2 = alloc_floats(ny), *dy = alloc_floats(ny);
+    float *dW = alloc_floats((size_t)nw + g->out_c);
+    int at[4];
+    fill_nan(y2, ny);
+    fill_nan(dW, (size_t)nw + g->out_c);
+    memcpy(dy, dy0, ny * sizeof *dy);
+    split(g->out_c, members, at);
+    for (int m = 0; m < members; m++) {
+        gm_conv_forward_share(y2, chunks + m * each, x, W, b, g, 0, N, at[m], at[m + 1], act, (float)SLOPE);
+        gm_conv_backward_share(NULL, dW, dW + nw, false, dy, chunks + m * each, x, W, y2, g, N, at[m], at[m + 1],
+                               act, (float)SLOPE);
+    }
+    assert_memory_equal(y2, y, ny * sizeof *y);
+    assert_memory_equal(dW, grads, ((size_t)nw + g->out_c) * sizeof *dW);
+    free(chunks), free(y2), free(dy), free(dW);
+}
+
+/* true when the case took the input gradient as a correlation too */
+static bool check_case(const conv_case *cs)
 {
     gm_conv_geom g;
     assert_int_equal(gm_conv_geom_init(&g, cs->transposed, cs->in_c, cs->in_h, cs->in_w, cs->out_c, cs->k,
@@ -259,6 +333,7 @@ static void check_case(const conv_case *cs)
         B.parts[m] = alloc_floats(g.transposed ? (size_t)nx : col_floats(&g, N));
 
     ref_forward(&g, N, cs->act, pd, pd + nw, pd + nw + g.out_c, want);
+    bool correlated = false;
     for (int members = 1; members <= 3; members++) {
         team_forward(&g, N, cs->act, members, W, b, x, y, &B);
         gm_assert_close(y, want, ny, 1e-5, 1e-5, "forward");
@@ -266,6 +341,11 @@ static void check_case(const conv_case *cs)
         memcpy(dy, dy0, ny * sizeof *dy);
         fill_nan(grads, np);  /* written over, whatever they held */
         team_backward(&g, N, cs->act, members, false, W, x, y, dy, grads, &B);
+        if (!g.transposed)
+            check_chunks(&g, N, cs->act, members, W, b, x, y, dy0, grads);
+        /* dy is the pre-activation's gradient now; the folded dx of one
+         * member was checked against finite differences */
+        correlated = check_correlation(&g, N, members, W, dy, (members == 1 ? grads : first) + nw + g.out_c);
         if (members == 1) {
             grad_ctx c = { &g, N, cs->act, w, malloc(ny * sizeof(double)) };
             assert_non_null(c.y);
@@ -295,13 +375,82 @@ static void check_case(const conv_case *cs)
     for (int m = 0; m < 3; m++)
         free(B.parts[m]);
     free(p), free(y), free(dy), free(dy0), free(grads), free(first), free(pd), free(want), free(w);
+    return correlated;
 }
 
 static void test_cases(void **state)
 {
     (void)state;
+    int correlated = 0;
     for (size_t i = 0; i < N_CASES; i++)
-        check_case(&cases[i]);
+        correlated += check_case(&cases[i]);
+    assert_int_equal(correlated, 4);
+}
+
+/* Convs large enough for several chunks (conv.h): samples cut into pieces
+ * (24 x 24 pixels of 288 floats, 648 KB a sample), and groups of 16
+ * samples with a short last one (5 x 5 pixels). Gathered chunk by chunk or read from the whole
+ * matrix, the forward and the weights' gradient are the same products;
+ * the input gradient as a correlation is the folded one to float rounding
+ * (sums of at most K*K*out_c = 72 products of values in [-1, 1]: 1e-5
+ * holds them), and the same bit for bit when a member starts at sample
+ * 16, as gm_team_share's members do. */
+static void test_chunks(void **state)
+{
+    (void)state;
+    static const conv_case big[] = {
+        { false, 3, 32, 24, 24, 8, 3, 1, 1, 0, GM_ACT_TANH },
+        { false, 20, 4, 5, 5, 3, 3, 1, 1, 0, GM_ACT_LEAKY_RELU },
+    };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        const conv_case *cs = &big[i];
+        gm_conv_geom g;
+        assert_int_equal(gm_conv_geom_init(&g, false, cs->in_c, cs->in_h, cs->in_w, cs->out_c, cs->k, cs->stride,
+                                           cs->pad, 0, "t"), GM_OK);
+        assert_true(gm_conv_dx_by_correlation(&g));
+        const int N = cs->N, nw = weight_size(&g), nx = in_size(&g, N), ny = out_size(&g, N);
+        const int rows = N * g.out_h * g.out_w;
+        const size_t ncol = col_floats(&g, N), np = (size_t)nw + g.out_c + nx;
+        float *p = alloc_floats(np), *y = alloc_floats(ny), *dy = alloc_floats(ny), *dy0 = alloc_floats(ny);
+        float *grads = alloc_floats(np), *col = alloc_floats(ncol), *dcol = alloc_floats(ncol);
+        float *Wf = alloc_floats(nw), *dx = alloc_floats(nx), *dx2 = alloc_floats(nx);
+        double *pd = malloc(np * sizeof *pd), *want = malloc(ny * sizeof *want), *wx = malloc(nx * sizeof *wx);
+        assert_true(pd && want && wx);
+        gm_test_fill(p, np, -1.0f, 1.0f, 11);
+        gm_test_fill(dy0, ny, -1.0f, 1.0f, 12);
+        for (size_t j = 0; j < np; j++)
+            pd[j] = p[j];
+        const float *W = p, *b = p + nw, *x = p + nw + g.out_c;
+        ref_forward(&g, N, cs->act, pd, pd + nw, pd + nw + g.out_c, want);
+
+        gm_conv_im2col(col, x, &g, 0, rows);
+        gm_conv_forward_share(y, col, NULL, W, b, &g, 0, N, 0, g.out_c, cs->act, (float)SLOPE);
+        gm_assert_close(y, want, ny, 1e-5, 1e-5, "forward by chunks");
+        memcpy(dy, dy0, ny * sizeof *dy);
+        gm_conv_backward_share(dcol, grads, grads + nw, false, dy, col, NULL, W, y, &g, N, 0, g.out_c, cs->act,
+                               (float)SLOPE);
+        const float *parts[1] = { dcol };
+        gm_conv_col2im(dx, parts, 1, &g, N, 0, g.in_c);
+        check_chunks(&g, N, cs->act, 1, W, b, x, y, dy0, grads);
+
+        /* dy holds the pre-activation's gradient */
+        gm_conv_flip_share(Wf, W, &g, 0, g.out_c);
+        float *scratch = alloc_floats(gm_conv_chunk_floats(&g, N));
+        gm_conv_dx_samples(dx2, scratch, dy, Wf, &g, 0, N);
+        for (int j = 0; j < nx; j++)
+            wx[j] = dx[j];
+        gm_assert_close(dx2, wx, nx, 1e-5, 1e-5, "dx as a correlation, by chunks");
+        if (N > 16) {
+            memcpy(dx, dx2, nx * sizeof *dx);
+            fill_nan(dx2, nx);
+            gm_conv_dx_samples(dx2, scratch, dy, Wf, &g, 16, N);
+            gm_conv_dx_samples(dx2, scratch, dy, Wf, &g, 0, 16);
+            assert_memory_equal(dx2, dx, nx * sizeof *dx);
+        }
+        free(scratch);
+        free(p), free(y), free(dy), free(dy0), free(grads), free(col), free(dcol), free(Wf), free(dx), free(dx2);
+        free(pd), free(want), free(wx);
+    }
 }
 
 /* --- PyTorch ----------------------------------------------------------- */
@@ -326,10 +475,11 @@ static void test_conv_matches_torch(void **state)
     float dx[sizeof fxc_dx / sizeof *fxc_dx], dW[sizeof fxc_dw / sizeof *fxc_dw], db[FXC_OUT_C];
     assert_int_equal(sizeof y / sizeof *y, (size_t)out_size(&g, FXC_N));
     gm_conv_im2col(col, fxc_x, &g, 0, rows);
-    gm_conv_forward_share(y, col, fxc_w, fxc_b, &g, FXC_N, 0, FXC_OUT_C, GM_ACT_IDENTITY, 0.0f);
+    gm_conv_forward_share(y, col, NULL, fxc_w, fxc_b, &g, 0, FXC_N, 0, FXC_OUT_C, GM_ACT_IDENTITY, 0.0f);
     gm_assert_close_f(y, fxc_y, sizeof y / sizeof *y, FX_TOL, FX_TOL, "Conv2d output");
     memcpy(dy, fxc_dy, sizeof dy);
-    gm_conv_backward_share(dcol, dW, db, false, dy, col, fxc_w, y, &g, FXC_N, 0, FXC_OUT_C, GM_ACT_IDENTITY, 0.0f);
+    gm_conv_backward_share(dcol, dW, db, false, dy, col, NULL, fxc_w, y, &g, FXC_N, 0, FXC_OUT_C, GM_ACT_IDENTITY,
+                           0.0f);
     const float *parts[1] = { dcol };
     gm_conv_col2im(dx, parts, 1, &g, FXC_N, 0, FXC_IN_C);
     gm_assert_close_f(dx, fxc_dx, sizeof dx / sizeof *dx, FX_TOL, FX_TOL, "Conv2d input gradient");
@@ -467,6 +617,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_chunks),
         cmocka_unit_test(test_conv_matches_torch),
         cmocka_unit_test(test_convt_matches_torch),
         cmocka_unit_test(test_geometry_sizes),

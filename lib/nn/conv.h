@@ -54,11 +54,10 @@ void gm_conv_init(gm_rng *rng, float *W, float *b, const gm_conv_geom *g);
 
 /* --- Conv ------------------------------------------------------------- */
 
-/* Rows [r0, r1) of col (N*out_h*out_w, K*K*in_c) from x (N, in_h, in_w,
- * in_c): row (n, oy, ox), column (kh, kw, c) holds
- * x[n, oy*S - P + kh, ox*S - P + kw, c], zero outside x. Members may split
- * the rows among them; the product needs them all. */
-void gm_conv_im2col(float *col, const float *x, const gm_conv_geom *g, int r0, int r1);
+/* col = im2col(x), (N*out_h*out_w, K*K*in_c) from x (N, in_h, in_w, in_c):
+ * row (n, oy, ox), column (kh, kw, c) holds x[n, oy*S - P + kh,
+ * ox*S - P + kw, c], zero outside x. The products below gather it chunk
+ * by chunk; no one makes it whole. */
 
 /* Channels [c0, c1) of dx (N, in_h, in_w, in_c) WRITTEN OVER with the
  * adjoint of im2col applied to the sum of parts matrices dcol[q] (each
@@ -67,34 +66,31 @@ void gm_conv_im2col(float *col, const float *x, const gm_conv_geom *g, int r0, i
 void gm_conv_col2im(float *dx, const float *const *dcol, int parts, const gm_conv_geom *g, int N, int c0,
                     int c1);
 
-/* The products over a batch's rows go by chunks of rows whose im2col
- * stays in a core's cache: groups of up to 16 whole samples (a power of
- * two) when several fit, else equal pieces of one sample. The chunks
- * depend on the geometry alone and start on groups aligned from sample 0,
- * so members whose samples start at multiples of 16 (gm_team_share) cut
- * the same ones as a caller alone, and every path below makes the same
- * products whether it reads col whole or makes it chunk by chunk. This
- * many floats hold the largest chunk of col, or of dy's im2col for
- * gm_conv_dx_samples, in a batch of up to N samples. */
+/* The products over a batch's rows go by chunks of rows whose im2col is
+ * gathered into a scratch that stays in a core's cache: groups of up to 16
+ * whole samples (a power of two) when several fit, else equal pieces of
+ * one sample. The chunks depend on the geometry alone and start on groups
+ * aligned from sample 0, so members whose samples start at multiples of
+ * 16 (gm_team_share) cut the same ones as a caller alone. This many floats
+ * of scratch serve the functions below for batches of up to N samples. */
 size_t gm_conv_chunk_floats(const gm_conv_geom *g, int N);
 
-/* y (N, out_h, out_w, out_c) = f(col W^T + b) in the channels [c0, c1),
- * rows of the samples [n0, n1), chunk by chunk. With x NULL, col is the
- * whole matrix im2col(x) (all N rows, as gm_conv_im2col writes it); else
- * col is scratch of gm_conv_chunk_floats(g, N) floats and each chunk is
- * gathered from x (N, in_h, in_w, in_c) into it in turn. b may be NULL. */
-void gm_conv_forward_share(float *y, float *col, const float *x, const float *W, const float *b,
-                           const gm_conv_geom *g, int n0, int n1, int c0, int c1, int act, float slope);
+/* y (N, out_h, out_w, out_c) = f(im2col(x) W^T + b) in the channels
+ * [c0, c1), rows of the samples [n0, n1), chunk by chunk: x (N, in_h,
+ * in_w, in_c), scratch of gm_conv_chunk_floats(g, N) floats. b may be
+ * NULL. */
+void gm_conv_forward_share(float *y, float *scratch, const float *x, const float *W, const float *b,
+                           const gm_conv_geom *g, int N, int n0, int n1, int c0, int c1, int act, float slope);
 
-/* Backward over the channels [c0, c1), as gm_dense_backward_share on col:
- * dy (as y) holds dL/dy on entry and dL/d(pre-activation) on return, in
- * the share's channels; dW's rows and db's entries of the share are
- * written over, or added to when accumulate (dW chunk by chunk, col and x
- * as in gm_conv_forward_share: the forward's products' chunks); dcol (N
- * rows as col's) gets the share's part of dL/dcol, to be summed and folded
- * into dx by gm_conv_col2im once every member has written its part. dW, db
- * and dcol may each be NULL; col and x are read only for dW. */
-void gm_conv_backward_share(float *dcol, float *dW, float *db, bool accumulate, float *dy, float *col,
+/* Backward over the channels [c0, c1), as gm_dense_backward_share on
+ * col = im2col(x): dy (as y) holds dL/dy on entry and dL/d(pre-activation)
+ * on return, in the share's channels; dW's rows and db's entries of the
+ * share are written over, or added to when accumulate (dW chunk by chunk
+ * through scratch, as in gm_conv_forward_share); dcol (as col) gets the
+ * share's part of dL/dcol, to be summed and folded into dx by
+ * gm_conv_col2im once every member has written its part. dW, db and dcol
+ * may each be NULL; scratch and x are read only for dW. */
+void gm_conv_backward_share(float *dcol, float *dW, float *db, bool accumulate, float *dy, float *scratch,
                             const float *x, const float *W, const float *y, const gm_conv_geom *g, int N, int c0,
                             int c1, int act, float slope);
 

@@ -104,8 +104,8 @@ static float *chunk_of(const gm_layer *l, const gm_layer_pass *p)
 static void conv_forward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const float *x, float *y)
 {
     (void)self;
-    gm_conv_forward_share(y, chunk_of(l, p), x, gm_layer_weight(l, p), gm_layer_bias(l, p), &l->geom, p->n0, p->n1,
-                          p->c0, p->c1, p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
+    gm_conv_forward_share(y, chunk_of(l, p), x, gm_layer_weight(l, p), gm_layer_bias(l, p), &l->geom, p->N, p->n0,
+                          p->n1, p->c0, p->c1, p->linear ? GM_ACT_IDENTITY : l->act, l->slope);
 }
 
 static void conv_backward(const gm_layer *l, const gm_layer_pass *p, const gm_member *self, const gm_layer_grad *d)

@@ -38,6 +38,8 @@ static const conv_case cases[] = {
     { false, 3, 1, 11, 10, 3, 3, 3, 2, 0, GM_ACT_TANH },
     { false, 1, 7, 6, 7, 1, 1, 2, 0, 0, GM_ACT_IDENTITY },
     { false, 2, 2, 5, 5, 5, 5, 2, 2, 0, GM_ACT_IDENTITY },
+    /* channels enough for the product the usual way round (conv.c's FEW_CHANNELS) */
+    { false, 2, 3, 5, 4, 17, 2, 2, 1, 0, GM_ACT_LEAKY_RELU },
     /* stride 1 into fewer channels: the input gradient as a correlation,
      * at "same" padding, none, and K-1 */
     { false, 3, 7, 6, 5, 3, 3, 1, 1, 0, GM_ACT_TANH },
@@ -152,7 +154,9 @@ static double weighted_output(const double *p, void *vc)
 /* --- the kernels, as a team of members would call them ---------------- */
 
 typedef struct bufs {
-    float *col;      /* conv: im2col (rows, K*K*in_c); transposed: ycol / dycol (rows, out_c*K*K) */
+    float *col;      /* transposed: ycol / dycol (rows, out_c*K*K) */
+    float *chunks;   /* conv: the members' scratch, gm_conv_chunk_floats each */
+    size_t each;
     float *parts[3]; /* conv: the members' dcol parts; transposed: their dx parts */
 } bufs;
 
@@ -170,15 +174,7 @@ static void team_forward(const gm_conv_geom *g, int N, int act, int members, con
     float *before = alloc_floats(col_floats(g, N) > (size_t)ny ? col_floats(g, N) : (size_t)ny);
     fill_nan(y, ny);
     fill_nan(B->col, col_floats(g, N));
-    if (!g->transposed) {
-        const int rows = N * g->out_h * g->out_w, D = kk * g->in_c;
-        split(rows, members, at);
-        for (int m = 0; m < members; m++) {
-            memcpy(before, B->col, col_floats(g, N) * sizeof *before);
-            gm_conv_im2col(B->col, x, g, at[m], at[m + 1]);
-            assert_only_columns(B->col, before, 1, (int)col_floats(g, N), at[m] * D, at[m + 1] * D, "im2col rows");
-        }
-    }
+    fill_nan(B->chunks, 3 * B->each);
     split(g->out_c, members, at);
     for (int m = 0; m < members; m++) {
         memcpy(before, y, ny * sizeof *before);
@@ -190,7 +186,8 @@ static void team_forward(const gm_conv_geom *g, int N, int act, int members, con
                                 at[m + 1] * kk, "convt ycol");
             free(ycol_before);
         } else {
-            gm_conv_forward_share(y, B->col, NULL, W, b, g, 0, N, at[m], at[m + 1], act, (float)SLOPE);
+            gm_conv_forward_share(y, B->chunks + m * B->each, x, W, b, g, N, 0, N, at[m], at[m + 1], act,
+                                  (float)SLOPE);
         }
         assert_only_columns(y, before, ny / g->out_c, g->out_c, at[m], at[m + 1], "forward share");
     }
@@ -215,8 +212,8 @@ static void team_backward(const gm_conv_geom *g, int N, int act, int members, bo
             gm_convt_backward_share(B->parts[m], dW, db, accumulate, dy, B->col, x, W, y, g, N, at[m], at[m + 1],
                                     act, (float)SLOPE);
         else
-            gm_conv_backward_share(B->parts[m], dW, db, accumulate, dy, B->col, NULL, W, y, g, N, at[m],
-                                   at[m + 1], act, (float)SLOPE);
+            gm_conv_backward_share(B->parts[m], dW, db, accumulate, dy, B->chunks + m * B->each, x, W, y, g, N,
+                                   at[m], at[m + 1], act, (float)SLOPE);
         assert_only_columns(dW, before, 1, nw, at[m] * kk * g->in_c, at[m + 1] * kk * g->in_c, "dW rows");
         assert_only_columns(db, before + nw, 1, g->out_c, at[m], at[m + 1], "db entries");
     }
@@ -284,31 +281,6 @@ static bool check_correlation(const gm_conv_geom *g, int N, int members, const f
     return true;
 }
 
-/* The paths that gather col chunk by chunk from x, each member into a
- * scratch of its own, against y and grads (dW, db), which the same
- * members made from the whole matrix: the same products, bit for bit. */
-static void check_chunks(const gm_conv_geom *g, int N, int act, int members, const float *W, const float *b,
-                         const float *x, const float *y, const float *dy0, const float *grads)
-{
-    const int ny = out_size(g, N), nw = weight_size(g);
-    const size_t each = gm_conv_chunk_floats(g, N);
-    float *chunks = alloc_floats(each * members), *y2 = alloc_floats(ny), *dy = alloc_floats(ny);
-    float *dW = alloc_floats((size_t)nw + g->out_c);
-    int at[4];
-    fill_nan(y2, ny);
-    fill_nan(dW, (size_t)nw + g->out_c);
-    memcpy(dy, dy0, ny * sizeof *dy);
-    split(g->out_c, members, at);
-    for (int m = 0; m < members; m++) {
-        gm_conv_forward_share(y2, chunks + m * each, x, W, b, g, 0, N, at[m], at[m + 1], act, (float)SLOPE);
-        gm_conv_backward_share(NULL, dW, dW + nw, false, dy, chunks + m * each, x, W, y2, g, N, at[m], at[m + 1],
-                               act, (float)SLOPE);
-    }
-    assert_memory_equal(y2, y, ny * sizeof *y);
-    assert_memory_equal(dW, grads, ((size_t)nw + g->out_c) * sizeof *dW);
-    free(chunks), free(y2), free(dy), free(dW);
-}
-
 /* true when the case took the input gradient as a correlation too */
 static bool check_case(const conv_case *cs)
 {
@@ -328,7 +300,8 @@ static bool check_case(const conv_case *cs)
     for (int i = 0; i < ny; i++)
         w[i] = dy0[i];
     const float *W = p, *b = p + nw, *x = p + nw + g.out_c;
-    bufs B = { alloc_floats(col_floats(&g, N)), { 0 } };
+    const size_t each = g.transposed ? 0 : gm_conv_chunk_floats(&g, N);
+    bufs B = { alloc_floats(col_floats(&g, N)), alloc_floats(3 * each), each, { 0 } };
     for (int m = 0; m < 3; m++)
         B.parts[m] = alloc_floats(g.transposed ? (size_t)nx : col_floats(&g, N));
 
@@ -341,8 +314,6 @@ static bool check_case(const conv_case *cs)
         memcpy(dy, dy0, ny * sizeof *dy);
         fill_nan(grads, np);  /* written over, whatever they held */
         team_backward(&g, N, cs->act, members, false, W, x, y, dy, grads, &B);
-        if (!g.transposed)
-            check_chunks(&g, N, cs->act, members, W, b, x, y, dy0, grads);
         /* dy is the pre-activation's gradient now; the folded dx of one
          * member was checked against finite differences */
         correlated = check_correlation(&g, N, members, W, dy, (members == 1 ? grads : first) + nw + g.out_c);
@@ -372,6 +343,7 @@ static bool check_case(const conv_case *cs)
         assert_near(grads[i] - 1.0f, first[i], 1e-5);
 
     free(B.col);
+    free(B.chunks);
     for (int m = 0; m < 3; m++)
         free(B.parts[m]);
     free(p), free(y), free(dy), free(dy0), free(grads), free(first), free(pd), free(want), free(w);
@@ -389,18 +361,21 @@ static void test_cases(void **state)
 
 /* Convs large enough for several chunks (conv.h): samples cut into pieces
  * (24 x 24 pixels of 288 floats, 648 KB a sample), and groups of 16
- * samples with a short last one (5 x 5 pixels). Gathered chunk by chunk or read from the whole
- * matrix, the forward and the weights' gradient are the same products;
- * the input gradient as a correlation is the folded one to float rounding
- * (sums of at most K*K*out_c = 72 products of values in [-1, 1]: 1e-5
- * holds them), and the same bit for bit when a member starts at sample
- * 16, as gm_team_share's members do. */
+ * samples with a short last one (5 x 5 pixels); and one of 17 channels,
+ * whose product goes the usual way round. Against sums in double:
+ * the forward (as in test_cases), the weights' gradient (sums of
+ * N*out_h*out_w = 1728 products of values in [-1, 1], whose float rounding
+ * stays some 1e-5 below 1e-4), and the input gradient as a correlation
+ * against the folded one (sums of at most K*K*out_c = 72: 1e-5). Rows
+ * split as gm_net_infer's and the input gradient's members split them, at
+ * sample 16, make the same products as a caller alone, bit for bit. */
 static void test_chunks(void **state)
 {
     (void)state;
     static const conv_case big[] = {
         { false, 3, 32, 24, 24, 8, 3, 1, 1, 0, GM_ACT_TANH },
         { false, 20, 4, 5, 5, 3, 3, 1, 1, 0, GM_ACT_LEAKY_RELU },
+        { false, 2, 20, 6, 6, 17, 3, 1, 1, 0, GM_ACT_TANH },
     };
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
         const conv_case *cs = &big[i];
@@ -408,48 +383,66 @@ static void test_chunks(void **state)
         assert_int_equal(gm_conv_geom_init(&g, false, cs->in_c, cs->in_h, cs->in_w, cs->out_c, cs->k, cs->stride,
                                            cs->pad, 0, "t"), GM_OK);
         assert_true(gm_conv_dx_by_correlation(&g));
-        const int N = cs->N, nw = weight_size(&g), nx = in_size(&g, N), ny = out_size(&g, N);
-        const int rows = N * g.out_h * g.out_w;
-        const size_t ncol = col_floats(&g, N), np = (size_t)nw + g.out_c + nx;
-        float *p = alloc_floats(np), *y = alloc_floats(ny), *dy = alloc_floats(ny), *dy0 = alloc_floats(ny);
-        float *grads = alloc_floats(np), *col = alloc_floats(ncol), *dcol = alloc_floats(ncol);
+        const int N = cs->N, K = g.k, C = g.in_c, O = g.out_c, nw = weight_size(&g), nx = in_size(&g, N);
+        const int ny = out_size(&g, N);
+        const size_t np = (size_t)nw + O + nx, each = gm_conv_chunk_floats(&g, N);
+        float *p = alloc_floats(np), *y = alloc_floats(ny), *y2 = alloc_floats(ny), *dy = alloc_floats(ny);
+        float *grads = alloc_floats((size_t)nw + O), *dcol = alloc_floats(col_floats(&g, N));
         float *Wf = alloc_floats(nw), *dx = alloc_floats(nx), *dx2 = alloc_floats(nx);
-        double *pd = malloc(np * sizeof *pd), *want = malloc(ny * sizeof *want), *wx = malloc(nx * sizeof *wx);
-        assert_true(pd && want && wx);
+        float *scratch = alloc_floats(2 * each);
+        double *pd = malloc(np * sizeof *pd), *want = malloc(ny * sizeof *want);
+        double *wg = calloc((size_t)nw + O, sizeof *wg), *wx = malloc(nx * sizeof *wx);
+        assert_true(pd && want && wg && wx);
         gm_test_fill(p, np, -1.0f, 1.0f, 11);
-        gm_test_fill(dy0, ny, -1.0f, 1.0f, 12);
+        gm_test_fill(dy, ny, -1.0f, 1.0f, 12);
         for (size_t j = 0; j < np; j++)
             pd[j] = p[j];
-        const float *W = p, *b = p + nw, *x = p + nw + g.out_c;
-        ref_forward(&g, N, cs->act, pd, pd + nw, pd + nw + g.out_c, want);
+        const float *W = p, *b = p + nw, *x = p + nw + O;
+        ref_forward(&g, N, cs->act, pd, pd + nw, pd + nw + O, want);
 
-        gm_conv_im2col(col, x, &g, 0, rows);
-        gm_conv_forward_share(y, col, NULL, W, b, &g, 0, N, 0, g.out_c, cs->act, (float)SLOPE);
+        gm_conv_forward_share(y, scratch, x, W, b, &g, N, 0, N, 0, O, cs->act, (float)SLOPE);
         gm_assert_close(y, want, ny, 1e-5, 1e-5, "forward by chunks");
-        memcpy(dy, dy0, ny * sizeof *dy);
-        gm_conv_backward_share(dcol, grads, grads + nw, false, dy, col, NULL, W, y, &g, N, 0, g.out_c, cs->act,
-                               (float)SLOPE);
-        const float *parts[1] = { dcol };
-        gm_conv_col2im(dx, parts, 1, &g, N, 0, g.in_c);
-        check_chunks(&g, N, cs->act, 1, W, b, x, y, dy0, grads);
+        fill_nan(y2, ny);
+        gm_conv_forward_share(y2, scratch + each, x, W, b, &g, N, N > 16 ? 16 : 0, N, 0, O, cs->act, (float)SLOPE);
+        gm_conv_forward_share(y2, scratch, x, W, b, &g, N, 0, N > 16 ? 16 : 0, 0, O, cs->act, (float)SLOPE);
+        assert_memory_equal(y2, y, ny * sizeof *y);
 
-        /* dy holds the pre-activation's gradient */
-        gm_conv_flip_share(Wf, W, &g, 0, g.out_c);
-        float *scratch = alloc_floats(gm_conv_chunk_floats(&g, N));
+        gm_conv_backward_share(dcol, grads, grads + nw, false, dy, scratch, x, W, y, &g, N, 0, O, cs->act,
+                               (float)SLOPE);
+        /* dy holds the pre-activation's gradient: dW and db from it and x */
+        for (int n = 0; n < N; n++)
+            for (int oy = 0; oy < g.out_h; oy++)
+                for (int ox = 0; ox < g.out_w; ox++) {
+                    const float *d = dy + (((size_t)n * g.out_h + oy) * g.out_w + ox) * O;
+                    for (int o = 0; o < O; o++)
+                        wg[nw + o] += d[o];
+                    for (int kh = 0; kh < K; kh++)
+                        for (int kw = 0; kw < K; kw++) {
+                            const int iy = oy - g.pad + kh, ix = ox - g.pad + kw;
+                            if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w)
+                                continue;
+                            const float *in = x + (((size_t)n * g.in_h + iy) * g.in_w + ix) * C;
+                            for (int o = 0; o < O; o++)
+                                for (int c = 0; c < C; c++)
+                                    wg[(((size_t)o * K + kh) * K + kw) * C + c] += (double)d[o] * in[c];
+                        }
+                }
+        gm_assert_close(grads, wg, (size_t)nw + O, 1e-4, 1e-5, "weight gradient by chunks");
+
+        const float *parts[1] = { dcol };
+        gm_conv_col2im(dx, parts, 1, &g, N, 0, C);
+        gm_conv_flip_share(Wf, W, &g, 0, O);
         gm_conv_dx_samples(dx2, scratch, dy, Wf, &g, 0, N);
         for (int j = 0; j < nx; j++)
             wx[j] = dx[j];
         gm_assert_close(dx2, wx, nx, 1e-5, 1e-5, "dx as a correlation, by chunks");
-        if (N > 16) {
-            memcpy(dx, dx2, nx * sizeof *dx);
-            fill_nan(dx2, nx);
-            gm_conv_dx_samples(dx2, scratch, dy, Wf, &g, 16, N);
-            gm_conv_dx_samples(dx2, scratch, dy, Wf, &g, 0, 16);
-            assert_memory_equal(dx2, dx, nx * sizeof *dx);
-        }
-        free(scratch);
-        free(p), free(y), free(dy), free(dy0), free(grads), free(col), free(dcol), free(Wf), free(dx), free(dx2);
-        free(pd), free(want), free(wx);
+        memcpy(dx, dx2, nx * sizeof *dx);
+        fill_nan(dx2, nx);
+        gm_conv_dx_samples(dx2, scratch + each, dy, Wf, &g, N > 16 ? 16 : 0, N);
+        gm_conv_dx_samples(dx2, scratch, dy, Wf, &g, 0, N > 16 ? 16 : 0);
+        assert_memory_equal(dx2, dx, nx * sizeof *dx);
+        free(p), free(y), free(y2), free(dy), free(grads), free(dcol), free(Wf), free(dx), free(dx2), free(scratch);
+        free(pd), free(want), free(wg), free(wx);
     }
 }
 
@@ -470,22 +463,21 @@ static void test_conv_matches_torch(void **state)
     assert_int_equal(gm_conv_geom_init(&g, false, FXC_IN_C, FXC_H, FXC_W, FXC_OUT_C, FXC_K, FXC_S, FXC_P, 0, "t"),
                      GM_OK);
     const int rows = FXC_N * g.out_h * g.out_w, D = FXC_K * FXC_K * FXC_IN_C;
-    float *col = alloc_floats((size_t)rows * D), *dcol = alloc_floats((size_t)rows * D);
+    float *scratch = alloc_floats(gm_conv_chunk_floats(&g, FXC_N)), *dcol = alloc_floats((size_t)rows * D);
     float y[sizeof fxc_y / sizeof *fxc_y], dy[sizeof fxc_dy / sizeof *fxc_dy];
     float dx[sizeof fxc_dx / sizeof *fxc_dx], dW[sizeof fxc_dw / sizeof *fxc_dw], db[FXC_OUT_C];
     assert_int_equal(sizeof y / sizeof *y, (size_t)out_size(&g, FXC_N));
-    gm_conv_im2col(col, fxc_x, &g, 0, rows);
-    gm_conv_forward_share(y, col, NULL, fxc_w, fxc_b, &g, 0, FXC_N, 0, FXC_OUT_C, GM_ACT_IDENTITY, 0.0f);
+    gm_conv_forward_share(y, scratch, fxc_x, fxc_w, fxc_b, &g, FXC_N, 0, FXC_N, 0, FXC_OUT_C, GM_ACT_IDENTITY, 0.0f);
     gm_assert_close_f(y, fxc_y, sizeof y / sizeof *y, FX_TOL, FX_TOL, "Conv2d output");
     memcpy(dy, fxc_dy, sizeof dy);
-    gm_conv_backward_share(dcol, dW, db, false, dy, col, NULL, fxc_w, y, &g, FXC_N, 0, FXC_OUT_C, GM_ACT_IDENTITY,
-                           0.0f);
+    gm_conv_backward_share(dcol, dW, db, false, dy, scratch, fxc_x, fxc_w, y, &g, FXC_N, 0, FXC_OUT_C,
+                           GM_ACT_IDENTITY, 0.0f);
     const float *parts[1] = { dcol };
     gm_conv_col2im(dx, parts, 1, &g, FXC_N, 0, FXC_IN_C);
     gm_assert_close_f(dx, fxc_dx, sizeof dx / sizeof *dx, FX_TOL, FX_TOL, "Conv2d input gradient");
     gm_assert_close_f(dW, fxc_dw, sizeof dW / sizeof *dW, FX_TOL, FX_TOL, "Conv2d weight gradient");
     gm_assert_close_f(db, fxc_db, FXC_OUT_C, FX_TOL, FX_TOL, "Conv2d bias gradient");
-    free(col);
+    free(scratch);
     free(dcol);
 }
 

@@ -98,7 +98,7 @@ def quality(a):
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in a.seeds:
-            steps, rate, q = ours_train(a.data, f"{tmp}/m{seed}", 10**9, 2, seed, minutes=a.minutes)
+            steps, rate, q = ours_train(a.data, f"{tmp}/m{seed}", 0, 2, seed, minutes=a.minutes)
             t = torch_run(a.data, steps, 2, seed)
             m = t["eval"]["mean"]
             results.append((seed, steps, rate, q, m))

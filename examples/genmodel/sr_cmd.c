@@ -3,6 +3,7 @@
  * random patch pairs (gm_sr_patches) for a number of steps or minutes;
  * its shape differs from the row-by-row training of model_cmd.c, so it
  * lives here, and the kind's record serves info. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,14 @@ static void print_scores(const char *what, const gm_sr_scores *q)
 static int sr_train(int argc, char **argv)
 {
     const char *data = NULL, *out = NULL, *resume = NULL, *eval = NULL;
-    int32_t steps = 2000, batch = 64, threads = 0, every = 100, save_every = 0;
+    int32_t steps = 0, batch = 64, threads = 0, every = 100, save_every = 0;
     float minutes = 0.0f;
     cli_any_config cfg;
     config_init(&cfg);
     const cli_config config = { GM_MODEL_SR, &cfg };
     const cli_option opts[] = {
         { "--data", OPT_STRING, &data, "a folder of PNG images (of any sizes, each at least scale * patch a side)" },
-        { "--steps", OPT_INT, &steps, "training steps in all (a resumed model counts its own)" },
+        { "--steps", OPT_INT, &steps, "training steps in all, a resumed model's counted (0: until --minutes, or 2000)" },
         { "--minutes", OPT_FLOAT, &minutes, "stop after this many minutes (0: no limit)" },
         { "--batch", OPT_INT, &batch, "patch pairs per step" },
         { "--threads", OPT_INT, &threads, "threads (0: the library's default count)" },
@@ -77,6 +78,7 @@ static int sr_train(int argc, char **argv)
     gm_status s;
     if (threads > 0 && (s = gm_set_num_threads(threads)) != GM_OK)
         return cli_fail("--threads", s);
+    const int64_t last = steps ? steps : minutes > 0.0f ? INT64_MAX : 2000;
     gm_dataset *ds = NULL, *held = NULL;
     gm_sr *sr = NULL;
     float *lo = NULL, *hi = NULL;
@@ -102,7 +104,7 @@ static int sr_train(int argc, char **argv)
     const double started = cli_now();
     double sum = 0.0, train_seconds = 0.0;
     int32_t since = 0;
-    for (int64_t step = gm_sr_step_count(sr); step < steps; step++) {
+    for (int64_t step = gm_sr_step_count(sr); step < last; step++) {
         if (minutes > 0.0f && cli_now() - started >= 60.0 * minutes) {
             printf("stopping at step %lld: %.1f minutes\n", (long long)step, minutes);
             break;
@@ -119,7 +121,7 @@ static int sr_train(int argc, char **argv)
         }
         train_seconds += cli_now() - t0;
         sum += l.pixel;
-        if (++since == every || step + 1 == steps) {
+        if (++since == every || step + 1 == last) {
             printf("step %6lld  pixel loss %.6f  %6.0f patches/s training, %.1f min\n", (long long)step + 1,
                    sum / since, (double)since * batch / train_seconds, (cli_now() - started) / 60.0);
             fflush(stdout);

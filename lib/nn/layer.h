@@ -103,8 +103,9 @@ struct gm_layer_ops {
     /* its outputs mix samples even in inference: a team may not split
      * its rows */
     bool mixes_rows;
-    /* Optional: true when a team of members divides the kind's training
-     * passes over N samples by samples, each member computing every output
+    /* Optional: true when a team of members divides the kind's passes
+     * over N samples (gm_net's, not gm_net_infer's row split, which runs
+     * each member alone) by samples, each member computing every output
      * channel (and the activation's gradient) of its share of them
      * (gm_team_share of N); its parameter gradients are then per-member
      * partial sums that the team adds up, each member the rows of its

@@ -103,6 +103,18 @@ struct gm_layer_ops {
     /* its outputs mix samples even in inference: a team may not split
      * its rows */
     bool mixes_rows;
+    /* Optional: true when a team of members divides the kind's passes
+     * over N samples (gm_net's, not gm_net_infer's row split, which runs
+     * each member alone) by samples, each member computing every output
+     * channel (and the activation's gradient) of its share of them
+     * (gm_team_share of N); its parameter gradients are then per-member
+     * partial sums that the team adds up, each member the rows of its
+     * channel share (so the optimizer's shares stay right). The net meets
+     * before a local kind after it, which would read channels another
+     * member wrote, and before its backward, which reads every channel of
+     * its samples of dy. NULL or false: by channels. Never asked of a
+     * member alone (gm_layer_by_samples). */
+    bool (*by_samples)(const gm_layer *l, int N, int members);
     /* Set l->out from l->in and the spec, and declare the kind's tensors
      * for layer index i under prefix (the first at l->param). */
     gm_status (*declare)(gm_layer *l, const gm_layer_spec *s, gm_param_table *t, const char *prefix, int i,
@@ -146,6 +158,13 @@ static inline const float *gm_layer_weight(const gm_layer *l, const gm_layer_pas
 static inline float *gm_layer_bias(const gm_layer *l, const gm_layer_pass *p)
 {
     return l->bias && !p->linear ? gm_param_data(p->t, l->param + 1) : NULL;
+}
+
+/* Whether a team of members divides l's passes over N samples by samples
+ * (gm_layer_ops.by_samples); never alone. */
+static inline bool gm_layer_by_samples(const gm_layer *l, int N, int members)
+{
+    return members > 1 && l->ops->by_samples && l->ops->by_samples(l, N, members);
 }
 
 extern const gm_layer_ops gm_layer_dense;      /* W (out, in size), b (out) */

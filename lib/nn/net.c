@@ -251,10 +251,12 @@ static double pass_work(const gm_net *net, int N)
 
 /* A local kind reads the channels of its input that it computes itself,
  * when the layer before it computed them as the same channels (no reshape
- * between). */
-static bool reads_own_channels(const gm_net *net, int i)
+ * between, and not by samples). */
+static bool reads_own_channels(const gm_net *net, int i, int N, int members)
 {
-    return net->layer[i].ops->local && net->layer[i - 1].split == net->layer[i - 1].out.c;
+    const gm_layer *before = &net->layer[i - 1];
+    return net->layer[i].ops->local && before->split == before->out.c &&
+           !gm_layer_by_samples(before, N, members);
 }
 
 static void forward_job(const gm_member *self, void *arg)
@@ -264,7 +266,7 @@ static void forward_job(const gm_member *self, void *arg)
     const float *in = p->x;
     for (int i = 0; i < net->n_layers; i++) {
         const gm_layer *l = &net->layer[i];
-        if (i > 0 && !reads_own_channels(net, i))
+        if (i > 0 && !reads_own_channels(net, i, p->N, self->size))
             gm_team_sync(self);  /* the layer reads every member's channels of its input */
         gm_layer_pass lp = { .t = p->t, .N = p->N, .n0 = 0, .n1 = p->N, .batches = p->batches, .train = p->train,
                              .member = self->rank };
@@ -375,8 +377,11 @@ static void backward_job(const gm_member *self, void *arg)
                              .member = self->rank };
         gm_team_share(self, l->split, &lp.c0, &lp.c1);
         /* dy came summed (or written) by shares of out.c: a layer that
-         * computes other channels reads it after everyone's */
-        if (i < net->n_layers - 1 && l->split != l->out.c)
+         * computes other channels, or every channel of its samples, reads
+         * it after everyone's (a whole kind above met after its writes) */
+        const gm_layer *above = i < net->n_layers - 1 ? &net->layer[i + 1] : NULL;
+        if (above && (l->split != l->out.c ||
+                      (gm_layer_by_samples(l, N, self->size) && (above->ops->local || !above->ops->whole_dx))))
             gm_team_sync(self);
         const gm_layer_grad g = {
             .x = i > 0 ? net->layer[i - 1].y : p->x,

@@ -399,30 +399,48 @@ static void to_model(const gm_sr *sr, const float *x, size_t pixels, int c, floa
         gm_ycbcr_luma(img, x, pixels, 1);
 }
 
+/* the tiles' side: min(side, TILE + 2 reach) */
+static int tile_side(const gm_sr *sr, int side)
+{
+    return side < TILE + 2 * sr->reach ? side : TILE + 2 * sr->reach;
+}
+
 /* y (H, W, C) = g of x (h, w, C), in tiles of TILE x TILE output-centre
  * pixels, each run with the reach around it: every tile has the same
- * shape (min(side, TILE + 2 reach)), so g is resized and carved once. */
-static gm_status upscale_planes(gm_sr *sr, const float *x, int h, int w, float *y, float *tile, const char *who)
+ * shape, so g is resized and carved once. A team takes `group` tiles at a
+ * time, a member each. */
+static gm_status upscale_planes(gm_sr *sr, const float *x, int h, int w, float *y, float *tiles, int group,
+                                const char *who)
 {
     const int C = sr->cfg.channels, s = sr->cfg.scale, r = sr->reach;
-    const int th = h < TILE + 2 * r ? h : TILE + 2 * r, tw = w < TILE + 2 * r ? w : TILE + 2 * r;
+    const int th = tile_side(sr, h), tw = tile_side(sr, w);
     gm_status st = fit(sr, th, tw, who);
-    if (st != GM_OK || (st = gm_net_reserve(&sr->g, 1, false, who)) != GM_OK)
+    if (st != GM_OK || (st = gm_net_reserve(&sr->g, group, false, who)) != GM_OK)
         return st;
-    for (int y0 = 0; y0 < h; y0 += TILE) {
-        /* the window [sy, sy + th) holds rows [y0 - r, y0 + TILE + r) or meets the image's edge */
-        const int sy = y0 - r < 0 ? 0 : y0 - r > h - th ? h - th : y0 - r;
-        const int rows = h - y0 < TILE ? h - y0 : TILE;
-        for (int x0 = 0; x0 < w; x0 += TILE) {
-            const int sx = x0 - r < 0 ? 0 : x0 - r > w - tw ? w - tw : x0 - r;
-            const int cols = w - x0 < TILE ? w - x0 : TILE;
+    const size_t in_size = (size_t)th * tw * C, out_size = in_size * s * s;
+    const int across = (w + TILE - 1) / TILE, count = (h + TILE - 1) / TILE * across;
+    for (int first = 0; first < count; first += group) {
+        const int n = count - first < group ? count - first : group;
+        /* each tile's window [sy, sy + th) holds rows [y0 - r, y0 + TILE + r) or meets the image's edge */
+        int y0[GM_MAX_THREADS], x0[GM_MAX_THREADS], sy[GM_MAX_THREADS], sx[GM_MAX_THREADS];
+        for (int k = 0; k < n; k++) {
+            y0[k] = (first + k) / across * TILE;
+            x0[k] = (first + k) % across * TILE;
+            sy[k] = y0[k] - r < 0 ? 0 : y0[k] - r > h - th ? h - th : y0[k] - r;
+            sx[k] = x0[k] - r < 0 ? 0 : x0[k] - r > w - tw ? w - tw : x0[k] - r;
             for (int i = 0; i < th; i++)
-                memcpy(tile + (size_t)i * tw * C, x + ((size_t)(sy + i) * w + sx) * C, (size_t)tw * C * sizeof *x);
-            const float *out = gm_net_infer(&sr->g, &sr->gen, tile, 1);
-            /* the tile's output rows and columns of the centre, s times */
+                memcpy(tiles + k * in_size + (size_t)i * tw * C, x + ((size_t)(sy[k] + i) * w + sx[k]) * C,
+                       (size_t)tw * C * sizeof *x);
+        }
+        const float *out = gm_net_infer(&sr->g, &sr->gen, tiles, n);
+        /* each tile's output rows and columns of its centre, s times */
+        for (int k = 0; k < n; k++) {
+            const int rows = h - y0[k] < TILE ? h - y0[k] : TILE, cols = w - x0[k] < TILE ? w - x0[k] : TILE;
             for (int i = 0; i < rows * s; i++) {
-                const float *src = out + ((size_t)((y0 - sy) * s + i) * tw * s + (size_t)(x0 - sx) * s) * C;
-                memcpy(y + ((size_t)(y0 * s + i) * w * s + (size_t)x0 * s) * C, src, (size_t)cols * s * C * sizeof *y);
+                const float *src = out + k * out_size +
+                                   ((size_t)((y0[k] - sy[k]) * s + i) * tw * s + (size_t)(x0[k] - sx[k]) * s) * C;
+                memcpy(y + ((size_t)(y0[k] * s + i) * w * s + (size_t)x0[k] * s) * C, src,
+                       (size_t)cols * s * C * sizeof *y);
             }
         }
     }
@@ -432,19 +450,23 @@ static gm_status upscale_planes(gm_sr *sr, const float *x, int h, int w, float *
 /* after the arguments' checks: gm_sr_upscale */
 static gm_status upscale(gm_sr *sr, const float *x, int h, int w, int c, float *y, const char *who)
 {
-    const int C = sr->cfg.channels, s = sr->cfg.scale, r = sr->reach;
+    const int C = sr->cfg.channels, s = sr->cfg.scale;
     const size_t pixels = (size_t)h * w, big = pixels * s * s;
     const bool chroma = C == 1 && c == 3;
-    const int th = h < TILE + 2 * r ? h : TILE + 2 * r, tw = w < TILE + 2 * r ? w : TILE + 2 * r;
-    float *img, *up, *cbcr, *cbcr_up, *tile;
-    float **slots[] = { &img, &up, &cbcr, &cbcr_up, &tile };
+    /* a tile a member, as many as there are tiles */
+    if (!sr->threads)
+        sr->threads = gm_threads();
+    const int tiles_in = ((h + TILE - 1) / TILE) * ((w + TILE - 1) / TILE);
+    const int group = tiles_in < sr->threads ? tiles_in : sr->threads;
+    float *img, *up, *cbcr, *cbcr_up, *tiles;
+    float **slots[] = { &img, &up, &cbcr, &cbcr_up, &tiles };
     const size_t counts[] = { pixels * C, big * C, chroma ? pixels * 2 : 0, chroma ? big * 2 : 0,
-                              (size_t)th * tw * C };
+                              (size_t)group * tile_side(sr, h) * tile_side(sr, w) * C };
     gm_status st = gm_ws_carve(&sr->image_ws, 5, slots, counts, who);
     if (st != GM_OK)
         return st;
     to_model(sr, x, pixels, c, img, cbcr);
-    if ((st = upscale_planes(sr, img, h, w, up, tile, who)) != GM_OK)
+    if ((st = upscale_planes(sr, img, h, w, up, tiles, group, who)) != GM_OK)
         return st;
     if (C == 3) {
         for (size_t i = 0; i < big * 3; i++)

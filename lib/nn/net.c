@@ -307,6 +307,10 @@ const float *gm_net_forward_stacked(gm_net *net, const gm_param_table *t, const 
 
 /* rows a member needs before the products are better split by rows */
 enum { MIN_ROWS_PER_MEMBER = 32 };
+/* multiply-adds of one row that are worth a member of their own whatever
+ * the rows: a whole image through a convolutional network (an upscaler's
+ * tile is some 10^8) */
+#define ROW_WORK_ALONE 1e7
 
 static void infer_job(const gm_member *self, void *arg)
 {
@@ -314,7 +318,14 @@ static void infer_job(const gm_member *self, void *arg)
     gm_net *net = p->net;
     const gm_member alone = { .team = NULL, .rank = 0, .size = 1 };
     gm_layer_pass lp = { .t = p->t, .N = p->N, .member = self->rank };
-    gm_team_share(self, p->N, &lp.n0, &lp.n1);
+    /* shares of 16 rows keep the products' blocks whatever the team; rows
+     * that are whole images, fewer than that, go one or more a member */
+    if (p->N < 16 * self->size) {
+        lp.n0 = (int)((long long)p->N * self->rank / self->size);
+        lp.n1 = (int)((long long)p->N * (self->rank + 1) / self->size);
+    } else {
+        gm_team_share(self, p->N, &lp.n0, &lp.n1);
+    }
     const float *in = p->x;
     for (int i = 0; i < net->n_layers && lp.n1 > lp.n0; i++) {
         const gm_layer *l = &net->layer[i];
@@ -330,7 +341,9 @@ const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, 
     bool mixes_rows = false;
     for (int i = 0; i < net->n_layers; i++)
         mixes_rows |= net->layer[i].ops->mixes_rows;
-    if (mixes_rows || N < MIN_ROWS_PER_MEMBER * gm_team_size(net->team))
+    const int members = gm_team_size(net->team);
+    const bool rows_pay = N >= MIN_ROWS_PER_MEMBER * members || (N >= members && pass_work(net, 1) >= ROW_WORK_ALONE);
+    if (mixes_rows || !rows_pay)
         return forward(net, t, x, N, 1, false);
     net_pass p = { .net = net, .t = t, .x = x, .N = N };
     sn_prepare(net, t, false, true);

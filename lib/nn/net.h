@@ -79,7 +79,8 @@ const float *gm_net_forward_stacked(gm_net *net, const gm_param_table *t, const 
 /* The output of an inference pass (running statistics), which no
  * backward follows: on a team, each member takes its share of the rows
  * through every layer, without meeting the others, when there are enough
- * rows for that. */
+ * rows for that (32 a member, or one a member when a row is a whole
+ * image's worth of work). */
 const float *gm_net_infer(gm_net *net, const gm_param_table *t, const float *x, int N);
 
 /* The fewest samples a training pass may have: 2 with batch statistics

@@ -12,6 +12,8 @@ photographs bench/sr_data.py writes.
         ours trained for the minutes on 2 threads with each seed, then
         PyTorch's for the same number of steps with the same seed, both
         measured on DATA/test: PSNR and SSIM of the model and of bicubic
+    sr_bench.py DATA quality --steps 8000 --seeds 0,1,2,3,4
+        the same for a fixed number of steps on both sides
 
 GENMODEL names the tool (default: build-bench/examples/genmodel).
 """
@@ -98,7 +100,8 @@ def quality(a):
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in a.seeds:
-            steps, rate, q = ours_train(a.data, f"{tmp}/m{seed}", 0, 2, seed, minutes=a.minutes)
+            steps, rate, q = ours_train(a.data, f"{tmp}/m{seed}", a.steps if a.fixed else 0, 2, seed,
+                                        minutes=0.0 if a.fixed else a.minutes)
             t = torch_run(a.data, steps, 2, seed)
             m = t["eval"]["mean"]
             results.append((seed, steps, rate, q, m))
@@ -108,6 +111,9 @@ def quality(a):
                   flush=True)
     gains = [q["gain_db"] for _, _, _, q, _ in results]
     tgains = [m["gain_db"] for _, _, _, _, m in results]
+    diffs = [g - t for g, t in zip(gains, tgains)]
+    print(f"ours minus torch: {statistics.mean(diffs):+.3f} dB mean, {min(diffs):+.3f} .. {max(diffs):+.3f}"
+          + (f", sd {statistics.stdev(diffs):.3f}" if len(diffs) > 1 else ""))
     print(f"ours: gain {statistics.mean(gains):+.3f} dB mean, {min(gains):+.3f} .. {max(gains):+.3f}; "
           f"torch at the same steps: {statistics.mean(tgains):+.3f} dB mean, {min(tgains):+.3f} .. {max(tgains):+.3f}")
 
@@ -116,10 +122,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", help="the folder bench/sr_data.py wrote")
     ap.add_argument("what", choices=("speed", "quality"))
-    ap.add_argument("--steps", type=int, default=200, help="speed: training steps a side")
+    ap.add_argument("--steps", type=int, default=None, help="speed: training steps a side (200); quality: "
+                    "a fixed number of steps instead of --minutes")
     ap.add_argument("--minutes", type=float, default=10.0, help="quality: our training time")
     ap.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     a = ap.parse_args()
+    a.fixed = a.steps is not None
+    a.steps = 200 if a.steps is None else a.steps
     speed(a) if a.what == "speed" else quality(a)
 
 
